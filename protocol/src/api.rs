@@ -1,0 +1,328 @@
+//! JSON bodies of the REST lobby API (`/api/v1`) and events of the SSE spectator feed.
+//!
+//! Requests refuse unknown fields so that a typo is a 422, not a silently ignored option.
+
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "openapi")]
+use utoipa::{IntoParams, ToSchema};
+
+/// The body of every error response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// A stable machine-readable code with a human-readable message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ErrorDetail {
+    /// Stable snake_case code, e.g. `invalid_field`, `not_found`, `room_full`, `rate_limited`.
+    pub code: String,
+    /// What happened, for people.
+    pub message: String,
+    /// The request field at fault, when one is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// `POST /api/v1/matchmaking/tickets`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateTicket {
+    /// The player who searches (1–32 letters, digits, `_`, `-`, `.`, space).
+    pub player_name: String,
+    /// Game mode, e.g. `deathmatch` (1–32 lowercase letters, digits, `_`, `-`).
+    pub mode: String,
+    /// Region, e.g. `eu` (same rule as the mode).
+    pub region: String,
+    /// Skill rating (0–10,000); tickets with close ratings match first.
+    #[serde(default)]
+    pub skill: Option<f64>,
+    /// Other players who must land in the same room (names, same rule as `player_name`).
+    #[serde(default)]
+    pub party: Vec<String>,
+}
+
+/// Where a matchmaking ticket stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TicketStatus {
+    /// Waiting for a match.
+    Searching,
+    /// Matched: the seats are ready.
+    Matched,
+    /// Nobody matched before the ticket's time ran out.
+    Expired,
+    /// Cancelled by its owner.
+    Cancelled,
+}
+
+/// A matchmaking ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TicketView {
+    /// The ticket's id.
+    pub ticket_id: String,
+    /// Where it stands.
+    pub status: TicketStatus,
+    /// Requested mode.
+    pub mode: String,
+    /// Requested region.
+    pub region: String,
+    /// How long the ticket has waited, in milliseconds.
+    pub waited_ms: u64,
+    /// When matched: the room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room_id: Option<u32>,
+    /// When matched: where to connect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ws_url: Option<String>,
+    /// When matched: the owner's seat token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seat_token: Option<String>,
+    /// When matched: the owner's player id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub player_id: Option<u32>,
+    /// When matched: a seat for every member of the party, the owner first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seats: Vec<SeatGrant>,
+}
+
+/// A reserved seat: present `seat_token` in the WebSocket join at `ws_url` before it expires.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SeatGrant {
+    /// Whose seat it is.
+    pub player_name: String,
+    /// The room.
+    pub room_id: u32,
+    /// The WebSocket URL of the room.
+    pub ws_url: String,
+    /// Single-use token (32 hex digits, 128 random bits).
+    pub seat_token: String,
+    /// The player's id in the room, which is also its entity's id.
+    pub player_id: u32,
+    /// Milliseconds left before the token expires.
+    pub expires_in_ms: u64,
+}
+
+/// `POST /api/v1/matchmaking/join-or-create`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct JoinOrCreate {
+    /// The player (see [`CreateTicket::player_name`]).
+    pub player_name: String,
+    /// Game mode (see [`CreateTicket::mode`]).
+    pub mode: String,
+}
+
+/// `POST /api/v1/lobbies`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CreateLobby {
+    /// Display name (1–64 printable characters).
+    pub name: String,
+    /// Game mode.
+    pub mode: String,
+    /// Most members, 1 up to the mode's room capacity.
+    pub max_players: u32,
+    /// The owner's player name; the owner is the first member.
+    pub player_name: String,
+    /// A private lobby is not listed and needs its join code.
+    #[serde(default)]
+    pub private: bool,
+}
+
+/// Whether a lobby still takes members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LobbyState {
+    /// Members can join and leave.
+    Open,
+    /// The owner started the game; seats were handed out.
+    Started,
+}
+
+/// A lobby as others see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LobbyView {
+    /// The lobby's id.
+    pub lobby_id: String,
+    /// Display name.
+    pub name: String,
+    /// Game mode.
+    pub mode: String,
+    /// Most members.
+    pub max_players: u32,
+    /// Whether the lobby is private.
+    pub private: bool,
+    /// Open or started.
+    pub state: LobbyState,
+    /// Member names, the owner first.
+    pub members: Vec<String>,
+    /// The room, once started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room_id: Option<u32>,
+    /// The join code of a private lobby (shown to members only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub join_code: Option<String>,
+    /// The caller's seat, once started (shown to the member whose key was given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seat: Option<SeatGrant>,
+}
+
+/// The answer to creating or joining a lobby: keep `member_key` to read your seat or leave.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LobbyMembership {
+    /// The lobby.
+    pub lobby: LobbyView,
+    /// The caller's member key (send as `X-Member-Key`).
+    pub member_key: String,
+    /// The owner key, to the creator only (send as `X-Owner-Key` to start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_key: Option<String>,
+}
+
+/// `POST /api/v1/lobbies/{id}/join`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct JoinLobby {
+    /// The joining player.
+    pub player_name: String,
+    /// Required for a private lobby.
+    #[serde(default)]
+    pub join_code: Option<String>,
+}
+
+/// A page of public lobbies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct LobbyPage {
+    /// The lobbies on this page, oldest first.
+    pub lobbies: Vec<LobbyView>,
+    /// How many public lobbies match the filter in all.
+    pub total: usize,
+    /// Pass as `offset` for the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_offset: Option<usize>,
+}
+
+/// Query of `GET /api/v1/lobbies`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema, IntoParams))]
+#[serde(deny_unknown_fields)]
+pub struct LobbyQuery {
+    /// Only lobbies of this mode.
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// Skip this many (default 0).
+    #[serde(default)]
+    pub offset: Option<usize>,
+    /// Page size, 1–100 (default 20).
+    #[serde(default)]
+    pub limit: Option<usize>,
+}
+
+/// A live room.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RoomView {
+    /// The room's id.
+    pub room_id: u32,
+    /// Game mode.
+    pub mode: String,
+    /// Players connected or holding a seat.
+    pub players: u32,
+    /// Most players.
+    pub capacity: u32,
+    /// The room's current tick.
+    pub tick: u32,
+    /// The spectator page.
+    pub spectate_url: String,
+    /// The SSE feed.
+    pub events_url: String,
+}
+
+/// `GET /api/v1/rooms`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RoomList {
+    /// Every live room, by id.
+    pub rooms: Vec<RoomView>,
+}
+
+/// One entity as spectators see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SpectatorEntity {
+    /// The entity's id.
+    pub id: u32,
+    /// `player`.
+    pub kind: String,
+    /// x in quanta (1/100 world unit).
+    pub x: i32,
+    /// y in quanta.
+    pub y: i32,
+    /// The player's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// SSE event `snapshot`: the whole room.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SpectatorSnapshot {
+    /// The room.
+    pub room_id: u32,
+    /// The tick this state belongs to (also the event id).
+    pub tick: u32,
+    /// The room's tick rate.
+    pub tick_rate: u16,
+    /// Spectator updates per second.
+    pub update_hz: u16,
+    /// World width in quanta.
+    pub width: i32,
+    /// World height in quanta.
+    pub height: i32,
+    /// Every entity.
+    pub entities: Vec<SpectatorEntity>,
+}
+
+/// A moved entity in a spectator delta.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SpectatorMove {
+    /// The entity's id.
+    pub id: u32,
+    /// New x in quanta.
+    pub x: i32,
+    /// New y in quanta.
+    pub y: i32,
+}
+
+/// SSE event `delta`: what changed since the previous event of this stream.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SpectatorDelta {
+    /// The tick this state belongs to (also the event id).
+    pub tick: u32,
+    /// The tick of the previous event.
+    pub baseline: u32,
+    /// Entities that moved, with their new position.
+    pub moved: Vec<SpectatorMove>,
+    /// Entities that appeared.
+    pub spawned: Vec<SpectatorEntity>,
+    /// Ids of entities that are gone.
+    pub despawned: Vec<u32>,
+}

@@ -1,0 +1,97 @@
+//! [`App`]: the state every handler and connection shares.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::{Config, secs};
+use crate::lobby::lobbies::{Lobbies, LobbyLimits};
+use crate::lobby::seats::SeatBook;
+use crate::lobby::store::MemoryStore;
+use crate::lobby::tickets::{MatchRules, Matchmaker};
+use crate::metrics::{Gauges, Metrics};
+use crate::room::RoomRegistry;
+
+/// Shared server state.
+#[derive(Debug)]
+pub struct App {
+    /// The configuration.
+    pub config: Config,
+    /// Public base URL, e.g. `http://127.0.0.1:8080`.
+    pub base_url: String,
+    /// Metrics.
+    pub metrics: Arc<Metrics>,
+    /// Open rooms.
+    pub registry: Arc<RoomRegistry>,
+    /// Seat reservations.
+    pub seats: Arc<SeatBook>,
+    /// Quick-match tickets.
+    pub matchmaker: Arc<Matchmaker>,
+    /// Lobbies.
+    pub lobbies: Arc<Lobbies>,
+    /// Fired once to shut everything down.
+    pub shutdown: CancellationToken,
+    /// Game connections and spectator streams still running.
+    pub tracker: TaskTracker,
+    /// Open spectator streams on the whole server.
+    pub spectators: AtomicUsize,
+    /// Per-address REST rate limit.
+    pub api_limiter: crate::http::limit::AddrLimiter,
+    next_conn_id: AtomicU64,
+}
+
+impl App {
+    /// Builds the state and starts the tick threads. `base_url` is where clients reach us.
+    pub fn start(config: Config, base_url: String, shutdown: CancellationToken) -> std::io::Result<Arc<Self>> {
+        let metrics = Arc::new(Metrics::default());
+        let registry = Arc::new(RoomRegistry::start(&config, metrics.clone(), shutdown.clone())?);
+        let ws_base = base_url.replacen("http", "ws", 1);
+        let seats = Arc::new(SeatBook::new(
+            Arc::new(MemoryStore::default()),
+            secs(config.seat_ttl),
+            ws_base,
+            registry.clone(),
+        ));
+        let rules = MatchRules {
+            skill_window: config.skill_window,
+            widen_per_sec: config.skill_widen_per_sec,
+            match_wait: secs(config.match_wait),
+            ticket_ttl: secs(config.ticket_ttl),
+            per_addr: config.tickets_per_addr,
+            max_tickets: config.max_tickets,
+        };
+        let matchmaker = Arc::new(Matchmaker::new(Arc::new(MemoryStore::default()), seats.clone(), registry.clone(), rules));
+        let limits = LobbyLimits { per_addr: config.lobbies_per_addr, max_lobbies: config.max_lobbies };
+        let lobbies = Arc::new(Lobbies::new(Arc::new(MemoryStore::default()), seats.clone(), registry.clone(), limits));
+        Ok(Arc::new(Self {
+            config,
+            base_url,
+            metrics,
+            registry,
+            seats,
+            matchmaker,
+            lobbies,
+            shutdown,
+            tracker: TaskTracker::new(),
+            spectators: AtomicUsize::new(0),
+            api_limiter: Default::default(),
+            next_conn_id: AtomicU64::new(1),
+        }))
+    }
+
+    /// A new connection id.
+    pub fn next_conn_id(&self) -> u64 {
+        self.next_conn_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Current gauge values for `/metrics`.
+    pub fn gauges(&self) -> Gauges {
+        Gauges {
+            rooms: self.registry.len() as u64,
+            players: self.registry.list().iter().map(|r| u64::from(r.occupancy())).sum(),
+            spectators: self.spectators.load(Ordering::Relaxed) as u64,
+        }
+    }
+}

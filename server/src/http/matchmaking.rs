@@ -1,0 +1,60 @@
+//! `/api/v1/matchmaking`: quick-match tickets and join-or-create.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use protocol::api::{CreateTicket, ErrorBody, JoinOrCreate, SeatGrant, TicketView};
+
+use super::error::{ApiError, ApiJson};
+use crate::app::App;
+use crate::lobby::validate;
+
+/// Starts searching for a match.
+#[utoipa::path(post, path = "/api/v1/matchmaking/tickets", tag = "matchmaking", request_body = CreateTicket,
+    responses(
+        (status = 202, description = "searching", body = TicketView),
+        (status = 400, description = "a field breaks its rule", body = ErrorBody),
+        (status = 422, description = "the body is not a ticket request", body = ErrorBody),
+        (status = 429, description = "too many requests or tickets", body = ErrorBody),
+    ))]
+pub async fn create_ticket(
+    State(app): State<Arc<App>>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    ApiJson(req): ApiJson<CreateTicket>,
+) -> Result<(StatusCode, Json<TicketView>), ApiError> {
+    let ticket = app.matchmaker.create(req, addr.ip())?;
+    Ok((StatusCode::ACCEPTED, Json(ticket)))
+}
+
+/// Reads a ticket; once matched it holds the seats.
+#[utoipa::path(get, path = "/api/v1/matchmaking/tickets/{id}", tag = "matchmaking",
+    params(("id" = String, Path, description = "ticket id")),
+    responses((status = 200, body = TicketView), (status = 404, body = ErrorBody)))]
+pub async fn get_ticket(State(app): State<Arc<App>>, Path(id): Path<String>) -> Result<Json<TicketView>, ApiError> {
+    Ok(Json(app.matchmaker.get(&id)?))
+}
+
+/// Cancels a searching ticket.
+#[utoipa::path(delete, path = "/api/v1/matchmaking/tickets/{id}", tag = "matchmaking",
+    params(("id" = String, Path, description = "ticket id")),
+    responses((status = 200, body = TicketView), (status = 404, body = ErrorBody), (status = 409, description = "already matched", body = ErrorBody)))]
+pub async fn cancel_ticket(State(app): State<Arc<App>>, Path(id): Path<String>) -> Result<Json<TicketView>, ApiError> {
+    Ok(Json(app.matchmaker.cancel(&id)?))
+}
+
+/// A seat right now: in an open room of the mode, or in a new one.
+#[utoipa::path(post, path = "/api/v1/matchmaking/join-or-create", tag = "matchmaking", request_body = JoinOrCreate,
+    responses(
+        (status = 200, body = SeatGrant),
+        (status = 400, body = ErrorBody),
+        (status = 503, description = "no room can be opened now", body = ErrorBody),
+    ))]
+pub async fn join_or_create(State(app): State<Arc<App>>, ApiJson(req): ApiJson<JoinOrCreate>) -> Result<Json<SeatGrant>, ApiError> {
+    validate::player_name("player_name", &req.player_name)?;
+    validate::tag("mode", &req.mode)?;
+    let (room, player_id) = app.registry.seat_in_any(&req.mode).map_err(crate::lobby::LobbyError::from)?;
+    Ok(Json(app.seats.book(&room, player_id, &req.player_name)))
+}

@@ -1,0 +1,85 @@
+//! The HTTP side: the REST lobby API under `/api/v1`, the SSE feed, the spectator page, the game
+//! WebSocket upgrade and the operations endpoints, all on one router.
+//!
+//! Every route is registered through `utoipa_axum`'s router, so `/openapi.json` is generated from
+//! the handlers themselves and cannot drift from them.
+
+pub mod error;
+pub mod limit;
+pub mod lobbies;
+pub mod matchmaking;
+pub mod ops;
+pub mod pages;
+pub mod rooms;
+pub mod spectate;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::App;
+use crate::net;
+
+/// Largest request body, in bytes.
+pub const MAX_BODY: usize = 16 * 1024;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(info(title = "game-server", description = "REST lobby and matchmaking API, SSE spectator feed and operations endpoints of the game state server. The game itself speaks the binary WebSocket protocol of PROTOCOL.md at /ws."))]
+struct ApiDoc;
+
+/// The whole router and the OpenAPI document generated from it.
+pub fn router(app: Arc<App>) -> (Router, utoipa::openapi::OpenApi) {
+    let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(matchmaking::create_ticket))
+        .routes(routes!(matchmaking::get_ticket, matchmaking::cancel_ticket))
+        .routes(routes!(matchmaking::join_or_create))
+        .routes(routes!(lobbies::create, lobbies::list))
+        .routes(routes!(lobbies::get))
+        .routes(routes!(lobbies::join))
+        .routes(routes!(lobbies::leave))
+        .routes(routes!(lobbies::start))
+        .routes(routes!(rooms::list))
+        .routes(routes!(rooms::get))
+        .routes(routes!(spectate::events))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), limit::limit));
+    let (router, mut doc) = OpenApiRouter::new()
+        .merge(api)
+        .routes(routes!(net::ws_handler))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::metrics))
+        .routes(routes!(pages::index))
+        .routes(routes!(pages::spectate))
+        .routes(routes!(pages::asset))
+        .split_for_parts();
+    doc.paths.paths.insert("/openapi.json".to_owned(), openapi_path_item());
+    let json: Arc<str> = doc.to_json().unwrap_or_else(|_| "{}".to_owned()).into();
+    let router = router
+        .route("/openapi.json", get(move || serve_json(json.clone())))
+        .fallback(error::not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(TraceLayer::new_for_http())
+        .with_state(app);
+    (router, doc)
+}
+
+async fn serve_json(json: Arc<str>) -> impl axum::response::IntoResponse {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], json.to_string())
+}
+
+/// The document's own entry (the document cannot annotate the handler that serves it).
+fn openapi_path_item() -> utoipa::openapi::PathItem {
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder};
+    use utoipa::openapi::{PathItem, ResponseBuilder};
+    let op = OperationBuilder::new()
+        .tag("operations")
+        .summary(Some("This OpenAPI document"))
+        .response("200", ResponseBuilder::new().description("OpenAPI 3.1 JSON"))
+        .build();
+    PathItem::new(HttpMethod::Get, op)
+}

@@ -1,0 +1,39 @@
+//! The spectator web page, embedded in the binary: no build step, nothing from other hosts.
+
+use axum::extract::Path;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+
+use super::error::ApiError;
+
+const INDEX: &str = include_str!("../../static/index.html");
+const SPECTATE: &str = include_str!("../../static/spectate.html");
+const SPECTATE_JS: &str = include_str!("../../static/spectate.js");
+const STYLE: &str = include_str!("../../static/style.css");
+
+/// The list of live rooms.
+#[utoipa::path(get, path = "/", tag = "pages", responses((status = 200, description = "HTML page", content_type = "text/html", body = String)))]
+pub async fn index() -> Html<&'static str> {
+    Html(INDEX)
+}
+
+/// The page that draws one room live.
+#[utoipa::path(get, path = "/spectate/{id}", tag = "pages",
+    params(("id" = u32, Path, description = "room id")),
+    responses((status = 200, description = "HTML page", content_type = "text/html", body = String)))]
+pub async fn spectate(Path(_id): Path<u32>) -> Html<&'static str> {
+    Html(SPECTATE)
+}
+
+/// The page's script and style sheet.
+#[utoipa::path(get, path = "/static/{file}", tag = "pages",
+    params(("file" = String, Path, description = "spectate.js or style.css")),
+    responses((status = 200, description = "the file"), (status = 404, body = protocol::api::ErrorBody)))]
+pub async fn asset(Path(file): Path<String>) -> Response {
+    let (mime, body) = match file.as_str() {
+        "spectate.js" => ("text/javascript; charset=utf-8", SPECTATE_JS),
+        "style.css" => ("text/css; charset=utf-8", STYLE),
+        _ => return ApiError::not_found("file").into_response(),
+    };
+    ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "no-cache")], body).into_response()
+}

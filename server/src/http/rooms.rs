@@ -1,0 +1,39 @@
+//! `/api/v1/rooms`: the live rooms.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use protocol::api::{ErrorBody, RoomList, RoomView};
+
+use super::error::ApiError;
+use crate::app::App;
+use crate::room::RoomHandle;
+
+/// The API view of a room.
+pub fn view(app: &App, room: &RoomHandle) -> RoomView {
+    RoomView {
+        room_id: room.id,
+        mode: room.mode.clone(),
+        players: room.occupancy(),
+        capacity: room.capacity,
+        tick: room.tick(),
+        spectate_url: format!("{}/spectate/{}", app.base_url, room.id),
+        events_url: format!("{}/api/v1/rooms/{}/events", app.base_url, room.id),
+    }
+}
+
+/// Every live room, by id.
+#[utoipa::path(get, path = "/api/v1/rooms", tag = "rooms", responses((status = 200, body = RoomList)))]
+pub async fn list(State(app): State<Arc<App>>) -> Json<RoomList> {
+    Json(RoomList { rooms: app.registry.list().iter().map(|r| view(&app, r)).collect() })
+}
+
+/// One live room.
+#[utoipa::path(get, path = "/api/v1/rooms/{id}", tag = "rooms",
+    params(("id" = u32, Path, description = "room id")),
+    responses((status = 200, body = RoomView), (status = 404, body = ErrorBody)))]
+pub async fn get(State(app): State<Arc<App>>, Path(id): Path<u32>) -> Result<Json<RoomView>, ApiError> {
+    let room = app.registry.get(id).ok_or_else(|| ApiError::not_found("room"))?;
+    Ok(Json(view(&app, &room)))
+}

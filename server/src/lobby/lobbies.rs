@@ -1,0 +1,250 @@
+//! Player-made lobbies: create, list, join (with a code when private), leave, and start, which
+//! opens a room and gives every member a seat.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use protocol::api::{CreateLobby, JoinLobby, LobbyMembership, LobbyPage, LobbyQuery, LobbyState, LobbyView, SeatGrant};
+
+use super::seats::SeatBook;
+use super::store::Store;
+use super::{LobbyError, validate};
+use crate::room::{RoomRegistry, random_token};
+
+/// How long a started lobby stays readable, so members can fetch their seats.
+const STARTED_LOBBY_TTL: Duration = Duration::from_secs(300);
+/// Largest page of the lobby list.
+pub const MAX_PAGE: usize = 100;
+/// Page size when none is asked for.
+pub const DEFAULT_PAGE: usize = 20;
+
+/// One member.
+#[derive(Debug, Clone)]
+pub struct Member {
+    /// The member's name.
+    pub name: String,
+    /// The key that proves membership.
+    pub key: String,
+    /// The member's seat once started.
+    pub seat: Option<SeatGrant>,
+}
+
+/// One lobby.
+#[derive(Debug, Clone)]
+pub struct Lobby {
+    /// Its id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Mode.
+    pub mode: String,
+    /// Most members.
+    pub max_players: u32,
+    /// Private lobbies are unlisted and need the join code.
+    pub join_code: Option<String>,
+    /// The owner's key.
+    pub owner_key: String,
+    /// Who created it.
+    pub owner_addr: IpAddr,
+    /// Members, the owner first.
+    pub members: Vec<Member>,
+    /// Open or started.
+    pub state: LobbyState,
+    /// The room once started.
+    pub room_id: Option<u32>,
+    /// When it was created.
+    pub created: Instant,
+    /// When it started.
+    pub started: Option<Instant>,
+}
+
+impl Lobby {
+    /// The lobby as `viewer` (a member key, if any) may see it.
+    pub fn view(&self, viewer: Option<&str>) -> LobbyView {
+        let me = viewer.and_then(|key| self.members.iter().find(|m| m.key == key));
+        LobbyView {
+            lobby_id: self.id.clone(),
+            name: self.name.clone(),
+            mode: self.mode.clone(),
+            max_players: self.max_players,
+            private: self.join_code.is_some(),
+            state: self.state,
+            members: self.members.iter().map(|m| m.name.clone()).collect(),
+            room_id: self.room_id,
+            join_code: me.and(self.join_code.clone()),
+            seat: me.and_then(|m| m.seat.clone()),
+        }
+    }
+}
+
+/// Limits on lobbies.
+#[derive(Debug, Clone, Copy)]
+pub struct LobbyLimits {
+    /// Open lobbies per client address.
+    pub per_addr: usize,
+    /// Open lobbies on the server.
+    pub max_lobbies: usize,
+}
+
+/// Every lobby.
+#[derive(Debug)]
+pub struct Lobbies {
+    store: Arc<dyn Store<Lobby>>,
+    seats: Arc<SeatBook>,
+    registry: Arc<RoomRegistry>,
+    limits: LobbyLimits,
+}
+
+impl Lobbies {
+    /// Lobbies kept in `store`.
+    pub fn new(store: Arc<dyn Store<Lobby>>, seats: Arc<SeatBook>, registry: Arc<RoomRegistry>, limits: LobbyLimits) -> Self {
+        Self { store, seats, registry, limits }
+    }
+
+    /// Creates a lobby whose first member is its owner.
+    pub fn create(&self, req: CreateLobby, addr: IpAddr) -> Result<LobbyMembership, LobbyError> {
+        validate::lobby_name(&req.name)?;
+        validate::tag("mode", &req.mode)?;
+        validate::player_name("player_name", &req.player_name)?;
+        let capacity = self.registry.capacity_for(&req.mode);
+        if !(1..=capacity).contains(&req.max_players) {
+            return Err(LobbyError::Invalid { field: "max_players", message: format!("must be 1-{capacity} for mode `{}`", req.mode) });
+        }
+        let open = self.store.collect(&mut |l| l.state == LobbyState::Open);
+        if open.len() >= self.limits.max_lobbies {
+            return Err(LobbyError::Limit(format!("the server holds {} open lobbies", self.limits.max_lobbies)));
+        }
+        if open.iter().filter(|l| l.owner_addr == addr).count() >= self.limits.per_addr {
+            return Err(LobbyError::Limit(format!("{} open lobbies per address", self.limits.per_addr)));
+        }
+        let owner = Member { name: req.player_name, key: random_token(), seat: None };
+        let member_key = owner.key.clone();
+        let lobby = Lobby {
+            id: random_token()[..12].to_owned(),
+            name: req.name,
+            mode: req.mode,
+            max_players: req.max_players,
+            join_code: req.private.then(|| random_token()[..8].to_uppercase()),
+            owner_key: random_token(),
+            owner_addr: addr,
+            members: vec![owner],
+            state: LobbyState::Open,
+            room_id: None,
+            created: Instant::now(),
+            started: None,
+        };
+        let membership = LobbyMembership { lobby: lobby.view(Some(&member_key)), member_key, owner_key: Some(lobby.owner_key.clone()) };
+        self.store.insert(lobby.id.clone(), lobby);
+        Ok(membership)
+    }
+
+    /// A page of public lobbies, oldest first.
+    pub fn list(&self, q: &LobbyQuery) -> Result<LobbyPage, LobbyError> {
+        if let Some(mode) = &q.mode {
+            validate::tag("mode", mode)?;
+        }
+        let limit = q.limit.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(LobbyError::Invalid { field: "limit", message: format!("must be 1-{MAX_PAGE}") });
+        }
+        let offset = q.offset.unwrap_or(0);
+        let mut lobbies = self
+            .store
+            .collect(&mut |l| l.join_code.is_none() && q.mode.as_ref().is_none_or(|m| *m == l.mode));
+        lobbies.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
+        let total = lobbies.len();
+        let page: Vec<LobbyView> = lobbies.iter().skip(offset).take(limit).map(|l| l.view(None)).collect();
+        let next_offset = (offset + page.len() < total).then_some(offset + page.len());
+        Ok(LobbyPage { lobbies: page, total, next_offset })
+    }
+
+    /// One lobby, with the join code and seat when `member_key` is a member's.
+    pub fn get(&self, id: &str, member_key: Option<&str>) -> Result<LobbyView, LobbyError> {
+        self.store.get(id).map(|l| l.view(member_key)).ok_or(LobbyError::NotFound("lobby"))
+    }
+
+    /// Adds a member.
+    pub fn join(&self, id: &str, req: JoinLobby) -> Result<LobbyMembership, LobbyError> {
+        validate::player_name("player_name", &req.player_name)?;
+        let mut result = Err(LobbyError::NotFound("lobby"));
+        self.store.update(id, &mut |l| {
+            result = (|| {
+                if let Some(code) = &l.join_code
+                    && req.join_code.as_deref().map(str::to_uppercase).as_deref() != Some(code.as_str())
+                {
+                    return Err(LobbyError::Forbidden("a private lobby needs its join code"));
+                }
+                if l.state == LobbyState::Started {
+                    return Err(LobbyError::Started);
+                }
+                if l.members.len() >= l.max_players as usize {
+                    return Err(LobbyError::Full("the lobby"));
+                }
+                if l.members.iter().any(|m| m.name == req.player_name) {
+                    return Err(LobbyError::Conflict("a member of this lobby already has that name"));
+                }
+                let member = Member { name: req.player_name.clone(), key: random_token(), seat: None };
+                let member_key = member.key.clone();
+                l.members.push(member);
+                Ok(LobbyMembership { lobby: l.view(Some(&member_key)), member_key, owner_key: None })
+            })();
+        });
+        result
+    }
+
+    /// Removes a member; the owner leaving closes the lobby.
+    pub fn leave(&self, id: &str, member_key: &str) -> Result<(), LobbyError> {
+        let lobby = self.store.get(id).ok_or(LobbyError::NotFound("lobby"))?;
+        let Some(pos) = lobby.members.iter().position(|m| m.key == member_key) else {
+            return Err(LobbyError::Forbidden("the member key does not belong to this lobby"));
+        };
+        if lobby.state == LobbyState::Started {
+            return Err(LobbyError::Started);
+        }
+        if pos == 0 {
+            self.store.remove(id);
+        } else {
+            self.store.update(id, &mut |l| l.members.retain(|m| m.key != member_key));
+        }
+        Ok(())
+    }
+
+    /// Starts the game: opens a room and reserves a seat for every member.
+    pub fn start(&self, id: &str, owner_key: &str) -> Result<LobbyView, LobbyError> {
+        let lobby = self.store.get(id).ok_or(LobbyError::NotFound("lobby"))?;
+        if lobby.owner_key != owner_key {
+            return Err(LobbyError::Forbidden("only the owner key can start the lobby"));
+        }
+        if lobby.state == LobbyState::Started {
+            return Err(LobbyError::Started);
+        }
+        let room = self.registry.create(&lobby.mode)?;
+        let mut result = Err(LobbyError::NotFound("lobby"));
+        self.store.update(id, &mut |l| {
+            if l.state == LobbyState::Started {
+                result = Err(LobbyError::Started);
+                return;
+            }
+            for m in &mut l.members {
+                match self.seats.reserve(&room, &m.name) {
+                    Ok(seat) => m.seat = Some(seat),
+                    Err(e) => tracing::error!(error = %e, room = room.id, "a new room had no seat"),
+                }
+            }
+            l.state = LobbyState::Started;
+            l.room_id = Some(room.id);
+            l.started = Some(Instant::now());
+            let owner = l.members.first().map(|m| m.key.clone());
+            result = Ok(l.view(owner.as_deref()));
+        });
+        tracing::info!(lobby = id, room = room.id, "lobby started");
+        result
+    }
+
+    /// Drops lobbies that started long ago.
+    pub fn sweep(&self) {
+        let now = Instant::now();
+        self.store.retain(&mut |_, l| l.started.is_none_or(|s| now.duration_since(s) < STARTED_LOBBY_TTL));
+    }
+}

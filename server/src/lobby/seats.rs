@@ -1,0 +1,144 @@
+//! Seat reservations: 128-bit random tokens, single use, bound to one room and one player,
+//! expiring after a TTL. A reservation holds a seat of its room until redeemed or expired.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use protocol::api::SeatGrant;
+use thiserror::Error;
+
+use super::LobbyError;
+use super::store::Store;
+use crate::room::{RoomHandle, RoomRegistry, random_token};
+
+/// One reservation.
+#[derive(Debug, Clone)]
+pub struct Seat {
+    /// The room it admits to.
+    pub room_id: u32,
+    /// The player id it binds.
+    pub player_id: u32,
+    /// The player's name.
+    pub player_name: String,
+    /// When it stops being redeemable.
+    pub expires_at: Instant,
+}
+
+/// Why a seat token was refused at the WebSocket join.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum RedeemError {
+    /// Never issued, or already used.
+    #[error("unknown or already used seat token")]
+    Unknown,
+    /// Issued but expired.
+    #[error("seat token expired")]
+    Expired,
+    /// Issued for another room than the one the client connected to.
+    #[error("seat token is for another room")]
+    OtherRoom,
+}
+
+/// Every outstanding reservation.
+#[derive(Debug)]
+pub struct SeatBook {
+    store: Arc<dyn Store<Seat>>,
+    ttl: Duration,
+    ws_base: String,
+    registry: Arc<RoomRegistry>,
+}
+
+impl SeatBook {
+    /// A seat book issuing tokens valid for `ttl`; `ws_base` is e.g. `ws://127.0.0.1:8080`.
+    pub fn new(store: Arc<dyn Store<Seat>>, ttl: Duration, ws_base: String, registry: Arc<RoomRegistry>) -> Self {
+        Self { store, ttl, ws_base, registry }
+    }
+
+    /// The WebSocket URL of a room.
+    pub fn ws_url(&self, room_id: u32) -> String {
+        format!("{}/ws?room={room_id}", self.ws_base)
+    }
+
+    /// Reserves a seat in `room` for `player_name`.
+    pub fn reserve(&self, room: &RoomHandle, player_name: &str) -> Result<SeatGrant, LobbyError> {
+        let player_id = room.try_reserve().ok_or(LobbyError::Full("the room"))?;
+        Ok(self.book(room, player_id, player_name))
+    }
+
+    /// Records a reservation for a seat already taken with [`RoomHandle::try_reserve`].
+    pub fn book(&self, room: &RoomHandle, player_id: u32, player_name: &str) -> SeatGrant {
+        let token = random_token();
+        let seat = Seat {
+            room_id: room.id,
+            player_id,
+            player_name: player_name.to_owned(),
+            expires_at: Instant::now() + self.ttl,
+        };
+        self.store.insert(token.clone(), seat);
+        SeatGrant {
+            player_name: player_name.to_owned(),
+            room_id: room.id,
+            ws_url: self.ws_url(room.id),
+            seat_token: token,
+            player_id,
+            expires_in_ms: self.ttl.as_millis() as u64,
+        }
+    }
+
+    /// Redeems a token once. `room` is the room the client connected to, if it named one.
+    pub fn redeem(&self, token: &str, room: Option<u32>) -> Result<Seat, RedeemError> {
+        let seat = self.store.get(token).ok_or(RedeemError::Unknown)?;
+        if room.is_some_and(|r| r != seat.room_id) {
+            return Err(RedeemError::OtherRoom);
+        }
+        // Whoever removes it first owns it: a token is never redeemed twice.
+        let seat = self.store.remove(token).ok_or(RedeemError::Unknown)?;
+        if seat.expires_at <= Instant::now() {
+            self.release(&seat);
+            return Err(RedeemError::Expired);
+        }
+        Ok(seat)
+    }
+
+    /// Withdraws an unredeemed reservation and frees its seat.
+    pub fn cancel(&self, token: &str) {
+        if let Some(seat) = self.store.remove(token) {
+            self.release(&seat);
+        }
+    }
+
+    /// Gives the seat of a redeemed reservation back to its room (the join did not happen).
+    pub fn release(&self, seat: &Seat) {
+        if let Some(room) = self.registry.get(seat.room_id) {
+            room.release();
+        }
+    }
+
+    /// Drops expired reservations and frees their seats.
+    pub fn sweep(&self) {
+        let now = Instant::now();
+        let mut expired = Vec::new();
+        self.store.retain(&mut |_, seat| {
+            let keep = seat.expires_at > now;
+            if !keep {
+                expired.push(seat.clone());
+            }
+            keep
+        });
+        for seat in &expired {
+            self.release(seat);
+        }
+        if !expired.is_empty() {
+            tracing::debug!(count = expired.len(), "expired seat reservations released");
+        }
+    }
+
+    /// Outstanding reservations.
+    pub fn len(&self) -> usize {
+        self.store.len()
+    }
+
+    /// Whether no reservation is outstanding.
+    pub fn is_empty(&self) -> bool {
+        self.store.is_empty()
+    }
+}

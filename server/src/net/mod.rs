@@ -1,0 +1,48 @@
+//! The game WebSocket endpoint, `GET /ws`.
+//!
+//! Each connection runs a reader ([`session`]) and a writer ([`writer`]) task. The reader
+//! redeems the seat, then forwards validated inputs to the room; the writer drains the bounded
+//! queue the room fills and sends close frames. Neither ever blocks the room.
+
+pub mod session;
+pub mod writer;
+
+use std::sync::Arc;
+
+use axum::extract::{State, WebSocketUpgrade};
+use axum::response::Response;
+use serde::Deserialize;
+
+use crate::app::App;
+use crate::http::error::ApiQuery;
+
+/// Bytes tungstenite reads from the socket at once. Its default (128 KiB) is zero-filled before
+/// every read and held per connection; game inputs are tiny.
+pub const READ_BUFFER: usize = 4 * 1024;
+/// Bytes buffered before tungstenite writes; the writer flushes after each batch anyway.
+pub const WRITE_BUFFER: usize = 8 * 1024;
+/// Largest WebSocket message or frame tungstenite accepts; the codec's own limit is smaller, so
+/// an oversized game message is still read and refused with 1009 and a reason.
+pub const MAX_WS_MESSAGE: usize = 4 * 1024;
+
+/// Query of `GET /ws`.
+#[derive(Debug, Deserialize)]
+pub struct WsQuery {
+    /// The room the client means to enter; a seat for another room is refused.
+    pub room: Option<u32>,
+}
+
+/// Upgrades to a game WebSocket (binary protocol: PROTOCOL.md).
+#[utoipa::path(get, path = "/ws", tag = "game",
+    params(("room" = Option<u32>, Query, description = "the room of the seat; a seat for another room is refused")),
+    responses((status = 101, description = "switching to the game WebSocket protocol"), (status = 400, description = "not a WebSocket upgrade")))]
+pub async fn ws_handler(ws: WebSocketUpgrade, ApiQuery(query): ApiQuery<WsQuery>, State(app): State<Arc<App>>) -> Response {
+    let room = query.room;
+    let tracker = app.tracker.clone();
+    ws.read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .max_write_buffer_size(1 << 20)
+        .max_message_size(MAX_WS_MESSAGE)
+        .max_frame_size(MAX_WS_MESSAGE)
+        .on_upgrade(move |socket| tracker.track_future(session::run(socket, app, room)))
+}

@@ -1,0 +1,172 @@
+//! [`Room`]: one world, one schedule, one tick at a time.
+
+use std::sync::Arc;
+
+use bevy_ecs::prelude::*;
+use bevy_ecs::schedule::SingleThreadedExecutor;
+use protocol::{Bounds, CloseCode};
+use tokio::sync::mpsc;
+
+use super::components::*;
+use super::handle::{RoomHandle, SpectatorEvent};
+use super::link::RoomCommand;
+use super::{replication, spectator, systems, unix_micros};
+use crate::config::Config;
+
+/// Settings every room of a server shares, derived from [`Config`].
+#[derive(Debug, Clone)]
+pub struct RoomSettings {
+    /// Ticks per second.
+    pub tick_rate: u16,
+    /// The playable rectangle.
+    pub bounds: Bounds,
+    /// Quanta per tick per axis at full intent.
+    pub max_speed: i32,
+    /// Inputs applied per player per tick.
+    pub inputs_per_tick: u8,
+    /// Ticks a dropped player's entity is kept.
+    pub resume_grace_ticks: u32,
+    /// Ticks a client may be skipped in a row before it is closed.
+    pub lag_limit_ticks: u32,
+    /// Ticks an empty room waits before it closes.
+    pub idle_close_ticks: u32,
+    /// Frames queued per client.
+    pub client_queue: usize,
+    /// Spectator updates per second.
+    pub spectator_hz: u16,
+    /// Ticks between spectator updates.
+    pub spectator_every_ticks: u32,
+    /// Spectator delay in milliseconds.
+    pub spectator_delay_ms: u64,
+}
+
+impl RoomSettings {
+    /// The settings a configuration asks for.
+    pub fn from_config(c: &Config) -> Self {
+        let ticks = |secs: f64| (secs * f64::from(c.tick_rate)).ceil().clamp(1.0, f64::from(u32::MAX / 2)) as u32;
+        Self {
+            tick_rate: c.tick_rate,
+            bounds: Bounds { width: c.world_quanta(), height: c.world_quanta() },
+            max_speed: c.max_speed_per_tick(),
+            inputs_per_tick: c.inputs_per_tick.max(1),
+            resume_grace_ticks: ticks(c.resume_grace),
+            lag_limit_ticks: c.lag_limit_ticks,
+            idle_close_ticks: ticks(c.room_idle_secs),
+            client_queue: c.client_queue.max(2),
+            spectator_hz: c.spectator_hz,
+            spectator_every_ticks: (u32::from(c.tick_rate) / u32::from(c.spectator_hz.max(1))).max(1),
+            spectator_delay_ms: c.spectator_delay_ms,
+        }
+    }
+}
+
+/// The phases of a tick, run in this order.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TickSet {
+    /// Drain the inbox.
+    Receive,
+    /// Move the world.
+    Simulate,
+    /// Diff and encode.
+    Replicate,
+    /// Queue frames and spectator updates.
+    Send,
+}
+
+/// One room: its world and schedule.
+pub struct Room {
+    world: World,
+    schedule: Schedule,
+    handle: Arc<RoomHandle>,
+}
+
+impl std::fmt::Debug for Room {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Room").field("id", &self.handle.id).finish_non_exhaustive()
+    }
+}
+
+impl Room {
+    /// A room with an empty world that drains `inbox`.
+    pub fn new(handle: Arc<RoomHandle>, settings: RoomSettings, inbox: mpsc::Receiver<RoomCommand>, shared: Shared) -> Self {
+        let mut world = World::new();
+        world.insert_resource(RoomConfig { settings, handle: handle.clone() });
+        world.insert_resource(TickClock::default());
+        world.insert_resource(Inbox(inbox));
+        world.insert_resource(shared);
+        world.init_resource::<Clients>();
+        world.init_resource::<Dropped>();
+        world.init_resource::<NetIndex>();
+        world.init_resource::<Replica>();
+        world.init_resource::<Outbox>();
+        world.init_resource::<IdleTicks>();
+        world.init_resource::<spectator::SpectatorState>();
+
+        let mut schedule = Schedule::default();
+        schedule.set_executor(SingleThreadedExecutor::new());
+        schedule.configure_sets((TickSet::Receive, TickSet::Simulate, TickSet::Replicate, TickSet::Send).chain());
+        schedule.add_systems((
+            (systems::receive, systems::expire_dropped).chain().in_set(TickSet::Receive),
+            (systems::steer, systems::integrate).chain().in_set(TickSet::Simulate),
+            replication::replicate.in_set(TickSet::Replicate),
+            (replication::fan_out, spectator::publish).in_set(TickSet::Send),
+        ));
+        Self { world, schedule, handle }
+    }
+
+    /// The room's handle.
+    pub fn handle(&self) -> &Arc<RoomHandle> {
+        &self.handle
+    }
+
+    /// Runs one tick. Returns `false` once the room has closed (it stayed empty too long).
+    pub fn tick(&mut self) -> bool {
+        if self.handle.is_closed() {
+            return false;
+        }
+        {
+            let mut clock = self.world.resource_mut::<TickClock>();
+            clock.tick = clock.tick.wrapping_add(1);
+            clock.server_time_us = unix_micros();
+        }
+        self.schedule.run(&mut self.world);
+        self.world.clear_trackers();
+        self.check_idle()
+    }
+
+    /// The checksum clients should hold after the last tick.
+    pub fn checksum(&self) -> u64 {
+        self.world.resource::<Replica>().0.checksum()
+    }
+
+    /// Closes the room: every client is closed with `code`, spectators get `end`, and the room
+    /// leaves the registry.
+    pub fn close(&mut self, code: CloseCode, reason: &'static str) {
+        self.handle.mark_closed();
+        for link in self.world.resource::<Clients>().0.values() {
+            link.conn.close.close(code, reason);
+        }
+        let shared = self.world.resource::<Shared>().clone();
+        for token in self.world.resource::<Dropped>().0.keys() {
+            shared.resume_index.remove(token);
+        }
+        for link in self.world.resource::<Clients>().0.values() {
+            shared.resume_index.remove(&link.resume_token);
+        }
+        shared.rooms.remove(&self.handle.id);
+        let _ = self.handle.spectators.events.send(SpectatorEvent::End);
+        tracing::info!(room = self.handle.id, mode = %self.handle.mode, "room closed");
+    }
+
+    fn check_idle(&mut self) -> bool {
+        let empty = self.handle.occupancy() == 0;
+        let limit = self.world.resource::<RoomConfig>().settings.idle_close_ticks;
+        let mut idle = self.world.resource_mut::<IdleTicks>();
+        idle.0 = if empty { idle.0 + 1 } else { 0 };
+        if idle.0 > limit {
+            self.close(CloseCode::RoomClosed, "the room closed");
+            return false;
+        }
+        true
+    }
+}

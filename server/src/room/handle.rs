@@ -1,0 +1,129 @@
+//! [`RoomHandle`]: what the rest of the server holds of a room that lives on a tick thread.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+
+use protocol::NetId;
+use protocol::api::SpectatorSnapshot;
+use tokio::sync::{broadcast, mpsc, watch};
+
+use super::link::RoomCommand;
+
+/// One spectator update: the JSON of a `delta` or `end` event.
+#[derive(Debug, Clone)]
+pub enum SpectatorEvent {
+    /// What changed up to `tick`, as the JSON of a [`protocol::api::SpectatorDelta`].
+    Delta {
+        /// The tick (the SSE event id).
+        tick: u32,
+        /// The tick of the previous update.
+        baseline: u32,
+        /// The encoded delta, shared by every spectator.
+        json: Arc<str>,
+    },
+    /// The room closed.
+    End,
+}
+
+/// The room's spectator channels: the latest full state, and the stream of updates.
+#[derive(Debug)]
+pub struct SpectatorFeed {
+    /// The latest published state (none before the first update).
+    pub latest: watch::Sender<Option<Arc<SpectatorSnapshot>>>,
+    /// Updates; a spectator that falls behind gets a fresh snapshot.
+    pub events: broadcast::Sender<SpectatorEvent>,
+    /// Open spectator streams of this room.
+    pub watchers: AtomicUsize,
+}
+
+/// Shared state and the inbox of one room.
+#[derive(Debug)]
+pub struct RoomHandle {
+    /// The room's id.
+    pub id: u32,
+    /// Its game mode.
+    pub mode: String,
+    /// Most players (connected, dropped within grace, or holding a seat).
+    pub capacity: u32,
+    commands: mpsc::Sender<RoomCommand>,
+    occupancy: AtomicU32,
+    next_player_id: AtomicU32,
+    tick: AtomicU32,
+    closed: AtomicBool,
+    /// Spectator channels.
+    pub spectators: SpectatorFeed,
+}
+
+impl RoomHandle {
+    /// A handle and the receiving end of its inbox.
+    pub fn new(id: u32, mode: String, capacity: u32, inbox: usize) -> (Arc<Self>, mpsc::Receiver<RoomCommand>) {
+        let (tx, rx) = mpsc::channel(inbox);
+        let handle = Self {
+            id,
+            mode,
+            capacity,
+            commands: tx,
+            occupancy: AtomicU32::new(0),
+            next_player_id: AtomicU32::new(1),
+            tick: AtomicU32::new(0),
+            closed: AtomicBool::new(false),
+            spectators: SpectatorFeed {
+                latest: watch::channel(None).0,
+                events: broadcast::channel(64).0,
+                watchers: AtomicUsize::new(0),
+            },
+        };
+        (Arc::new(handle), rx)
+    }
+
+    /// Takes a seat if one is free; returns the player id bound to it.
+    pub fn try_reserve(&self) -> Option<NetId> {
+        if self.is_closed() {
+            return None;
+        }
+        self.occupancy
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < self.capacity).then_some(n + 1))
+            .ok()?;
+        Some(self.next_player_id.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// Gives a seat back (an unused reservation expired, or a player is gone for good).
+    pub fn release(&self) {
+        let _ = self
+            .occupancy
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+    }
+
+    /// Seats taken: players present or dropped within grace, and unredeemed reservations.
+    pub fn occupancy(&self) -> u32 {
+        self.occupancy.load(Ordering::Acquire)
+    }
+
+    /// The room's latest tick.
+    pub fn tick(&self) -> u32 {
+        self.tick.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_tick(&self, tick: u32) {
+        self.tick.store(tick, Ordering::Relaxed);
+    }
+
+    /// Whether the room has closed.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn mark_closed(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+
+    /// Queues a command without waiting; fails when the inbox is full or the room is gone.
+    pub fn try_send(&self, cmd: RoomCommand) -> Result<(), mpsc::error::TrySendError<RoomCommand>> {
+        self.commands.try_send(cmd)
+    }
+
+    /// Queues a command, waiting for inbox space (the room drains it every tick).
+    pub async fn send(&self, cmd: RoomCommand) -> Result<(), mpsc::error::SendError<RoomCommand>> {
+        self.commands.send(cmd).await
+    }
+}

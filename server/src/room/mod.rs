@@ -1,0 +1,46 @@
+//! Rooms: each one a `bevy_ecs` [`World`](bevy_ecs::world::World) ticked at a fixed rate on a
+//! tick thread, never awaiting I/O.
+//!
+//! # One tick
+//! 1. **Receive** ([`systems::receive`]): drain the room inbox with `try_recv`: joins, resumes,
+//!    inputs (validated: clamped intent, stale and duplicate sequence numbers dropped, capped per
+//!    tick), disconnects and leaves; expire dropped players past their grace period.
+//! 2. **Simulate** ([`systems::steer`], [`systems::integrate`]): intent to velocity at most the
+//!    maximum speed, then movement clamped to the world bounds.
+//! 3. **Replicate** ([`replication::replicate`]): bevy change detection (`Changed<Position>`,
+//!    `Changed<Controller>`, `RemovedComponents`) feeds a [`protocol::FrameBuilder`]; the delta is
+//!    encoded once into shared `Bytes`.
+//! 4. **Send** ([`replication::fan_out`]): `try_send` of the shared delta to every client in sync,
+//!    of one shared snapshot to every client that needs a resync; a full queue skips the client.
+//! 5. **Spectate** ([`spectator::publish`]): at the spectator rate, one JSON update for all
+//!    spectators through a broadcast channel.
+
+pub mod components;
+pub mod game;
+pub mod handle;
+pub mod link;
+pub mod pool;
+pub mod registry;
+pub mod replication;
+pub mod spectator;
+pub mod systems;
+
+pub use game::{Room, RoomSettings};
+pub use handle::RoomHandle;
+pub use link::{ClientConn, CloseRequest, CloseSignal, JoinRefused, RoomCommand};
+pub use registry::{RegistryError, RoomRegistry};
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The wall clock in microseconds since the Unix epoch (the frames' `server_time_us`).
+pub fn unix_micros() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros().min(u128::from(u64::MAX)) as u64)
+}
+
+/// 128 random bits as 32 lowercase hex digits, from the thread's CSPRNG.
+pub fn random_token() -> String {
+    use rand::RngExt as _;
+    format!("{:032x}", rand::rng().random::<u128>())
+}
