@@ -36,13 +36,28 @@ mod tests {
     #[test]
     fn known_vector() {
         // Also in PROTOCOL.md; computed independently with the Python given there.
-        let e = EntityState { id: 1, kind: EntityKind::Player, pos: QPos::new(100, -2), ack: 7 };
-        assert_eq!(entity_hash(&e), 0x63b3_ea42_6d41_49c2, "{:#018x}", entity_hash(&e));
+        let e = EntityState {
+            id: 1,
+            kind: EntityKind::Player,
+            pos: QPos::new(100, -2),
+            ack: 7,
+        };
+        assert_eq!(
+            entity_hash(&e),
+            0x63b3_ea42_6d41_49c2,
+            "{:#018x}",
+            entity_hash(&e)
+        );
     }
 
     #[test]
     fn order_does_not_matter() {
-        let a = EntityState { id: 1, kind: EntityKind::Player, pos: QPos::new(1, 2), ack: 0 };
+        let a = EntityState {
+            id: 1,
+            kind: EntityKind::Player,
+            pos: QPos::new(1, 2),
+            ack: 0,
+        };
         let b = EntityState { id: 2, ..a };
         assert_eq!(world_checksum([&a, &b]), world_checksum([&b, &a]));
         assert_ne!(world_checksum([&a]), world_checksum([&b]));

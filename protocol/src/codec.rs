@@ -19,11 +19,7 @@ pub const MAX_CLIENT_MSG: usize = 256;
 pub const MAX_SERVER_MSG: usize = 4 << 20;
 
 /// The bincode configuration, with a decode allocation limit of `N` bytes.
-pub type WireConfig<const N: usize> = Configuration<
-    config::LittleEndian,
-    config::Varint,
-    Limit<N>,
->;
+pub type WireConfig<const N: usize> = Configuration<config::LittleEndian, config::Varint, Limit<N>>;
 
 /// The configuration used for every message, allocating at most `N` bytes while decoding.
 pub const fn wire_config<const N: usize>() -> WireConfig<N> {
@@ -85,11 +81,16 @@ pub fn encode_into<T: Serialize>(msg: &T, buf: &mut Vec<u8>) -> Result<(), Codec
 /// Decodes one message of type `T` that must fill `bytes` exactly, which are at most `N` long.
 pub fn decode<T: DeserializeOwned, const N: usize>(bytes: &[u8]) -> Result<T, CodecError> {
     if bytes.len() > N {
-        return Err(CodecError::TooLarge { len: bytes.len(), limit: N });
+        return Err(CodecError::TooLarge {
+            len: bytes.len(),
+            limit: N,
+        });
     }
     let (msg, read) = bincode::serde::decode_from_slice(bytes, wire_config::<N>())?;
     if read != bytes.len() {
-        return Err(CodecError::Trailing { extra: bytes.len() - read });
+        return Err(CodecError::Trailing {
+            extra: bytes.len() - read,
+        });
     }
     Ok(msg)
 }
@@ -108,7 +109,12 @@ pub fn encode_server(msg: &ServerMsg) -> Result<Vec<u8>, CodecError> {
 /// token lengths.
 pub fn decode_client(bytes: &[u8]) -> Result<ClientMsg, CodecError> {
     let msg: ClientMsg = decode::<_, MAX_CLIENT_MSG>(bytes)?;
-    if let ClientMsg::Join { protocol_version, seat_token, resume_token } = &msg {
+    if let ClientMsg::Join {
+        protocol_version,
+        seat_token,
+        resume_token,
+    } = &msg
+    {
         if *protocol_version != crate::PROTOCOL_VERSION {
             return Err(CodecError::VersionMismatch {
                 got: *protocol_version,
@@ -116,10 +122,17 @@ pub fn decode_client(bytes: &[u8]) -> Result<ClientMsg, CodecError> {
             });
         }
         if seat_token.len() > MAX_TOKEN_LEN {
-            return Err(CodecError::OutOfRange { field: "seat_token" });
+            return Err(CodecError::OutOfRange {
+                field: "seat_token",
+            });
         }
-        if resume_token.as_ref().is_some_and(|t| t.len() > MAX_TOKEN_LEN) {
-            return Err(CodecError::OutOfRange { field: "resume_token" });
+        if resume_token
+            .as_ref()
+            .is_some_and(|t| t.len() > MAX_TOKEN_LEN)
+        {
+            return Err(CodecError::OutOfRange {
+                field: "resume_token",
+            });
         }
     }
     Ok(msg)
@@ -138,20 +151,29 @@ mod tests {
     #[test]
     fn oversized_input_is_refused_before_decoding() {
         let bytes = vec![0u8; MAX_CLIENT_MSG + 1];
-        assert!(matches!(decode_client(&bytes), Err(CodecError::TooLarge { .. })));
+        assert!(matches!(
+            decode_client(&bytes),
+            Err(CodecError::TooLarge { .. })
+        ));
     }
 
     #[test]
     fn trailing_bytes_are_refused() {
         let mut bytes = encode_client(&ClientMsg::Leave).unwrap();
         bytes.push(0);
-        assert!(matches!(decode_client(&bytes), Err(CodecError::Trailing { extra: 1 })));
+        assert!(matches!(
+            decode_client(&bytes),
+            Err(CodecError::Trailing { extra: 1 })
+        ));
     }
 
     #[test]
     fn truncated_input_is_malformed() {
-        let bytes = encode_client(&ClientMsg::Input(Input { seq: 70_000, ..Input::default() }))
-            .unwrap();
+        let bytes = encode_client(&ClientMsg::Input(Input {
+            seq: 70_000,
+            ..Input::default()
+        }))
+        .unwrap();
         for cut in 0..bytes.len() {
             assert!(
                 matches!(decode_client(&bytes[..cut]), Err(CodecError::Malformed(_))),
@@ -168,7 +190,10 @@ mod tests {
             resume_token: None,
         };
         let bytes = encode_client(&join).unwrap();
-        assert!(matches!(decode_client(&bytes), Err(CodecError::VersionMismatch { .. })));
+        assert!(matches!(
+            decode_client(&bytes),
+            Err(CodecError::VersionMismatch { .. })
+        ));
     }
 
     #[test]

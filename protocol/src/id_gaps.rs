@@ -72,7 +72,9 @@ impl<'de, T: HasNetId + DeserializeOwned> Visitor<'de> for GapVisitor<T> {
         while let Some((gap, mut item)) = seq.next_element::<(NetId, T)>()? {
             let id = match previous {
                 None => gap,
-                Some(_) if gap == 0 => return Err(A::Error::custom("id gap of 0 after the first id")),
+                Some(_) if gap == 0 => {
+                    return Err(A::Error::custom("id gap of 0 after the first id"));
+                }
                 Some(p) => p
                     .checked_add(gap)
                     .ok_or_else(|| A::Error::custom("id overflows u32"))?,

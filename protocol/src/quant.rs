@@ -78,7 +78,10 @@ mod tests {
 
     #[test]
     fn clamp_keeps_positions_inside_bounds() {
-        let b = Bounds { width: 100, height: 50 };
+        let b = Bounds {
+            width: 100,
+            height: 50,
+        };
         assert_eq!(b.clamp(QPos::new(-5, 70)), QPos::new(0, 50));
         assert!(b.contains(b.clamp(QPos::new(i32::MAX, i32::MIN))));
     }

@@ -108,10 +108,16 @@ impl WorldView {
     pub fn apply_delta(&mut self, delta: &Delta) -> Result<(), Desync> {
         let held = self.tick.ok_or(Desync::NoBaseline { tick: delta.tick })?;
         if held != delta.baseline {
-            return Err(Desync::WrongBaseline { baseline: delta.baseline, held });
+            return Err(Desync::WrongBaseline {
+                baseline: delta.baseline,
+                held,
+            });
         }
         for d in &delta.despawned {
-            let old = self.entities.remove(&d.id).ok_or(Desync::UnknownEntity(d.id))?;
+            let old = self
+                .entities
+                .remove(&d.id)
+                .ok_or(Desync::UnknownEntity(d.id))?;
             self.checksum = self.checksum.wrapping_sub(entity_hash(&old));
         }
         for m in &delta.moved {
@@ -161,10 +167,16 @@ impl WorldView {
     }
 
     fn update(&mut self, id: NetId, f: impl FnOnce(&mut EntityState)) -> Result<(), Desync> {
-        let e = self.entities.get_mut(&id).ok_or(Desync::UnknownEntity(id))?;
+        let e = self
+            .entities
+            .get_mut(&id)
+            .ok_or(Desync::UnknownEntity(id))?;
         let before = entity_hash(e);
         f(e);
-        self.checksum = self.checksum.wrapping_sub(before).wrapping_add(entity_hash(e));
+        self.checksum = self
+            .checksum
+            .wrapping_sub(before)
+            .wrapping_add(entity_hash(e));
         Ok(())
     }
 
@@ -172,7 +184,11 @@ impl WorldView {
         if self.checksum == server {
             Ok(())
         } else {
-            Err(Desync::Checksum { tick, mirror: self.checksum, server })
+            Err(Desync::Checksum {
+                tick,
+                mirror: self.checksum,
+                server,
+            })
         }
     }
 }
@@ -203,16 +219,26 @@ impl FrameBuilder<'_> {
             self.upsert(state);
             return;
         }
-        let (dx, dy) = (state.pos.x.wrapping_sub(old.pos.x), state.pos.y.wrapping_sub(old.pos.y));
+        let (dx, dy) = (
+            state.pos.x.wrapping_sub(old.pos.x),
+            state.pos.y.wrapping_sub(old.pos.y),
+        );
         if (dx, dy) != (0, 0) {
             self.delta.moved.push(Move { id, dx, dy });
         }
         if state.ack != old.ack {
-            self.delta.acks.push(Ack { id, advance: state.ack.wrapping_sub(old.ack) });
+            self.delta.acks.push(Ack {
+                id,
+                advance: state.ack.wrapping_sub(old.ack),
+            });
         }
         let before = entity_hash(old);
         *old = state;
-        self.view.checksum = self.view.checksum.wrapping_sub(before).wrapping_add(entity_hash(&state));
+        self.view.checksum = self
+            .view
+            .checksum
+            .wrapping_sub(before)
+            .wrapping_add(entity_hash(&state));
     }
 
     /// Removes an entity; does nothing when it does not exist.

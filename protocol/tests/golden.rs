@@ -15,11 +15,19 @@ fn hex(bytes: &[u8]) -> String {
 
 fn unhex(s: &str) -> Vec<u8> {
     let s: String = s.split_whitespace().collect();
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }
 
 fn player(id: u32, x: i32, y: i32, ack: u32) -> EntityState {
-    EntityState { id, kind: EntityKind::Player, pos: QPos::new(x, y), ack }
+    EntityState {
+        id,
+        kind: EntityKind::Player,
+        pos: QPos::new(x, y),
+        ack,
+    }
 }
 
 /// The delta worked through byte by byte in PROTOCOL.md.
@@ -29,7 +37,18 @@ fn worked_delta() -> ServerMsg {
         baseline: 300,
         server_time_us: 1_700_000_000_000_000,
         despawned: vec![Despawn { id: 9 }],
-        moved: vec![Move { id: 3, dx: 12, dy: -7 }, Move { id: 4, dx: 0, dy: 30 }],
+        moved: vec![
+            Move {
+                id: 3,
+                dx: 12,
+                dy: -7,
+            },
+            Move {
+                id: 4,
+                dx: 0,
+                dy: 30,
+            },
+        ],
         acks: vec![Ack { id: 3, advance: 1 }],
         spawned: vec![player(12, 5000, 250, 0)],
         checksum: 0x0123_4567_89ab_cdef,
@@ -56,11 +75,21 @@ fn client_vectors() -> Vec<(ClientMsg, &'static str)> {
             "000120303031313232333334343535363637373838393961616262636364646565666600",
         ),
         (
-            ClientMsg::Join { protocol_version: 1, seat_token: String::new(), resume_token: Some("ab".into()) },
+            ClientMsg::Join {
+                protocol_version: 1,
+                seat_token: String::new(),
+                resume_token: Some("ab".into()),
+            },
             "00010001026162",
         ),
         (
-            ClientMsg::Input(Input { seq: 300, client_tick: 7, move_x: -127, move_y: 64, buttons: 1 }),
+            ClientMsg::Input(Input {
+                seq: 300,
+                client_tick: 7,
+                move_x: -127,
+                move_y: 64,
+                buttons: 1,
+            }),
             "01fb2c0107814001",
         ),
         (ClientMsg::Ping { client_time_us: 1 }, "0201"),
@@ -75,7 +104,10 @@ fn server_vectors() -> Vec<(ServerMsg, &'static str)> {
                 player_id: 3,
                 room_id: 1,
                 tick_rate: 30,
-                bounds: Bounds { width: 10_000, height: 10_000 },
+                bounds: Bounds {
+                    width: 10_000,
+                    height: 10_000,
+                },
                 max_speed: 34,
                 tick: 250,
                 resume_token: "ff".into(),
@@ -91,9 +123,24 @@ fn server_vectors() -> Vec<(ServerMsg, &'static str)> {
             }),
             "010205020100000000fb2b01000102022a",
         ),
-        (ServerMsg::Pong { client_time_us: 1, server_time_us: 2 }, "030102"),
-        (ServerMsg::Disconnect { code: CloseCode::Lagging, reason: "slow".into() }, "040904736c6f77"),
-        (worked_delta(), "02fb2d01fb2c01fd00401e18240a060001090203180d01003c010301010c00fb1027fbf40100fdefcdab8967452301"),
+        (
+            ServerMsg::Pong {
+                client_time_us: 1,
+                server_time_us: 2,
+            },
+            "030102",
+        ),
+        (
+            ServerMsg::Disconnect {
+                code: CloseCode::Lagging,
+                reason: "slow".into(),
+            },
+            "040904736c6f77",
+        ),
+        (
+            worked_delta(),
+            "02fb2d01fb2c01fd00401e18240a060001090203180d01003c010301010c00fb1027fbf40100fdefcdab8967452301",
+        ),
     ]
 }
 
@@ -124,9 +171,15 @@ fn protocol_md_worked_example_decodes() {
         .nth(1)
         .and_then(|rest| rest.split("```").nth(1))
         .map(|block| {
-            block.lines().flat_map(|l| l.split('#').next().unwrap_or("").split_whitespace()).collect()
+            block
+                .lines()
+                .flat_map(|l| l.split('#').next().unwrap_or("").split_whitespace())
+                .collect()
         })
         .unwrap_or_default();
-    assert_eq!(in_doc, compact, "PROTOCOL.md's worked example differs from this test's");
+    assert_eq!(
+        in_doc, compact,
+        "PROTOCOL.md's worked example differs from this test's"
+    );
     assert_eq!(decode_server(&unhex(&in_doc)).unwrap(), worked_delta());
 }

@@ -19,7 +19,12 @@ fn entity_map() -> impl Strategy<Value = BTreeMap<u32, (i32, i32, u32)>> {
 
 fn states(map: &BTreeMap<u32, (i32, i32, u32)>) -> Vec<EntityState> {
     map.iter()
-        .map(|(&id, &(x, y, ack))| EntityState { id, kind: EntityKind::Player, pos: QPos::new(x, y), ack })
+        .map(|(&id, &(x, y, ack))| EntityState {
+            id,
+            kind: EntityKind::Player,
+            pos: QPos::new(x, y),
+            ack,
+        })
         .collect()
 }
 
@@ -35,14 +40,31 @@ fn view_of(map: &BTreeMap<u32, (i32, i32, u32)>, tick: u32) -> WorldView {
 
 fn client_msg() -> impl Strategy<Value = ClientMsg> {
     prop_oneof![
-        ("[a-f0-9]{0,64}", prop::option::of("[a-f0-9]{0,64}")).prop_map(|(seat_token, resume_token)| {
-            ClientMsg::Join { protocol_version: protocol::PROTOCOL_VERSION, seat_token, resume_token }
-        }),
-        (any::<u32>(), any::<u32>(), any::<i8>(), any::<i8>(), any::<u8>()).prop_map(
-            |(seq, client_tick, move_x, move_y, buttons)| {
-                ClientMsg::Input(Input { seq, client_tick, move_x, move_y, buttons })
+        ("[a-f0-9]{0,64}", prop::option::of("[a-f0-9]{0,64}")).prop_map(
+            |(seat_token, resume_token)| {
+                ClientMsg::Join {
+                    protocol_version: protocol::PROTOCOL_VERSION,
+                    seat_token,
+                    resume_token,
+                }
             }
         ),
+        (
+            any::<u32>(),
+            any::<u32>(),
+            any::<i8>(),
+            any::<i8>(),
+            any::<u8>()
+        )
+            .prop_map(|(seq, client_tick, move_x, move_y, buttons)| {
+                ClientMsg::Input(Input {
+                    seq,
+                    client_tick,
+                    move_x,
+                    move_y,
+                    buttons,
+                })
+            }),
         any::<u64>().prop_map(|client_time_us| ClientMsg::Ping { client_time_us }),
         Just(ClientMsg::Leave),
     ]
@@ -119,8 +141,18 @@ proptest! {
 
 #[test]
 fn unsorted_ids_cannot_be_encoded() {
-    let e = EntityState { id: 2, kind: EntityKind::Player, pos: QPos::new(0, 0), ack: 0 };
-    let snap = Snapshot { tick: 1, server_time_us: 0, entities: vec![e, EntityState { id: 1, ..e }], checksum: 0 };
+    let e = EntityState {
+        id: 2,
+        kind: EntityKind::Player,
+        pos: QPos::new(0, 0),
+        ack: 0,
+    };
+    let snap = Snapshot {
+        tick: 1,
+        server_time_us: 0,
+        entities: vec![e, EntityState { id: 1, ..e }],
+        checksum: 0,
+    };
     assert!(encode_server(&ServerMsg::Snapshot(snap)).is_err());
 }
 

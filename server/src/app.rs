@@ -44,9 +44,17 @@ pub struct App {
 
 impl App {
     /// Builds the state and starts the tick threads. `base_url` is where clients reach us.
-    pub fn start(config: Config, base_url: String, shutdown: CancellationToken) -> std::io::Result<Arc<Self>> {
+    pub fn start(
+        config: Config,
+        base_url: String,
+        shutdown: CancellationToken,
+    ) -> std::io::Result<Arc<Self>> {
         let metrics = Arc::new(Metrics::default());
-        let registry = Arc::new(RoomRegistry::start(&config, metrics.clone(), shutdown.clone())?);
+        let registry = Arc::new(RoomRegistry::start(
+            &config,
+            metrics.clone(),
+            shutdown.clone(),
+        )?);
         let ws_base = base_url.replacen("http", "ws", 1);
         let seats = Arc::new(SeatBook::new(
             Arc::new(MemoryStore::default()),
@@ -62,9 +70,22 @@ impl App {
             per_addr: config.tickets_per_addr,
             max_tickets: config.max_tickets,
         };
-        let matchmaker = Arc::new(Matchmaker::new(Arc::new(MemoryStore::default()), seats.clone(), registry.clone(), rules));
-        let limits = LobbyLimits { per_addr: config.lobbies_per_addr, max_lobbies: config.max_lobbies };
-        let lobbies = Arc::new(Lobbies::new(Arc::new(MemoryStore::default()), seats.clone(), registry.clone(), limits));
+        let matchmaker = Arc::new(Matchmaker::new(
+            Arc::new(MemoryStore::default()),
+            seats.clone(),
+            registry.clone(),
+            rules,
+        ));
+        let limits = LobbyLimits {
+            per_addr: config.lobbies_per_addr,
+            max_lobbies: config.max_lobbies,
+        };
+        let lobbies = Arc::new(Lobbies::new(
+            Arc::new(MemoryStore::default()),
+            seats.clone(),
+            registry.clone(),
+            limits,
+        ));
         Ok(Arc::new(Self {
             config,
             base_url,
@@ -90,7 +111,12 @@ impl App {
     pub fn gauges(&self) -> Gauges {
         Gauges {
             rooms: self.registry.len() as u64,
-            players: self.registry.list().iter().map(|r| u64::from(r.occupancy())).sum(),
+            players: self
+                .registry
+                .list()
+                .iter()
+                .map(|r| u64::from(r.occupancy()))
+                .sum(),
             spectators: self.spectators.load(Ordering::Relaxed) as u64,
         }
     }

@@ -169,7 +169,8 @@ impl Config {
 
     /// Quanta an entity may move per tick along each axis (at least 1).
     pub fn max_speed_per_tick(&self) -> i32 {
-        let quanta = self.max_speed * f64::from(protocol::quant::QUANTA_PER_UNIT) / f64::from(self.tick_rate);
+        let quanta = self.max_speed * f64::from(protocol::quant::QUANTA_PER_UNIT)
+            / f64::from(self.tick_rate);
         (quanta.round() as i32).max(1)
     }
 
@@ -195,8 +196,12 @@ pub fn secs(s: f64) -> Duration {
 
 /// Parses `NAME=PLAYERS` for `--mode-capacity`.
 fn parse_mode_capacity(s: &str) -> Result<(String, u32), String> {
-    let (name, n) = s.split_once('=').ok_or_else(|| format!("expected NAME=PLAYERS, got `{s}`"))?;
-    let n: u32 = n.parse().map_err(|e| format!("bad player count in `{s}`: {e}"))?;
+    let (name, n) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected NAME=PLAYERS, got `{s}`"))?;
+    let n: u32 = n
+        .parse()
+        .map_err(|e| format!("bad player count in `{s}`: {e}"))?;
     if !(1..=10_000).contains(&n) {
         return Err(format!("player count in `{s}` must be 1-10000"));
     }

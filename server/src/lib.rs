@@ -54,24 +54,40 @@ const MATCH_INTERVAL: Duration = Duration::from_millis(100);
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 
 /// Serves on `listener` until `shutdown` fires, then shuts down gracefully.
-pub async fn run(listener: TcpListener, config: Config, shutdown: CancellationToken) -> Result<(), ServerError> {
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: CancellationToken,
+) -> Result<(), ServerError> {
     let local = listener.local_addr().map_err(ServerError::Addr)?;
-    let base_url = config.public_url.clone().unwrap_or_else(|| format!("http://{local}"));
+    let base_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{local}"));
     let grace = config::secs(config.shutdown_grace);
     let app = App::start(config, base_url, shutdown.clone()).map_err(ServerError::TickThreads)?;
     let (router, _) = http::router(app.clone());
     let housekeeping = tokio::spawn(housekeeping(app.clone()));
     tracing::info!(addr = %local, tick_rate = app.config.tick_rate, "serving");
 
-    let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-        .await;
+    let served = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+    .await;
 
     // Whatever ended serving, everything else ends too.
     shutdown.cancel();
     app.tracker.close();
-    if tokio::time::timeout(grace, app.tracker.wait()).await.is_err() {
-        tracing::warn!(open = app.tracker.len(), "connections still open after the shutdown grace");
+    if tokio::time::timeout(grace, app.tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open = app.tracker.len(),
+            "connections still open after the shutdown grace"
+        );
     }
     housekeeping.abort();
     let registry = app.registry.clone();

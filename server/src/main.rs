@@ -8,7 +8,9 @@ use tracing_subscriber::EnvFilter;
 fn main() -> anyhow::Result<()> {
     let config = server::Config::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -21,6 +23,8 @@ fn main() -> anyhow::Result<()> {
             .with_context(|| format!("cannot listen on {}", config.bind))?;
         let shutdown = CancellationToken::new();
         tokio::spawn(server::shutdown::cancel_on_signal(shutdown.clone()));
-        server::run(listener, config, shutdown).await.context("server failed")
+        server::run(listener, config, shutdown)
+            .await
+            .context("server failed")
     })
 }

@@ -18,7 +18,9 @@ pub struct Histogram {
 }
 
 /// Buckets for tick durations and lateness.
-const TICK_BUCKETS: &[f64] = &[0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1];
+const TICK_BUCKETS: &[f64] = &[
+    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1,
+];
 
 impl Histogram {
     fn new(bounds: &'static [f64]) -> Self {
@@ -36,7 +38,8 @@ impl Histogram {
         if let Some(i) = self.bounds.iter().position(|b| secs <= *b) {
             self.counts[i].fetch_add(1, Relaxed);
         }
-        self.sum_ns.fetch_add(d.as_nanos().min(u128::from(u64::MAX)) as u64, Relaxed);
+        self.sum_ns
+            .fetch_add(d.as_nanos().min(u128::from(u64::MAX)) as u64, Relaxed);
         self.count.fetch_add(1, Relaxed);
     }
 
@@ -120,38 +123,104 @@ impl Metrics {
 
     /// Closes counted so far for one code.
     pub fn closes(&self, code: CloseCode) -> u64 {
-        CloseCode::ALL.iter().position(|c| *c == code).map_or(0, |i| self.closes[i].load(Relaxed))
+        CloseCode::ALL
+            .iter()
+            .position(|c| *c == code)
+            .map_or(0, |i| self.closes[i].load(Relaxed))
     }
 
     /// The Prometheus text exposition of every metric.
     pub fn render(&self, gauges: Gauges) -> String {
         let mut out = String::with_capacity(4096);
-        self.tick_duration.render(&mut out, "game_tick_duration_seconds", "Time one room takes to run one tick.");
-        self.tick_lateness.render(&mut out, "game_tick_lateness_seconds", "How late a tick pass started after its deadline.");
+        self.tick_duration.render(
+            &mut out,
+            "game_tick_duration_seconds",
+            "Time one room takes to run one tick.",
+        );
+        self.tick_lateness.render(
+            &mut out,
+            "game_tick_lateness_seconds",
+            "How late a tick pass started after its deadline.",
+        );
         let counters = [
-            ("game_frames_sent_total", "Game frames queued to clients.", &self.frames_sent),
-            ("game_bytes_sent_total", "Bytes of game frames queued to clients.", &self.bytes_sent),
-            ("game_resyncs_total", "Full snapshots sent to resync a client.", &self.resyncs),
-            ("game_queue_drops_total", "Frames skipped because a client queue was full.", &self.queue_drops),
-            ("game_inputs_applied_total", "Inputs applied.", &self.inputs_applied),
-            ("game_inputs_dropped_total", "Inputs dropped as stale, duplicate, over the cap or overflowing.", &self.inputs_dropped),
-            ("game_connections_total", "Game WebSocket connections accepted.", &self.connections),
-            ("http_rate_limited_total", "HTTP requests refused by the per-address rate limit.", &self.http_rate_limited),
+            (
+                "game_frames_sent_total",
+                "Game frames queued to clients.",
+                &self.frames_sent,
+            ),
+            (
+                "game_bytes_sent_total",
+                "Bytes of game frames queued to clients.",
+                &self.bytes_sent,
+            ),
+            (
+                "game_resyncs_total",
+                "Full snapshots sent to resync a client.",
+                &self.resyncs,
+            ),
+            (
+                "game_queue_drops_total",
+                "Frames skipped because a client queue was full.",
+                &self.queue_drops,
+            ),
+            (
+                "game_inputs_applied_total",
+                "Inputs applied.",
+                &self.inputs_applied,
+            ),
+            (
+                "game_inputs_dropped_total",
+                "Inputs dropped as stale, duplicate, over the cap or overflowing.",
+                &self.inputs_dropped,
+            ),
+            (
+                "game_connections_total",
+                "Game WebSocket connections accepted.",
+                &self.connections,
+            ),
+            (
+                "http_rate_limited_total",
+                "HTTP requests refused by the per-address rate limit.",
+                &self.http_rate_limited,
+            ),
         ];
         for (name, help, value) in counters {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", value.load(Relaxed));
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
+                value.load(Relaxed)
+            );
         }
-        let _ = writeln!(out, "# HELP game_closes_total Game connections closed, by reason.\n# TYPE game_closes_total counter");
+        let _ = writeln!(
+            out,
+            "# HELP game_closes_total Game connections closed, by reason.\n# TYPE game_closes_total counter"
+        );
         for (code, count) in CloseCode::ALL.iter().zip(&self.closes) {
-            let _ = writeln!(out, "game_closes_total{{reason=\"{}\"}} {}", code.name(), count.load(Relaxed));
+            let _ = writeln!(
+                out,
+                "game_closes_total{{reason=\"{}\"}} {}",
+                code.name(),
+                count.load(Relaxed)
+            );
         }
         let gauges = [
             ("game_rooms", "Open rooms.", gauges.rooms),
-            ("game_players", "Players connected or holding a seat.", gauges.players),
-            ("game_spectators", "Open spectator streams.", gauges.spectators),
+            (
+                "game_players",
+                "Players connected or holding a seat.",
+                gauges.players,
+            ),
+            (
+                "game_spectators",
+                "Open spectator streams.",
+                gauges.spectators,
+            ),
         ];
         for (name, help, value) in gauges {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+            );
         }
         out
     }
@@ -167,8 +236,17 @@ mod tests {
         m.tick_duration.observe(Duration::from_micros(70));
         m.tick_duration.observe(Duration::from_millis(3));
         let text = m.render(Gauges::default());
-        assert!(text.contains("game_tick_duration_seconds_bucket{le=\"0.0001\"} 1"), "{text}");
-        assert!(text.contains("game_tick_duration_seconds_bucket{le=\"0.005\"} 2"), "{text}");
-        assert!(text.contains("game_tick_duration_seconds_count 2"), "{text}");
+        assert!(
+            text.contains("game_tick_duration_seconds_bucket{le=\"0.0001\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("game_tick_duration_seconds_bucket{le=\"0.005\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("game_tick_duration_seconds_count 2"),
+            "{text}"
+        );
     }
 }

@@ -15,7 +15,12 @@ impl TokenBucket {
     /// A full bucket. A `rate` of zero or less disables the limit.
     pub fn new(rate: f64, burst: f64) -> Self {
         let burst = burst.max(1.0);
-        Self { rate, burst, tokens: burst, last: Instant::now() }
+        Self {
+            rate,
+            burst,
+            tokens: burst,
+            last: Instant::now(),
+        }
     }
 
     /// Takes one token if there is one at `now`.
@@ -36,7 +41,11 @@ impl TokenBucket {
 
     /// Seconds until a token is available (0 when one is).
     pub fn wait_secs(&self) -> f64 {
-        if self.rate <= 0.0 || self.tokens >= 1.0 { 0.0 } else { (1.0 - self.tokens) / self.rate }
+        if self.rate <= 0.0 || self.tokens >= 1.0 {
+            0.0
+        } else {
+            (1.0 - self.tokens) / self.rate
+        }
     }
 }
 

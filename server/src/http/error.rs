@@ -28,17 +28,34 @@ pub struct ApiError {
 impl ApiError {
     /// An error with a status, code and message.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), field: None, retry_after: None }
+        Self {
+            status,
+            code,
+            message: message.into(),
+            field: None,
+            retry_after: None,
+        }
     }
 
     /// 404 for a missing resource.
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
     }
 
     /// 429 with a retry hint.
     pub fn rate_limited(retry_after_secs: u64) -> Self {
-        Self { retry_after: Some(retry_after_secs.max(1)), ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; slow down") }
+        Self {
+            retry_after: Some(retry_after_secs.max(1)),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many requests; slow down",
+            )
+        }
     }
 }
 
@@ -49,10 +66,18 @@ impl IntoResponse for ApiError {
         } else {
             tracing::debug!(status = %self.status, code = self.code, message = %self.message, "request refused");
         }
-        let body = ErrorBody { error: ErrorDetail { code: self.code.to_owned(), message: self.message, field: self.field } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message,
+                field: self.field,
+            },
+        };
         let mut response = (self.status, Json(body)).into_response();
         if let Some(secs) = self.retry_after {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
@@ -62,16 +87,23 @@ impl From<LobbyError> for ApiError {
     fn from(e: LobbyError) -> Self {
         let message = e.to_string();
         match e {
-            LobbyError::Invalid { field, .. } => {
-                Self { field: Some(field.to_owned()), ..Self::new(StatusCode::BAD_REQUEST, "invalid_field", message) }
-            }
+            LobbyError::Invalid { field, .. } => Self {
+                field: Some(field.to_owned()),
+                ..Self::new(StatusCode::BAD_REQUEST, "invalid_field", message)
+            },
             LobbyError::NotFound(_) => Self::new(StatusCode::NOT_FOUND, "not_found", message),
             LobbyError::Forbidden(_) => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
             LobbyError::Full(_) => Self::new(StatusCode::CONFLICT, "full", message),
             LobbyError::Started => Self::new(StatusCode::CONFLICT, "already_started", message),
             LobbyError::Conflict(_) => Self::new(StatusCode::CONFLICT, "conflict", message),
-            LobbyError::Limit(_) => Self { retry_after: Some(5), ..Self::new(StatusCode::TOO_MANY_REQUESTS, "limit_reached", message) },
-            LobbyError::Unavailable(_) => Self { retry_after: Some(5), ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message) },
+            LobbyError::Limit(_) => Self {
+                retry_after: Some(5),
+                ..Self::new(StatusCode::TOO_MANY_REQUESTS, "limit_reached", message)
+            },
+            LobbyError::Unavailable(_) => Self {
+                retry_after: Some(5),
+                ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+            },
         }
     }
 }
@@ -81,8 +113,12 @@ impl From<JsonRejection> for ApiError {
         let (status, code) = match &r {
             JsonRejection::JsonDataError(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
             JsonRejection::JsonSyntaxError(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
-            JsonRejection::MissingJsonContentType(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
-            _ if r.status() == StatusCode::PAYLOAD_TOO_LARGE => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+            JsonRejection::MissingJsonContentType(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            _ if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large")
+            }
             _ => (r.status(), "bad_request"),
         };
         Self::new(status, code, r.body_text())

@@ -3,10 +3,12 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::Json;
-use protocol::api::{CreateLobby, ErrorBody, JoinLobby, LobbyMembership, LobbyPage, LobbyQuery, LobbyView};
+use protocol::api::{
+    CreateLobby, ErrorBody, JoinLobby, LobbyMembership, LobbyPage, LobbyQuery, LobbyView,
+};
 
 use super::error::{ApiError, ApiJson, ApiQuery};
 use crate::app::App;
@@ -23,7 +25,11 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 fn required<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a str, ApiError> {
     header(headers, name).ok_or_else(|| ApiError {
         field: Some(name.to_owned()),
-        ..ApiError::new(StatusCode::BAD_REQUEST, "missing_header", format!("header `{name}` is required"))
+        ..ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "missing_header",
+            format!("header `{name}` is required"),
+        )
     })
 }
 
@@ -35,13 +41,19 @@ pub async fn create(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     ApiJson(req): ApiJson<CreateLobby>,
 ) -> Result<(StatusCode, Json<LobbyMembership>), ApiError> {
-    Ok((StatusCode::CREATED, Json(app.lobbies.create(req, addr.ip())?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(app.lobbies.create(req, addr.ip())?),
+    ))
 }
 
 /// Lists public lobbies, oldest first.
 #[utoipa::path(get, path = "/api/v1/lobbies", tag = "lobbies", params(LobbyQuery),
     responses((status = 200, body = LobbyPage), (status = 400, body = ErrorBody)))]
-pub async fn list(State(app): State<Arc<App>>, ApiQuery(q): ApiQuery<LobbyQuery>) -> Result<Json<LobbyPage>, ApiError> {
+pub async fn list(
+    State(app): State<Arc<App>>,
+    ApiQuery(q): ApiQuery<LobbyQuery>,
+) -> Result<Json<LobbyPage>, ApiError> {
     Ok(Json(app.lobbies.list(&q)?))
 }
 
@@ -49,7 +61,11 @@ pub async fn list(State(app): State<Arc<App>>, ApiQuery(q): ApiQuery<LobbyQuery>
 #[utoipa::path(get, path = "/api/v1/lobbies/{id}", tag = "lobbies",
     params(("id" = String, Path, description = "lobby id"), ("x-member-key" = Option<String>, Header, description = "a member key")),
     responses((status = 200, body = LobbyView), (status = 404, body = ErrorBody)))]
-pub async fn get(State(app): State<Arc<App>>, Path(id): Path<String>, headers: HeaderMap) -> Result<Json<LobbyView>, ApiError> {
+pub async fn get(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<LobbyView>, ApiError> {
     Ok(Json(app.lobbies.get(&id, header(&headers, MEMBER_KEY))?))
 }
 
@@ -57,7 +73,11 @@ pub async fn get(State(app): State<Arc<App>>, Path(id): Path<String>, headers: H
 #[utoipa::path(post, path = "/api/v1/lobbies/{id}/join", tag = "lobbies", request_body = JoinLobby,
     params(("id" = String, Path, description = "lobby id")),
     responses((status = 200, body = LobbyMembership), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "full, started or name taken", body = ErrorBody)))]
-pub async fn join(State(app): State<Arc<App>>, Path(id): Path<String>, ApiJson(req): ApiJson<JoinLobby>) -> Result<Json<LobbyMembership>, ApiError> {
+pub async fn join(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<JoinLobby>,
+) -> Result<Json<LobbyMembership>, ApiError> {
     Ok(Json(app.lobbies.join(&id, req)?))
 }
 
@@ -65,7 +85,11 @@ pub async fn join(State(app): State<Arc<App>>, Path(id): Path<String>, ApiJson(r
 #[utoipa::path(post, path = "/api/v1/lobbies/{id}/leave", tag = "lobbies",
     params(("id" = String, Path, description = "lobby id"), ("x-member-key" = String, Header, description = "the member key")),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn leave(State(app): State<Arc<App>>, Path(id): Path<String>, headers: HeaderMap) -> Result<StatusCode, ApiError> {
+pub async fn leave(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
     app.lobbies.leave(&id, required(&headers, MEMBER_KEY)?)?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -75,6 +99,12 @@ pub async fn leave(State(app): State<Arc<App>>, Path(id): Path<String>, headers:
 #[utoipa::path(post, path = "/api/v1/lobbies/{id}/start", tag = "lobbies",
     params(("id" = String, Path, description = "lobby id"), ("x-owner-key" = String, Header, description = "the owner key")),
     responses((status = 200, body = LobbyView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
-pub async fn start(State(app): State<Arc<App>>, Path(id): Path<String>, headers: HeaderMap) -> Result<Json<LobbyView>, ApiError> {
-    Ok(Json(app.lobbies.start(&id, required(&headers, OWNER_KEY)?)?))
+pub async fn start(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<LobbyView>, ApiError> {
+    Ok(Json(
+        app.lobbies.start(&id, required(&headers, OWNER_KEY)?)?,
+    ))
 }

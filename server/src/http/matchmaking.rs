@@ -3,9 +3,9 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
-use axum::Json;
 use protocol::api::{CreateTicket, ErrorBody, JoinOrCreate, SeatGrant, TicketView};
 
 use super::error::{ApiError, ApiJson};
@@ -33,7 +33,10 @@ pub async fn create_ticket(
 #[utoipa::path(get, path = "/api/v1/matchmaking/tickets/{id}", tag = "matchmaking",
     params(("id" = String, Path, description = "ticket id")),
     responses((status = 200, body = TicketView), (status = 404, body = ErrorBody)))]
-pub async fn get_ticket(State(app): State<Arc<App>>, Path(id): Path<String>) -> Result<Json<TicketView>, ApiError> {
+pub async fn get_ticket(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+) -> Result<Json<TicketView>, ApiError> {
     Ok(Json(app.matchmaker.get(&id)?))
 }
 
@@ -41,7 +44,10 @@ pub async fn get_ticket(State(app): State<Arc<App>>, Path(id): Path<String>) -> 
 #[utoipa::path(delete, path = "/api/v1/matchmaking/tickets/{id}", tag = "matchmaking",
     params(("id" = String, Path, description = "ticket id")),
     responses((status = 200, body = TicketView), (status = 404, body = ErrorBody), (status = 409, description = "already matched", body = ErrorBody)))]
-pub async fn cancel_ticket(State(app): State<Arc<App>>, Path(id): Path<String>) -> Result<Json<TicketView>, ApiError> {
+pub async fn cancel_ticket(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+) -> Result<Json<TicketView>, ApiError> {
     Ok(Json(app.matchmaker.cancel(&id)?))
 }
 
@@ -52,9 +58,15 @@ pub async fn cancel_ticket(State(app): State<Arc<App>>, Path(id): Path<String>) 
         (status = 400, body = ErrorBody),
         (status = 503, description = "no room can be opened now", body = ErrorBody),
     ))]
-pub async fn join_or_create(State(app): State<Arc<App>>, ApiJson(req): ApiJson<JoinOrCreate>) -> Result<Json<SeatGrant>, ApiError> {
+pub async fn join_or_create(
+    State(app): State<Arc<App>>,
+    ApiJson(req): ApiJson<JoinOrCreate>,
+) -> Result<Json<SeatGrant>, ApiError> {
     validate::player_name("player_name", &req.player_name)?;
     validate::tag("mode", &req.mode)?;
-    let (room, player_id) = app.registry.seat_in_any(&req.mode).map_err(crate::lobby::LobbyError::from)?;
+    let (room, player_id) = app
+        .registry
+        .seat_in_any(&req.mode)
+        .map_err(crate::lobby::LobbyError::from)?;
     Ok(Json(app.seats.book(&room, player_id, &req.player_name)))
 }

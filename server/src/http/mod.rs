@@ -30,7 +30,10 @@ use crate::net;
 pub const MAX_BODY: usize = 16 * 1024;
 
 #[derive(utoipa::OpenApi)]
-#[openapi(info(title = "game-server", description = "REST lobby and matchmaking API, SSE spectator feed and operations endpoints of the game state server. The game itself speaks the binary WebSocket protocol of PROTOCOL.md at /ws."))]
+#[openapi(info(
+    title = "game-server",
+    description = "REST lobby and matchmaking API, SSE spectator feed and operations endpoints of the game state server. The game itself speaks the binary WebSocket protocol of PROTOCOL.md at /ws."
+))]
 struct ApiDoc;
 
 /// The whole router and the OpenAPI document generated from it.
@@ -47,7 +50,10 @@ pub fn router(app: Arc<App>) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(rooms::list))
         .routes(routes!(rooms::get))
         .routes(routes!(spectate::events))
-        .layer(axum::middleware::from_fn_with_state(app.clone(), limit::limit));
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            limit::limit,
+        ));
     let (router, mut doc) = OpenApiRouter::new()
         .merge(api)
         .routes(routes!(net::ws_handler))
@@ -57,7 +63,9 @@ pub fn router(app: Arc<App>) -> (Router, utoipa::openapi::OpenApi) {
         .routes(routes!(pages::spectate))
         .routes(routes!(pages::asset))
         .split_for_parts();
-    doc.paths.paths.insert("/openapi.json".to_owned(), openapi_path_item());
+    doc.paths
+        .paths
+        .insert("/openapi.json".to_owned(), openapi_path_item());
     let json: Arc<str> = doc.to_json().unwrap_or_else(|_| "{}".to_owned()).into();
     let router = router
         .route("/openapi.json", get(move || serve_json(json.clone())))
@@ -69,7 +77,10 @@ pub fn router(app: Arc<App>) -> (Router, utoipa::openapi::OpenApi) {
 }
 
 async fn serve_json(json: Arc<str>) -> impl axum::response::IntoResponse {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], json.to_string())
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        json.to_string(),
+    )
 }
 
 /// The document's own entry (the document cannot annotate the handler that serves it).
@@ -79,7 +90,10 @@ fn openapi_path_item() -> utoipa::openapi::PathItem {
     let op = OperationBuilder::new()
         .tag("operations")
         .summary(Some("This OpenAPI document"))
-        .response("200", ResponseBuilder::new().description("OpenAPI 3.1 JSON"))
+        .response(
+            "200",
+            ResponseBuilder::new().description("OpenAPI 3.1 JSON"),
+        )
         .build();
     PathItem::new(HttpMethod::Get, op)
 }

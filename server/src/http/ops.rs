@@ -23,8 +23,15 @@ pub struct Health {
 /// Whether the server serves.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
 pub async fn healthz(State(app): State<Arc<App>>) -> Json<Health> {
-    let status = if app.shutdown.is_cancelled() { "shutting_down" } else { "ok" };
-    Json(Health { status, rooms: app.registry.len() })
+    let status = if app.shutdown.is_cancelled() {
+        "shutting_down"
+    } else {
+        "ok"
+    };
+    Json(Health {
+        status,
+        rooms: app.registry.len(),
+    })
 }
 
 /// Prometheus metrics (text exposition format 0.0.4).
@@ -32,5 +39,11 @@ pub async fn healthz(State(app): State<Arc<App>>) -> Json<Health> {
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
     let text = app.metrics.render(app.gauges());
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], text)
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
 }

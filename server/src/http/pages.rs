@@ -35,5 +35,12 @@ pub async fn asset(Path(file): Path<String>) -> Response {
         "style.css" => ("text/css; charset=utf-8", STYLE),
         _ => return ApiError::not_found("file").into_response(),
     };
-    ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "no-cache")], body).into_response()
+    (
+        [
+            (header::CONTENT_TYPE, mime),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        body,
+    )
+        .into_response()
 }

@@ -26,14 +26,22 @@ pub fn view(app: &App, room: &RoomHandle) -> RoomView {
 /// Every live room, by id.
 #[utoipa::path(get, path = "/api/v1/rooms", tag = "rooms", responses((status = 200, body = RoomList)))]
 pub async fn list(State(app): State<Arc<App>>) -> Json<RoomList> {
-    Json(RoomList { rooms: app.registry.list().iter().map(|r| view(&app, r)).collect() })
+    Json(RoomList {
+        rooms: app.registry.list().iter().map(|r| view(&app, r)).collect(),
+    })
 }
 
 /// One live room.
 #[utoipa::path(get, path = "/api/v1/rooms/{id}", tag = "rooms",
     params(("id" = u32, Path, description = "room id")),
     responses((status = 200, body = RoomView), (status = 404, body = ErrorBody)))]
-pub async fn get(State(app): State<Arc<App>>, Path(id): Path<u32>) -> Result<Json<RoomView>, ApiError> {
-    let room = app.registry.get(id).ok_or_else(|| ApiError::not_found("room"))?;
+pub async fn get(
+    State(app): State<Arc<App>>,
+    Path(id): Path<u32>,
+) -> Result<Json<RoomView>, ApiError> {
+    let room = app
+        .registry
+        .get(id)
+        .ok_or_else(|| ApiError::not_found("room"))?;
     Ok(Json(view(&app, &room)))
 }

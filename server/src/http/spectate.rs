@@ -32,13 +32,23 @@ struct Watcher {
 
 impl Watcher {
     fn admit(app: &Arc<App>, room: &Arc<RoomHandle>) -> Result<Self, ApiError> {
-        let watcher = Self { app: app.clone(), room: room.clone() };
+        let watcher = Self {
+            app: app.clone(),
+            room: room.clone(),
+        };
         let per_room = room.spectators.watchers.fetch_add(1, Ordering::AcqRel) + 1;
         let total = app.spectators.fetch_add(1, Ordering::AcqRel) + 1;
         if per_room > app.config.spectators_per_room || total > app.config.max_spectators {
             // Dropping the watcher undoes both counts.
             drop(watcher);
-            return Err(ApiError { retry_after: Some(10), ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "spectators_full", "no spectator slot is free; try again later") });
+            return Err(ApiError {
+                retry_after: Some(10),
+                ..ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "spectators_full",
+                    "no spectator slot is free; try again later",
+                )
+            });
         }
         Ok(watcher)
     }
@@ -64,10 +74,17 @@ pub async fn events(
     Path(id): Path<u32>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let room = app.registry.get(id).ok_or_else(|| ApiError::not_found("room"))?;
+    let room = app
+        .registry
+        .get(id)
+        .ok_or_else(|| ApiError::not_found("room"))?;
     let watcher = Watcher::admit(&app, &room)?;
     if let Some(last) = headers.get("last-event-id").and_then(|v| v.to_str().ok()) {
-        tracing::debug!(room = id, last_event_id = last, "spectator reconnects; sending a fresh snapshot");
+        tracing::debug!(
+            room = id,
+            last_event_id = last,
+            "spectator reconnects; sending a fresh snapshot"
+        );
     }
     let feed = Feed {
         events: room.spectators.events.subscribe(),
@@ -109,29 +126,54 @@ impl Feed {
             };
             match received {
                 Ok(SpectatorEvent::Delta { tick: t, .. }) if t <= tick => continue,
-                Ok(SpectatorEvent::Delta { tick: t, baseline, json }) if baseline == tick => {
+                Ok(SpectatorEvent::Delta {
+                    tick: t,
+                    baseline,
+                    json,
+                }) if baseline == tick => {
                     self.tick = Some(t);
-                    return Some(Event::default().event("delta").id(t.to_string()).data(json.as_ref()));
+                    return Some(
+                        Event::default()
+                            .event("delta")
+                            .id(t.to_string())
+                            .data(json.as_ref()),
+                    );
                 }
                 // A gap (a delta from another baseline) or a lag: start over from a snapshot.
-                Ok(SpectatorEvent::Delta { .. }) | Err(broadcast::error::RecvError::Lagged(_)) => self.tick = None,
-                Ok(SpectatorEvent::End) | Err(broadcast::error::RecvError::Closed) => return self.end(),
+                Ok(SpectatorEvent::Delta { .. }) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                    self.tick = None
+                }
+                Ok(SpectatorEvent::End) | Err(broadcast::error::RecvError::Closed) => {
+                    return self.end();
+                }
             }
         }
     }
 
     /// Waits for the room's latest state and sends it whole.
     async fn snapshot(&mut self) -> Option<Event> {
-        let Feed { events, latest, shutdown, .. } = self;
+        let Feed {
+            events,
+            latest,
+            shutdown,
+            ..
+        } = self;
         let snapshot = tokio::select! {
             _ = shutdown.cancelled() => None,
             () = ended(events) => None,
             s = latest.wait_for(Option::is_some) => s.ok().and_then(|s| s.clone()),
         };
-        let Some(snapshot) = snapshot else { return self.end() };
+        let Some(snapshot) = snapshot else {
+            return self.end();
+        };
         self.tick = Some(snapshot.tick);
         match serde_json::to_string(&*snapshot) {
-            Ok(json) => Some(Event::default().event("snapshot").id(snapshot.tick.to_string()).data(json)),
+            Ok(json) => Some(
+                Event::default()
+                    .event("snapshot")
+                    .id(snapshot.tick.to_string())
+                    .data(json),
+            ),
             Err(e) => {
                 tracing::error!(error = %e, "cannot encode a spectator snapshot");
                 self.end()

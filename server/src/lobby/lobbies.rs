@@ -5,7 +5,10 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use protocol::api::{CreateLobby, JoinLobby, LobbyMembership, LobbyPage, LobbyQuery, LobbyState, LobbyView, SeatGrant};
+use protocol::api::{
+    CreateLobby, JoinLobby, LobbyMembership, LobbyPage, LobbyQuery, LobbyState, LobbyView,
+    SeatGrant,
+};
 
 use super::seats::SeatBook;
 use super::store::Store;
@@ -98,8 +101,18 @@ pub struct Lobbies {
 
 impl Lobbies {
     /// Lobbies kept in `store`.
-    pub fn new(store: Arc<dyn Store<Lobby>>, seats: Arc<SeatBook>, registry: Arc<RoomRegistry>, limits: LobbyLimits) -> Self {
-        Self { store, seats, registry, limits }
+    pub fn new(
+        store: Arc<dyn Store<Lobby>>,
+        seats: Arc<SeatBook>,
+        registry: Arc<RoomRegistry>,
+        limits: LobbyLimits,
+    ) -> Self {
+        Self {
+            store,
+            seats,
+            registry,
+            limits,
+        }
     }
 
     /// Creates a lobby whose first member is its owner.
@@ -109,16 +122,29 @@ impl Lobbies {
         validate::player_name("player_name", &req.player_name)?;
         let capacity = self.registry.capacity_for(&req.mode);
         if !(1..=capacity).contains(&req.max_players) {
-            return Err(LobbyError::Invalid { field: "max_players", message: format!("must be 1-{capacity} for mode `{}`", req.mode) });
+            return Err(LobbyError::Invalid {
+                field: "max_players",
+                message: format!("must be 1-{capacity} for mode `{}`", req.mode),
+            });
         }
         let open = self.store.collect(&mut |l| l.state == LobbyState::Open);
         if open.len() >= self.limits.max_lobbies {
-            return Err(LobbyError::Limit(format!("the server holds {} open lobbies", self.limits.max_lobbies)));
+            return Err(LobbyError::Limit(format!(
+                "the server holds {} open lobbies",
+                self.limits.max_lobbies
+            )));
         }
         if open.iter().filter(|l| l.owner_addr == addr).count() >= self.limits.per_addr {
-            return Err(LobbyError::Limit(format!("{} open lobbies per address", self.limits.per_addr)));
+            return Err(LobbyError::Limit(format!(
+                "{} open lobbies per address",
+                self.limits.per_addr
+            )));
         }
-        let owner = Member { name: req.player_name, key: random_token(), seat: None };
+        let owner = Member {
+            name: req.player_name,
+            key: random_token(),
+            seat: None,
+        };
         let member_key = owner.key.clone();
         let lobby = Lobby {
             id: random_token()[..12].to_owned(),
@@ -134,7 +160,11 @@ impl Lobbies {
             created: Instant::now(),
             started: None,
         };
-        let membership = LobbyMembership { lobby: lobby.view(Some(&member_key)), member_key, owner_key: Some(lobby.owner_key.clone()) };
+        let membership = LobbyMembership {
+            lobby: lobby.view(Some(&member_key)),
+            member_key,
+            owner_key: Some(lobby.owner_key.clone()),
+        };
         self.store.insert(lobby.id.clone(), lobby);
         Ok(membership)
     }
@@ -146,22 +176,37 @@ impl Lobbies {
         }
         let limit = q.limit.unwrap_or(DEFAULT_PAGE);
         if !(1..=MAX_PAGE).contains(&limit) {
-            return Err(LobbyError::Invalid { field: "limit", message: format!("must be 1-{MAX_PAGE}") });
+            return Err(LobbyError::Invalid {
+                field: "limit",
+                message: format!("must be 1-{MAX_PAGE}"),
+            });
         }
         let offset = q.offset.unwrap_or(0);
-        let mut lobbies = self
-            .store
-            .collect(&mut |l| l.join_code.is_none() && q.mode.as_ref().is_none_or(|m| *m == l.mode));
+        let mut lobbies = self.store.collect(&mut |l| {
+            l.join_code.is_none() && q.mode.as_ref().is_none_or(|m| *m == l.mode)
+        });
         lobbies.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
         let total = lobbies.len();
-        let page: Vec<LobbyView> = lobbies.iter().skip(offset).take(limit).map(|l| l.view(None)).collect();
+        let page: Vec<LobbyView> = lobbies
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|l| l.view(None))
+            .collect();
         let next_offset = (offset + page.len() < total).then_some(offset + page.len());
-        Ok(LobbyPage { lobbies: page, total, next_offset })
+        Ok(LobbyPage {
+            lobbies: page,
+            total,
+            next_offset,
+        })
     }
 
     /// One lobby, with the join code and seat when `member_key` is a member's.
     pub fn get(&self, id: &str, member_key: Option<&str>) -> Result<LobbyView, LobbyError> {
-        self.store.get(id).map(|l| l.view(member_key)).ok_or(LobbyError::NotFound("lobby"))
+        self.store
+            .get(id)
+            .map(|l| l.view(member_key))
+            .ok_or(LobbyError::NotFound("lobby"))
     }
 
     /// Adds a member.
@@ -171,7 +216,8 @@ impl Lobbies {
         self.store.update(id, &mut |l| {
             result = (|| {
                 if let Some(code) = &l.join_code
-                    && req.join_code.as_deref().map(str::to_uppercase).as_deref() != Some(code.as_str())
+                    && req.join_code.as_deref().map(str::to_uppercase).as_deref()
+                        != Some(code.as_str())
                 {
                     return Err(LobbyError::Forbidden("a private lobby needs its join code"));
                 }
@@ -182,12 +228,22 @@ impl Lobbies {
                     return Err(LobbyError::Full("the lobby"));
                 }
                 if l.members.iter().any(|m| m.name == req.player_name) {
-                    return Err(LobbyError::Conflict("a member of this lobby already has that name"));
+                    return Err(LobbyError::Conflict(
+                        "a member of this lobby already has that name",
+                    ));
                 }
-                let member = Member { name: req.player_name.clone(), key: random_token(), seat: None };
+                let member = Member {
+                    name: req.player_name.clone(),
+                    key: random_token(),
+                    seat: None,
+                };
                 let member_key = member.key.clone();
                 l.members.push(member);
-                Ok(LobbyMembership { lobby: l.view(Some(&member_key)), member_key, owner_key: None })
+                Ok(LobbyMembership {
+                    lobby: l.view(Some(&member_key)),
+                    member_key,
+                    owner_key: None,
+                })
             })();
         });
         result
@@ -197,7 +253,9 @@ impl Lobbies {
     pub fn leave(&self, id: &str, member_key: &str) -> Result<(), LobbyError> {
         let lobby = self.store.get(id).ok_or(LobbyError::NotFound("lobby"))?;
         let Some(pos) = lobby.members.iter().position(|m| m.key == member_key) else {
-            return Err(LobbyError::Forbidden("the member key does not belong to this lobby"));
+            return Err(LobbyError::Forbidden(
+                "the member key does not belong to this lobby",
+            ));
         };
         if lobby.state == LobbyState::Started {
             return Err(LobbyError::Started);
@@ -205,7 +263,8 @@ impl Lobbies {
         if pos == 0 {
             self.store.remove(id);
         } else {
-            self.store.update(id, &mut |l| l.members.retain(|m| m.key != member_key));
+            self.store
+                .update(id, &mut |l| l.members.retain(|m| m.key != member_key));
         }
         Ok(())
     }
@@ -214,7 +273,9 @@ impl Lobbies {
     pub fn start(&self, id: &str, owner_key: &str) -> Result<LobbyView, LobbyError> {
         let lobby = self.store.get(id).ok_or(LobbyError::NotFound("lobby"))?;
         if lobby.owner_key != owner_key {
-            return Err(LobbyError::Forbidden("only the owner key can start the lobby"));
+            return Err(LobbyError::Forbidden(
+                "only the owner key can start the lobby",
+            ));
         }
         if lobby.state == LobbyState::Started {
             return Err(LobbyError::Started);
@@ -245,6 +306,9 @@ impl Lobbies {
     /// Drops lobbies that started long ago.
     pub fn sweep(&self) {
         let now = Instant::now();
-        self.store.retain(&mut |_, l| l.started.is_none_or(|s| now.duration_since(s) < STARTED_LOBBY_TTL));
+        self.store.retain(&mut |_, l| {
+            l.started
+                .is_none_or(|s| now.duration_since(s) < STARTED_LOBBY_TTL)
+        });
     }
 }

@@ -49,8 +49,18 @@ pub struct SeatBook {
 
 impl SeatBook {
     /// A seat book issuing tokens valid for `ttl`; `ws_base` is e.g. `ws://127.0.0.1:8080`.
-    pub fn new(store: Arc<dyn Store<Seat>>, ttl: Duration, ws_base: String, registry: Arc<RoomRegistry>) -> Self {
-        Self { store, ttl, ws_base, registry }
+    pub fn new(
+        store: Arc<dyn Store<Seat>>,
+        ttl: Duration,
+        ws_base: String,
+        registry: Arc<RoomRegistry>,
+    ) -> Self {
+        Self {
+            store,
+            ttl,
+            ws_base,
+            registry,
+        }
     }
 
     /// The WebSocket URL of a room.

@@ -66,7 +66,11 @@ impl<V: Clone + Send + Sync + std::fmt::Debug> Store<V> for MemoryStore<V> {
     }
 
     fn collect(&self, filter: &mut dyn FnMut(&V) -> bool) -> Vec<V> {
-        self.0.iter().filter(|e| filter(e.value())).map(|e| e.value().clone()).collect()
+        self.0
+            .iter()
+            .filter(|e| filter(e.value()))
+            .map(|e| e.value().clone())
+            .collect()
     }
 
     fn len(&self) -> usize {

@@ -101,8 +101,18 @@ pub struct Matchmaker {
 
 impl Matchmaker {
     /// A matchmaker over `tickets`.
-    pub fn new(tickets: Arc<dyn Store<Ticket>>, seats: Arc<SeatBook>, registry: Arc<RoomRegistry>, rules: MatchRules) -> Self {
-        Self { tickets, seats, registry, rules }
+    pub fn new(
+        tickets: Arc<dyn Store<Ticket>>,
+        seats: Arc<SeatBook>,
+        registry: Arc<RoomRegistry>,
+        rules: MatchRules,
+    ) -> Self {
+        Self {
+            tickets,
+            seats,
+            registry,
+            rules,
+        }
     }
 
     /// Validates and stores a new searching ticket.
@@ -114,21 +124,35 @@ impl Matchmaker {
         validate::skill(skill)?;
         let capacity = self.registry.capacity_for(&req.mode) as usize;
         if req.party.len() + 1 > capacity {
-            return Err(LobbyError::Invalid { field: "party", message: format!("has more players than a room holds ({capacity})") });
+            return Err(LobbyError::Invalid {
+                field: "party",
+                message: format!("has more players than a room holds ({capacity})"),
+            });
         }
         let mut names = HashSet::from([req.player_name.as_str()]);
         for member in &req.party {
             validate::player_name("party", member)?;
             if !names.insert(member) {
-                return Err(LobbyError::Invalid { field: "party", message: format!("names `{member}` twice") });
+                return Err(LobbyError::Invalid {
+                    field: "party",
+                    message: format!("names `{member}` twice"),
+                });
             }
         }
-        let searching = self.tickets.collect(&mut |t| t.status == TicketStatus::Searching);
+        let searching = self
+            .tickets
+            .collect(&mut |t| t.status == TicketStatus::Searching);
         if searching.len() >= self.rules.max_tickets {
-            return Err(LobbyError::Limit(format!("the server holds {} searching tickets", self.rules.max_tickets)));
+            return Err(LobbyError::Limit(format!(
+                "the server holds {} searching tickets",
+                self.rules.max_tickets
+            )));
         }
         if searching.iter().filter(|t| t.owner_addr == addr).count() >= self.rules.per_addr {
-            return Err(LobbyError::Limit(format!("{} searching tickets per address", self.rules.per_addr)));
+            return Err(LobbyError::Limit(format!(
+                "{} searching tickets per address",
+                self.rules.per_addr
+            )));
         }
         let ticket = Ticket {
             id: random_token(),
@@ -149,7 +173,10 @@ impl Matchmaker {
 
     /// One ticket.
     pub fn get(&self, id: &str) -> Result<TicketView, LobbyError> {
-        self.tickets.get(id).map(|t| t.view()).ok_or(LobbyError::NotFound("ticket"))
+        self.tickets
+            .get(id)
+            .map(|t| t.view())
+            .ok_or(LobbyError::NotFound("ticket"))
     }
 
     /// Cancels a searching ticket; a matched one cannot be cancelled.
@@ -178,11 +205,18 @@ impl Matchmaker {
                 t.status = TicketStatus::Expired;
                 t.finished = Some(now);
             }
-            t.finished.is_none_or(|f| now.duration_since(f) < FINISHED_TICKET_TTL)
+            t.finished
+                .is_none_or(|f| now.duration_since(f) < FINISHED_TICKET_TTL)
         });
         let mut groups: HashMap<(String, String), Vec<Ticket>> = HashMap::new();
-        for t in self.tickets.collect(&mut |t| t.status == TicketStatus::Searching) {
-            groups.entry((t.mode.clone(), t.region.clone())).or_default().push(t);
+        for t in self
+            .tickets
+            .collect(&mut |t| t.status == TicketStatus::Searching)
+        {
+            groups
+                .entry((t.mode.clone(), t.region.clone()))
+                .or_default()
+                .push(t);
         }
         for ((mode, _), mut tickets) in groups {
             tickets.sort_by_key(|t| t.created);
@@ -194,7 +228,12 @@ impl Matchmaker {
     }
 
     /// Splits tickets (oldest first) into the groups that match now.
-    fn form_groups<'a>(&self, tickets: &'a [Ticket], capacity: usize, now: Instant) -> Vec<Vec<&'a Ticket>> {
+    fn form_groups<'a>(
+        &self,
+        tickets: &'a [Ticket],
+        capacity: usize,
+        now: Instant,
+    ) -> Vec<Vec<&'a Ticket>> {
         let mut used = vec![false; tickets.len()];
         let mut groups = Vec::new();
         for (anchor_i, anchor) in tickets.iter().enumerate() {
@@ -247,7 +286,9 @@ impl Matchmaker {
             for name in &ticket.players {
                 match self.seats.reserve(&room, name) {
                     Ok(seat) => seats.push(seat),
-                    Err(e) => tracing::error!(error = %e, room = room.id, "a matched room had no seat"),
+                    Err(e) => {
+                        tracing::error!(error = %e, room = room.id, "a matched room had no seat")
+                    }
                 }
             }
             let mut seats = Some(seats);

@@ -15,17 +15,23 @@ pub const MAX_SKILL: f64 = 10_000.0;
 pub fn player_name(field: &'static str, name: &str) -> Result<(), LobbyError> {
     let ok = (1..=MAX_PLAYER_NAME).contains(&name.len())
         && name.trim() == name
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' '));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ' '));
     ok.then_some(()).ok_or(LobbyError::Invalid {
         field,
-        message: format!("must be 1-{MAX_PLAYER_NAME} letters, digits, '_', '-', '.' or inner spaces"),
+        message: format!(
+            "must be 1-{MAX_PLAYER_NAME} letters, digits, '_', '-', '.' or inner spaces"
+        ),
     })
 }
 
 /// A mode or region: 1–32 lowercase ASCII letters, digits, `_` or `-`.
 pub fn tag(field: &'static str, tag: &str) -> Result<(), LobbyError> {
     let ok = (1..=MAX_TAG).contains(&tag.len())
-        && tag.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-'));
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-'));
     ok.then_some(()).ok_or(LobbyError::Invalid {
         field,
         message: format!("must be 1-{MAX_TAG} lowercase letters, digits, '_' or '-'"),
@@ -35,7 +41,9 @@ pub fn tag(field: &'static str, tag: &str) -> Result<(), LobbyError> {
 /// A lobby name: 1–64 characters, none of them control characters.
 pub fn lobby_name(name: &str) -> Result<(), LobbyError> {
     let chars = name.chars().count();
-    let ok = (1..=MAX_LOBBY_NAME).contains(&chars) && !name.chars().any(char::is_control) && !name.trim().is_empty();
+    let ok = (1..=MAX_LOBBY_NAME).contains(&chars)
+        && !name.chars().any(char::is_control)
+        && !name.trim().is_empty();
     ok.then_some(()).ok_or(LobbyError::Invalid {
         field: "name",
         message: format!("must be 1-{MAX_LOBBY_NAME} printable characters"),
@@ -44,10 +52,12 @@ pub fn lobby_name(name: &str) -> Result<(), LobbyError> {
 
 /// A skill rating: finite, 0–10,000.
 pub fn skill(skill: f64) -> Result<(), LobbyError> {
-    (skill.is_finite() && (0.0..=MAX_SKILL).contains(&skill)).then_some(()).ok_or(LobbyError::Invalid {
-        field: "skill",
-        message: format!("must be a number from 0 to {MAX_SKILL}"),
-    })
+    (skill.is_finite() && (0.0..=MAX_SKILL).contains(&skill))
+        .then_some(())
+        .ok_or(LobbyError::Invalid {
+            field: "skill",
+            message: format!("must be a number from 0 to {MAX_SKILL}"),
+        })
 }
 
 #[cfg(test)]

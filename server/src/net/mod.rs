@@ -36,7 +36,11 @@ pub struct WsQuery {
 #[utoipa::path(get, path = "/ws", tag = "game",
     params(("room" = Option<u32>, Query, description = "the room of the seat; a seat for another room is refused")),
     responses((status = 101, description = "switching to the game WebSocket protocol"), (status = 400, description = "not a WebSocket upgrade")))]
-pub async fn ws_handler(ws: WebSocketUpgrade, ApiQuery(query): ApiQuery<WsQuery>, State(app): State<Arc<App>>) -> Response {
+pub async fn ws_handler(
+    ws: WebSocketUpgrade,
+    ApiQuery(query): ApiQuery<WsQuery>,
+    State(app): State<Arc<App>>,
+) -> Response {
     let room = query.room;
     let tracker = app.tracker.clone();
     ws.read_buffer_size(READ_BUFFER)

@@ -27,18 +27,39 @@ const WRITER_GRACE: Duration = Duration::from_secs(2);
 /// Runs a connection from upgrade to close.
 pub async fn run(socket: WebSocket, app: Arc<App>, room_hint: Option<u32>) {
     let conn_id = app.next_conn_id();
-    let span = tracing::info_span!("conn", conn_id, room = tracing::field::Empty, player = tracing::field::Empty);
+    let span = tracing::info_span!(
+        "conn",
+        conn_id,
+        room = tracing::field::Empty,
+        player = tracing::field::Empty
+    );
     async move {
-        app.metrics.connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        app.metrics
+            .connections
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (sink, stream) = socket.split();
         let (frames_tx, frames_rx) = mpsc::channel(app.config.client_queue.max(2));
         let (close, close_rx) = CloseSignal::new();
         let reader_done = CancellationToken::new();
-        let inputs = WriterInputs { frames: frames_rx, close: close_rx, shutdown: app.shutdown.clone(), reader_done: reader_done.clone() };
+        let inputs = WriterInputs {
+            frames: frames_rx,
+            close: close_rx,
+            shutdown: app.shutdown.clone(),
+            reader_done: reader_done.clone(),
+        };
         let mut writer = tokio::spawn(writer::run(sink, inputs));
 
-        let conn = ClientConn { conn_id, frames: frames_tx, close: close.clone() };
-        let mut reader = Reader { app: app.clone(), conn, stream, bucket: TokenBucket::new(app.config.input_rate, app.config.input_burst) };
+        let conn = ClientConn {
+            conn_id,
+            frames: frames_tx,
+            close: close.clone(),
+        };
+        let mut reader = Reader {
+            app: app.clone(),
+            conn,
+            stream,
+            bucket: TokenBucket::new(app.config.input_rate, app.config.input_burst),
+        };
         reader.run(room_hint).await;
         drop(reader);
         // The writer ends on its own after a close request; otherwise the peer is gone.
@@ -78,7 +99,9 @@ struct Reader {
 
 impl Reader {
     async fn run(&mut self, room_hint: Option<u32>) {
-        let Some((room, player_id)) = self.join(room_hint).await else { return };
+        let Some((room, player_id)) = self.join(room_hint).await else {
+            return;
+        };
         let span = tracing::Span::current();
         span.record("room", room.id);
         span.record("player", player_id);
@@ -89,7 +112,10 @@ impl Reader {
             Ending::Left => RoomCommand::Leave { player_id, conn_id },
             Ending::Dropped => RoomCommand::Disconnected { player_id, conn_id },
         };
-        if tokio::time::timeout(ROOM_REPLY_TIMEOUT, room.send(cmd)).await.is_err() {
+        if tokio::time::timeout(ROOM_REPLY_TIMEOUT, room.send(cmd))
+            .await
+            .is_err()
+        {
             tracing::warn!("room inbox stayed full; the drop is lost");
         }
         tracing::info!(left = matches!(ending, Ending::Left), "player disconnected");
@@ -107,24 +133,39 @@ impl Reader {
                 Err(_) => return self.refuse(CloseCode::JoinTimeout, "no join message in time"),
                 Ok(None | Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => return None,
                 Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
-                Ok(Some(Ok(Message::Text(_)))) => return self.refuse(CloseCode::Malformed, "binary messages only"),
+                Ok(Some(Ok(Message::Text(_)))) => {
+                    return self.refuse(CloseCode::Malformed, "binary messages only");
+                }
                 Ok(Some(Ok(Message::Binary(bytes)))) => match decode(&bytes) {
                     Ok(msg) => break msg,
                     Err((code, reason)) => return self.refuse(code, reason),
                 },
             }
         };
-        let ClientMsg::Join { seat_token, resume_token, .. } = msg else {
+        let ClientMsg::Join {
+            seat_token,
+            resume_token,
+            ..
+        } = msg
+        else {
             return self.refuse(CloseCode::Malformed, "the first message must be a join");
         };
         let (reply, answer) = oneshot::channel();
         let (room, cmd, seat) = match resume_token {
             Some(token) => {
-                let room = self.app.registry.room_of_resume_token(&token).and_then(|id| self.app.registry.get(id));
+                let room = self
+                    .app
+                    .registry
+                    .room_of_resume_token(&token)
+                    .and_then(|id| self.app.registry.get(id));
                 let Some(room) = room.filter(|r| room_hint.is_none_or(|h| h == r.id)) else {
                     return self.refuse(CloseCode::BadToken, "unknown or expired resume token");
                 };
-                let cmd = RoomCommand::Resume { token, conn: self.conn.clone(), reply };
+                let cmd = RoomCommand::Resume {
+                    token,
+                    conn: self.conn.clone(),
+                    reply,
+                };
                 (room, cmd, None)
             }
             None => {
@@ -135,12 +176,20 @@ impl Reader {
                 let Some(room) = self.app.registry.get(seat.room_id) else {
                     return self.refuse(CloseCode::RoomClosed, "the room has closed");
                 };
-                let cmd = RoomCommand::Join { player_id: seat.player_id, name: seat.player_name.clone(), conn: self.conn.clone(), reply };
+                let cmd = RoomCommand::Join {
+                    player_id: seat.player_id,
+                    name: seat.player_name.clone(),
+                    conn: self.conn.clone(),
+                    reply,
+                };
                 (room, cmd, Some(seat))
             }
         };
         let accepted = match tokio::time::timeout(ROOM_REPLY_TIMEOUT, room.send(cmd)).await {
-            Ok(Ok(())) => tokio::time::timeout(ROOM_REPLY_TIMEOUT, answer).await.ok().and_then(Result::ok),
+            Ok(Ok(())) => tokio::time::timeout(ROOM_REPLY_TIMEOUT, answer)
+                .await
+                .ok()
+                .and_then(Result::ok),
             _ => None,
         };
         match accepted {
@@ -155,7 +204,10 @@ impl Reader {
                 if let Some(seat) = &seat {
                     self.app.seats.release(seat);
                 }
-                self.refuse(JoinRefused::RoomClosed.close_code(), "the room did not answer")
+                self.refuse(
+                    JoinRefused::RoomClosed.close_code(),
+                    "the room did not answer",
+                )
             }
         }
     }
@@ -173,33 +225,54 @@ impl Reader {
             };
             let msg = match next {
                 Err(_) => {
-                    self.conn.close.close(CloseCode::IdleTimeout, "nothing received for too long");
+                    self.conn
+                        .close
+                        .close(CloseCode::IdleTimeout, "nothing received for too long");
                     return Ending::Dropped;
                 }
-                Ok(None | Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => return Ending::Dropped,
+                Ok(None | Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => {
+                    return Ending::Dropped;
+                }
                 Ok(Some(Ok(msg))) => msg,
             };
             if !self.bucket.try_take(Instant::now()) {
-                self.conn.close.close(CloseCode::RateLimited, "too many messages");
+                self.conn
+                    .close
+                    .close(CloseCode::RateLimited, "too many messages");
                 return Ending::Dropped;
             }
             let bytes = match msg {
                 Message::Binary(bytes) => bytes,
                 Message::Ping(_) | Message::Pong(_) => continue,
                 Message::Text(_) => {
-                    self.conn.close.close(CloseCode::Malformed, "binary messages only");
+                    self.conn
+                        .close
+                        .close(CloseCode::Malformed, "binary messages only");
                     return Ending::Dropped;
                 }
                 Message::Close(_) => return Ending::Dropped,
             };
             match decode(&bytes) {
                 Ok(ClientMsg::Input(input)) => {
-                    if room.try_send(RoomCommand::Input { player_id, conn_id, input }).is_err() {
-                        self.app.metrics.inputs_dropped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if room
+                        .try_send(RoomCommand::Input {
+                            player_id,
+                            conn_id,
+                            input,
+                        })
+                        .is_err()
+                    {
+                        self.app
+                            .metrics
+                            .inputs_dropped
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
                 }
                 Ok(ClientMsg::Ping { client_time_us }) => {
-                    let pong = ServerMsg::Pong { client_time_us, server_time_us: crate::room::unix_micros() };
+                    let pong = ServerMsg::Pong {
+                        client_time_us,
+                        server_time_us: crate::room::unix_micros(),
+                    };
                     if let Ok(bytes) = protocol::encode_server(&pong) {
                         // A full queue means the client is behind anyway; skip the pong.
                         let _ = self.conn.frames.try_send(Bytes::from(bytes));
@@ -210,7 +283,9 @@ impl Reader {
                     return Ending::Left;
                 }
                 Ok(ClientMsg::Join { .. }) => {
-                    self.conn.close.close(CloseCode::Malformed, "already joined");
+                    self.conn
+                        .close
+                        .close(CloseCode::Malformed, "already joined");
                     return Ending::Dropped;
                 }
                 Err((code, reason)) => {
@@ -221,7 +296,11 @@ impl Reader {
         }
     }
 
-    fn refuse<T>(&self, code: CloseCode, reason: impl Into<std::borrow::Cow<'static, str>>) -> Option<T> {
+    fn refuse<T>(
+        &self,
+        code: CloseCode,
+        reason: impl Into<std::borrow::Cow<'static, str>>,
+    ) -> Option<T> {
         let reason = reason.into();
         tracing::info!(code = code.code(), %reason, "join refused");
         self.conn.close.close(code, reason);

@@ -32,7 +32,10 @@ pub struct WriterInputs {
 }
 
 /// Writes frames until the connection must close; returns the close code it sent, if any.
-pub async fn run(mut sink: SplitSink<WebSocket, Message>, mut inputs: WriterInputs) -> Option<CloseCode> {
+pub async fn run(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut inputs: WriterInputs,
+) -> Option<CloseCode> {
     let mut ping = tokio::time::interval(PING_INTERVAL);
     ping.tick().await;
     loop {
@@ -67,7 +70,11 @@ pub async fn run(mut sink: SplitSink<WebSocket, Message>, mut inputs: WriterInpu
 }
 
 /// Feeds `first` and whatever else is queued (up to a batch), then flushes once.
-async fn write_batch(sink: &mut SplitSink<WebSocket, Message>, first: Bytes, frames: &mut mpsc::Receiver<Bytes>) -> Result<(), ()> {
+async fn write_batch(
+    sink: &mut SplitSink<WebSocket, Message>,
+    first: Bytes,
+    frames: &mut mpsc::Receiver<Bytes>,
+) -> Result<(), ()> {
     timed(sink.feed(Message::Binary(first))).await?;
     for _ in 1..MAX_BATCH {
         let Ok(next) = frames.try_recv() else { break };
@@ -77,12 +84,21 @@ async fn write_batch(sink: &mut SplitSink<WebSocket, Message>, first: Bytes, fra
 }
 
 /// Sends the `Disconnect` message and the close frame.
-async fn send_close(sink: &mut SplitSink<WebSocket, Message>, req: CloseRequest) -> Option<CloseCode> {
-    let msg = ServerMsg::Disconnect { code: req.code, reason: req.reason.to_string() };
+async fn send_close(
+    sink: &mut SplitSink<WebSocket, Message>,
+    req: CloseRequest,
+) -> Option<CloseCode> {
+    let msg = ServerMsg::Disconnect {
+        code: req.code,
+        reason: req.reason.to_string(),
+    };
     if let Ok(bytes) = protocol::encode_server(&msg) {
         let _ = timed(sink.send(Message::Binary(bytes.into()))).await;
     }
-    let frame = CloseFrame { code: req.code.code(), reason: req.reason.as_ref().into() };
+    let frame = CloseFrame {
+        code: req.code.code(),
+        reason: req.reason.as_ref().into(),
+    };
     let _ = timed(sink.send(Message::Close(Some(frame)))).await;
     Some(req.code)
 }

@@ -43,10 +43,17 @@ pub struct RoomSettings {
 impl RoomSettings {
     /// The settings a configuration asks for.
     pub fn from_config(c: &Config) -> Self {
-        let ticks = |secs: f64| (secs * f64::from(c.tick_rate)).ceil().clamp(1.0, f64::from(u32::MAX / 2)) as u32;
+        let ticks = |secs: f64| {
+            (secs * f64::from(c.tick_rate))
+                .ceil()
+                .clamp(1.0, f64::from(u32::MAX / 2)) as u32
+        };
         Self {
             tick_rate: c.tick_rate,
-            bounds: Bounds { width: c.world_quanta(), height: c.world_quanta() },
+            bounds: Bounds {
+                width: c.world_quanta(),
+                height: c.world_quanta(),
+            },
             max_speed: c.max_speed_per_tick(),
             inputs_per_tick: c.inputs_per_tick.max(1),
             resume_grace_ticks: ticks(c.resume_grace),
@@ -54,7 +61,8 @@ impl RoomSettings {
             idle_close_ticks: ticks(c.room_idle_secs),
             client_queue: c.client_queue.max(2),
             spectator_hz: c.spectator_hz,
-            spectator_every_ticks: (u32::from(c.tick_rate) / u32::from(c.spectator_hz.max(1))).max(1),
+            spectator_every_ticks: (u32::from(c.tick_rate) / u32::from(c.spectator_hz.max(1)))
+                .max(1),
             spectator_delay_ms: c.spectator_delay_ms,
         }
     }
@@ -82,15 +90,25 @@ pub struct Room {
 
 impl std::fmt::Debug for Room {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Room").field("id", &self.handle.id).finish_non_exhaustive()
+        f.debug_struct("Room")
+            .field("id", &self.handle.id)
+            .finish_non_exhaustive()
     }
 }
 
 impl Room {
     /// A room with an empty world that drains `inbox`.
-    pub fn new(handle: Arc<RoomHandle>, settings: RoomSettings, inbox: mpsc::Receiver<RoomCommand>, shared: Shared) -> Self {
+    pub fn new(
+        handle: Arc<RoomHandle>,
+        settings: RoomSettings,
+        inbox: mpsc::Receiver<RoomCommand>,
+        shared: Shared,
+    ) -> Self {
         let mut world = World::new();
-        world.insert_resource(RoomConfig { settings, handle: handle.clone() });
+        world.insert_resource(RoomConfig {
+            settings,
+            handle: handle.clone(),
+        });
         world.insert_resource(TickClock::default());
         world.insert_resource(Inbox(inbox));
         world.insert_resource(shared);
@@ -104,14 +122,30 @@ impl Room {
 
         let mut schedule = Schedule::default();
         schedule.set_executor(SingleThreadedExecutor::new());
-        schedule.configure_sets((TickSet::Receive, TickSet::Simulate, TickSet::Replicate, TickSet::Send).chain());
+        schedule.configure_sets(
+            (
+                TickSet::Receive,
+                TickSet::Simulate,
+                TickSet::Replicate,
+                TickSet::Send,
+            )
+                .chain(),
+        );
         schedule.add_systems((
-            (systems::receive, systems::expire_dropped).chain().in_set(TickSet::Receive),
-            (systems::steer, systems::integrate).chain().in_set(TickSet::Simulate),
+            (systems::receive, systems::expire_dropped)
+                .chain()
+                .in_set(TickSet::Receive),
+            (systems::steer, systems::integrate)
+                .chain()
+                .in_set(TickSet::Simulate),
             replication::replicate.in_set(TickSet::Replicate),
             (replication::fan_out, spectator::publish).in_set(TickSet::Send),
         ));
-        Self { world, schedule, handle }
+        Self {
+            world,
+            schedule,
+            handle,
+        }
     }
 
     /// The room's handle.
@@ -160,7 +194,11 @@ impl Room {
 
     fn check_idle(&mut self) -> bool {
         let empty = self.handle.occupancy() == 0;
-        let limit = self.world.resource::<RoomConfig>().settings.idle_close_ticks;
+        let limit = self
+            .world
+            .resource::<RoomConfig>()
+            .settings
+            .idle_close_ticks;
         let mut idle = self.world.resource_mut::<IdleTicks>();
         idle.0 = if empty { idle.0 + 1 } else { 0 };
         if idle.0 > limit {

@@ -56,7 +56,12 @@ pub struct RoomHandle {
 
 impl RoomHandle {
     /// A handle and the receiving end of its inbox.
-    pub fn new(id: u32, mode: String, capacity: u32, inbox: usize) -> (Arc<Self>, mpsc::Receiver<RoomCommand>) {
+    pub fn new(
+        id: u32,
+        mode: String,
+        capacity: u32,
+        inbox: usize,
+    ) -> (Arc<Self>, mpsc::Receiver<RoomCommand>) {
         let (tx, rx) = mpsc::channel(inbox);
         let handle = Self {
             id,
@@ -82,7 +87,9 @@ impl RoomHandle {
             return None;
         }
         self.occupancy
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < self.capacity).then_some(n + 1))
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.capacity).then_some(n + 1)
+            })
             .ok()?;
         Some(self.next_player_id.fetch_add(1, Ordering::Relaxed))
     }

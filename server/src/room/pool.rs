@@ -28,7 +28,12 @@ struct Shard {
 
 impl TickPool {
     /// Starts `threads` tick threads that tick every `period` until `shutdown`.
-    pub fn start(threads: usize, period: Duration, metrics: Arc<Metrics>, shutdown: CancellationToken) -> std::io::Result<Self> {
+    pub fn start(
+        threads: usize,
+        period: Duration,
+        metrics: Arc<Metrics>,
+        shutdown: CancellationToken,
+    ) -> std::io::Result<Self> {
         let mut shards = Vec::new();
         let mut handles = Vec::new();
         for i in 0..threads.max(1) {
@@ -41,12 +46,21 @@ impl TickPool {
             shards.push(Shard { rooms: tx, load });
             handles.push(handle);
         }
-        Ok(Self { shards, threads: std::sync::Mutex::new(handles) })
+        Ok(Self {
+            shards,
+            threads: std::sync::Mutex::new(handles),
+        })
     }
 
     /// Hands a room to the least loaded tick thread.
     pub fn spawn(&self, room: Room) {
-        let Some(shard) = self.shards.iter().min_by_key(|s| s.load.load(Ordering::Relaxed)) else { return };
+        let Some(shard) = self
+            .shards
+            .iter()
+            .min_by_key(|s| s.load.load(Ordering::Relaxed))
+        else {
+            return;
+        };
         shard.load.fetch_add(1, Ordering::Relaxed);
         if shard.rooms.send(room).is_err() {
             shard.load.fetch_sub(1, Ordering::Relaxed);
@@ -68,7 +82,13 @@ impl TickPool {
     }
 }
 
-fn run_shard(inbox: mpsc::Receiver<Room>, period: Duration, metrics: &Metrics, shutdown: &CancellationToken, load: &AtomicUsize) {
+fn run_shard(
+    inbox: mpsc::Receiver<Room>,
+    period: Duration,
+    metrics: &Metrics,
+    shutdown: &CancellationToken,
+    load: &AtomicUsize,
+) {
     let mut rooms: Vec<Room> = Vec::new();
     let mut deadline = Instant::now();
     loop {
@@ -79,7 +99,9 @@ fn run_shard(inbox: mpsc::Receiver<Room>, period: Duration, metrics: &Metrics, s
             }
             return;
         }
-        metrics.tick_lateness.observe(Instant::now().saturating_duration_since(deadline));
+        metrics
+            .tick_lateness
+            .observe(Instant::now().saturating_duration_since(deadline));
         rooms.retain_mut(|room| {
             let started = Instant::now();
             let open = room.tick();
@@ -93,7 +115,10 @@ fn run_shard(inbox: mpsc::Receiver<Room>, period: Duration, metrics: &Metrics, s
         let now = Instant::now();
         if now > deadline + period * 4 {
             // Far behind (the machine stalled): skip the missed ticks instead of racing.
-            tracing::warn!(behind_ms = (now - deadline).as_millis() as u64, "tick thread fell behind; skipping ticks");
+            tracing::warn!(
+                behind_ms = (now - deadline).as_millis() as u64,
+                "tick thread fell behind; skipping ticks"
+            );
             deadline = now;
         } else if deadline > now {
             std::thread::sleep(deadline - now);

@@ -47,8 +47,17 @@ pub struct RoomRegistry {
 
 impl RoomRegistry {
     /// A registry whose rooms tick on a new tick pool until `shutdown`.
-    pub fn start(config: &Config, metrics: Arc<Metrics>, shutdown: CancellationToken) -> std::io::Result<Self> {
-        let pool = TickPool::start(config.tick_thread_count(), config.tick_period(), metrics.clone(), shutdown)?;
+    pub fn start(
+        config: &Config,
+        metrics: Arc<Metrics>,
+        shutdown: CancellationToken,
+    ) -> std::io::Result<Self> {
+        let pool = TickPool::start(
+            config.tick_thread_count(),
+            config.tick_period(),
+            metrics.clone(),
+            shutdown,
+        )?;
         Ok(Self {
             rooms: Arc::default(),
             resume_index: Arc::default(),
@@ -69,7 +78,10 @@ impl RoomRegistry {
 
     /// The capacity of a room of `mode`.
     pub fn capacity_for(&self, mode: &str) -> u32 {
-        self.mode_capacities.get(mode).copied().unwrap_or(self.default_capacity)
+        self.mode_capacities
+            .get(mode)
+            .copied()
+            .unwrap_or(self.default_capacity)
     }
 
     /// Opens a new room of `mode`.
@@ -79,9 +91,15 @@ impl RoomRegistry {
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let capacity = self.capacity_for(mode);
-        let inbox = (capacity as usize).saturating_mul(INBOX_PER_PLAYER).clamp(64, 1 << 16);
+        let inbox = (capacity as usize)
+            .saturating_mul(INBOX_PER_PLAYER)
+            .clamp(64, 1 << 16);
         let (handle, rx) = RoomHandle::new(id, mode.to_owned(), capacity, inbox);
-        let shared = Shared { metrics: self.metrics.clone(), resume_index: self.resume_index.clone(), rooms: self.rooms.clone() };
+        let shared = Shared {
+            metrics: self.metrics.clone(),
+            resume_index: self.resume_index.clone(),
+            rooms: self.rooms.clone(),
+        };
         let room = Room::new(handle.clone(), self.settings.clone(), rx, shared);
         self.rooms.insert(id, handle.clone());
         self.pool.spawn(room);

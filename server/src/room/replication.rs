@@ -10,8 +10,12 @@ use tokio::sync::mpsc::error::TrySendError;
 use super::components::*;
 
 /// Replicated entities whose position or controller changed this tick.
-type ChangedEntities<'w, 's> =
-    Query<'w, 's, (&'static Replicated, &'static Position, &'static Controller), Or<(Changed<Position>, Changed<Controller>)>>;
+type ChangedEntities<'w, 's> = Query<
+    'w,
+    's,
+    (&'static Replicated, &'static Position, &'static Controller),
+    Or<(Changed<Position>, Changed<Controller>)>,
+>;
 
 /// Records this tick's changes into the replica and encodes the delta once.
 pub fn replicate(
@@ -31,7 +35,12 @@ pub fn replicate(
         }
     }
     for (r, p, c) in &changed {
-        frame.upsert(EntityState { id: r.id, kind: r.kind, pos: p.0, ack: c.ack });
+        frame.upsert(EntityState {
+            id: r.id,
+            kind: r.kind,
+            pos: p.0,
+            ack: c.ack,
+        });
     }
     let delta = frame.finish();
     outbox.delta = encode(&ServerMsg::Delta(delta), &mut buf);
@@ -58,7 +67,12 @@ pub fn fan_out(
         let frame = if link.needs_snapshot {
             outbox
                 .snapshot
-                .get_or_insert_with(|| encode(&ServerMsg::Snapshot(replica.0.snapshot(clock.server_time_us)), &mut buf))
+                .get_or_insert_with(|| {
+                    encode(
+                        &ServerMsg::Snapshot(replica.0.snapshot(clock.server_time_us)),
+                        &mut buf,
+                    )
+                })
                 .clone()
         } else {
             outbox.delta.clone()
@@ -81,8 +95,14 @@ pub fn fan_out(
                 link.behind += 1;
                 if link.behind > lag_limit {
                     link.kicked = true;
-                    link.conn.close.close(CloseCode::Lagging, "fell too far behind the game");
-                    tracing::info!(room = config.handle.id, player_id, "closing a lagging client");
+                    link.conn
+                        .close
+                        .close(CloseCode::Lagging, "fell too far behind the game");
+                    tracing::info!(
+                        room = config.handle.id,
+                        player_id,
+                        "closing a lagging client"
+                    );
                 }
             }
             // The connection is gone; its reader reports the drop.

@@ -61,13 +61,23 @@ pub fn publish(
             })
             .collect();
         captured.sort_unstable_by_key(|e| e.id);
-        state.pending.push_back(Captured { at: Instant::now(), tick: clock.tick, entities: captured });
+        state.pending.push_back(Captured {
+            at: Instant::now(),
+            tick: clock.tick,
+            entities: captured,
+        });
     }
     state.ticks_until_capture -= 1;
 
     let delay = Duration::from_millis(settings.spectator_delay_ms);
-    while state.pending.front().is_some_and(|c| c.at.elapsed() >= delay) {
-        let Some(c) = state.pending.pop_front() else { break };
+    while state
+        .pending
+        .front()
+        .is_some_and(|c| c.at.elapsed() >= delay)
+    {
+        let Some(c) = state.pending.pop_front() else {
+            break;
+        };
         let snapshot = SpectatorSnapshot {
             room_id: config.handle.id,
             tick: c.tick,
@@ -77,13 +87,21 @@ pub fn publish(
             height: settings.bounds.height,
             entities: c.entities,
         };
-        let now: HashMap<u32, SpectatorEntity> = snapshot.entities.iter().map(|e| (e.id, e.clone())).collect();
+        let now: HashMap<u32, SpectatorEntity> = snapshot
+            .entities
+            .iter()
+            .map(|e| (e.id, e.clone()))
+            .collect();
         if let Some((baseline, before)) = &state.last {
             let delta = diff(*baseline, before, &snapshot);
             match serde_json::to_string(&delta) {
                 Ok(json) => {
                     // No receiver is not an error: spectators come and go.
-                    let _ = feed.events.send(SpectatorEvent::Delta { tick: c.tick, baseline: *baseline, json: json.into() });
+                    let _ = feed.events.send(SpectatorEvent::Delta {
+                        tick: c.tick,
+                        baseline: *baseline,
+                        json: json.into(),
+                    });
                 }
                 Err(e) => tracing::error!(error = %e, "cannot encode a spectator delta"),
             }
@@ -94,17 +112,35 @@ pub fn publish(
 }
 
 /// What changed from `before` (at `baseline`) to `after`.
-fn diff(baseline: u32, before: &HashMap<u32, SpectatorEntity>, after: &SpectatorSnapshot) -> SpectatorDelta {
-    let mut delta = SpectatorDelta { tick: after.tick, baseline, moved: Vec::new(), spawned: Vec::new(), despawned: Vec::new() };
+fn diff(
+    baseline: u32,
+    before: &HashMap<u32, SpectatorEntity>,
+    after: &SpectatorSnapshot,
+) -> SpectatorDelta {
+    let mut delta = SpectatorDelta {
+        tick: after.tick,
+        baseline,
+        moved: Vec::new(),
+        spawned: Vec::new(),
+        despawned: Vec::new(),
+    };
     for e in &after.entities {
         match before.get(&e.id) {
             None => delta.spawned.push(e.clone()),
-            Some(old) if (old.x, old.y) != (e.x, e.y) => delta.moved.push(SpectatorMove { id: e.id, x: e.x, y: e.y }),
+            Some(old) if (old.x, old.y) != (e.x, e.y) => delta.moved.push(SpectatorMove {
+                id: e.id,
+                x: e.x,
+                y: e.y,
+            }),
             Some(_) => {}
         }
     }
     let alive: std::collections::HashSet<u32> = after.entities.iter().map(|e| e.id).collect();
-    delta.despawned = before.keys().copied().filter(|id| !alive.contains(id)).collect();
+    delta.despawned = before
+        .keys()
+        .copied()
+        .filter(|id| !alive.contains(id))
+        .collect();
     delta.despawned.sort_unstable();
     delta
 }

@@ -34,8 +34,16 @@ pub fn receive(
     for _ in 0..MAX_COMMANDS_PER_TICK {
         let Ok(cmd) = inbox.0.try_recv() else { break };
         match cmd {
-            RoomCommand::Input { player_id, conn_id, input } => {
-                let entity = clients.0.get(&player_id).filter(|l| l.conn.conn_id == conn_id).map(|l| l.entity);
+            RoomCommand::Input {
+                player_id,
+                conn_id,
+                input,
+            } => {
+                let entity = clients
+                    .0
+                    .get(&player_id)
+                    .filter(|l| l.conn.conn_id == conn_id)
+                    .map(|l| l.entity);
                 let ok = entity
                     .and_then(|e| controllers.get_mut(e).ok())
                     .is_some_and(|mut c| apply_input(&mut c, input, settings.inputs_per_tick));
@@ -45,7 +53,12 @@ pub fn receive(
                     ignored += 1;
                 }
             }
-            RoomCommand::Join { player_id, name, conn, reply } => {
+            RoomCommand::Join {
+                player_id,
+                name,
+                conn,
+                reply,
+            } => {
                 if clients.0.contains_key(&player_id) {
                     let _ = reply.send(Err(JoinRefused::BadToken("this seat is already taken")));
                     continue;
@@ -53,7 +66,10 @@ pub fn receive(
                 let spawn = random_spawn(settings);
                 let entity = commands
                     .spawn((
-                        Replicated { id: player_id, kind: EntityKind::Player },
+                        Replicated {
+                            id: player_id,
+                            kind: EntityKind::Player,
+                        },
                         Position(spawn),
                         Velocity::default(),
                         Controller::default(),
@@ -61,27 +77,62 @@ pub fn receive(
                     ))
                     .id();
                 index.0.insert(entity, player_id);
-                admit(&mut clients, &config, &clock, &shared, player_id, entity, conn, reply);
+                admit(
+                    &mut clients,
+                    &config,
+                    &clock,
+                    &shared,
+                    player_id,
+                    entity,
+                    conn,
+                    reply,
+                );
             }
             RoomCommand::Resume { token, conn, reply } => {
                 let Some(d) = dropped.0.remove(&token) else {
-                    let _ = reply.send(Err(JoinRefused::BadToken("unknown or expired resume token")));
+                    let _ = reply.send(Err(JoinRefused::BadToken(
+                        "unknown or expired resume token",
+                    )));
                     continue;
                 };
                 shared.resume_index.remove(&token);
-                admit(&mut clients, &config, &clock, &shared, d.player_id, d.entity, conn, reply);
+                admit(
+                    &mut clients,
+                    &config,
+                    &clock,
+                    &shared,
+                    d.player_id,
+                    d.entity,
+                    conn,
+                    reply,
+                );
             }
             RoomCommand::Disconnected { player_id, conn_id } => {
-                let Some(link) = take_link(&mut clients, player_id, conn_id) else { continue };
+                let Some(link) = take_link(&mut clients, player_id, conn_id) else {
+                    continue;
+                };
                 if let Ok(mut c) = controllers.get_mut(link.entity) {
                     (c.move_x, c.move_y, c.buttons) = (0, 0, 0);
                 }
                 let expires_at_tick = clock.tick.wrapping_add(settings.resume_grace_ticks);
-                dropped.0.insert(link.resume_token, DroppedPlayer { player_id, entity: link.entity, expires_at_tick });
-                tracing::debug!(room = config.handle.id, player_id, "player dropped; kept for the grace period");
+                dropped.0.insert(
+                    link.resume_token,
+                    DroppedPlayer {
+                        player_id,
+                        entity: link.entity,
+                        expires_at_tick,
+                    },
+                );
+                tracing::debug!(
+                    room = config.handle.id,
+                    player_id,
+                    "player dropped; kept for the grace period"
+                );
             }
             RoomCommand::Leave { player_id, conn_id } => {
-                let Some(link) = take_link(&mut clients, player_id, conn_id) else { continue };
+                let Some(link) = take_link(&mut clients, player_id, conn_id) else {
+                    continue;
+                };
                 shared.resume_index.remove(&link.resume_token);
                 commands.entity(link.entity).despawn();
                 config.handle.release();
@@ -108,14 +159,21 @@ pub fn expire_dropped(
             shared.resume_index.remove(token);
             commands.entity(d.entity).despawn();
             config.handle.release();
-            tracing::debug!(room = config.handle.id, player_id = d.player_id, "grace period over; entity removed");
+            tracing::debug!(
+                room = config.handle.id,
+                player_id = d.player_id,
+                "grace period over; entity removed"
+            );
         }
         alive
     });
 }
 
 /// Turns each controller's intent into a velocity of at most the maximum speed.
-pub fn steer(mut players: Query<(&Controller, &mut Velocity), Changed<Controller>>, config: Res<RoomConfig>) {
+pub fn steer(
+    mut players: Query<(&Controller, &mut Velocity), Changed<Controller>>,
+    config: Res<RoomConfig>,
+) {
     let max = config.settings.max_speed;
     for (c, mut v) in &mut players {
         v.set_if_neq(intent_velocity(c.move_x, c.move_y, max));
@@ -151,22 +209,34 @@ pub fn apply_input(c: &mut Mut<Controller>, input: Input, cap: u8) -> bool {
 /// The velocity for an intent: the intent vector limited to length 127, scaled so that 127 is
 /// `max_speed` quanta per tick, rounded toward zero.
 pub fn intent_velocity(move_x: i8, move_y: i8, max_speed: i32) -> Velocity {
-    let (x, y) = (i64::from(move_x.max(-MAX_INTENT)), i64::from(move_y.max(-MAX_INTENT)));
+    let (x, y) = (
+        i64::from(move_x.max(-MAX_INTENT)),
+        i64::from(move_y.max(-MAX_INTENT)),
+    );
     let len_sq = x * x + y * y;
     let full = i64::from(MAX_INTENT);
     let max = i64::from(max_speed);
     if len_sq <= full * full {
-        return Velocity { x: (x * max / full) as i32, y: (y * max / full) as i32 };
+        return Velocity {
+            x: (x * max / full) as i32,
+            y: (y * max / full) as i32,
+        };
     }
     // Longer than 127 (a diagonal): scale down to length 127 first.
     let len = (len_sq as f64).sqrt();
     let scale = max as f64 / len;
-    Velocity { x: (x as f64 * scale).trunc() as i32, y: (y as f64 * scale).trunc() as i32 }
+    Velocity {
+        x: (x as f64 * scale).trunc() as i32,
+        y: (y as f64 * scale).trunc() as i32,
+    }
 }
 
 fn random_spawn(settings: &super::RoomSettings) -> QPos {
     let mut rng = rand::rng();
-    QPos::new(rng.random_range(0..=settings.bounds.width), rng.random_range(0..=settings.bounds.height))
+    QPos::new(
+        rng.random_range(0..=settings.bounds.width),
+        rng.random_range(0..=settings.bounds.height),
+    )
 }
 
 fn take_link(clients: &mut Clients, player_id: NetId, conn_id: u64) -> Option<ClientLink> {
@@ -209,8 +279,17 @@ fn admit(
             conn.close.close(CloseCode::Kicked, "internal error");
         }
     }
-    shared.resume_index.insert(resume_token.clone(), config.handle.id);
-    let link = ClientLink { conn, entity, resume_token, needs_snapshot: true, behind: 0, kicked: false };
+    shared
+        .resume_index
+        .insert(resume_token.clone(), config.handle.id);
+    let link = ClientLink {
+        conn,
+        entity,
+        resume_token,
+        needs_snapshot: true,
+        behind: 0,
+        kicked: false,
+    };
     clients.0.insert(player_id, link);
     let _ = reply.send(Ok(JoinAccepted { player_id }));
     tracing::debug!(room = config.handle.id, player_id, "player joined");
@@ -222,7 +301,14 @@ mod tests {
 
     #[test]
     fn velocity_never_exceeds_max_speed() {
-        for (x, y) in [(127, 127), (-128, -128), (127, 0), (0, -128), (90, 90), (1, 1)] {
+        for (x, y) in [
+            (127, 127),
+            (-128, -128),
+            (127, 0),
+            (0, -128),
+            (90, 90),
+            (1, 1),
+        ] {
             let v = intent_velocity(x, y, 34);
             let len = ((v.x * v.x + v.y * v.y) as f64).sqrt();
             assert!(len <= 34.0 + 1e-9, "({x},{y}) -> {v:?}");

@@ -1,0 +1,348 @@
+//! One bot: matchmake, connect, play, measure.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use clap::ValueEnum;
+use protocol::api::{CreateLobby, CreateTicket, JoinLobby, SeatGrant};
+use protocol::{CloseCode, Input};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::behavior::{Behavior, Mover};
+use crate::error::ClientError;
+use crate::game::{Event, GameClient};
+use crate::lobby::LobbyClient;
+use crate::stats::BotStats;
+
+/// How bots get their seats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SeatMode {
+    /// `POST /matchmaking/join-or-create`.
+    JoinOrCreate,
+    /// A quick-match ticket, polled until matched.
+    Quick,
+    /// Lobbies of a room's size: the first bot of each group creates and starts, the others join.
+    Lobby,
+}
+
+/// Settings every bot shares.
+#[derive(Debug, Clone)]
+pub struct BotConfig {
+    /// How seats are obtained.
+    pub seat_mode: SeatMode,
+    /// Game mode to ask for.
+    pub game_mode: String,
+    /// Region for quick match.
+    pub region: String,
+    /// Inputs per second (0: the server's tick rate).
+    pub input_hz: f64,
+    /// Movement.
+    pub behavior: Behavior,
+    /// Base seed; bot `i` uses `seed + i`.
+    pub seed: u64,
+    /// Bots per lobby in `lobby` mode.
+    pub lobby_size: usize,
+    /// Resume after an unexpected drop.
+    pub resume: bool,
+}
+
+/// Live counters every bot updates, for the progress display.
+#[derive(Debug, Default)]
+pub struct Live {
+    /// Bots connected now.
+    pub connected: AtomicU64,
+    /// Frames received.
+    pub frames: AtomicU64,
+    /// Frame bytes received.
+    pub bytes: AtomicU64,
+    /// Desyncs.
+    pub desyncs: AtomicU64,
+    /// Disconnects and errors.
+    pub failures: AtomicU64,
+}
+
+/// Lobby ids published by the group owners in `lobby` mode.
+#[derive(Debug)]
+pub struct LobbyBoard {
+    slots: Vec<watch::Sender<Option<String>>>,
+}
+
+impl LobbyBoard {
+    /// A board for `groups` lobbies.
+    pub fn new(groups: usize) -> Self {
+        Self {
+            slots: (0..groups).map(|_| watch::channel(None).0).collect(),
+        }
+    }
+}
+
+/// Everything a bot shares with the others.
+#[derive(Debug, Clone)]
+pub struct BotShared {
+    /// Settings.
+    pub config: Arc<BotConfig>,
+    /// The lobby API.
+    pub api: LobbyClient,
+    /// Live counters.
+    pub live: Arc<Live>,
+    /// Lobby ids in `lobby` mode.
+    pub board: Arc<LobbyBoard>,
+    /// Fires to stop every bot (duration over, Ctrl-C).
+    pub stop: CancellationToken,
+}
+
+/// Microseconds since the Unix epoch (the clock frames are stamped with).
+pub fn unix_micros() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
+/// Runs bot `index` until `stop` fires; returns what it measured.
+pub async fn run(index: usize, shared: BotShared) -> BotStats {
+    let mut stats = BotStats::default();
+    let name = format!("bot-{index}");
+    let started = Instant::now();
+    let seat = tokio::select! {
+        _ = shared.stop.cancelled() => return stats,
+        seat = get_seat(index, &name, &shared) => seat,
+    };
+    let seat = match seat {
+        Ok(seat) => seat,
+        Err(e) => {
+            tracing::debug!(bot = index, error = %e, "matchmaking failed");
+            stats.error(format!("matchmaking_{}", e.label()));
+            shared.live.failures.fetch_add(1, Relaxed);
+            return stats;
+        }
+    };
+    stats.matchmaking.record(started.elapsed());
+    let connecting = Instant::now();
+    let client = match GameClient::join(&seat.ws_url, &seat.seat_token).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::debug!(bot = index, error = %e, "join failed");
+            stats.error(format!("join_{}", e.label()));
+            shared.live.failures.fetch_add(1, Relaxed);
+            return stats;
+        }
+    };
+    stats.connect.record(connecting.elapsed());
+    stats.connected = true;
+    shared.live.connected.fetch_add(1, Relaxed);
+    let played = Instant::now();
+    play(index, client, &shared, &mut stats).await;
+    stats.connected_for = played.elapsed();
+    shared.live.connected.fetch_sub(1, Relaxed);
+    stats
+}
+
+async fn get_seat(index: usize, name: &str, shared: &BotShared) -> Result<SeatGrant, ClientError> {
+    let c = &shared.config;
+    match c.seat_mode {
+        SeatMode::JoinOrCreate => shared.api.join_or_create(name, &c.game_mode).await,
+        SeatMode::Quick => {
+            let req = CreateTicket {
+                player_name: name.to_owned(),
+                mode: c.game_mode.clone(),
+                region: c.region.clone(),
+                skill: Some(1000.0 + (index % 7) as f64 * 40.0),
+                party: Vec::new(),
+            };
+            shared.api.quick_match(&req, Duration::from_secs(60)).await
+        }
+        SeatMode::Lobby => lobby_seat(index, name, shared).await,
+    }
+}
+
+async fn lobby_seat(
+    index: usize,
+    name: &str,
+    shared: &BotShared,
+) -> Result<SeatGrant, ClientError> {
+    let size = shared.config.lobby_size.max(1);
+    let (group, member) = (index / size, index % size);
+    let slot = shared
+        .board
+        .slots
+        .get(group)
+        .ok_or_else(|| ClientError::Protocol("no lobby slot".into()))?;
+    let wait = Duration::from_secs(60);
+    if member == 0 {
+        let req = CreateLobby {
+            name: format!("lobby {group}"),
+            mode: shared.config.game_mode.clone(),
+            max_players: size as u32,
+            player_name: name.to_owned(),
+            private: false,
+        };
+        let created = shared.api.create_lobby(&req).await?;
+        let id = created.lobby.lobby_id.clone();
+        slot.send_replace(Some(id.clone()));
+        let owner_key = created
+            .owner_key
+            .ok_or_else(|| ClientError::Protocol("no owner key".into()))?;
+        // Start once every member joined (or after a wait, with whoever came).
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while tokio::time::Instant::now() < deadline {
+            if shared
+                .api
+                .lobby(&id, &created.member_key)
+                .await?
+                .members
+                .len()
+                >= size
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        shared.api.start_lobby(&id, &owner_key).await?;
+        shared
+            .api
+            .wait_for_seat(&id, &created.member_key, wait)
+            .await
+    } else {
+        let mut rx = slot.subscribe();
+        let id = tokio::time::timeout(wait, rx.wait_for(Option::is_some))
+            .await
+            .map_err(|_| ClientError::Timeout("the lobby owner"))?
+            .map_err(|_| ClientError::Protocol("lobby board closed".into()))?
+            .clone()
+            .unwrap_or_default();
+        let joined = shared
+            .api
+            .join_lobby(
+                &id,
+                &JoinLobby {
+                    player_name: name.to_owned(),
+                    join_code: None,
+                },
+            )
+            .await?;
+        shared
+            .api
+            .wait_for_seat(&id, &joined.member_key, wait)
+            .await
+    }
+}
+
+/// Sends inputs at the input rate and reads frames until stopped.
+async fn play(index: usize, mut client: GameClient, shared: &BotShared, stats: &mut BotStats) {
+    let c = &shared.config;
+    let tick_rate = f64::from(client.welcome().tick_rate);
+    let input_hz = if c.input_hz > 0.0 {
+        c.input_hz
+    } else {
+        tick_rate
+    };
+    let tick_us = (1e6 / tick_rate) as i64;
+    let mut mover = Mover::new(c.behavior, c.seed.wrapping_add(index as u64), input_hz);
+    let mut inputs = tokio::time::interval(Duration::from_secs_f64(1.0 / input_hz));
+    inputs.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut keepalive = tokio::time::interval(Duration::from_secs(5));
+    let mut seq: u32 = 0;
+    let mut pending: VecDeque<(u32, Instant)> = VecDeque::with_capacity(64);
+    let mut last_arrival: Option<Instant> = None;
+    let mut resumed = false;
+    loop {
+        let event = tokio::select! {
+            _ = shared.stop.cancelled() => break,
+            _ = inputs.tick(), if mover.sends_inputs() => {
+                seq = seq.wrapping_add(1);
+                let (move_x, move_y) = mover.next_intent();
+                let input = Input { seq, client_tick: seq, move_x, move_y, buttons: 0 };
+                if pending.len() == pending.capacity() {
+                    pending.pop_front();
+                }
+                pending.push_back((seq, Instant::now()));
+                if let Err(e) = client.send_input(input).await {
+                    stats.error(format!("send_{}", e.label()));
+                }
+                continue;
+            }
+            _ = keepalive.tick(), if !mover.sends_inputs() => {
+                if let Err(e) = client.ping(unix_micros()).await {
+                    stats.error(format!("send_{}", e.label()));
+                }
+                continue;
+            }
+            event = client.recv() => event,
+        };
+        match event {
+            Ok(Event::Frame {
+                server_time_us,
+                snapshot,
+                bytes,
+                desync,
+                ..
+            }) => {
+                let now = Instant::now();
+                stats
+                    .tick_to_client
+                    .record_us(unix_micros().saturating_sub(server_time_us));
+                if let Some(prev) = last_arrival.replace(now) {
+                    let interval = now.duration_since(prev).as_micros() as i64;
+                    stats
+                        .frame_jitter
+                        .record_us((interval - tick_us).unsigned_abs());
+                }
+                stats.frames += 1;
+                stats.bytes += bytes as u64;
+                stats.snapshots += u64::from(snapshot);
+                shared.live.frames.fetch_add(1, Relaxed);
+                shared.live.bytes.fetch_add(bytes as u64, Relaxed);
+                if let Some(d) = desync {
+                    stats.desyncs += 1;
+                    shared.live.desyncs.fetch_add(1, Relaxed);
+                    tracing::warn!(bot = index, error = %d, "desync");
+                }
+                let acked = client.acked_seq();
+                while pending.front().is_some_and(|(s, _)| *s <= acked) {
+                    if let Some((_, sent)) = pending.pop_front() {
+                        stats.input_ack.record(now.duration_since(sent));
+                    }
+                }
+            }
+            Ok(Event::Pong { .. }) => {}
+            Err(e) => {
+                shared.live.failures.fetch_add(1, Relaxed);
+                stats.disconnect(e.label());
+                tracing::debug!(bot = index, error = %e, "disconnected");
+                let code = GameClient::close_code(&e);
+                let resumable = !matches!(
+                    code,
+                    Some(
+                        CloseCode::Shutdown
+                            | CloseCode::RoomClosed
+                            | CloseCode::Kicked
+                            | CloseCode::Normal
+                    )
+                );
+                if !(c.resume && resumable) || resumed {
+                    return;
+                }
+                resumed = true;
+                let token = client.welcome().resume_token.clone();
+                let url = client.ws_url().to_owned();
+                match GameClient::resume(&url, &token).await {
+                    Ok(next) => {
+                        client = next;
+                        last_arrival = None;
+                    }
+                    Err(e) => {
+                        stats.error(format!("resume_{}", e.label()));
+                        return;
+                    }
+                }
+            }
+        }
+    }
+    if let Err(e) = client.leave().await {
+        stats.error(format!("leave_{}", e.label()));
+    }
+}

@@ -1,0 +1,270 @@
+//! [`GameClient`]: one game connection that keeps a [`WorldView`] in step with the server.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use protocol::{ClientMsg, CloseCode, Desync, Input, ServerMsg, Welcome, WorldView};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::error::ClientError;
+
+/// Longest wait for the server's welcome.
+pub const JOIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Socket buffers: frames are small, so a small read buffer saves memory and zero-filling.
+fn ws_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(Some(protocol::codec::MAX_SERVER_MSG))
+        .max_frame_size(Some(protocol::codec::MAX_SERVER_MSG))
+}
+
+/// What one read from the server produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A snapshot or delta was applied (or failed to apply: `desync`).
+    Frame {
+        /// The frame's tick.
+        tick: u32,
+        /// The server's clock when the tick finished (µs since the Unix epoch).
+        server_time_us: u64,
+        /// Whether it was a full snapshot.
+        snapshot: bool,
+        /// Encoded size.
+        bytes: usize,
+        /// Why the mirror no longer matches, if it does not.
+        desync: Option<Desync>,
+    },
+    /// The answer to a ping.
+    Pong {
+        /// The value sent.
+        client_time_us: u64,
+        /// The server's clock.
+        server_time_us: u64,
+    },
+}
+
+/// A connected player.
+#[derive(Debug)]
+pub struct GameClient {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    welcome: Welcome,
+    world: WorldView,
+    ws_url: String,
+    closing: Option<(u16, String)>,
+}
+
+impl GameClient {
+    /// Connects to `ws_url` and takes the seat of `seat_token`.
+    pub async fn join(ws_url: &str, seat_token: &str) -> Result<Self, ClientError> {
+        let join = ClientMsg::Join {
+            protocol_version: protocol::PROTOCOL_VERSION,
+            seat_token: seat_token.to_owned(),
+            resume_token: None,
+        };
+        Self::connect(ws_url, join).await
+    }
+
+    /// Connects to `ws_url` and takes back a dropped player with its resume token.
+    pub async fn resume(ws_url: &str, resume_token: &str) -> Result<Self, ClientError> {
+        let join = ClientMsg::Join {
+            protocol_version: protocol::PROTOCOL_VERSION,
+            seat_token: String::new(),
+            resume_token: Some(resume_token.to_owned()),
+        };
+        Self::connect(ws_url, join).await
+    }
+
+    async fn connect(ws_url: &str, join: ClientMsg) -> Result<Self, ClientError> {
+        let (mut ws, _) =
+            tokio_tungstenite::connect_async_with_config(ws_url, Some(ws_config()), true).await?;
+        ws.send(Message::Binary(protocol::encode_client(&join)?.into()))
+            .await?;
+        let welcome = tokio::time::timeout(JOIN_TIMEOUT, async {
+            loop {
+                match ws.next().await {
+                    Some(Ok(Message::Binary(b))) => match protocol::decode_server(&b)? {
+                        ServerMsg::Welcome(w) => return Ok(w),
+                        ServerMsg::Disconnect { code, reason } => {
+                            return Err(ClientError::Closed {
+                                code: code.code(),
+                                reason,
+                            });
+                        }
+                        other => {
+                            return Err(ClientError::Protocol(format!(
+                                "expected a welcome, got {other:?}"
+                            )));
+                        }
+                    },
+                    Some(Ok(Message::Close(frame))) => {
+                        let (code, reason) = frame.map_or((1005, String::new()), |f| {
+                            (f.code.into(), f.reason.to_string())
+                        });
+                        return Err(ClientError::Closed { code, reason });
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => return Err(e.into()),
+                    None => {
+                        return Err(ClientError::Closed {
+                            code: 1006,
+                            reason: "connection lost".into(),
+                        });
+                    }
+                }
+            }
+        })
+        .await
+        .map_err(|_| ClientError::Timeout("the welcome"))??;
+        Ok(Self {
+            ws,
+            welcome,
+            world: WorldView::new(),
+            ws_url: ws_url.to_owned(),
+            closing: None,
+        })
+    }
+
+    /// The welcome of the current connection.
+    pub fn welcome(&self) -> &Welcome {
+        &self.welcome
+    }
+
+    /// The mirrored world.
+    pub fn world(&self) -> &WorldView {
+        &self.world
+    }
+
+    /// The URL this client connected to.
+    pub fn ws_url(&self) -> &str {
+        &self.ws_url
+    }
+
+    /// The input sequence the server last acknowledged for this player (0 before any).
+    pub fn acked_seq(&self) -> u32 {
+        self.world.get(self.welcome.player_id).map_or(0, |e| e.ack)
+    }
+
+    /// Sends one input.
+    pub async fn send_input(&mut self, input: Input) -> Result<(), ClientError> {
+        self.send(&ClientMsg::Input(input)).await
+    }
+
+    /// Sends a ping carrying `client_time_us`.
+    pub async fn ping(&mut self, client_time_us: u64) -> Result<(), ClientError> {
+        self.send(&ClientMsg::Ping { client_time_us }).await
+    }
+
+    /// Leaves for good and waits (briefly) for the server's close.
+    pub async fn leave(mut self) -> Result<(), ClientError> {
+        self.send(&ClientMsg::Leave).await?;
+        let _ = tokio::time::timeout(Duration::from_secs(2), async {
+            while let Some(Ok(_)) = self.ws.next().await {}
+        })
+        .await;
+        Ok(())
+    }
+
+    /// Sends raw bytes as one binary message (for tests of hostile input).
+    pub async fn send_raw(&mut self, bytes: Vec<u8>) -> Result<(), ClientError> {
+        self.ws.send(Message::Binary(Bytes::from(bytes))).await?;
+        Ok(())
+    }
+
+    /// Sends any client message.
+    pub async fn send(&mut self, msg: &ClientMsg) -> Result<(), ClientError> {
+        self.ws
+            .send(Message::Binary(protocol::encode_client(msg)?.into()))
+            .await?;
+        Ok(())
+    }
+
+    /// Reads until the next frame or pong. Cancel-safe: use it in `select!`.
+    ///
+    /// A close from the server is `Err(ClientError::Closed)` with its code and reason.
+    pub async fn recv(&mut self) -> Result<Event, ClientError> {
+        loop {
+            let msg = match self.ws.next().await {
+                Some(Ok(msg)) => msg,
+                Some(Err(e)) => return Err(self.closed_or(e.into())),
+                None => {
+                    return Err(self.closed_or(ClientError::Closed {
+                        code: 1006,
+                        reason: "connection lost".into(),
+                    }));
+                }
+            };
+            let bytes = match msg {
+                Message::Binary(b) => b,
+                Message::Close(frame) => {
+                    let (code, reason) = frame.map_or((1005, String::new()), |f| {
+                        (f.code.into(), f.reason.to_string())
+                    });
+                    return Err(ClientError::Closed { code, reason });
+                }
+                _ => continue,
+            };
+            match protocol::decode_server(&bytes)? {
+                ServerMsg::Snapshot(s) => {
+                    let desync = self.world.apply_snapshot(&s).err();
+                    return Ok(Event::Frame {
+                        tick: s.tick,
+                        server_time_us: s.server_time_us,
+                        snapshot: true,
+                        bytes: bytes.len(),
+                        desync,
+                    });
+                }
+                ServerMsg::Delta(d) => {
+                    let desync = self.world.apply_delta(&d).err();
+                    return Ok(Event::Frame {
+                        tick: d.tick,
+                        server_time_us: d.server_time_us,
+                        snapshot: false,
+                        bytes: bytes.len(),
+                        desync,
+                    });
+                }
+                ServerMsg::Pong {
+                    client_time_us,
+                    server_time_us,
+                } => {
+                    return Ok(Event::Pong {
+                        client_time_us,
+                        server_time_us,
+                    });
+                }
+                ServerMsg::Disconnect { code, reason } => {
+                    self.closing = Some((code.code(), reason))
+                }
+                ServerMsg::Welcome(w) => {
+                    return Err(ClientError::Protocol(format!(
+                        "unexpected welcome for player {}",
+                        w.player_id
+                    )));
+                }
+            }
+        }
+    }
+
+    /// A transport failure after a `Disconnect` message is that close, not a transport error.
+    fn closed_or(&mut self, e: ClientError) -> ClientError {
+        match self.closing.take() {
+            Some((code, reason)) => ClientError::Closed { code, reason },
+            None => e,
+        }
+    }
+
+    /// The close code of an error, if the server closed on purpose.
+    pub fn close_code(e: &ClientError) -> Option<CloseCode> {
+        match e {
+            ClientError::Closed { code, .. } => CloseCode::from_code(*code),
+            _ => None,
+        }
+    }
+}

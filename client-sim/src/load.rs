@@ -1,0 +1,133 @@
+//! Runs many bots: ramp-up, a fixed duration, live progress, and the merged report.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::bot::{self, BotConfig, BotShared, Live, LobbyBoard};
+use crate::error::ClientError;
+use crate::lobby::LobbyClient;
+use crate::stats::{BotStats, Report};
+
+/// A load run.
+#[derive(Debug, Clone)]
+pub struct LoadPlan {
+    /// Server base URL.
+    pub url: String,
+    /// Bots to run.
+    pub bots: usize,
+    /// How long to play after the last bot started.
+    pub duration: Duration,
+    /// Bots started per second (0: all at once).
+    pub ramp_per_sec: f64,
+    /// Bot settings.
+    pub bot: BotConfig,
+    /// Show a progress bar (when stderr is a terminal).
+    pub progress: bool,
+}
+
+/// Runs the plan until its duration ends or `interrupt` fires; returns the merged report.
+pub async fn run(plan: LoadPlan, interrupt: CancellationToken) -> Result<Report, ClientError> {
+    let started = Instant::now();
+    let api = LobbyClient::new(&plan.url)?;
+    let live = Arc::new(Live::default());
+    let stop = CancellationToken::new();
+    let groups = plan.bots.div_ceil(plan.bot.lobby_size.max(1));
+    let shared = BotShared {
+        config: Arc::new(plan.bot.clone()),
+        api,
+        live: live.clone(),
+        board: Arc::new(LobbyBoard::new(groups)),
+        stop: stop.clone(),
+    };
+    let bar = progress_bar(&plan);
+    let mut set = JoinSet::new();
+    let gap = if plan.ramp_per_sec > 0.0 {
+        Duration::from_secs_f64(1.0 / plan.ramp_per_sec)
+    } else {
+        Duration::ZERO
+    };
+    let mut next_start = tokio::time::Instant::now();
+    let mut interrupted = false;
+    for i in 0..plan.bots {
+        if !gap.is_zero() {
+            next_start += gap;
+            tokio::select! {
+                _ = interrupt.cancelled() => { interrupted = true; break; }
+                _ = tokio::time::sleep_until(next_start) => {}
+            }
+        }
+        set.spawn(bot::run(i, shared.clone()));
+        if i % 64 == 0 {
+            update(&bar, &live, i + 1);
+        }
+    }
+    let end = tokio::time::Instant::now() + plan.duration;
+    let mut ticker = tokio::time::interval(Duration::from_millis(250));
+    while !interrupted && tokio::time::Instant::now() < end {
+        tokio::select! {
+            _ = interrupt.cancelled() => interrupted = true,
+            _ = tokio::time::sleep_until(end) => {}
+            _ = ticker.tick() => update(&bar, &live, plan.bots),
+        }
+    }
+    stop.cancel();
+    bar.set_message("stopping bots…");
+    let mut results: Vec<BotStats> = Vec::with_capacity(plan.bots);
+    let collect = async {
+        while let Some(r) = set.join_next().await {
+            match r {
+                Ok(stats) => results.push(stats),
+                Err(e) => {
+                    let mut s = BotStats::default();
+                    s.error(if e.is_panic() {
+                        "bot_panicked".into()
+                    } else {
+                        "bot_cancelled".into()
+                    });
+                    results.push(s);
+                }
+            }
+        }
+    };
+    // Bots leave politely; give them a bounded time to do so.
+    if tokio::time::timeout(Duration::from_secs(10), collect)
+        .await
+        .is_err()
+    {
+        set.abort_all();
+    }
+    bar.finish_and_clear();
+    Ok(Report::from_bots(&results, started.elapsed(), interrupted))
+}
+
+fn progress_bar(plan: &LoadPlan) -> ProgressBar {
+    let target = if plan.progress {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(plan.bots as u64), target);
+    if let Ok(style) =
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} bots started  {msg}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+fn update(bar: &ProgressBar, live: &Live, started: usize) {
+    bar.set_position(started as u64);
+    bar.set_message(format!(
+        "connected {}  frames {}  {:.1} MB  desyncs {}  failures {}",
+        live.connected.load(Relaxed),
+        live.frames.load(Relaxed),
+        live.bytes.load(Relaxed) as f64 / 1e6,
+        live.desyncs.load(Relaxed),
+        live.failures.load(Relaxed),
+    ));
+}
