@@ -150,6 +150,11 @@ pub struct Config {
     #[arg(long, env = "GAME_MAX_SPECTATORS", default_value_t = 1_000)]
     pub max_spectators: usize,
 
+    /// Kernel send buffer per connection in bytes (0: the OS default). Smaller buffers make a
+    /// stalled client show up as lagging sooner and cap kernel memory per connection.
+    #[arg(long, env = "GAME_TCP_SEND_BUFFER", default_value_t = 0)]
+    pub tcp_send_buffer: usize,
+
     /// Seconds to finish open connections after a shutdown signal.
     #[arg(long, env = "GAME_SHUTDOWN_GRACE", default_value_t = 5.0)]
     pub shutdown_grace: f64,

@@ -27,6 +27,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::serve::ListenerExt as _;
 use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -70,6 +71,8 @@ pub async fn run(
     let housekeeping = tokio::spawn(housekeeping(app.clone()));
     tracing::info!(addr = %local, tick_rate = app.config.tick_rate, "serving");
 
+    let send_buffer = app.config.tcp_send_buffer;
+    let listener = listener.tap_io(move |tcp| tune_socket(tcp, send_buffer));
     let served = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
@@ -94,6 +97,18 @@ pub async fn run(
     let _ = tokio::task::spawn_blocking(move || registry.join()).await;
     tracing::info!("server stopped");
     served.map_err(ServerError::Serve)
+}
+
+/// Frames are small and latency matters: no Nagle delay; optionally a smaller send buffer.
+fn tune_socket(tcp: &mut tokio::net::TcpStream, send_buffer: usize) {
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+    }
+    if send_buffer > 0
+        && let Err(e) = socket2::SockRef::from(&*tcp).set_send_buffer_size(send_buffer)
+    {
+        tracing::debug!(error = %e, "cannot set the send buffer size");
+    }
 }
 
 /// Runs the matcher and the sweepers until shutdown.

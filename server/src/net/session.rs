@@ -131,6 +131,9 @@ impl Reader {
             };
             match next {
                 Err(_) => return self.refuse(CloseCode::JoinTimeout, "no join message in time"),
+                Ok(Some(Err(e))) if too_big(&e) => {
+                    return self.refuse(CloseCode::TooBig, "message too big");
+                }
                 Ok(None | Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => return None,
                 Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
                 Ok(Some(Ok(Message::Text(_)))) => {
@@ -306,6 +309,15 @@ impl Reader {
         self.conn.close.close(code, reason);
         None
     }
+}
+
+/// Whether a read failed because the peer sent a message over tungstenite's size limit.
+fn too_big(e: &axum::Error) -> bool {
+    use std::error::Error as _;
+    use tokio_tungstenite::tungstenite::Error;
+    e.source()
+        .and_then(|s| s.downcast_ref::<Error>())
+        .is_some_and(|e| matches!(e, Error::Capacity(_)))
 }
 
 /// Decodes a client message, mapping failures to the close code and reason to send.

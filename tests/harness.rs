@@ -1,0 +1,148 @@
+//! Test harness: start the real server on `127.0.0.1:0` and talk to it with real clients.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use client_sim::{ClientError, Event, GameClient, LobbyClient};
+use protocol::api::SeatGrant;
+use server::{Config, ServerError};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// A server running in this process.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub base: String,
+    shutdown: CancellationToken,
+    handle: JoinHandle<Result<(), ServerError>>,
+}
+
+/// A configuration for tests: no REST rate limit, defaults otherwise.
+pub fn config() -> Config {
+    Config {
+        api_rate: 0.0,
+        tick_threads: 1,
+        ..Config::default()
+    }
+}
+
+/// Logs to the test output when `RUST_LOG` is set.
+fn init_logs() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .try_init();
+    }
+}
+
+/// Starts a server with `config` on an ephemeral port.
+pub async fn start(config: Config) -> TestServer {
+    init_logs();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().unwrap();
+    let shutdown = CancellationToken::new();
+    let handle = tokio::spawn(server::run(listener, config, shutdown.clone()));
+    TestServer {
+        addr,
+        base: format!("http://{addr}"),
+        shutdown,
+        handle,
+    }
+}
+
+impl TestServer {
+    /// `config` with a resume grace period of `secs`.
+    pub fn with_grace(config: Config, secs: f64) -> Config {
+        Config {
+            resume_grace: secs,
+            ..config
+        }
+    }
+
+    /// A lobby API client.
+    pub fn api(&self) -> LobbyClient {
+        LobbyClient::new(&self.base).unwrap()
+    }
+
+    /// A full URL.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A seat from join-or-create.
+    pub async fn seat(&self, name: &str, mode: &str) -> SeatGrant {
+        self.api().join_or_create(name, mode).await.unwrap()
+    }
+
+    /// A connected player.
+    pub async fn player(&self, name: &str, mode: &str) -> GameClient {
+        let seat = self.seat(name, mode).await;
+        GameClient::join(&seat.ws_url, &seat.seat_token)
+            .await
+            .unwrap()
+    }
+
+    /// The game WebSocket URL.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws", self.addr)
+    }
+
+    /// Fires the shutdown and waits for the server to stop.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        let result = tokio::time::timeout(Duration::from_secs(15), self.handle).await;
+        result
+            .expect("server stops in time")
+            .expect("server task")
+            .expect("server ran cleanly");
+    }
+
+    /// Fires the shutdown without waiting.
+    pub fn begin_shutdown(&self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// The next frame, failing the test after 5 s.
+pub async fn next_frame(client: &mut GameClient) -> Event {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), client.recv()).await {
+            Ok(Ok(e @ Event::Frame { .. })) => return e,
+            Ok(Ok(Event::Pong { .. })) => {}
+            Ok(Err(e)) => panic!("connection failed while waiting for a frame: {e}"),
+            Err(_) => panic!("no frame within 5 s"),
+        }
+    }
+}
+
+/// Reads frames for `d`, asserting each one verified.
+pub async fn play_for(client: &mut GameClient, d: Duration) -> usize {
+    let end = tokio::time::Instant::now() + d;
+    let mut frames = 0;
+    while tokio::time::Instant::now() < end {
+        if let Event::Frame { desync, tick, .. } = next_frame(client).await {
+            assert_eq!(desync, None, "desync at tick {tick}");
+            frames += 1;
+        }
+    }
+    frames
+}
+
+/// Reads until the server closes; returns the close code (fails after `within`).
+pub async fn close_code(client: &mut GameClient, within: Duration) -> u16 {
+    let result = tokio::time::timeout(within, async {
+        loop {
+            match client.recv().await {
+                Ok(_) => {}
+                Err(ClientError::Closed { code, .. }) => return code,
+                Err(e) => panic!("expected a close frame, got {e}"),
+            }
+        }
+    })
+    .await;
+    result.expect("the server closes the connection in time")
+}

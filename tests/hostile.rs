@@ -1,0 +1,184 @@
+//! Hostile input on the game WebSocket: each closes only the offending connection, with the
+//! right close code, and never harms the other players.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use client_sim::GameClient;
+use futures_util::{SinkExt, StreamExt};
+use protocol::{ClientMsg, Input};
+use tests::{TestServer, close_code, config, next_frame, play_for, start};
+use tokio_tungstenite::tungstenite::Message;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn raw(url: &str) -> Ws {
+    tokio_tungstenite::connect_async(url)
+        .await
+        .expect("WebSocket upgrade")
+        .0
+}
+
+/// Reads until the close frame; returns its code.
+async fn raw_close(ws: &mut Ws) -> u16 {
+    let read = async {
+        while let Some(msg) = ws.next().await {
+            if let Ok(Message::Close(frame)) = msg {
+                return frame.map_or(1005, |f| f.code.into());
+            }
+            if msg.is_err() {
+                break;
+            }
+        }
+        panic!("connection ended without a close frame");
+    };
+    tokio::time::timeout(Duration::from_secs(5), read)
+        .await
+        .expect("closed in time")
+}
+
+fn join_msg(version: u16, token: &str) -> Vec<u8> {
+    protocol::encode_client(&ClientMsg::Join {
+        protocol_version: version,
+        seat_token: token.into(),
+        resume_token: None,
+    })
+    .unwrap()
+}
+
+async fn first_message_closes_with(server: &TestServer, msg: Message) -> u16 {
+    let mut ws = raw(&server.ws_url()).await;
+    ws.send(msg).await.unwrap();
+    raw_close(&mut ws).await
+}
+
+#[tokio::test]
+async fn bad_first_messages_get_their_close_codes() {
+    let server = start(config()).await;
+    let seat = server.seat("x", "hostile").await;
+    let full_join = join_msg(protocol::PROTOCOL_VERSION, &seat.seat_token);
+    let input = protocol::encode_client(&ClientMsg::Input(Input::default())).unwrap();
+    let cases: Vec<(&str, Message, u16)> = vec![
+        (
+            "garbage",
+            Message::Binary(vec![0xff, 0xfe, 0x00].into()),
+            4000,
+        ),
+        (
+            "truncated join",
+            Message::Binary(full_join[..full_join.len() / 2].to_vec().into()),
+            4000,
+        ),
+        ("text", Message::Text("hello".into()), 4000),
+        ("input before join", Message::Binary(input.into()), 4000),
+        ("oversized", Message::Binary(vec![0u8; 300].into()), 1009),
+        ("huge", Message::Binary(vec![0u8; 64 * 1024].into()), 1009),
+        (
+            "wrong version",
+            Message::Binary(join_msg(99, &seat.seat_token).into()),
+            4002,
+        ),
+        (
+            "unknown token",
+            Message::Binary(join_msg(protocol::PROTOCOL_VERSION, "00ff").into()),
+            4001,
+        ),
+    ];
+    for (name, msg, code) in cases {
+        assert_eq!(
+            first_message_closes_with(&server, msg).await,
+            code,
+            "{name}"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn silence_is_closed_by_the_join_and_idle_timeouts() {
+    let server = start(server::Config {
+        join_timeout: 0.3,
+        idle_timeout: 0.5,
+        ..config()
+    })
+    .await;
+    let mut ws = raw(&server.ws_url()).await;
+    assert_eq!(raw_close(&mut ws).await, 4007, "no join");
+
+    let mut quiet = server.player("quiet", "idle").await;
+    assert_eq!(
+        close_code(&mut quiet, Duration::from_secs(5)).await,
+        4008,
+        "joined, then silent"
+    );
+    server.stop().await;
+}
+
+/// A player in the room who must not notice the offender.
+async fn bystander(server: &TestServer, mode: &str) -> GameClient {
+    let mut b = server.player("bystander", mode).await;
+    next_frame(&mut b).await;
+    b
+}
+
+#[tokio::test]
+async fn bad_messages_after_joining_close_only_that_connection() {
+    let server = start(config()).await;
+    let mut b = bystander(&server, "after").await;
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("garbage", vec![0x01, 0xfd, 0xff], 4000),
+        (
+            "second join",
+            join_msg(protocol::PROTOCOL_VERSION, "aa"),
+            4000,
+        ),
+        ("oversized", vec![1u8; 1000], 1009),
+        (
+            "trailing bytes",
+            [protocol::encode_client(&ClientMsg::Leave).unwrap(), vec![0]].concat(),
+            4000,
+        ),
+    ];
+    for (name, bytes, code) in cases {
+        let mut c = server.player(name, "after").await;
+        next_frame(&mut c).await;
+        c.send_raw(bytes).await.unwrap();
+        assert_eq!(
+            close_code(&mut c, Duration::from_secs(5)).await,
+            code,
+            "{name}"
+        );
+        assert!(
+            play_for(&mut b, Duration::from_millis(100)).await > 0,
+            "bystander still plays after {name}"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_flood_is_closed_as_rate_limited() {
+    let server = start(config()).await;
+    let mut b = bystander(&server, "flood").await;
+    let mut flooder = server.player("flooder", "flood").await;
+    next_frame(&mut flooder).await;
+    for seq in 1..=400 {
+        if flooder
+            .send_input(Input {
+                seq,
+                ..Input::default()
+            })
+            .await
+            .is_err()
+        {
+            break;
+        }
+    }
+    assert_eq!(close_code(&mut flooder, Duration::from_secs(5)).await, 4003);
+    assert!(
+        play_for(&mut b, Duration::from_millis(300)).await >= 5,
+        "the bystander keeps getting frames"
+    );
+    server.stop().await;
+}
