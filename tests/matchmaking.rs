@@ -1,0 +1,272 @@
+//! Quick-match tickets over real HTTP: lifecycle, bursts, parties and the widening skill window.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use protocol::api::{CreateTicket, TicketStatus, TicketView};
+use serde_json::{Value, json};
+use tests::{TestServer, config, start};
+
+fn ticket(name: &str, skill: Option<f64>, party: &[&str]) -> CreateTicket {
+    CreateTicket {
+        player_name: name.into(),
+        mode: "arena".into(),
+        region: "eu".into(),
+        skill,
+        party: party.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+async fn wait_until_done(server: &TestServer, id: &str, within: Duration) -> TicketView {
+    let api = server.api();
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let t = api.ticket(id).await.unwrap();
+        if t.status != TicketStatus::Searching || tokio::time::Instant::now() >= deadline {
+            return t;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_ticket_searches_can_be_cancelled_and_unknown_ones_are_404() {
+    let server = start(server::Config {
+        match_wait: 60.0,
+        ..config()
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let res = http
+        .post(server.url("/api/v1/matchmaking/tickets"))
+        .json(&ticket("solo", None, &[]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 202);
+    let t: TicketView = res.json().await.unwrap();
+    assert_eq!(t.status, TicketStatus::Searching);
+    assert!(t.seat_token.is_none());
+
+    let url = server.url(&format!("/api/v1/matchmaking/tickets/{}", t.ticket_id));
+    let cancelled: TicketView = http
+        .delete(&url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status, TicketStatus::Cancelled);
+    let again: TicketView = http.get(&url).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        again.status,
+        TicketStatus::Cancelled,
+        "a cancelled ticket never matches"
+    );
+
+    let res = http
+        .get(server.url("/api/v1/matchmaking/tickets/nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn invalid_tickets_name_their_field() {
+    let server = start(server::Config {
+        room_capacity: 4,
+        ..config()
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let cases = [
+        (
+            json!({"player_name": "a", "mode": "arena", "region": "eu", "skill": -5.0}),
+            "skill",
+        ),
+        (
+            json!({"player_name": "a", "mode": "Arena!", "region": "eu"}),
+            "mode",
+        ),
+        (
+            json!({"player_name": "a", "mode": "arena", "region": ""}),
+            "region",
+        ),
+        (
+            json!({"player_name": "a", "mode": "arena", "region": "eu", "party": ["b", "c", "d", "e"]}),
+            "party",
+        ),
+        (
+            json!({"player_name": "a", "mode": "arena", "region": "eu", "party": ["b", "b"]}),
+            "party",
+        ),
+    ];
+    for (body, field) in cases {
+        let res = http
+            .post(server.url("/api/v1/matchmaking/tickets"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{body}");
+        let err: Value = res.json().await.unwrap();
+        assert_eq!(err["error"]["field"], field, "{body}");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_burst_of_200_tickets_forms_full_rooms_without_losing_or_doubling_anyone() {
+    let server = start(server::Config {
+        match_wait: 1.0,
+        tickets_per_addr: 1000,
+        ..config()
+    })
+    .await;
+    let api = server.api();
+    let mut ids = Vec::new();
+    for i in 0..200 {
+        let skill = Some(900.0 + f64::from(i % 5) * 50.0);
+        ids.push(
+            api.create_ticket(&ticket(&format!("p{i}"), skill, &[]))
+                .await
+                .unwrap()
+                .ticket_id,
+        );
+    }
+    let mut rooms: HashMap<u32, Vec<String>> = HashMap::new();
+    let mut tokens = HashSet::new();
+    for id in &ids {
+        let t = wait_until_done(&server, id, Duration::from_secs(10)).await;
+        assert_eq!(t.status, TicketStatus::Matched, "ticket {id} matched");
+        let seat = &t.seats[0];
+        assert!(
+            tokens.insert(seat.seat_token.clone()),
+            "seat tokens are unique"
+        );
+        rooms
+            .entry(seat.room_id)
+            .or_default()
+            .push(seat.player_name.clone());
+    }
+    let players: usize = rooms.values().map(Vec::len).sum();
+    assert_eq!(players, 200, "every ticket got exactly one seat");
+    let names: HashSet<&String> = rooms.values().flatten().collect();
+    assert_eq!(names.len(), 200, "no player is in two rooms");
+    assert!(
+        rooms.values().all(|r| r.len() <= 10),
+        "no room over capacity"
+    );
+    assert!(
+        rooms.len() >= 20,
+        "200 players fill at least 20 rooms of 10"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_party_lands_together() {
+    let server = start(server::Config {
+        match_wait: 0.5,
+        ..config()
+    })
+    .await;
+    let api = server.api();
+    let party = api
+        .create_ticket(&ticket("lead", Some(1000.0), &["wing1", "wing2"]))
+        .await
+        .unwrap();
+    let mut solos = Vec::new();
+    for i in 0..9 {
+        solos.push(
+            api.create_ticket(&ticket(&format!("solo{i}"), Some(1000.0), &[]))
+                .await
+                .unwrap(),
+        );
+    }
+    let t = wait_until_done(&server, &party.ticket_id, Duration::from_secs(5)).await;
+    assert_eq!(t.status, TicketStatus::Matched);
+    let names: Vec<_> = t.seats.iter().map(|s| s.player_name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["lead", "wing1", "wing2"],
+        "a seat for every member, the owner first"
+    );
+    let room = t.seats[0].room_id;
+    assert!(t.seats.iter().all(|s| s.room_id == room), "all in one room");
+    assert_eq!(t.room_id, Some(room));
+    let ids: HashSet<u32> = t.seats.iter().map(|s| s.player_id).collect();
+    assert_eq!(ids.len(), 3, "distinct player ids");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_skill_window_widens_while_a_ticket_waits() {
+    // Two players 400 apart: the window starts at ±100 and widens by 200 per second, so they
+    // match after about 1.5 s, and never with a player 5,000 away.
+    let server = start(server::Config {
+        room_capacity: 2,
+        match_wait: 60.0,
+        skill_window: 100.0,
+        skill_widen_per_sec: 200.0,
+        ..config()
+    })
+    .await;
+    let api = server.api();
+    let low = api
+        .create_ticket(&ticket("low", Some(1000.0), &[]))
+        .await
+        .unwrap();
+    let high = api
+        .create_ticket(&ticket("high", Some(1400.0), &[]))
+        .await
+        .unwrap();
+    let far = api
+        .create_ticket(&ticket("far", Some(6000.0), &[]))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(
+        api.ticket(&low.ticket_id).await.unwrap().status,
+        TicketStatus::Searching,
+        "too far apart at first"
+    );
+    let t = wait_until_done(&server, &low.ticket_id, Duration::from_secs(5)).await;
+    assert_eq!(t.status, TicketStatus::Matched);
+    assert!(
+        t.waited_ms >= 1_000,
+        "matched only once the window had widened: {} ms",
+        t.waited_ms
+    );
+    let h = api.ticket(&high.ticket_id).await.unwrap();
+    assert_eq!(h.room_id, t.room_id, "low and high share the room");
+    assert_eq!(
+        api.ticket(&far.ticket_id).await.unwrap().status,
+        TicketStatus::Searching
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn tickets_expire() {
+    let server = start(server::Config {
+        ticket_ttl: 0.3,
+        match_wait: 60.0,
+        ..config()
+    })
+    .await;
+    let t = server
+        .api()
+        .create_ticket(&ticket("lonely", None, &[]))
+        .await
+        .unwrap();
+    let done = wait_until_done(&server, &t.ticket_id, Duration::from_secs(3)).await;
+    assert_eq!(done.status, TicketStatus::Expired);
+    server.stop().await;
+}
