@@ -146,3 +146,46 @@ pub async fn close_code(client: &mut GameClient, within: Duration) -> u16 {
     .await;
     result.expect("the server closes the connection in time")
 }
+
+/// Positions by entity id.
+pub type State = std::collections::BTreeMap<u32, (i32, i32)>;
+
+/// Each tick's state as one player's verified mirror saw it.
+pub type History = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<u32, State>>>;
+
+/// A player of `mode` that walks in circles until `stop`, recording its mirror's state at every
+/// tick into `history`; returns its room and task.
+pub async fn walker(
+    server: &TestServer,
+    name: &str,
+    mode: &str,
+    history: Option<History>,
+    stop: CancellationToken,
+) -> (u32, JoinHandle<()>) {
+    let mut client = server.player(name, mode).await;
+    let room = client.welcome().room_id;
+    let task = tokio::spawn(async move {
+        let mut seq = 0u32;
+        loop {
+            let event = tokio::select! {
+                _ = stop.cancelled() => break,
+                e = client.recv() => e,
+            };
+            let Ok(Event::Frame { tick, desync, .. }) = event else { continue };
+            assert_eq!(desync, None);
+            if let Some(h) = &history {
+                let state = client.world().entities().map(|e| (e.id, (e.pos.x, e.pos.y))).collect();
+                h.lock().unwrap().insert(tick, state);
+            }
+            seq += 1;
+            let angle = f64::from(seq) / 8.0;
+            let (move_x, move_y) = ((angle.cos() * 127.0) as i8, (angle.sin() * 127.0) as i8);
+            let input = protocol::Input { seq, client_tick: seq, move_x, move_y, buttons: 0 };
+            if client.send_input(input).await.is_err() {
+                break;
+            }
+        }
+        let _ = client.leave().await;
+    });
+    (room, task)
+}

@@ -1,0 +1,186 @@
+//! The SSE spectator feed, read with a real HTTP client while players move.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use eventsource_stream::Eventsource;
+use futures_util::{Stream, StreamExt};
+use protocol::api::{SpectatorDelta, SpectatorSnapshot};
+use tests::{History, State, TestServer, config, start, walker};
+use tokio_util::sync::CancellationToken;
+
+async fn sse(server: &TestServer, room: u32, last_event_id: Option<&str>) -> impl Stream<Item = eventsource_stream::Event> + Unpin + use<> {
+    let mut req = reqwest::Client::new().get(server.url(&format!("/api/v1/rooms/{room}/events")));
+    if let Some(id) = last_event_id {
+        req = req.header("last-event-id", id);
+    }
+    let res = req.send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    Box::pin(res.bytes_stream().eventsource().map(|e| e.expect("a well-formed SSE event")))
+}
+
+async fn next(stream: &mut (impl Stream<Item = eventsource_stream::Event> + Unpin)) -> eventsource_stream::Event {
+    tokio::time::timeout(Duration::from_secs(5), stream.next()).await.expect("an event within 5 s").expect("the stream goes on")
+}
+
+fn apply(state: &mut State, d: &SpectatorDelta) {
+    for id in &d.despawned {
+        assert!(state.remove(id).is_some(), "despawned {id} was known");
+    }
+    for e in &d.spawned {
+        state.insert(e.id, (e.x, e.y));
+    }
+    for m in &d.moved {
+        assert!(state.insert(m.id, (m.x, m.y)).is_some(), "moved {} was known", m.id);
+    }
+}
+
+#[tokio::test]
+async fn snapshot_plus_deltas_reproduce_the_room() {
+    let server = start(config()).await;
+    let stop = CancellationToken::new();
+    let history: History = Arc::default();
+    let (room, t1) = walker(&server, "ann", "watched", Some(history.clone()), stop.clone()).await;
+    let (_, t2) = walker(&server, "bob", "watched", None, stop.clone()).await;
+    let (_, t3) = walker(&server, "cid", "watched", None, stop.clone()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let mut stream = sse(&server, room, None).await;
+    let first = next(&mut stream).await;
+    assert_eq!(first.event, "snapshot");
+    let snap: SpectatorSnapshot = serde_json::from_str(&first.data).unwrap();
+    assert_eq!(first.id, snap.tick.to_string(), "event ids are ticks");
+    assert_eq!((snap.room_id, snap.update_hz), (room, 10));
+    assert!(snap.entities.iter().any(|e| e.name.as_deref() == Some("ann")), "player labels");
+    let mut state: State = snap.entities.iter().map(|e| (e.id, (e.x, e.y))).collect();
+    let mut tick = snap.tick;
+    let mut deltas = 0;
+    let mut moved = 0;
+    while deltas < 15 {
+        let ev = next(&mut stream).await;
+        assert_eq!(ev.event, "delta", "{ev:?}");
+        let d: SpectatorDelta = serde_json::from_str(&ev.data).unwrap();
+        assert_eq!(d.baseline, tick, "each delta follows the previous event");
+        assert!(d.tick > tick);
+        apply(&mut state, &d);
+        tick = d.tick;
+        deltas += 1;
+        moved += d.moved.len();
+    }
+    assert!(moved > 0, "players moved");
+    // Compare with what ann's verified mirror held at the same tick.
+    let truth = tokio::time::timeout(Duration::from_secs(2), async {
+        loop {
+            if let Some(s) = history.lock().unwrap().get(&tick).cloned() {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("ann saw the same tick");
+    assert_eq!(state, truth, "the spectator's world at tick {tick} equals the players'");
+
+    // A reconnect with Last-Event-ID starts from a fresh snapshot and continues.
+    let last_id = tick.to_string();
+    let mut again = sse(&server, room, Some(&last_id)).await;
+    let ev = next(&mut again).await;
+    assert_eq!(ev.event, "snapshot");
+    assert_eq!(next(&mut again).await.event, "delta");
+
+    stop.cancel();
+    for t in [t1, t2, t3] {
+        t.await.unwrap();
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn unknown_rooms_404_and_full_rooms_503() {
+    let server = start(server::Config { spectators_per_room: 1, ..config() }).await;
+    let res = reqwest::get(server.url("/api/v1/rooms/4242/events")).await.unwrap();
+    assert_eq!(res.status(), 404);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+
+    let stop = CancellationToken::new();
+    let (room, t) = walker(&server, "ann", "watched", None, stop.clone()).await;
+    let mut first = sse(&server, room, None).await;
+    assert_eq!(next(&mut first).await.event, "snapshot");
+    let res = reqwest::get(server.url(&format!("/api/v1/rooms/{room}/events"))).await.unwrap();
+    assert_eq!(res.status(), 503);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "spectators_full");
+    drop(first);
+    // The slot frees when the first spectator goes away.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    loop {
+        let res = reqwest::get(server.url(&format!("/api/v1/rooms/{room}/events"))).await.unwrap();
+        if res.status() == 200 {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the slot is freed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    stop.cancel();
+    t.await.unwrap();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_feed_ends_when_the_room_closes() {
+    let server = start(server::Config { room_idle_secs: 0.3, ..config() }).await;
+    let stop = CancellationToken::new();
+    let (room, t) = walker(&server, "ann", "watched", None, stop.clone()).await;
+    let mut stream = sse(&server, room, None).await;
+    assert_eq!(next(&mut stream).await.event, "snapshot");
+    stop.cancel();
+    t.await.unwrap();
+    loop {
+        let ev = next(&mut stream).await;
+        if ev.event == "end" {
+            break;
+        }
+        assert_eq!(ev.event, "delta");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_spectator_delay_holds_the_feed_back() {
+    let server = start(server::Config { spectator_delay_ms: 1_000, ..config() }).await;
+    let stop = CancellationToken::new();
+    let history: History = Arc::default();
+    let (room, t) = walker(&server, "ann", "watched", Some(history.clone()), stop.clone()).await;
+    let mut stream = sse(&server, room, None).await;
+    let first = next(&mut stream).await;
+    let snap: SpectatorSnapshot = serde_json::from_str(&first.data).unwrap();
+    let live = history.lock().unwrap().keys().copied().max().unwrap();
+    // One second at 30 Hz is 30 ticks; allow for scheduling.
+    assert!(live >= snap.tick + 20, "the spectator sees tick {} while players are at {live}", snap.tick);
+    stop.cancel();
+    t.await.unwrap();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_spectator_pages_are_served() {
+    let server = start(config()).await;
+    for (path, kind, needle) in [
+        ("/", "text/html", "Live rooms"),
+        ("/spectate/1", "text/html", "<canvas"),
+        ("/static/spectate.js", "text/javascript", "EventSource"),
+        ("/static/style.css", "text/css", "canvas"),
+    ] {
+        let res = reqwest::get(server.url(path)).await.unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        assert!(res.headers()["content-type"].to_str().unwrap().starts_with(kind), "{path}");
+        let body = res.text().await.unwrap();
+        assert!(body.contains(needle), "{path}");
+        assert!(!body.contains("http://") && !body.contains("https://"), "{path} loads nothing from other hosts");
+    }
+    assert_eq!(reqwest::get(server.url("/static/nope.js")).await.unwrap().status(), 404);
+    server.stop().await;
+}
