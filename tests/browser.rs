@@ -17,7 +17,10 @@ async fn the_spectator_page_draws_a_live_room() {
         "playwright-core is not installed: run `npm ci --prefix tests/browser` (tests/run.sh does it)"
     );
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(PathBuf::from(&chromium).exists(), "no Chromium at {chromium}: `apt-get install chromium` (tests/run.sh does it) or set CHROMIUM");
+    assert!(
+        PathBuf::from(&chromium).exists(),
+        "no Chromium at {chromium}: `apt-get install chromium` (tests/run.sh does it) or set CHROMIUM"
+    );
 
     let server = start(config()).await;
     let stop = CancellationToken::new();
@@ -49,11 +52,18 @@ async fn the_spectator_page_draws_a_live_room() {
     .expect("node runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "browser check failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "browser check failed:\n{stdout}\n{stderr}"
+    );
     let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(report["status"], "live");
     assert_eq!(report["changed"], true);
-    assert!(std::fs::metadata(&shot).unwrap().len() > 1000, "a screenshot was saved at {}", shot.display());
+    assert!(
+        std::fs::metadata(&shot).unwrap().len() > 1000,
+        "a screenshot was saved at {}",
+        shot.display()
+    );
 
     stop.cancel();
     for t in tasks {

@@ -273,7 +273,7 @@ async fn walk(players: &mut [GameClient], d: Duration) -> Vec<Duration> {
     while Instant::now() < end {
         seq += 1;
         for (i, p) in players.iter_mut().enumerate() {
-            let dir = if (seq / 30 + i as u32) % 2 == 0 {
+            let dir = if (seq / 30 + i as u32).is_multiple_of(2) {
                 127
             } else {
                 -127

@@ -171,16 +171,28 @@ pub async fn walker(
                 _ = stop.cancelled() => break,
                 e = client.recv() => e,
             };
-            let Ok(Event::Frame { tick, desync, .. }) = event else { continue };
+            let Ok(Event::Frame { tick, desync, .. }) = event else {
+                continue;
+            };
             assert_eq!(desync, None);
             if let Some(h) = &history {
-                let state = client.world().entities().map(|e| (e.id, (e.pos.x, e.pos.y))).collect();
+                let state = client
+                    .world()
+                    .entities()
+                    .map(|e| (e.id, (e.pos.x, e.pos.y)))
+                    .collect();
                 h.lock().unwrap().insert(tick, state);
             }
             seq += 1;
             let angle = f64::from(seq) / 8.0;
             let (move_x, move_y) = ((angle.cos() * 127.0) as i8, (angle.sin() * 127.0) as i8);
-            let input = protocol::Input { seq, client_tick: seq, move_x, move_y, buttons: 0 };
+            let input = protocol::Input {
+                seq,
+                client_tick: seq,
+                move_x,
+                move_y,
+                buttons: 0,
+            };
             if client.send_input(input).await.is_err() {
                 break;
             }

@@ -10,19 +10,37 @@ use protocol::api::{SpectatorDelta, SpectatorSnapshot};
 use tests::{History, State, TestServer, config, start, walker};
 use tokio_util::sync::CancellationToken;
 
-async fn sse(server: &TestServer, room: u32, last_event_id: Option<&str>) -> impl Stream<Item = eventsource_stream::Event> + Unpin + use<> {
+async fn sse(
+    server: &TestServer,
+    room: u32,
+    last_event_id: Option<&str>,
+) -> impl Stream<Item = eventsource_stream::Event> + Unpin + use<> {
     let mut req = reqwest::Client::new().get(server.url(&format!("/api/v1/rooms/{room}/events")));
     if let Some(id) = last_event_id {
         req = req.header("last-event-id", id);
     }
     let res = req.send().await.unwrap();
     assert_eq!(res.status(), 200);
-    assert!(res.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
-    Box::pin(res.bytes_stream().eventsource().map(|e| e.expect("a well-formed SSE event")))
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    Box::pin(
+        res.bytes_stream()
+            .eventsource()
+            .map(|e| e.expect("a well-formed SSE event")),
+    )
 }
 
-async fn next(stream: &mut (impl Stream<Item = eventsource_stream::Event> + Unpin)) -> eventsource_stream::Event {
-    tokio::time::timeout(Duration::from_secs(5), stream.next()).await.expect("an event within 5 s").expect("the stream goes on")
+async fn next(
+    stream: &mut (impl Stream<Item = eventsource_stream::Event> + Unpin),
+) -> eventsource_stream::Event {
+    tokio::time::timeout(Duration::from_secs(5), stream.next())
+        .await
+        .expect("an event within 5 s")
+        .expect("the stream goes on")
 }
 
 fn apply(state: &mut State, d: &SpectatorDelta) {
@@ -33,7 +51,11 @@ fn apply(state: &mut State, d: &SpectatorDelta) {
         state.insert(e.id, (e.x, e.y));
     }
     for m in &d.moved {
-        assert!(state.insert(m.id, (m.x, m.y)).is_some(), "moved {} was known", m.id);
+        assert!(
+            state.insert(m.id, (m.x, m.y)).is_some(),
+            "moved {} was known",
+            m.id
+        );
     }
 }
 
@@ -42,7 +64,14 @@ async fn snapshot_plus_deltas_reproduce_the_room() {
     let server = start(config()).await;
     let stop = CancellationToken::new();
     let history: History = Arc::default();
-    let (room, t1) = walker(&server, "ann", "watched", Some(history.clone()), stop.clone()).await;
+    let (room, t1) = walker(
+        &server,
+        "ann",
+        "watched",
+        Some(history.clone()),
+        stop.clone(),
+    )
+    .await;
     let (_, t2) = walker(&server, "bob", "watched", None, stop.clone()).await;
     let (_, t3) = walker(&server, "cid", "watched", None, stop.clone()).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -53,7 +82,12 @@ async fn snapshot_plus_deltas_reproduce_the_room() {
     let snap: SpectatorSnapshot = serde_json::from_str(&first.data).unwrap();
     assert_eq!(first.id, snap.tick.to_string(), "event ids are ticks");
     assert_eq!((snap.room_id, snap.update_hz), (room, 10));
-    assert!(snap.entities.iter().any(|e| e.name.as_deref() == Some("ann")), "player labels");
+    assert!(
+        snap.entities
+            .iter()
+            .any(|e| e.name.as_deref() == Some("ann")),
+        "player labels"
+    );
     let mut state: State = snap.entities.iter().map(|e| (e.id, (e.x, e.y))).collect();
     let mut tick = snap.tick;
     let mut deltas = 0;
@@ -81,7 +115,10 @@ async fn snapshot_plus_deltas_reproduce_the_room() {
     })
     .await
     .expect("ann saw the same tick");
-    assert_eq!(state, truth, "the spectator's world at tick {tick} equals the players'");
+    assert_eq!(
+        state, truth,
+        "the spectator's world at tick {tick} equals the players'"
+    );
 
     // A reconnect with Last-Event-ID starts from a fresh snapshot and continues.
     let last_id = tick.to_string();
@@ -99,8 +136,14 @@ async fn snapshot_plus_deltas_reproduce_the_room() {
 
 #[tokio::test]
 async fn unknown_rooms_404_and_full_rooms_503() {
-    let server = start(server::Config { spectators_per_room: 1, ..config() }).await;
-    let res = reqwest::get(server.url("/api/v1/rooms/4242/events")).await.unwrap();
+    let server = start(server::Config {
+        spectators_per_room: 1,
+        ..config()
+    })
+    .await;
+    let res = reqwest::get(server.url("/api/v1/rooms/4242/events"))
+        .await
+        .unwrap();
     assert_eq!(res.status(), 404);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_found");
@@ -109,7 +152,9 @@ async fn unknown_rooms_404_and_full_rooms_503() {
     let (room, t) = walker(&server, "ann", "watched", None, stop.clone()).await;
     let mut first = sse(&server, room, None).await;
     assert_eq!(next(&mut first).await.event, "snapshot");
-    let res = reqwest::get(server.url(&format!("/api/v1/rooms/{room}/events"))).await.unwrap();
+    let res = reqwest::get(server.url(&format!("/api/v1/rooms/{room}/events")))
+        .await
+        .unwrap();
     assert_eq!(res.status(), 503);
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "spectators_full");
@@ -117,7 +162,9 @@ async fn unknown_rooms_404_and_full_rooms_503() {
     // The slot frees when the first spectator goes away.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
     loop {
-        let res = reqwest::get(server.url(&format!("/api/v1/rooms/{room}/events"))).await.unwrap();
+        let res = reqwest::get(server.url(&format!("/api/v1/rooms/{room}/events")))
+            .await
+            .unwrap();
         if res.status() == 200 {
             break;
         }
@@ -131,7 +178,11 @@ async fn unknown_rooms_404_and_full_rooms_503() {
 
 #[tokio::test]
 async fn the_feed_ends_when_the_room_closes() {
-    let server = start(server::Config { room_idle_secs: 0.3, ..config() }).await;
+    let server = start(server::Config {
+        room_idle_secs: 0.3,
+        ..config()
+    })
+    .await;
     let stop = CancellationToken::new();
     let (room, t) = walker(&server, "ann", "watched", None, stop.clone()).await;
     let mut stream = sse(&server, room, None).await;
@@ -150,16 +201,31 @@ async fn the_feed_ends_when_the_room_closes() {
 
 #[tokio::test]
 async fn a_spectator_delay_holds_the_feed_back() {
-    let server = start(server::Config { spectator_delay_ms: 1_000, ..config() }).await;
+    let server = start(server::Config {
+        spectator_delay_ms: 1_000,
+        ..config()
+    })
+    .await;
     let stop = CancellationToken::new();
     let history: History = Arc::default();
-    let (room, t) = walker(&server, "ann", "watched", Some(history.clone()), stop.clone()).await;
+    let (room, t) = walker(
+        &server,
+        "ann",
+        "watched",
+        Some(history.clone()),
+        stop.clone(),
+    )
+    .await;
     let mut stream = sse(&server, room, None).await;
     let first = next(&mut stream).await;
     let snap: SpectatorSnapshot = serde_json::from_str(&first.data).unwrap();
     let live = history.lock().unwrap().keys().copied().max().unwrap();
     // One second at 30 Hz is 30 ticks; allow for scheduling.
-    assert!(live >= snap.tick + 20, "the spectator sees tick {} while players are at {live}", snap.tick);
+    assert!(
+        live >= snap.tick + 20,
+        "the spectator sees tick {} while players are at {live}",
+        snap.tick
+    );
     stop.cancel();
     t.await.unwrap();
     server.stop().await;
@@ -176,11 +242,26 @@ async fn the_spectator_pages_are_served() {
     ] {
         let res = reqwest::get(server.url(path)).await.unwrap();
         assert_eq!(res.status(), 200, "{path}");
-        assert!(res.headers()["content-type"].to_str().unwrap().starts_with(kind), "{path}");
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(kind),
+            "{path}"
+        );
         let body = res.text().await.unwrap();
         assert!(body.contains(needle), "{path}");
-        assert!(!body.contains("http://") && !body.contains("https://"), "{path} loads nothing from other hosts");
+        assert!(
+            !body.contains("http://") && !body.contains("https://"),
+            "{path} loads nothing from other hosts"
+        );
     }
-    assert_eq!(reqwest::get(server.url("/static/nope.js")).await.unwrap().status(), 404);
+    assert_eq!(
+        reqwest::get(server.url("/static/nope.js"))
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
     server.stop().await;
 }

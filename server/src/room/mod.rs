@@ -25,6 +25,9 @@ pub mod replication;
 pub mod spectator;
 pub mod systems;
 
+#[cfg(test)]
+mod stepper_tests;
+
 pub use game::{Room, RoomSettings};
 pub use handle::RoomHandle;
 pub use link::{ClientConn, CloseRequest, CloseSignal, JoinRefused, RoomCommand};

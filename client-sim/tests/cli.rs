@@ -1,0 +1,154 @@
+//! The `client-sim` binary against a real server on `127.0.0.1:0`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+async fn start_server() -> (
+    String,
+    CancellationToken,
+    tokio::task::JoinHandle<Result<(), server::ServerError>>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let shutdown = CancellationToken::new();
+    let config = server::Config {
+        api_rate: 0.0,
+        tick_threads: 1,
+        ..server::Config::default()
+    };
+    let handle = tokio::spawn(server::run(listener, config, shutdown.clone()));
+    (base, shutdown, handle)
+}
+
+/// Runs the binary off the async runtime.
+async fn client_sim(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_client-sim"))
+            .args(args)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+fn args(base: &str, extra: &[&str]) -> Vec<String> {
+    ["--url", base, "--bots", "10", "--ramp", "0"]
+        .iter()
+        .chain(extra)
+        .map(|s| s.to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn ten_bots_connect_stay_in_sync_and_measure_plausible_numbers() {
+    let (base, shutdown, handle) = start_server().await;
+    let dir = std::env::temp_dir().join(format!("client-sim-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json = dir.join("report.json");
+    let out = client_sim(args(
+        &base,
+        &[
+            "--duration",
+            "3",
+            "--max-p99-ms",
+            "1000",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+    ))
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "exit {:?}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("tick to client"),
+        "a summary table:\n{stdout}"
+    );
+
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(r["bots"], 10);
+    assert_eq!(r["connected"], 10, "{r}");
+    assert_eq!(r["desyncs"], 0, "{r}");
+    assert_eq!(r["disconnects"], 0, "{r}");
+    assert_eq!(r["errors"], 0, "{r}");
+    let f = |k: &str, p: &str| r[k][p].as_f64().unwrap_or_else(|| panic!("{k}.{p} in {r}"));
+    assert!(
+        f("tick_to_client_ms", "p50") > 0.0 && f("tick_to_client_ms", "p99") < 1000.0,
+        "{r}"
+    );
+    assert!(f("tick_to_client_ms", "max") >= f("tick_to_client_ms", "p99"));
+    // Inputs are acknowledged within a few ticks (30 Hz: 33 ms each).
+    assert!(
+        f("input_ack_ms", "p50") > 0.0 && f("input_ack_ms", "p50") < 500.0,
+        "{r}"
+    );
+    let fps = r["frames_per_client_per_s"].as_f64().unwrap();
+    assert!(
+        (20.0..=40.0).contains(&fps),
+        "about 30 frames/s at 30 Hz: {fps}"
+    );
+    let bps = r["bytes_per_client_per_s"].as_f64().unwrap();
+    assert!(
+        (100.0..=20_000.0).contains(&bps),
+        "a few hundred bytes to a few KB per second: {bps}"
+    );
+    assert!(r["duration_s"].as_f64().unwrap() >= 3.0);
+    shutdown.cancel();
+    handle.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn the_exit_code_follows_max_p99() {
+    let (base, shutdown, handle) = start_server().await;
+    let out = client_sim(args(&base, &["--duration", "1", "--max-p99-ms", "0.001"])).await;
+    assert_eq!(out.status.code(), Some(1), "p99 is above a microsecond");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("p99 tick-to-client"),
+        "says why"
+    );
+    let out = client_sim(args(&base, &["--duration", "1"])).await;
+    assert_eq!(out.status.code(), Some(0), "no limit, no failure");
+    shutdown.cancel();
+    handle.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_server_that_goes_away_gives_a_clean_report_with_disconnects() {
+    let (base, shutdown, handle) = start_server().await;
+    let run = tokio::spawn(client_sim(args(
+        &base,
+        &["--duration", "4", "--json", "/dev/stdout"],
+    )));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    shutdown.cancel();
+    handle.await.unwrap().unwrap();
+    let out = run.await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a clean exit, not a panic\n{stdout}\n{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let json = &stdout[stdout.find('{').expect("the JSON report")..];
+    let r: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(r["connected"], 10);
+    assert!(
+        r["disconnects"].as_u64().unwrap() >= 10,
+        "every bot's drop is counted: {r}"
+    );
+    assert!(
+        r["disconnect_reasons"]["shutdown"].as_u64().unwrap() >= 1,
+        "{r}"
+    );
+}
