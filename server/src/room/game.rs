@@ -168,6 +168,11 @@ impl Room {
         self.check_idle()
     }
 
+    /// The room's world, for benchmarks and tests that set entities up directly.
+    pub fn world_mut(&mut self) -> &mut World {
+        &mut self.world
+    }
+
     /// The checksum clients should hold after the last tick.
     pub fn checksum(&self) -> u64 {
         self.world.resource::<Replica>().0.checksum()

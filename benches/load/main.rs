@@ -1,0 +1,349 @@
+//! The end-to-end load benchmark.
+//!
+//! Builds the release binaries, then for each level starts a release `game-server` and runs
+//! `client-sim` against it (bots on the same machine), measuring server and bot CPU from `/proc`,
+//! server memory, frames from `/metrics`, and the bots' latency report. It stops raising the
+//! level when p99 tick-to-client latency passes the limit or errors appear, and writes a
+//! Markdown table and JSON under `target/load/`.
+//!
+//! `cargo run --release -p benches --bin load` runs the full ladder (several minutes);
+//! `--smoke` runs one small level for CI.
+
+mod procfs;
+mod report;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use clap::Parser;
+use serde::Serialize;
+
+use crate::report::Row;
+
+/// The load benchmark of the game server.
+#[derive(Debug, Parser)]
+#[command(name = "load")]
+struct Args {
+    /// Seconds each level plays after its ramp-up.
+    #[arg(long, default_value_t = 20.0)]
+    duration: f64,
+    /// Bots connected per second during ramp-up.
+    #[arg(long, default_value_t = 500.0)]
+    ramp: f64,
+    /// Stop raising the level when p99 tick-to-client latency passes this (ms).
+    #[arg(long, default_value_t = 100.0)]
+    limit_ms: f64,
+    /// One small level (50 bots, 3 s) to prove the benchmark runs (for CI).
+    #[arg(long)]
+    smoke: bool,
+    /// Only the levels whose name contains this.
+    #[arg(long)]
+    only: Option<String>,
+    /// Use the release binaries already built instead of building them.
+    #[arg(long)]
+    no_build: bool,
+    /// Where the table and JSON go.
+    #[arg(long, default_value = "target/load")]
+    out: PathBuf,
+}
+
+/// One level of the ladder.
+#[derive(Debug, Clone, Serialize)]
+struct Level {
+    name: String,
+    bots: u32,
+    tick_rate: u16,
+    room_capacity: u32,
+}
+
+impl Level {
+    fn new(bots: u32, tick_rate: u16, room_capacity: u32) -> Self {
+        let name = format!("{bots} bots, rooms of {room_capacity}, {tick_rate} Hz");
+        Self {
+            name,
+            bots,
+            tick_rate,
+            room_capacity,
+        }
+    }
+}
+
+/// A ladder: levels rise until one fails.
+struct Ladder {
+    name: &'static str,
+    levels: Vec<Level>,
+}
+
+fn ladders(smoke: bool) -> Vec<Ladder> {
+    if smoke {
+        return vec![Ladder {
+            name: "smoke",
+            levels: vec![Level::new(50, 20, 10)],
+        }];
+    }
+    let rising = |hz| {
+        [100, 1_000, 2_500, 5_000]
+            .into_iter()
+            .map(|n| Level::new(n, hz, 10))
+            .collect()
+    };
+    vec![
+        Ladder {
+            name: "20 Hz",
+            levels: rising(20),
+        },
+        Ladder {
+            name: "30 Hz",
+            levels: rising(30),
+        },
+        Ladder {
+            name: "one big room",
+            levels: vec![Level::new(500, 20, 500)],
+        },
+    ]
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let root = workspace_root()?;
+    if !args.no_build {
+        eprintln!("building release binaries…");
+        let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args(["build", "--release", "-p", "server", "-p", "client-sim"])
+            .current_dir(&root)
+            .status()
+            .context("cannot run cargo")?;
+        if !status.success() {
+            bail!("cargo build failed");
+        }
+    }
+    let bin = root.join("target/release");
+    let out = root.join(&args.out);
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let duration = if args.smoke { 3.0 } else { args.duration };
+
+    let mut rows = Vec::new();
+    for ladder in ladders(args.smoke) {
+        for level in ladder.levels {
+            if args
+                .only
+                .as_ref()
+                .is_some_and(|o| !level.name.contains(o.as_str()))
+            {
+                continue;
+            }
+            eprintln!("[{}] {} …", ladder.name, level.name);
+            let row = run_level(&bin, &out, &level, duration, args.ramp)?;
+            eprintln!("  {}", row.one_line());
+            let stop = row.stop_reason(args.limit_ms);
+            rows.push(row);
+            if let Some(reason) = stop {
+                eprintln!("  stopping the {} ladder: {reason}", ladder.name);
+                if let Some(last) = rows.last_mut() {
+                    last.note = Some(format!("ladder stopped: {reason}"));
+                }
+                break;
+            }
+        }
+    }
+    let md = report::markdown(&rows, &machine());
+    std::fs::write(out.join("load.md"), &md)?;
+    std::fs::write(out.join("load.json"), serde_json::to_string_pretty(&rows)?)?;
+    println!("{md}");
+    eprintln!(
+        "wrote {} and {}",
+        out.join("load.md").display(),
+        out.join("load.json").display()
+    );
+    Ok(())
+}
+
+/// The workspace root (two levels above this package's manifest).
+fn workspace_root() -> anyhow::Result<PathBuf> {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    here.parent()
+        .map(Path::to_path_buf)
+        .context("no workspace root")
+}
+
+/// A free port on the loopback interface.
+fn free_port() -> anyhow::Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Kills a child process when dropped.
+struct Reaper(Child);
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn run_level(
+    bin: &Path,
+    out: &Path,
+    level: &Level,
+    duration: f64,
+    ramp: f64,
+) -> anyhow::Result<Row> {
+    let port = free_port()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let server = Command::new(bin.join("game-server"))
+        .args(["--bind", &format!("127.0.0.1:{port}")])
+        .args(["--tick-rate", &level.tick_rate.to_string()])
+        .args(["--room-capacity", &level.room_capacity.to_string()])
+        .args(["--api-rate", "0", "--max-rooms", "100000"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("cannot start game-server")?;
+    let server = Reaper(server);
+    let server_pid = server.0.id();
+    wait_healthy(&base)?;
+    let idle_rss = procfs::rss(server_pid).unwrap_or(0);
+
+    let json = out.join(format!(
+        "client-{}-{}hz-{}.json",
+        level.bots, level.tick_rate, level.room_capacity
+    ));
+    let ramp_secs = f64::from(level.bots) / ramp;
+    let client = Command::new(bin.join("client-sim"))
+        .args(["--url", &base, "--bots", &level.bots.to_string()])
+        .args([
+            "--duration",
+            &duration.to_string(),
+            "--ramp",
+            &ramp.to_string(),
+        ])
+        .args(["--json", json.to_str().context("non-UTF-8 path")?])
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("cannot start client-sim")?;
+    let client = Reaper(client);
+    let client_pid = client.0.id();
+
+    // Measure the steady state: from 2 s after the ramp until 1 s before the end.
+    let started = Instant::now();
+    let window_start = Duration::from_secs_f64(ramp_secs + 2.0);
+    let window_end = Duration::from_secs_f64(ramp_secs + duration - 1.0)
+        .max(window_start + Duration::from_secs(1));
+    std::thread::sleep(window_start.saturating_sub(started.elapsed()));
+    let (s0, c0, f0, t0) = (
+        procfs::cpu_time(server_pid),
+        procfs::cpu_time(client_pid),
+        frames_sent(&base),
+        Instant::now(),
+    );
+    let mut steady_rss = 0;
+    while started.elapsed() < window_end {
+        steady_rss = steady_rss.max(procfs::rss(server_pid).unwrap_or(0));
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let (s1, c1, f1, elapsed) = (
+        procfs::cpu_time(server_pid),
+        procfs::cpu_time(client_pid),
+        frames_sent(&base),
+        t0.elapsed(),
+    );
+    let peak_rss = procfs::peak_rss(server_pid).unwrap_or(0);
+
+    let mut client = client;
+    let status = client.0.wait().context("client-sim did not finish")?;
+    let report: serde_json::Value = std::fs::read_to_string(&json)
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .with_context(|| format!("client-sim wrote no report ({status})"))?;
+    drop(server);
+
+    let cpu = |a: Option<Duration>, b: Option<Duration>| match (a, b) {
+        (Some(a), Some(b)) => b.saturating_sub(a).as_secs_f64() / elapsed.as_secs_f64() * 100.0,
+        _ => f64::NAN,
+    };
+    let frames = match (f0, f1) {
+        (Some(a), Some(b)) => b.saturating_sub(a),
+        _ => 0,
+    };
+    let server_cpu_pct = cpu(s0, s1);
+    let cpu_us_per_frame = if frames > 0 {
+        server_cpu_pct / 100.0 * elapsed.as_secs_f64() * 1e6 / frames as f64
+    } else {
+        f64::NAN
+    };
+    Ok(Row::new(
+        level,
+        &report,
+        server_cpu_pct,
+        cpu(c0, c1),
+        cpu_us_per_frame,
+        frames as f64 / elapsed.as_secs_f64(),
+        peak_rss,
+        steady_rss,
+        idle_rss,
+    ))
+}
+
+fn wait_healthy(base: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if http_get(base, "/healthz").is_some_and(|b| b.contains("\"ok\"")) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    bail!("the server did not become healthy at {base}")
+}
+
+/// `game_frames_sent_total` from `/metrics`.
+fn frames_sent(base: &str) -> Option<u64> {
+    let text = http_get(base, "/metrics")?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("game_frames_sent_total "))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// A minimal HTTP/1.0 GET on loopback (keeps the benchmark free of an HTTP client).
+fn http_get(base: &str, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let addr = base.strip_prefix("http://")?;
+    let mut s = std::net::TcpStream::connect(addr).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
+    let mut body = String::new();
+    s.read_to_string(&mut body).ok()?;
+    body.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())
+}
+
+/// What this machine is, for the report.
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem = procfs_meminfo().map_or_else(String::new, |gib| format!(", {gib:.0} GiB"));
+    format!("{cores} cores ({cpu}){mem}, bots and server on the same machine")
+}
+
+fn procfs_meminfo() -> Option<f64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kb: f64 = info
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0 / 1024.0)
+}

@@ -1,0 +1,143 @@
+//! One row per level, and the Markdown table.
+
+use serde::Serialize;
+
+use crate::Level;
+
+/// What one level measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub level: Level,
+    pub connected: u64,
+    pub server_cpu_pct: f64,
+    pub client_cpu_pct: f64,
+    pub server_cpu_us_per_frame: f64,
+    pub frames_per_s: f64,
+    pub server_peak_rss_mib: f64,
+    pub rss_per_connection_kib: f64,
+    pub tick_to_client_p50_ms: f64,
+    pub tick_to_client_p99_ms: f64,
+    pub tick_to_client_max_ms: f64,
+    pub input_ack_p99_ms: f64,
+    pub frames_per_client_per_s: f64,
+    pub bytes_per_client_per_s: f64,
+    pub desyncs: u64,
+    pub disconnects: u64,
+    pub errors: u64,
+    pub note: Option<String>,
+}
+
+impl Row {
+    /// A row from the measurements and client-sim's JSON report.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        level: &Level,
+        r: &serde_json::Value,
+        server_cpu_pct: f64,
+        client_cpu_pct: f64,
+        server_cpu_us_per_frame: f64,
+        frames_per_s: f64,
+        peak_rss: u64,
+        steady_rss: u64,
+        idle_rss: u64,
+    ) -> Self {
+        let f = |k: &str, p: &str| r[k][p].as_f64().unwrap_or(f64::NAN);
+        let connected = r["connected"].as_u64().unwrap_or(0);
+        let per_conn = if connected > 0 {
+            steady_rss.saturating_sub(idle_rss) as f64 / connected as f64 / 1024.0
+        } else {
+            f64::NAN
+        };
+        Self {
+            level: level.clone(),
+            connected,
+            server_cpu_pct,
+            client_cpu_pct,
+            server_cpu_us_per_frame,
+            frames_per_s,
+            server_peak_rss_mib: peak_rss as f64 / 1024.0 / 1024.0,
+            rss_per_connection_kib: per_conn,
+            tick_to_client_p50_ms: f("tick_to_client_ms", "p50"),
+            tick_to_client_p99_ms: f("tick_to_client_ms", "p99"),
+            tick_to_client_max_ms: f("tick_to_client_ms", "max"),
+            input_ack_p99_ms: f("input_ack_ms", "p99"),
+            frames_per_client_per_s: r["frames_per_client_per_s"].as_f64().unwrap_or(f64::NAN),
+            bytes_per_client_per_s: r["bytes_per_client_per_s"].as_f64().unwrap_or(f64::NAN),
+            desyncs: r["desyncs"].as_u64().unwrap_or(0),
+            disconnects: r["disconnects"].as_u64().unwrap_or(0),
+            errors: r["errors"].as_u64().unwrap_or(0),
+            note: None,
+        }
+    }
+
+    /// Why the ladder must stop here, if it must.
+    pub fn stop_reason(&self, limit_ms: f64) -> Option<String> {
+        if self.tick_to_client_p99_ms.is_nan() || self.tick_to_client_p99_ms > limit_ms {
+            return Some(format!(
+                "p99 {:.1} ms is over {limit_ms} ms",
+                self.tick_to_client_p99_ms
+            ));
+        }
+        if self.errors > 0
+            || self.disconnects > 0
+            || self.desyncs > 0
+            || self.connected < u64::from(self.level.bots)
+        {
+            return Some(format!(
+                "{} of {} connected, {} errors, {} disconnects, {} desyncs",
+                self.connected, self.level.bots, self.errors, self.disconnects, self.desyncs
+            ));
+        }
+        None
+    }
+
+    /// A one-line summary for the progress log.
+    pub fn one_line(&self) -> String {
+        format!(
+            "p50 {:.1} ms, p99 {:.1} ms, server {:.0} % CPU ({:.1} µs/frame), bots {:.0} % CPU, {:.1} KiB/conn",
+            self.tick_to_client_p50_ms,
+            self.tick_to_client_p99_ms,
+            self.server_cpu_pct,
+            self.server_cpu_us_per_frame,
+            self.client_cpu_pct,
+            self.rss_per_connection_kib
+        )
+    }
+}
+
+/// The Markdown table of all rows.
+pub fn markdown(rows: &[Row], machine: &str) -> String {
+    let mut s = format!("Machine: {machine}.\n\n");
+    s.push_str("| level | connected | tick→client p50 / p99 / max (ms) | input ack p99 (ms) | server CPU (% of a core) | server µs CPU / frame | bots CPU (%) | frames/s sent | server peak RSS (MiB) | RSS / conn (KiB) | frames/client/s | bytes/client/s | desyncs | disconnects | errors |\n");
+    s.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for r in rows {
+        s.push_str(&format!(
+            "| {} | {} | {:.1} / {:.1} / {:.1} | {:.1} | {:.0} | {:.1} | {:.0} | {:.0} | {:.1} | {:.1} | {:.1} | {:.0} | {} | {} | {} |\n",
+            r.level.name,
+            r.connected,
+            r.tick_to_client_p50_ms,
+            r.tick_to_client_p99_ms,
+            r.tick_to_client_max_ms,
+            r.input_ack_p99_ms,
+            r.server_cpu_pct,
+            r.server_cpu_us_per_frame,
+            r.client_cpu_pct,
+            r.frames_per_s,
+            r.server_peak_rss_mib,
+            r.rss_per_connection_kib,
+            r.frames_per_client_per_s,
+            r.bytes_per_client_per_s,
+            r.desyncs,
+            r.disconnects,
+            r.errors
+        ));
+    }
+    for r in rows.iter().filter(|r| r.note.is_some()) {
+        s.push_str(&format!(
+            "\n{}: {}\n",
+            r.level.name,
+            r.note.as_deref().unwrap_or("")
+        ));
+    }
+    s
+}

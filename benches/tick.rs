@@ -1,0 +1,155 @@
+//! One room's tick (receive, simulate, diff, encode once, fan out) with 1,000 and 10,000 moving
+//! entities, and the cost per connected client per tick of the fan-out.
+#![allow(missing_docs)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use protocol::{EntityKind, QPos};
+use rand::rngs::StdRng;
+use rand::{RngExt as _, SeedableRng as _};
+use server::Config;
+use server::room::components::{Controller, Position, Replicated, Shared, Velocity};
+use server::room::{ClientConn, CloseSignal, Room, RoomCommand, RoomHandle, RoomSettings};
+use tokio::sync::{mpsc, oneshot};
+
+/// A room with `entities` moving entities (no connections) and `clients` connected clients
+/// whose queues the benchmark drains.
+struct Bench {
+    room: Room,
+    queues: Vec<mpsc::Receiver<Bytes>>,
+    rng: StdRng,
+    speed: i32,
+}
+
+fn bench_room(entities: u32, clients: u32) -> Bench {
+    // Never idle-close: most bench rooms have no players.
+    let config = Config {
+        room_capacity: 10_000,
+        room_idle_secs: 1e9,
+        ..Config::default()
+    };
+    let settings = RoomSettings::from_config(&config);
+    let (handle, rx) = RoomHandle::new(1, "bench".into(), 10_000, 1 << 16);
+    let shared = Shared {
+        metrics: Arc::default(),
+        resume_index: Arc::default(),
+        rooms: Arc::default(),
+    };
+    let speed = settings.max_speed;
+    let mut room = Room::new(handle.clone(), settings, rx, shared);
+    let mut rng = StdRng::seed_from_u64(3);
+    let world = room.world_mut();
+    for id in 0..entities {
+        world.spawn((
+            Replicated {
+                id: 100_000 + id,
+                kind: EntityKind::Player,
+            },
+            Position(QPos::new(
+                rng.random_range(0..10_000),
+                rng.random_range(0..10_000),
+            )),
+            Velocity::default(),
+            Controller::default(),
+        ));
+    }
+    let mut queues = Vec::new();
+    for _ in 0..clients {
+        let Some(player_id) = handle.try_reserve() else {
+            break;
+        };
+        let (tx, frames) = mpsc::channel(64);
+        let conn = ClientConn {
+            conn_id: u64::from(player_id),
+            frames: tx,
+            close: CloseSignal::new().0,
+        };
+        let (reply, _answer) = oneshot::channel();
+        let _ = handle.try_send(RoomCommand::Join {
+            player_id,
+            name: format!("c{player_id}"),
+            conn,
+            reply,
+        });
+        queues.push(frames);
+    }
+    room.tick();
+    let mut bench = Bench {
+        room,
+        queues,
+        rng,
+        speed,
+    };
+    bench.drain();
+    bench
+}
+
+impl Bench {
+    /// New random velocities for every entity (outside the timed part).
+    fn stir(&mut self) {
+        let speed = self.speed;
+        let world = self.room.world_mut();
+        let mut q = world.query::<&mut Velocity>();
+        for mut v in q.iter_mut(world) {
+            *v = Velocity {
+                x: self.rng.random_range(-speed..=speed),
+                y: self.rng.random_range(-speed..=speed),
+            };
+        }
+    }
+
+    fn drain(&mut self) {
+        for q in &mut self.queues {
+            while q.try_recv().is_ok() {}
+        }
+    }
+
+    /// Times `iters` ticks, stirring and draining between them untimed.
+    fn time(&mut self, iters: u64) -> Duration {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            self.stir();
+            let t = Instant::now();
+            self.room.tick();
+            total += t.elapsed();
+            self.drain();
+        }
+        total
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("tick");
+    for n in [1_000u32, 10_000] {
+        let mut b = bench_room(n, 0);
+        group.bench_function(BenchmarkId::new("moving_entities", n), |bencher| {
+            bencher.iter_custom(|iters| b.time(iters))
+        });
+    }
+    group.finish();
+
+    // Fan-out: the same 100 moving entities with 0 and with 1,000 connected clients.
+    let mut group = c.benchmark_group("fan_out");
+    let mut per_tick = Vec::new();
+    for clients in [0u32, 1_000] {
+        let mut b = bench_room(100, clients);
+        group.bench_function(BenchmarkId::new("clients", clients), |bencher| {
+            bencher.iter_custom(|iters| b.time(iters))
+        });
+        let iters = 2_000;
+        per_tick.push(b.time(iters) / iters as u32);
+    }
+    group.finish();
+    if let [none, many] = per_tick[..] {
+        let per_client = many.saturating_sub(none).as_nanos() as f64 / 1_000.0;
+        println!(
+            "fan-out: {none:?} per tick without clients, {many:?} with 1,000: {per_client:.0} ns per client per tick"
+        );
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
