@@ -17,6 +17,9 @@ use crate::game::{Event, GameClient};
 use crate::lobby::LobbyClient;
 use crate::stats::BotStats;
 
+/// Frames a bot counts before adding them to the shared live counters.
+const LIVE_BATCH: u64 = 32;
+
 /// How bots get their seats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -249,9 +252,21 @@ async fn play(index: usize, mut client: GameClient, shared: &BotShared, stats: &
     let mut pending: VecDeque<(u32, Instant)> = VecDeque::with_capacity(64);
     let mut last_arrival: Option<Instant> = None;
     let mut resumed = false;
-    loop {
+    // Pinned once: a fresh wait per frame would register with the token shared by every bot.
+    let stop = shared.stop.clone();
+    let stop = stop.cancelled();
+    tokio::pin!(stop);
+    // Live counters are shared by every bot: add to them in batches, not per frame.
+    let mut unreported = (0u64, 0u64);
+    // Whether the connection is still up when play ends (then the bot leaves politely).
+    let connected = loop {
+        if unreported.0 >= LIVE_BATCH {
+            shared.live.frames.fetch_add(unreported.0, Relaxed);
+            shared.live.bytes.fetch_add(unreported.1, Relaxed);
+            unreported = (0, 0);
+        }
         let event = tokio::select! {
-            _ = shared.stop.cancelled() => break,
+            _ = &mut stop => break true,
             _ = inputs.tick(), if mover.sends_inputs() => {
                 seq = seq.wrapping_add(1);
                 let (move_x, move_y) = mover.next_intent();
@@ -294,8 +309,8 @@ async fn play(index: usize, mut client: GameClient, shared: &BotShared, stats: &
                 stats.frames += 1;
                 stats.bytes += bytes as u64;
                 stats.snapshots += u64::from(snapshot);
-                shared.live.frames.fetch_add(1, Relaxed);
-                shared.live.bytes.fetch_add(bytes as u64, Relaxed);
+                unreported.0 += 1;
+                unreported.1 += bytes as u64;
                 if let Some(d) = desync {
                     stats.desyncs += 1;
                     shared.live.desyncs.fetch_add(1, Relaxed);
@@ -324,7 +339,7 @@ async fn play(index: usize, mut client: GameClient, shared: &BotShared, stats: &
                     )
                 );
                 if !(c.resume && resumable) || resumed {
-                    return;
+                    break false;
                 }
                 resumed = true;
                 let token = client.welcome().resume_token.clone();
@@ -336,13 +351,15 @@ async fn play(index: usize, mut client: GameClient, shared: &BotShared, stats: &
                     }
                     Err(e) => {
                         stats.error(format!("resume_{}", e.label()));
-                        return;
+                        break false;
                     }
                 }
             }
         }
-    }
-    if let Err(e) = client.leave().await {
+    };
+    shared.live.frames.fetch_add(unreported.0, Relaxed);
+    shared.live.bytes.fetch_add(unreported.1, Relaxed);
+    if connected && let Err(e) = client.leave().await {
         stats.error(format!("leave_{}", e.label()));
     }
 }

@@ -1,8 +1,8 @@
 //! The game WebSocket endpoint, `GET /ws`.
 //!
-//! Each connection runs a reader ([`session`]) and a writer ([`writer`]) task. The reader
-//! redeems the seat, then forwards validated inputs to the room; the writer drains the bounded
-//! queue the room fills and sends close frames. Neither ever blocks the room.
+//! Each connection is one task ([`session`]): it redeems the seat, then forwards validated
+//! inputs to the room and writes ([`writer`]) the frames the room queues in its bounded queue.
+//! The room never waits for it.
 
 pub mod session;
 pub mod writer;
@@ -18,8 +18,8 @@ use crate::http::error::ApiQuery;
 
 /// Bytes tungstenite reads from the socket at once. Its default (128 KiB) is zero-filled before
 /// every read and held per connection; game inputs are tiny.
-pub const READ_BUFFER: usize = 4 * 1024;
-/// Bytes buffered before tungstenite writes; the writer flushes after each batch anyway.
+pub const READ_BUFFER: usize = 1024;
+/// Bytes buffered before tungstenite writes; the session flushes after each batch anyway.
 pub const WRITE_BUFFER: usize = 8 * 1024;
 /// Largest WebSocket message or frame tungstenite accepts; the codec's own limit is smaller, so
 /// an oversized game message is still read and refused with 1009 and a reason.

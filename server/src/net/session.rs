@@ -1,28 +1,30 @@
-//! One game connection: join, then read inputs until the connection ends.
+//! One game connection, one task: join, then play until the connection ends.
+//!
+//! A single task per connection owns the socket: it writes the frames its room queues, reads
+//! the client's messages, and sends the close frame the room or the reader asks for. No lock is
+//! shared between a reader and a writer half, and nothing in it is shared with other
+//! connections, so connections never contend with each other.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message, WebSocket};
 use bytes::Bytes;
 use futures_util::StreamExt;
-use futures_util::stream::SplitStream;
 use protocol::{ClientMsg, CloseCode, CodecError, ServerMsg};
-use tokio::sync::{mpsc, oneshot};
-use tokio_util::sync::CancellationToken;
+use tokio::sync::{mpsc, oneshot, watch};
 use tracing::Instrument as _;
 
-use super::writer::{self, WriterInputs};
+use super::writer::{self, PING_INTERVAL};
 use crate::app::App;
 use crate::config::secs;
 use crate::rate::TokenBucket;
 use crate::room::link::JoinAccepted;
-use crate::room::{ClientConn, CloseSignal, JoinRefused, RoomCommand, RoomHandle};
+use crate::room::{ClientConn, CloseRequest, CloseSignal, JoinRefused, RoomCommand, RoomHandle};
 
-/// Longest the reader waits for its room to answer a join.
+/// Longest a connection waits for its room to answer a join.
 const ROOM_REPLY_TIMEOUT: Duration = Duration::from_secs(5);
-/// Longest the writer gets to send its close frame after the reader is done.
-const WRITER_GRACE: Duration = Duration::from_secs(2);
 
 /// Runs a connection from upgrade to close.
 pub async fn run(socket: WebSocket, app: Arc<App>, room_hint: Option<u32>) {
@@ -37,42 +39,23 @@ pub async fn run(socket: WebSocket, app: Arc<App>, room_hint: Option<u32>) {
         app.metrics
             .connections
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let (sink, stream) = socket.split();
-        let (frames_tx, frames_rx) = mpsc::channel(app.config.client_queue.max(2));
+        let (frames_tx, frames) = mpsc::channel(app.config.client_queue.max(2));
         let (close, close_rx) = CloseSignal::new();
-        let reader_done = CancellationToken::new();
-        let inputs = WriterInputs {
-            frames: frames_rx,
-            close: close_rx,
-            shutdown: app.shutdown.clone(),
-            reader_done: reader_done.clone(),
-        };
-        let mut writer = tokio::spawn(writer::run(sink, inputs));
-
         let conn = ClientConn {
             conn_id,
             frames: frames_tx,
-            close: close.clone(),
+            close,
         };
-        let mut reader = Reader {
+        let bucket = TokenBucket::new(app.config.input_rate, app.config.input_burst);
+        let mut session = Session {
             app: app.clone(),
+            socket,
             conn,
-            stream,
-            bucket: TokenBucket::new(app.config.input_rate, app.config.input_burst),
+            frames,
+            close_rx,
+            bucket,
         };
-        reader.run(room_hint).await;
-        drop(reader);
-        // The writer ends on its own after a close request; otherwise the peer is gone.
-        if close.requested().is_none() {
-            reader_done.cancel();
-        }
-        let code = match tokio::time::timeout(WRITER_GRACE, &mut writer).await {
-            Ok(Ok(code)) => code,
-            _ => {
-                writer.abort();
-                close.requested().map(|r| r.code)
-            }
-        };
+        let code = session.run(room_hint).await;
         if let Some(code) = code {
             app.metrics.count_close(code);
         }
@@ -90,23 +73,29 @@ enum Ending {
     Dropped,
 }
 
-struct Reader {
+struct Session {
     app: Arc<App>,
+    socket: WebSocket,
+    /// Our side of the room link (the room holds a clone).
     conn: ClientConn,
-    stream: SplitStream<WebSocket>,
+    /// Frames the room queued for this client.
+    frames: mpsc::Receiver<Bytes>,
+    /// Close requests from the room or from this session.
+    close_rx: watch::Receiver<Option<CloseRequest>>,
     bucket: TokenBucket,
 }
 
-impl Reader {
-    async fn run(&mut self, room_hint: Option<u32>) {
+impl Session {
+    /// Joins and plays; returns the close code sent, if any.
+    async fn run(&mut self, room_hint: Option<u32>) -> Option<CloseCode> {
         let Some((room, player_id)) = self.join(room_hint).await else {
-            return;
+            return self.close_if_requested().await;
         };
         let span = tracing::Span::current();
         span.record("room", room.id);
         span.record("player", player_id);
         tracing::info!("player connected");
-        let ending = self.play(&room, player_id).await;
+        let (ending, code) = self.play(&room, player_id).await;
         let conn_id = self.conn.conn_id;
         let cmd = match ending {
             Ending::Left => RoomCommand::Leave { player_id, conn_id },
@@ -118,7 +107,19 @@ impl Reader {
         {
             tracing::warn!("room inbox stayed full; the drop is lost");
         }
-        tracing::info!(left = matches!(ending, Ending::Left), "player disconnected");
+        tracing::info!(
+            left = matches!(ending, Ending::Left),
+            code = code.map(|c| c.code()),
+            "player disconnected"
+        );
+        code
+    }
+
+    /// Sends the close frame of a pending close request.
+    async fn close_if_requested(&mut self) -> Option<CloseCode> {
+        let req = self.close_rx.borrow_and_update().clone()?;
+        writer::send_close(&mut self.socket, &req).await;
+        Some(writer::code(&req))
     }
 
     /// Waits for the join and gets the room to accept it.
@@ -126,8 +127,8 @@ impl Reader {
         let deadline = tokio::time::Instant::now() + secs(self.app.config.join_timeout);
         let msg = loop {
             let next = tokio::select! {
-                _ = self.app.shutdown.cancelled() => return None,
-                next = tokio::time::timeout_at(deadline, self.stream.next()) => next,
+                _ = self.app.shutdown.cancelled() => return self.refuse(CloseCode::Shutdown, "the server is shutting down"),
+                next = tokio::time::timeout_at(deadline, self.socket.next()) => next,
             };
             match next {
                 Err(_) => return self.refuse(CloseCode::JoinTimeout, "no join message in time"),
@@ -215,95 +216,133 @@ impl Reader {
         }
     }
 
-    /// Reads until the connection ends.
-    async fn play(&mut self, room: &RoomHandle, player_id: u32) -> Ending {
+    /// Writes frames and reads inputs until the connection ends; returns how it ended and the
+    /// close code sent, if any.
+    async fn play(&mut self, room: &RoomHandle, player_id: u32) -> (Ending, Option<CloseCode>) {
         let idle = secs(self.app.config.idle_timeout);
-        let closing = self.conn.close.clone();
-        let conn_id = self.conn.conn_id;
+        // One idle timer per connection, re-armed only when it fires, not per message.
+        let idle_timer = tokio::time::sleep(idle);
+        tokio::pin!(idle_timer);
+        let mut ping =
+            tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
+        let mut last_seen = Instant::now();
+        let mut ending = Ending::Dropped;
         loop {
-            let next = tokio::select! {
-                _ = self.app.shutdown.cancelled() => return Ending::Dropped,
-                _ = closing.wait() => return Ending::Dropped,
-                next = tokio::time::timeout(idle, self.stream.next()) => next,
-            };
-            let msg = match next {
-                Err(_) => {
-                    self.conn
-                        .close
-                        .close(CloseCode::IdleTimeout, "nothing received for too long");
-                    return Ending::Dropped;
+            tokio::select! {
+                biased;
+                _ = self.close_rx.changed() => {
+                    let Some(req) = self.close_rx.borrow_and_update().clone() else { continue };
+                    writer::send_close(&mut self.socket, &req).await;
+                    return (ending, Some(writer::code(&req)));
                 }
-                Ok(None | Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => {
-                    return Ending::Dropped;
-                }
-                Ok(Some(Ok(msg))) => msg,
-            };
-            if !self.bucket.try_take(Instant::now()) {
-                self.conn
-                    .close
-                    .close(CloseCode::RateLimited, "too many messages");
-                return Ending::Dropped;
-            }
-            let bytes = match msg {
-                Message::Binary(bytes) => bytes,
-                Message::Ping(_) | Message::Pong(_) => continue,
-                Message::Text(_) => {
-                    self.conn
-                        .close
-                        .close(CloseCode::Malformed, "binary messages only");
-                    return Ending::Dropped;
-                }
-                Message::Close(_) => return Ending::Dropped,
-            };
-            match decode(&bytes) {
-                Ok(ClientMsg::Input(input)) => {
-                    if room
-                        .try_send(RoomCommand::Input {
-                            player_id,
-                            conn_id,
-                            input,
-                        })
-                        .is_err()
-                    {
-                        self.app
-                            .metrics
-                            .inputs_dropped
-                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    }
-                }
-                Ok(ClientMsg::Ping { client_time_us }) => {
-                    let pong = ServerMsg::Pong {
-                        client_time_us,
-                        server_time_us: crate::room::unix_micros(),
+                Some(frame) = self.frames.recv() => {
+                    // A write blocked on a full socket yields to a close request (e.g. lagging).
+                    let written = tokio::select! {
+                        r = writer::write_batch(&mut self.socket, frame, &mut self.frames) => r.is_ok(),
+                        _ = self.close_rx.changed() => {
+                            let code = self.close_rx.borrow_and_update().as_ref().map(writer::code);
+                            return (ending, code);
+                        }
                     };
-                    if let Ok(bytes) = protocol::encode_server(&pong) {
-                        // A full queue means the client is behind anyway; skip the pong.
-                        let _ = self.conn.frames.try_send(Bytes::from(bytes));
+                    if !written {
+                        return (ending, None);
                     }
                 }
-                Ok(ClientMsg::Leave) => {
-                    self.conn.close.close(CloseCode::Normal, "left the game");
-                    return Ending::Left;
+                next = self.socket.next() => {
+                    let Some(msg) = next else { return (ending, None) };
+                    last_seen = Instant::now();
+                    match self.handle(room, player_id, msg, last_seen) {
+                        Ok(()) => {}
+                        Err(Some(e)) => ending = e,
+                        Err(None) => return (ending, None),
+                    }
                 }
-                Ok(ClientMsg::Join { .. }) => {
-                    self.conn
-                        .close
-                        .close(CloseCode::Malformed, "already joined");
-                    return Ending::Dropped;
+                _ = &mut idle_timer => {
+                    if last_seen.elapsed() >= idle {
+                        self.conn.close.close(CloseCode::IdleTimeout, "nothing received for too long");
+                    } else {
+                        idle_timer.as_mut().reset((last_seen + idle).into());
+                    }
                 }
-                Err((code, reason)) => {
-                    self.conn.close.close(code, reason);
-                    return Ending::Dropped;
+                _ = ping.tick() => {
+                    if writer::ping(&mut self.socket).await.is_err() {
+                        return (ending, None);
+                    }
                 }
             }
         }
     }
 
-    fn refuse<T>(
-        &self,
-        code: CloseCode,
-        reason: impl Into<std::borrow::Cow<'static, str>>,
-    ) -> Option<T> {
+    /// Handles one message from the client. `Err(Some(ending))` records how the session will
+    /// end once the close request it made is sent; `Err(None)` ends it now (the peer is gone).
+    fn handle(
+        &mut self,
+        room: &RoomHandle,
+        player_id: u32,
+        msg: Result<Message, axum::Error>,
+        now: Instant,
+    ) -> Result<(), Option<Ending>> {
+        let msg = match msg {
+            Ok(msg) => msg,
+            Err(e) if too_big(&e) => return Err(self.close(CloseCode::TooBig, "message too big")),
+            Err(_) => return Err(None),
+        };
+        if !self.bucket.try_take(now) {
+            return Err(self.close(CloseCode::RateLimited, "too many messages"));
+        }
+        let bytes = match msg {
+            Message::Binary(bytes) => bytes,
+            Message::Ping(_) | Message::Pong(_) => return Ok(()),
+            Message::Text(_) => {
+                return Err(self.close(CloseCode::Malformed, "binary messages only"));
+            }
+            Message::Close(_) => return Err(None),
+        };
+        let conn_id = self.conn.conn_id;
+        match decode(&bytes) {
+            Ok(ClientMsg::Input(input)) => {
+                if room
+                    .try_send(RoomCommand::Input {
+                        player_id,
+                        conn_id,
+                        input,
+                    })
+                    .is_err()
+                {
+                    self.app
+                        .metrics
+                        .inputs_dropped
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                Ok(())
+            }
+            Ok(ClientMsg::Ping { client_time_us }) => {
+                let pong = ServerMsg::Pong {
+                    client_time_us,
+                    server_time_us: crate::room::unix_micros(),
+                };
+                if let Ok(bytes) = protocol::encode_server(&pong) {
+                    // A full queue means the client is behind anyway; skip the pong.
+                    let _ = self.conn.frames.try_send(Bytes::from(bytes));
+                }
+                Ok(())
+            }
+            Ok(ClientMsg::Leave) => {
+                self.close(CloseCode::Normal, "left the game");
+                Err(Some(Ending::Left))
+            }
+            Ok(ClientMsg::Join { .. }) => Err(self.close(CloseCode::Malformed, "already joined")),
+            Err((code, reason)) => Err(self.close(code, reason)),
+        }
+    }
+
+    /// Requests a close; the play loop sends it next.
+    fn close(&self, code: CloseCode, reason: impl Into<Cow<'static, str>>) -> Option<Ending> {
+        self.conn.close.close(code, reason);
+        Some(Ending::Dropped)
+    }
+
+    fn refuse<T>(&self, code: CloseCode, reason: impl Into<Cow<'static, str>>) -> Option<T> {
         let reason = reason.into();
         tracing::info!(code = code.code(), %reason, "join refused");
         self.conn.close.close(code, reason);

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test of the workspace. Installs what the browser test needs when it is missing
+# (Debian's chromium, and playwright-core from tests/browser/package-lock.json), then runs
+# `cargo test --workspace`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+chromium="${CHROMIUM:-/usr/bin/chromium}"
+if [ ! -x "$chromium" ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "tests/run.sh: no Chromium at $chromium; install it (sudo apt-get install chromium) or set CHROMIUM" >&2
+    exit 1
+  fi
+fi
+if [ ! -d tests/browser/node_modules/playwright-core ]; then
+  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+fi
+
+cargo test --workspace
