@@ -65,7 +65,7 @@ fn bench_room(entities: u32, clients: u32) -> Bench {
         let conn = ClientConn {
             conn_id: u64::from(player_id),
             frames: tx,
-            close: CloseSignal::new().0,
+            close: CloseSignal::new(),
         };
         let (reply, _answer) = oneshot::channel();
         let _ = handle.try_send(RoomCommand::Join {

@@ -15,7 +15,7 @@ use crate::behavior::{Behavior, Mover};
 use crate::error::ClientError;
 use crate::game::{Event, GameClient};
 use crate::lobby::LobbyClient;
-use crate::stats::BotStats;
+use crate::stats::{BotStats, FrameLatencies, Samples};
 
 /// Frames a bot counts before adding them to the shared live counters.
 const LIVE_BATCH: u64 = 32;
@@ -94,6 +94,8 @@ pub struct BotShared {
     pub live: Arc<Live>,
     /// Lobby ids in `lobby` mode.
     pub board: Arc<LobbyBoard>,
+    /// Frame latencies of every bot.
+    pub latencies: Arc<FrameLatencies>,
     /// Fires to stop every bot (duration over, Ctrl-C).
     pub stop: CancellationToken,
 }
@@ -123,7 +125,7 @@ pub async fn run(index: usize, shared: BotShared) -> BotStats {
             return stats;
         }
     };
-    stats.matchmaking.record(started.elapsed());
+    stats.matchmaking = Some(started.elapsed());
     let connecting = Instant::now();
     let client = match GameClient::join(&seat.ws_url, &seat.seat_token).await {
         Ok(c) => c,
@@ -134,7 +136,7 @@ pub async fn run(index: usize, shared: BotShared) -> BotStats {
             return stats;
         }
     };
-    stats.connect.record(connecting.elapsed());
+    stats.connect = Some(connecting.elapsed());
     stats.connected = true;
     shared.live.connected.fetch_add(1, Relaxed);
     let played = Instant::now();
@@ -256,8 +258,11 @@ async fn play(index: usize, mut client: GameClient, shared: &BotShared, stats: &
     let stop = shared.stop.clone();
     let stop = stop.cancelled();
     tokio::pin!(stop);
-    // Live counters are shared by every bot: add to them in batches, not per frame.
+    // Live counters and histograms are shared by every bot: add to them in batches.
     let mut unreported = (0u64, 0u64);
+    let (mut tick_to_client, mut input_ack, mut jitter) =
+        (Samples::default(), Samples::default(), Samples::default());
+    let lat = &shared.latencies;
     // Whether the connection is still up when play ends (then the bot leaves politely).
     let connected = loop {
         if unreported.0 >= LIVE_BATCH {
@@ -297,14 +302,13 @@ async fn play(index: usize, mut client: GameClient, shared: &BotShared, stats: &
                 ..
             }) => {
                 let now = Instant::now();
-                stats
-                    .tick_to_client
-                    .record_us(unix_micros().saturating_sub(server_time_us));
+                tick_to_client.push(
+                    unix_micros().saturating_sub(server_time_us),
+                    &lat.tick_to_client,
+                );
                 if let Some(prev) = last_arrival.replace(now) {
                     let interval = now.duration_since(prev).as_micros() as i64;
-                    stats
-                        .frame_jitter
-                        .record_us((interval - tick_us).unsigned_abs());
+                    jitter.push((interval - tick_us).unsigned_abs(), &lat.frame_jitter);
                 }
                 stats.frames += 1;
                 stats.bytes += bytes as u64;
@@ -319,7 +323,7 @@ async fn play(index: usize, mut client: GameClient, shared: &BotShared, stats: &
                 let acked = client.acked_seq();
                 while pending.front().is_some_and(|(s, _)| *s <= acked) {
                     if let Some((_, sent)) = pending.pop_front() {
-                        stats.input_ack.record(now.duration_since(sent));
+                        input_ack.push(now.duration_since(sent).as_micros() as u64, &lat.input_ack);
                     }
                 }
             }
@@ -359,6 +363,9 @@ async fn play(index: usize, mut client: GameClient, shared: &BotShared, stats: &
     };
     shared.live.frames.fetch_add(unreported.0, Relaxed);
     shared.live.bytes.fetch_add(unreported.1, Relaxed);
+    tick_to_client.flush(&lat.tick_to_client);
+    input_ack.flush(&lat.input_ack);
+    jitter.flush(&lat.frame_jitter);
     if connected && let Err(e) = client.leave().await {
         stats.error(format!("leave_{}", e.label()));
     }

@@ -18,7 +18,7 @@ pub const JOIN_TIMEOUT: Duration = Duration::from_secs(10);
 /// Socket buffers: frames are small, so a small read buffer saves memory and zero-filling.
 fn ws_config() -> WebSocketConfig {
     WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(2 * 1024)
         .write_buffer_size(0)
         .max_message_size(Some(protocol::codec::MAX_SERVER_MSG))
         .max_frame_size(Some(protocol::codec::MAX_SERVER_MSG))

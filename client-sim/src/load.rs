@@ -42,6 +42,7 @@ pub async fn run(plan: LoadPlan, interrupt: CancellationToken) -> Result<Report,
         api,
         live: live.clone(),
         board: Arc::new(LobbyBoard::new(groups)),
+        latencies: Arc::default(),
         stop: stop.clone(),
     };
     let bar = progress_bar(&plan);
@@ -102,7 +103,12 @@ pub async fn run(plan: LoadPlan, interrupt: CancellationToken) -> Result<Report,
         set.abort_all();
     }
     bar.finish_and_clear();
-    Ok(Report::from_bots(&results, started.elapsed(), interrupted))
+    Ok(Report::from_bots(
+        &results,
+        &shared.latencies,
+        started.elapsed(),
+        interrupted,
+    ))
 }
 
 fn progress_bar(plan: &LoadPlan) -> ProgressBar {

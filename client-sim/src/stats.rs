@@ -1,6 +1,7 @@
 //! What bots measure, and the report merged from all of them.
 
 use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -32,16 +33,6 @@ impl Latency {
         self.record_us(d.as_micros().min(u128::from(MAX_US)) as u64);
     }
 
-    /// Adds another histogram's values.
-    pub fn merge(&mut self, other: &Latency) {
-        let _ = self.0.add(&other.0);
-    }
-
-    /// How many values were recorded.
-    pub fn count(&self) -> u64 {
-        self.0.len()
-    }
-
     /// p50, p99 and max in milliseconds.
     pub fn summary(&self) -> Percentiles {
         let ms = |us: u64| us as f64 / 1000.0;
@@ -70,21 +61,65 @@ pub struct Percentiles {
     pub count: u64,
 }
 
-/// What one bot measured.
+/// Samples a bot buffers before adding them to the shared histograms.
+const BATCH: usize = 64;
+
+/// Frame-rate latencies of every bot, kept in a few shared histograms (one per bot would cost
+/// megabytes and cache misses at thousands of bots).
+#[derive(Debug, Default)]
+pub struct FrameLatencies {
+    /// Frame server time → arrival.
+    pub tick_to_client: Mutex<Latency>,
+    /// Input sent → first frame acknowledging it.
+    pub input_ack: Mutex<Latency>,
+    /// |frame interval − tick interval|.
+    pub frame_jitter: Mutex<Latency>,
+}
+
+/// A bot's unflushed samples of one latency.
+#[derive(Debug)]
+pub struct Samples {
+    values: Vec<u64>,
+}
+
+impl Default for Samples {
+    fn default() -> Self {
+        Self {
+            values: Vec::with_capacity(BATCH),
+        }
+    }
+}
+
+impl Samples {
+    /// Buffers one value in microseconds; adds the batch to `into` when full.
+    pub fn push(&mut self, us: u64, into: &Mutex<Latency>) {
+        self.values.push(us);
+        if self.values.len() >= BATCH {
+            self.flush(into);
+        }
+    }
+
+    /// Adds the buffered values to `into`.
+    pub fn flush(&mut self, into: &Mutex<Latency>) {
+        if self.values.is_empty() {
+            return;
+        }
+        let mut h = into.lock().unwrap_or_else(PoisonError::into_inner);
+        for v in self.values.drain(..) {
+            h.record_us(v);
+        }
+    }
+}
+
+/// What one bot measured (frame latencies go to [`FrameLatencies`]).
 #[derive(Debug, Clone, Default)]
 pub struct BotStats {
     /// Whether it got into a room.
     pub connected: bool,
-    /// Frame server time → arrival.
-    pub tick_to_client: Latency,
-    /// Input sent → first frame acknowledging it.
-    pub input_ack: Latency,
-    /// |frame interval − tick interval|.
-    pub frame_jitter: Latency,
     /// Matchmaking time.
-    pub matchmaking: Latency,
+    pub matchmaking: Option<Duration>,
     /// WebSocket connect and join time.
-    pub connect: Latency,
+    pub connect: Option<Duration>,
     /// Frames received.
     pub frames: u64,
     /// Frame bytes received.
@@ -110,26 +145,6 @@ impl BotStats {
     /// Counts an error.
     pub fn error(&mut self, kind: String) {
         *self.errors.entry(kind).or_default() += 1;
-    }
-
-    /// Adds another bot's numbers.
-    pub fn merge(&mut self, o: &BotStats) {
-        self.tick_to_client.merge(&o.tick_to_client);
-        self.input_ack.merge(&o.input_ack);
-        self.frame_jitter.merge(&o.frame_jitter);
-        self.matchmaking.merge(&o.matchmaking);
-        self.connect.merge(&o.connect);
-        self.frames += o.frames;
-        self.bytes += o.bytes;
-        self.snapshots += o.snapshots;
-        self.desyncs += o.desyncs;
-        self.connected_for += o.connected_for;
-        for (k, v) in &o.disconnects {
-            *self.disconnects.entry(k.clone()).or_default() += v;
-        }
-        for (k, v) in &o.errors {
-            *self.errors.entry(k.clone()).or_default() += v;
-        }
     }
 }
 
@@ -175,23 +190,43 @@ pub struct Report {
 }
 
 impl Report {
-    /// Merges every bot's numbers.
-    pub fn from_bots(bots: &[BotStats], duration: Duration, interrupted: bool) -> Self {
+    /// Merges every bot's numbers with the shared frame latencies.
+    pub fn from_bots(
+        bots: &[BotStats],
+        latencies: &FrameLatencies,
+        duration: Duration,
+        interrupted: bool,
+    ) -> Self {
+        let (mut matchmaking, mut connect) = (Latency::default(), Latency::default());
         let mut all = BotStats::default();
         for b in bots {
-            all.merge(b);
+            b.matchmaking.inspect(|d| matchmaking.record(*d));
+            b.connect.inspect(|d| connect.record(*d));
+            all.frames += b.frames;
+            all.bytes += b.bytes;
+            all.snapshots += b.snapshots;
+            all.desyncs += b.desyncs;
+            all.connected_for += b.connected_for;
+            for (k, v) in &b.disconnects {
+                *all.disconnects.entry(k.clone()).or_default() += v;
+            }
+            for (k, v) in &b.errors {
+                *all.errors.entry(k.clone()).or_default() += v;
+            }
         }
+        let summary =
+            |m: &Mutex<Latency>| m.lock().unwrap_or_else(PoisonError::into_inner).summary();
         let secs = all.connected_for.as_secs_f64();
         let per_client_s = |n: u64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
         Self {
             bots: bots.len(),
             connected: bots.iter().filter(|b| b.connected).count(),
             duration_s: duration.as_secs_f64(),
-            tick_to_client_ms: all.tick_to_client.summary(),
-            input_ack_ms: all.input_ack.summary(),
-            frame_jitter_ms: all.frame_jitter.summary(),
-            matchmaking_ms: all.matchmaking.summary(),
-            connect_ms: all.connect.summary(),
+            tick_to_client_ms: summary(&latencies.tick_to_client),
+            input_ack_ms: summary(&latencies.input_ack),
+            frame_jitter_ms: summary(&latencies.frame_jitter),
+            matchmaking_ms: matchmaking.summary(),
+            connect_ms: connect.summary(),
             bytes_per_client_per_s: per_client_s(all.bytes),
             frames_per_client_per_s: per_client_s(all.frames),
             frames: all.frames,
@@ -254,14 +289,18 @@ mod tests {
 
     #[test]
     fn merged_report_adds_up() {
-        let mut a = BotStats {
+        let latencies = FrameLatencies::default();
+        let mut samples = Samples::default();
+        samples.push(2000, &latencies.tick_to_client);
+        samples.push(4000, &latencies.tick_to_client);
+        samples.flush(&latencies.tick_to_client);
+        let a = BotStats {
             connected: true,
             frames: 30,
             bytes: 3000,
             connected_for: Duration::from_secs(1),
             ..Default::default()
         };
-        a.tick_to_client.record_us(2000);
         let mut b = BotStats {
             connected: true,
             frames: 30,
@@ -269,15 +308,20 @@ mod tests {
             connected_for: Duration::from_secs(1),
             ..Default::default()
         };
-        b.tick_to_client.record_us(4000);
         b.disconnect("lagging".into());
-        let r = Report::from_bots(&[a, b, BotStats::default()], Duration::from_secs(2), false);
+        let r = Report::from_bots(
+            &[a, b, BotStats::default()],
+            &latencies,
+            Duration::from_secs(2),
+            false,
+        );
         assert_eq!(
             (r.bots, r.connected, r.frames, r.disconnects),
             (3, 2, 60, 1)
         );
         assert_eq!(r.frames_per_client_per_s, 30.0);
         assert_eq!(r.bytes_per_client_per_s, 2000.0);
+        assert_eq!(r.tick_to_client_ms.count, 2);
         assert!(
             (r.tick_to_client_ms.max - 4.0).abs() < 0.01,
             "{:?}",

@@ -13,7 +13,7 @@ use axum::extract::ws::{Message, WebSocket};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use protocol::{ClientMsg, CloseCode, CodecError, ServerMsg};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot};
 use tracing::Instrument as _;
 
 use super::writer::{self, PING_INTERVAL};
@@ -21,7 +21,7 @@ use crate::app::App;
 use crate::config::secs;
 use crate::rate::TokenBucket;
 use crate::room::link::JoinAccepted;
-use crate::room::{ClientConn, CloseRequest, CloseSignal, JoinRefused, RoomCommand, RoomHandle};
+use crate::room::{ClientConn, CloseSignal, JoinRefused, RoomCommand, RoomHandle};
 
 /// Longest a connection waits for its room to answer a join.
 const ROOM_REPLY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -40,11 +40,10 @@ pub async fn run(socket: WebSocket, app: Arc<App>, room_hint: Option<u32>) {
             .connections
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (frames_tx, frames) = mpsc::channel(app.config.client_queue.max(2));
-        let (close, close_rx) = CloseSignal::new();
         let conn = ClientConn {
             conn_id,
             frames: frames_tx,
-            close,
+            close: CloseSignal::new(),
         };
         let bucket = TokenBucket::new(app.config.input_rate, app.config.input_burst);
         let mut session = Session {
@@ -52,7 +51,6 @@ pub async fn run(socket: WebSocket, app: Arc<App>, room_hint: Option<u32>) {
             socket,
             conn,
             frames,
-            close_rx,
             bucket,
         };
         let code = session.run(room_hint).await;
@@ -80,8 +78,6 @@ struct Session {
     conn: ClientConn,
     /// Frames the room queued for this client.
     frames: mpsc::Receiver<Bytes>,
-    /// Close requests from the room or from this session.
-    close_rx: watch::Receiver<Option<CloseRequest>>,
     bucket: TokenBucket,
 }
 
@@ -117,7 +113,7 @@ impl Session {
 
     /// Sends the close frame of a pending close request.
     async fn close_if_requested(&mut self) -> Option<CloseCode> {
-        let req = self.close_rx.borrow_and_update().clone()?;
+        let req = self.conn.close.requested()?;
         writer::send_close(&mut self.socket, &req).await;
         Some(writer::code(&req))
     }
@@ -227,22 +223,21 @@ impl Session {
             tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
         let mut last_seen = Instant::now();
         let mut ending = Ending::Dropped;
+        let close = self.conn.close.clone();
         loop {
             tokio::select! {
                 biased;
-                _ = self.close_rx.changed() => {
-                    let Some(req) = self.close_rx.borrow_and_update().clone() else { continue };
+                req = close.wait() => {
                     writer::send_close(&mut self.socket, &req).await;
                     return (ending, Some(writer::code(&req)));
                 }
                 Some(frame) = self.frames.recv() => {
-                    // A write blocked on a full socket yields to a close request (e.g. lagging).
+                    // A write blocked on a full socket yields to a close request (e.g. lagging);
+                    // the socket is stuck, so no close frame can follow.
                     let written = tokio::select! {
+                        biased;
+                        req = close.wait() => return (ending, Some(writer::code(&req))),
                         r = writer::write_batch(&mut self.socket, frame, &mut self.frames) => r.is_ok(),
-                        _ = self.close_rx.changed() => {
-                            let code = self.close_rx.borrow_and_update().as_ref().map(writer::code);
-                            return (ending, code);
-                        }
                     };
                     if !written {
                         return (ending, None);

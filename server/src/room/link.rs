@@ -1,11 +1,14 @@
 //! What passes between a connection's tasks and its room.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::Poll;
 
 use bytes::Bytes;
+use futures_util::task::AtomicWaker;
 use protocol::{CloseCode, Input, NetId};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot};
 
 /// Why and how a connection must close.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,38 +19,70 @@ pub struct CloseRequest {
     pub reason: Cow<'static, str>,
 }
 
-/// Asks a connection's writer to close it; the first request wins. Cloneable, never blocks.
-#[derive(Debug, Clone)]
-pub struct CloseSignal(Arc<watch::Sender<Option<CloseRequest>>>);
+/// Asks a connection to close; the first request wins. Cloneable, never blocks.
+///
+/// Its one waiter (the connection's task) polls it on every wake, so waiting is an atomic load
+/// and a waker registration, not a channel subscription.
+#[derive(Debug, Clone, Default)]
+pub struct CloseSignal(Arc<CloseState>);
+
+#[derive(Debug, Default)]
+struct CloseState {
+    requested: AtomicBool,
+    request: Mutex<Option<CloseRequest>>,
+    waker: AtomicWaker,
+}
 
 impl CloseSignal {
-    /// A signal and the receiver its connection's writer watches.
-    pub fn new() -> (Self, watch::Receiver<Option<CloseRequest>>) {
-        let (tx, rx) = watch::channel(None);
-        (Self(Arc::new(tx)), rx)
+    /// A signal with no request yet.
+    pub fn new() -> Self {
+        Self::default()
     }
 
     /// Requests the close unless one was requested already.
     pub fn close(&self, code: CloseCode, reason: impl Into<Cow<'static, str>>) {
-        let reason = reason.into();
-        self.0.send_if_modified(|current| {
-            if current.is_some() {
-                return false;
+        {
+            let mut slot = self
+                .0
+                .request
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if slot.is_some() {
+                return;
             }
-            *current = Some(CloseRequest { code, reason });
-            true
-        });
-    }
-
-    /// Resolves once a close has been requested.
-    pub async fn wait(&self) {
-        let mut rx = self.0.subscribe();
-        let _ = rx.wait_for(Option::is_some).await;
+            *slot = Some(CloseRequest {
+                code,
+                reason: reason.into(),
+            });
+        }
+        self.0.requested.store(true, Ordering::Release);
+        self.0.waker.wake();
     }
 
     /// The request made so far, if any.
     pub fn requested(&self) -> Option<CloseRequest> {
-        self.0.borrow().clone()
+        if !self.0.requested.load(Ordering::Acquire) {
+            return None;
+        }
+        self.0
+            .request
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Resolves with the request once there is one (at once if there is one already).
+    pub fn wait(&self) -> impl Future<Output = CloseRequest> + '_ {
+        std::future::poll_fn(|cx| {
+            if let Some(req) = self.requested() {
+                return Poll::Ready(req);
+            }
+            self.0.waker.register(cx.waker());
+            match self.requested() {
+                Some(req) => Poll::Ready(req),
+                None => Poll::Pending,
+            }
+        })
     }
 }
 

@@ -50,7 +50,7 @@ impl Stepper {
     fn join(&mut self, queue: usize) -> TestClient {
         let player_id = self.handle.try_reserve().expect("a free seat");
         let (tx, frames) = mpsc::channel(queue);
-        let (close, _) = CloseSignal::new();
+        let close = CloseSignal::new();
         let conn_id = u64::from(player_id) * 100;
         let conn = ClientConn {
             conn_id,
