@@ -131,6 +131,10 @@ fn bench(c: &mut Criterion) {
     }
     group.finish();
 
+    // A typical small room: ten players, all connected.
+    let mut b = bench_room(0, 10);
+    c.bench_function("tick/room_of_10_connected", |bencher| bencher.iter_custom(|iters| b.time(iters)));
+
     // Fan-out: the same 100 moving entities with 0 and with 1,000 connected clients.
     let mut group = c.benchmark_group("fan_out");
     let mut per_tick = Vec::new();

@@ -55,13 +55,29 @@ pub struct Controller {
 #[derive(Component, Debug, Clone)]
 pub struct PlayerName(pub String);
 
-/// The room's settings and identity.
-#[derive(Resource, Debug, Clone)]
-pub struct RoomConfig {
+// Every resource is a sparse-set component of 64 preallocated slots (with change ticks), so a
+// room keeps few resources and boxes their contents: a world per room stays a few KiB.
+
+/// What a room knows about itself and the server.
+#[derive(Debug)]
+pub struct RoomContext {
     /// Settings shared by every room of the server.
     pub settings: RoomSettings,
     /// This room's handle.
     pub handle: Arc<RoomHandle>,
+    /// Server-wide state.
+    pub shared: Shared,
+}
+
+/// The room's settings, identity and server-wide state.
+#[derive(Resource, Debug, Clone)]
+pub struct RoomConfig(pub Arc<RoomContext>);
+
+impl std::ops::Deref for RoomConfig {
+    type Target = RoomContext;
+    fn deref(&self) -> &RoomContext {
+        &self.0
+    }
 }
 
 /// The current tick and when it finished.
@@ -71,6 +87,8 @@ pub struct TickClock {
     pub tick: u32,
     /// The frames' server time, in microseconds since the Unix epoch.
     pub server_time_us: u64,
+    /// Consecutive ticks the room has been empty.
+    pub idle_ticks: u32,
 }
 
 /// The room's inbox.
@@ -95,7 +113,7 @@ pub struct ClientLink {
 }
 
 /// Connected players by id.
-#[derive(Resource, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Clients(pub HashMap<NetId, ClientLink>);
 
 /// A player whose connection dropped, kept for the grace period.
@@ -110,19 +128,47 @@ pub struct DroppedPlayer {
 }
 
 /// Dropped players by resume token.
-#[derive(Resource, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Dropped(pub HashMap<String, DroppedPlayer>);
 
 /// Net id of every replicated entity, to name despawned entities.
-#[derive(Resource, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct NetIndex(pub HashMap<Entity, NetId>);
 
-/// The world as clients hold it after the last frame.
+/// Everyone the room knows: connected players, dropped ones, and entity ids.
+#[derive(Debug, Default)]
+pub struct PlayerBook {
+    /// Connected players.
+    pub clients: Clients,
+    /// Players within their grace period.
+    pub dropped: Dropped,
+    /// Net ids by entity.
+    pub index: NetIndex,
+}
+
+/// The room's players (boxed: see the note on resources above).
 #[derive(Resource, Debug, Default)]
+pub struct Players(pub Box<PlayerBook>);
+
+/// The world as clients hold it after the last frame.
+#[derive(Debug, Default)]
 pub struct Replica(pub WorldView);
 
-/// This tick's encoded frames.
+/// Replication state: the replica and this tick's frames.
+#[derive(Debug, Default)]
+pub struct ReplicationState {
+    /// The world as clients hold it.
+    pub replica: Replica,
+    /// This tick's encoded frames.
+    pub outbox: Outbox,
+}
+
+/// The room's replication state (boxed: see the note on resources above).
 #[derive(Resource, Debug, Default)]
+pub struct Replication(pub Box<ReplicationState>);
+
+/// This tick's encoded frames.
+#[derive(Debug, Default)]
 pub struct Outbox {
     /// The delta from the previous tick, shared by every client in sync.
     pub delta: Bytes,
@@ -131,7 +177,7 @@ pub struct Outbox {
 }
 
 /// Server-wide state a room touches.
-#[derive(Resource, Debug, Clone)]
+#[derive(Debug, Clone)]
 pub struct Shared {
     /// Metrics.
     pub metrics: Arc<Metrics>,
@@ -140,7 +186,3 @@ pub struct Shared {
     /// Open rooms, so that a closing room removes itself.
     pub rooms: Arc<DashMap<u32, Arc<RoomHandle>>>,
 }
-
-/// Consecutive ticks the room has been empty.
-#[derive(Resource, Debug, Default)]
-pub struct IdleTicks(pub u32);

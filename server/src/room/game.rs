@@ -105,19 +105,15 @@ impl Room {
         shared: Shared,
     ) -> Self {
         let mut world = World::new();
-        world.insert_resource(RoomConfig {
+        world.insert_resource(RoomConfig(Arc::new(RoomContext {
             settings,
             handle: handle.clone(),
-        });
+            shared,
+        })));
         world.insert_resource(TickClock::default());
         world.insert_resource(Inbox(inbox));
-        world.insert_resource(shared);
-        world.init_resource::<Clients>();
-        world.init_resource::<Dropped>();
-        world.init_resource::<NetIndex>();
-        world.init_resource::<Replica>();
-        world.init_resource::<Outbox>();
-        world.init_resource::<IdleTicks>();
+        world.init_resource::<Players>();
+        world.init_resource::<Replication>();
         world.init_resource::<spectator::SpectatorState>();
 
         let mut schedule = Schedule::default();
@@ -175,22 +171,21 @@ impl Room {
 
     /// The checksum clients should hold after the last tick.
     pub fn checksum(&self) -> u64 {
-        self.world.resource::<Replica>().0.checksum()
+        self.world.resource::<Replication>().0.replica.0.checksum()
     }
 
     /// Closes the room: every client is closed with `code`, spectators get `end`, and the room
     /// leaves the registry.
     pub fn close(&mut self, code: CloseCode, reason: &'static str) {
         self.handle.mark_closed();
-        for link in self.world.resource::<Clients>().0.values() {
+        let shared = &self.world.resource::<RoomConfig>().shared;
+        let players = &self.world.resource::<Players>().0;
+        for link in players.clients.0.values() {
             link.conn.close.close(code, reason);
-        }
-        let shared = self.world.resource::<Shared>().clone();
-        for token in self.world.resource::<Dropped>().0.keys() {
-            shared.resume_index.remove(token);
-        }
-        for link in self.world.resource::<Clients>().0.values() {
             shared.resume_index.remove(&link.resume_token);
+        }
+        for token in players.dropped.0.keys() {
+            shared.resume_index.remove(token);
         }
         shared.rooms.remove(&self.handle.id);
         let _ = self.handle.spectators.events.send(SpectatorEvent::End);
@@ -204,9 +199,9 @@ impl Room {
             .resource::<RoomConfig>()
             .settings
             .idle_close_ticks;
-        let mut idle = self.world.resource_mut::<IdleTicks>();
-        idle.0 = if empty { idle.0 + 1 } else { 0 };
-        if idle.0 > limit {
+        let mut clock = self.world.resource_mut::<TickClock>();
+        clock.idle_ticks = if empty { clock.idle_ticks + 1 } else { 0 };
+        if clock.idle_ticks > limit {
             self.close(CloseCode::RoomClosed, "the room closed");
             return false;
         }

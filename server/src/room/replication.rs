@@ -21,13 +21,14 @@ type ChangedEntities<'w, 's> = Query<
 pub fn replicate(
     mut removed: RemovedComponents<Replicated>,
     changed: ChangedEntities,
-    mut index: ResMut<NetIndex>,
-    mut replica: ResMut<Replica>,
-    mut outbox: ResMut<Outbox>,
+    mut players: ResMut<Players>,
+    mut replication: ResMut<Replication>,
     clock: Res<TickClock>,
     config: Res<RoomConfig>,
     mut buf: Local<Vec<u8>>,
 ) {
+    let ReplicationState { replica, outbox } = &mut *replication.0;
+    let index = &mut players.0.index;
     let mut frame = replica.0.begin_frame(clock.tick, clock.server_time_us);
     for entity in removed.read() {
         if let Some(id) = index.0.remove(&entity) {
@@ -52,17 +53,16 @@ pub fn replicate(
 /// snapshot for a client that must resync. A full queue skips the client and marks it for a
 /// resync; a client behind for longer than the limit is closed as lagging.
 pub fn fan_out(
-    mut clients: ResMut<Clients>,
-    mut outbox: ResMut<Outbox>,
-    replica: Res<Replica>,
+    mut players: ResMut<Players>,
+    mut replication: ResMut<Replication>,
     clock: Res<TickClock>,
     config: Res<RoomConfig>,
-    shared: Res<Shared>,
     mut buf: Local<Vec<u8>>,
 ) {
     let lag_limit = config.settings.lag_limit_ticks;
     let (mut frames, mut bytes, mut resyncs, mut drops) = (0u64, 0u64, 0u64, 0u64);
-    let outbox = &mut *outbox;
+    let ReplicationState { replica, outbox } = &mut *replication.0;
+    let clients = &mut players.0.clients;
     for (player_id, link) in clients.0.iter_mut().filter(|(_, l)| !l.kicked) {
         let frame = if link.needs_snapshot {
             outbox
@@ -109,7 +109,7 @@ pub fn fan_out(
             Err(TrySendError::Closed(_)) => {}
         }
     }
-    let m = &shared.metrics;
+    let m = &config.shared.metrics;
     m.frames_sent.fetch_add(frames, Relaxed);
     m.bytes_sent.fetch_add(bytes, Relaxed);
     m.resyncs.fetch_add(resyncs, Relaxed);

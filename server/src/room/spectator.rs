@@ -24,9 +24,12 @@ struct Captured {
     entities: Vec<SpectatorEntity>,
 }
 
-/// The spectator publisher's state.
+/// The spectator publisher's state (boxed: a resource's slots are preallocated).
 #[derive(Resource, Debug, Default)]
-pub struct SpectatorState {
+pub struct SpectatorState(Box<Publisher>);
+
+#[derive(Debug, Default)]
+struct Publisher {
     ticks_until_capture: u32,
     pending: VecDeque<Captured>,
     last: Option<(u32, HashMap<u32, SpectatorEntity>)>,
@@ -39,10 +42,11 @@ pub fn publish(
     clock: Res<TickClock>,
     config: Res<RoomConfig>,
 ) {
+    let state = &mut *state.0;
     let feed = &config.handle.spectators;
     if feed.watchers.load(Ordering::Relaxed) == 0 {
         if state.last.is_some() || !state.pending.is_empty() {
-            *state = SpectatorState::default();
+            *state = Publisher::default();
             feed.latest.send_replace(None);
         }
         return;

@@ -18,14 +18,13 @@ const MAX_COMMANDS_PER_TICK: usize = 16_384;
 pub fn receive(
     mut commands: Commands,
     mut inbox: ResMut<Inbox>,
-    mut clients: ResMut<Clients>,
-    mut dropped: ResMut<Dropped>,
-    mut index: ResMut<NetIndex>,
+    mut players: ResMut<Players>,
     mut controllers: Query<&mut Controller>,
     config: Res<RoomConfig>,
     clock: Res<TickClock>,
-    shared: Res<Shared>,
 ) {
+    let PlayerBook { clients, dropped, index } = &mut *players.0;
+    let shared = &config.shared;
     for mut c in &mut controllers {
         c.bypass_change_detection().inputs_this_tick = 0;
     }
@@ -78,10 +77,9 @@ pub fn receive(
                     .id();
                 index.0.insert(entity, player_id);
                 admit(
-                    &mut clients,
+                    clients,
                     &config,
                     &clock,
-                    &shared,
                     player_id,
                     entity,
                     conn,
@@ -97,10 +95,9 @@ pub fn receive(
                 };
                 shared.resume_index.remove(&token);
                 admit(
-                    &mut clients,
+                    clients,
                     &config,
                     &clock,
-                    &shared,
                     d.player_id,
                     d.entity,
                     conn,
@@ -108,7 +105,7 @@ pub fn receive(
                 );
             }
             RoomCommand::Disconnected { player_id, conn_id } => {
-                let Some(link) = take_link(&mut clients, player_id, conn_id) else {
+                let Some(link) = take_link(clients, player_id, conn_id) else {
                     continue;
                 };
                 if let Ok(mut c) = controllers.get_mut(link.entity) {
@@ -130,7 +127,7 @@ pub fn receive(
                 );
             }
             RoomCommand::Leave { player_id, conn_id } => {
-                let Some(link) = take_link(&mut clients, player_id, conn_id) else {
+                let Some(link) = take_link(clients, player_id, conn_id) else {
                     continue;
                 };
                 shared.resume_index.remove(&link.resume_token);
@@ -147,12 +144,12 @@ pub fn receive(
 /// Removes dropped players whose grace period is over.
 pub fn expire_dropped(
     mut commands: Commands,
-    mut dropped: ResMut<Dropped>,
+    mut players: ResMut<Players>,
     config: Res<RoomConfig>,
     clock: Res<TickClock>,
-    shared: Res<Shared>,
 ) {
-    dropped.0.retain(|token, d| {
+    let shared = &config.shared;
+    players.0.dropped.0.retain(|token, d| {
         // Wrapping comparison: still valid while the deadline is ahead of the clock.
         let alive = (d.expires_at_tick.wrapping_sub(clock.tick) as i32) > 0;
         if !alive {
@@ -252,13 +249,13 @@ fn admit(
     clients: &mut Clients,
     config: &RoomConfig,
     clock: &TickClock,
-    shared: &Shared,
     player_id: NetId,
     entity: Entity,
     conn: ClientConn,
     reply: JoinReply,
 ) {
     let settings = &config.settings;
+    let shared = &config.shared;
     let resume_token = random_token();
     let welcome = ServerMsg::Welcome(Welcome {
         player_id,
