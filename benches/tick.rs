@@ -5,21 +5,21 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use protocol::{EntityKind, QPos};
 use rand::rngs::StdRng;
 use rand::{RngExt as _, SeedableRng as _};
 use server::Config;
 use server::room::components::{Controller, Position, Replicated, Shared, Velocity};
+use server::room::queue::{FrameReceiver, frame_queue};
 use server::room::{ClientConn, CloseSignal, Room, RoomCommand, RoomHandle, RoomSettings};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 /// A room with `entities` moving entities (no connections) and `clients` connected clients
 /// whose queues the benchmark drains.
 struct Bench {
     room: Room,
-    queues: Vec<mpsc::Receiver<Bytes>>,
+    queues: Vec<FrameReceiver>,
     rng: StdRng,
     speed: i32,
 }
@@ -61,7 +61,7 @@ fn bench_room(entities: u32, clients: u32) -> Bench {
         let Some(player_id) = handle.try_reserve() else {
             break;
         };
-        let (tx, frames) = mpsc::channel(64);
+        let (tx, frames) = frame_queue(64);
         let conn = ClientConn {
             conn_id: u64::from(player_id),
             frames: tx,
@@ -103,7 +103,7 @@ impl Bench {
 
     fn drain(&mut self) {
         for q in &mut self.queues {
-            while q.try_recv().is_ok() {}
+            while q.try_recv().is_some() {}
         }
     }
 
@@ -133,7 +133,9 @@ fn bench(c: &mut Criterion) {
 
     // A typical small room: ten players, all connected.
     let mut b = bench_room(0, 10);
-    c.bench_function("tick/room_of_10_connected", |bencher| bencher.iter_custom(|iters| b.time(iters)));
+    c.bench_function("tick/room_of_10_connected", |bencher| {
+        bencher.iter_custom(|iters| b.time(iters))
+    });
 
     // Fan-out: the same 100 moving entities with 0 and with 1,000 connected clients.
     let mut group = c.benchmark_group("fan_out");

@@ -56,20 +56,32 @@ enum Role {
 }
 
 fn config() -> WebSocketConfig {
-    WebSocketConfig::default().read_buffer_size(4 * 1024).write_buffer_size(0)
+    WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
 }
 
 fn unix_micros() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros() as u64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let _ = rlimit_raise();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     match args.role {
         Role::Server { bind, hz } => rt.block_on(server(bind, hz)),
-        Role::Client { addr, clients, hz, duration, ramp } => rt.block_on(client(addr, clients, hz, duration, ramp)),
+        Role::Client {
+            addr,
+            clients,
+            hz,
+            duration,
+            ramp,
+        } => rt.block_on(client(addr, clients, hz, duration, ramp)),
     }
 }
 
@@ -78,7 +90,9 @@ fn rlimit_raise() -> std::io::Result<u64> {
 }
 
 async fn server(bind: String, hz: u32) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("bind {bind}"))?;
+    let listener = tokio::net::TcpListener::bind(&bind)
+        .await
+        .with_context(|| format!("bind {bind}"))?;
     let (tx, _) = broadcast::channel::<Bytes>(16);
     let ticker = tx.clone();
     tokio::spawn(async move {
@@ -95,9 +109,13 @@ async fn server(bind: String, hz: u32) -> anyhow::Result<()> {
         let _ = tcp.set_nodelay(true);
         let mut rx = tx.subscribe();
         tokio::spawn(async move {
-            let Ok(ws) = tokio_tungstenite::accept_async_with_config(tcp, Some(config())).await else { return };
+            let Ok(ws) = tokio_tungstenite::accept_async_with_config(tcp, Some(config())).await
+            else {
+                return;
+            };
             let (mut sink, mut stream) = ws.split();
-            let reader = tokio::spawn(async move { while let Some(Ok(_)) = stream.next().await {} });
+            let reader =
+                tokio::spawn(async move { while let Some(Ok(_)) = stream.next().await {} });
             loop {
                 match rx.recv().await {
                     Ok(msg) => {
@@ -114,7 +132,13 @@ async fn server(bind: String, hz: u32) -> anyhow::Result<()> {
     }
 }
 
-async fn client(addr: String, clients: u32, hz: u32, duration: u64, ramp: u32) -> anyhow::Result<()> {
+async fn client(
+    addr: String,
+    clients: u32,
+    hz: u32,
+    duration: u64,
+    ramp: u32,
+) -> anyhow::Result<()> {
     let latencies = Arc::new(std::sync::Mutex::new(Vec::<u32>::with_capacity(1 << 20)));
     let frames = Arc::new(AtomicU64::new(0));
     let measuring = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -123,7 +147,12 @@ async fn client(addr: String, clients: u32, hz: u32, duration: u64, ramp: u32) -
     let gap = Duration::from_secs_f64(1.0 / f64::from(ramp.max(1)));
     for _ in 0..clients {
         tokio::time::sleep(gap).await;
-        let (url, latencies, frames, measuring) = (url.clone(), latencies.clone(), frames.clone(), measuring.clone());
+        let (url, latencies, frames, measuring) = (
+            url.clone(),
+            latencies.clone(),
+            frames.clone(),
+            measuring.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let Ok((ws, _)) = tokio_tungstenite::connect_async_with_config(url, Some(config()), true).await else { return };
             let (mut sink, mut stream) = ws.split();
@@ -157,7 +186,10 @@ async fn client(addr: String, clients: u32, hz: u32, duration: u64, ramp: u32) -
     let elapsed = started.elapsed().as_secs_f64();
     let mut l = std::mem::take(&mut *latencies.lock().unwrap_or_else(|p| p.into_inner()));
     l.sort_unstable();
-    let pct = |q: f64| l.get(((l.len() as f64 * q) as usize).min(l.len().saturating_sub(1))).map_or(f64::NAN, |v| f64::from(*v) / 1000.0);
+    let pct = |q: f64| {
+        l.get(((l.len() as f64 * q) as usize).min(l.len().saturating_sub(1)))
+            .map_or(f64::NAN, |v| f64::from(*v) / 1000.0)
+    };
     println!(
         "{{\"clients\": {clients}, \"frames_per_s\": {:.0}, \"p50_ms\": {:.2}, \"p99_ms\": {:.2}, \"max_ms\": {:.2}}}",
         frames.load(Relaxed) as f64 / elapsed,

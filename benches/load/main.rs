@@ -21,7 +21,7 @@ use anyhow::{Context as _, bail};
 use clap::Parser;
 use serde::Serialize;
 
-use crate::report::Row;
+use crate::report::{Measured, Row};
 
 /// The load benchmark of the game server.
 #[derive(Debug, Parser)]
@@ -50,10 +50,30 @@ struct Args {
     out: PathBuf,
 }
 
+/// Which server a level runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Stack {
+    /// game-server with client-sim bots.
+    Game,
+    /// The bare tokio-tungstenite broadcast (`bare server` / `bare client`), for comparison.
+    Bare,
+}
+
+impl Stack {
+    fn name(self) -> &'static str {
+        match self {
+            Stack::Game => "game",
+            Stack::Bare => "bare",
+        }
+    }
+}
+
 /// One level of the ladder.
 #[derive(Debug, Clone, Serialize)]
 struct Level {
     name: String,
+    stack: Stack,
     bots: u32,
     tick_rate: u16,
     room_capacity: u32,
@@ -64,9 +84,21 @@ impl Level {
         let name = format!("{bots} bots, rooms of {room_capacity}, {tick_rate} Hz");
         Self {
             name,
+            stack: Stack::Game,
             bots,
             tick_rate,
             room_capacity,
+        }
+    }
+
+    fn bare(clients: u32, hz: u16) -> Self {
+        let name = format!("bare stack: {clients} clients, {hz} Hz, 250-byte broadcast");
+        Self {
+            name,
+            stack: Stack::Bare,
+            bots: clients,
+            tick_rate: hz,
+            room_capacity: 0,
         }
     }
 }
@@ -103,6 +135,13 @@ fn ladders(smoke: bool) -> Vec<Ladder> {
             name: "one big room",
             levels: vec![Level::new(500, 20, 500)],
         },
+        Ladder {
+            name: "bare stack",
+            levels: [1_000, 2_500, 5_000]
+                .into_iter()
+                .map(|n| Level::bare(n, 20))
+                .collect(),
+        },
     ]
 }
 
@@ -112,7 +151,22 @@ fn main() -> anyhow::Result<()> {
     if !args.no_build {
         eprintln!("building release binaries…");
         let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-            .args(["build", "--release", "-p", "server", "-p", "client-sim"])
+            .args([
+                "build",
+                "--release",
+                "-p",
+                "server",
+                "-p",
+                "client-sim",
+                "-p",
+                "benches",
+                "--bin",
+                "bare",
+                "--bin",
+                "game-server",
+                "--bin",
+                "client-sim",
+            ])
             .current_dir(&root)
             .status()
             .context("cannot run cargo")?;
@@ -177,6 +231,19 @@ fn free_port() -> anyhow::Result<u16> {
 /// Kills a child process when dropped.
 struct Reaper(Child);
 
+impl Reaper {
+    /// Waits for the process and returns what it printed on stdout (if piped).
+    fn wait_output(&mut self) -> anyhow::Result<String> {
+        use std::io::Read;
+        let mut out = String::new();
+        if let Some(mut stdout) = self.0.stdout.take() {
+            stdout.read_to_string(&mut out)?;
+        }
+        self.0.wait()?;
+        Ok(out)
+    }
+}
+
 impl Drop for Reaper {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -193,44 +260,93 @@ fn run_level(
 ) -> anyhow::Result<Row> {
     let port = free_port()?;
     let base = format!("http://127.0.0.1:{port}");
-    let server = Command::new(bin.join("game-server"))
-        .args(["--bind", &format!("127.0.0.1:{port}")])
-        .args(["--tick-rate", &level.tick_rate.to_string()])
-        .args(["--room-capacity", &level.room_capacity.to_string()])
-        .args(["--api-rate", "0", "--max-rooms", "100000"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .context("cannot start game-server")?;
-    let server = Reaper(server);
+    let bind = format!("127.0.0.1:{port}");
+    let hz = level.tick_rate.to_string();
+    let mut server = match level.stack {
+        Stack::Game => {
+            let mut c = Command::new(bin.join("game-server"));
+            c.args(["--bind", &bind, "--tick-rate", &hz])
+                .args(["--room-capacity", &level.room_capacity.to_string()])
+                .args(["--api-rate", "0", "--max-rooms", "100000"]);
+            c
+        }
+        Stack::Bare => {
+            let mut c = Command::new(bin.join("bare"));
+            c.args(["server", "--bind", &bind, "--hz", &hz]);
+            c
+        }
+    };
+    let server = Reaper(
+        server
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("cannot start the server")?,
+    );
     let server_pid = server.0.id();
-    wait_healthy(&base)?;
+    wait_ready(&base, level.stack)?;
     let idle_rss = procfs::rss(server_pid).unwrap_or(0);
 
     let json = out.join(format!(
-        "client-{}-{}hz-{}.json",
-        level.bots, level.tick_rate, level.room_capacity
+        "client-{}-{}-{}hz-{}.json",
+        level.stack.name(),
+        level.bots,
+        level.tick_rate,
+        level.room_capacity
     ));
-    let ramp_secs = f64::from(level.bots) / ramp;
-    let client = Command::new(bin.join("client-sim"))
-        .args(["--url", &base, "--bots", &level.bots.to_string()])
-        .args([
-            "--duration",
-            &duration.to_string(),
-            "--ramp",
-            &ramp.to_string(),
-        ])
-        .args(["--json", json.to_str().context("non-UTF-8 path")?])
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .context("cannot start client-sim")?;
-    let client = Reaper(client);
+    let (bots, dur, ramp_arg) = (
+        level.bots.to_string(),
+        duration.to_string(),
+        ramp.to_string(),
+    );
+    let mut client = match level.stack {
+        Stack::Game => {
+            let mut c = Command::new(bin.join("client-sim"));
+            c.args([
+                "--url",
+                &base,
+                "--bots",
+                &bots,
+                "--duration",
+                &dur,
+                "--ramp",
+                &ramp_arg,
+            ])
+            .args(["--json", json.to_str().context("non-UTF-8 path")?])
+            .stdout(Stdio::null());
+            c
+        }
+        Stack::Bare => {
+            let mut c = Command::new(bin.join("bare"));
+            c.args([
+                "client",
+                "--addr",
+                &bind,
+                "--clients",
+                &bots,
+                "--hz",
+                &hz,
+                "--duration",
+                &dur,
+                "--ramp",
+                &ramp_arg,
+            ])
+            .stdout(Stdio::piped());
+            c
+        }
+    };
+    let mut client = Reaper(
+        client
+            .env("RUST_LOG", "error")
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("cannot start the clients")?,
+    );
     let client_pid = client.0.id();
 
     // Measure the steady state: from 2 s after the ramp until 1 s before the end.
+    let ramp_secs = f64::from(level.bots) / ramp;
     let started = Instant::now();
     let window_start = Duration::from_secs_f64(ramp_secs + 2.0);
     let window_end = Duration::from_secs_f64(ramp_secs + duration - 1.0)
@@ -255,50 +371,72 @@ fn run_level(
     );
     let peak_rss = procfs::peak_rss(server_pid).unwrap_or(0);
 
-    let mut client = client;
-    let status = client.0.wait().context("client-sim did not finish")?;
-    let report: serde_json::Value = std::fs::read_to_string(&json)
-        .ok()
-        .and_then(|s| serde_json::from_str(&s).ok())
-        .with_context(|| format!("client-sim wrote no report ({status})"))?;
+    let output = client.wait_output().context("the clients did not finish")?;
+    let report: serde_json::Value = match level.stack {
+        Stack::Game => std::fs::read_to_string(&json)
+            .ok()
+            .and_then(|s| serde_json::from_str(&s).ok()),
+        Stack::Bare => bare_report(&output),
+    }
+    .context("the clients wrote no report")?;
     drop(server);
 
     let cpu = |a: Option<Duration>, b: Option<Duration>| match (a, b) {
         (Some(a), Some(b)) => b.saturating_sub(a).as_secs_f64() / elapsed.as_secs_f64() * 100.0,
         _ => f64::NAN,
     };
-    let frames = match (f0, f1) {
-        (Some(a), Some(b)) => b.saturating_sub(a),
-        _ => 0,
+    // The bare server has no /metrics: it sends what its clients received.
+    let frames_per_s = match (f0, f1) {
+        (Some(a), Some(b)) => b.saturating_sub(a) as f64 / elapsed.as_secs_f64(),
+        _ => report["frames_per_s"].as_f64().unwrap_or(0.0),
     };
     let server_cpu_pct = cpu(s0, s1);
-    let cpu_us_per_frame = if frames > 0 {
-        server_cpu_pct / 100.0 * elapsed.as_secs_f64() * 1e6 / frames as f64
+    let cpu_us_per_frame = if frames_per_s > 0.0 {
+        server_cpu_pct / 100.0 * 1e6 / frames_per_s
     } else {
         f64::NAN
     };
-    Ok(Row::new(
-        level,
-        &report,
+    let measured = Measured {
         server_cpu_pct,
-        cpu(c0, c1),
+        client_cpu_pct: cpu(c0, c1),
         cpu_us_per_frame,
-        frames as f64 / elapsed.as_secs_f64(),
+        frames_per_s,
         peak_rss,
         steady_rss,
         idle_rss,
-    ))
+    };
+    Ok(Row::new(level, &report, &measured))
 }
 
-fn wait_healthy(base: &str) -> anyhow::Result<()> {
+/// Turns the bare client's one-line JSON into the shape of client-sim's report.
+fn bare_report(stdout: &str) -> Option<serde_json::Value> {
+    let r: serde_json::Value =
+        serde_json::from_str(stdout.lines().rev().find(|l| l.starts_with('{'))?).ok()?;
+    let clients = r["clients"].as_f64()?;
+    let fps = r["frames_per_s"].as_f64()?;
+    Some(serde_json::json!({
+        "connected": r["clients"],
+        "tick_to_client_ms": {"p50": r["p50_ms"], "p99": r["p99_ms"], "max": r["max_ms"]},
+        "frames_per_client_per_s": fps / clients,
+        "bytes_per_client_per_s": fps / clients * 250.0,
+        "frames_per_s": fps,
+        "desyncs": 0, "disconnects": 0, "errors": 0,
+    }))
+}
+
+fn wait_ready(base: &str, stack: Stack) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
-        if http_get(base, "/healthz").is_some_and(|b| b.contains("\"ok\"")) {
+        let ready = match stack {
+            Stack::Game => http_get(base, "/healthz").is_some_and(|b| b.contains("\"ok\"")),
+            Stack::Bare => std::net::TcpStream::connect(base.trim_start_matches("http://")).is_ok(),
+        };
+        if ready {
             return Ok(());
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    bail!("the server did not become healthy at {base}")
+    bail!("the server did not become ready at {base}")
 }
 
 /// `game_frames_sent_total` from `/metrics`.

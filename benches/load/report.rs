@@ -27,20 +27,37 @@ pub struct Row {
     pub note: Option<String>,
 }
 
+/// What the benchmark measured from outside the processes.
+#[derive(Debug, Clone, Copy)]
+pub struct Measured {
+    /// Server CPU, % of one core.
+    pub server_cpu_pct: f64,
+    /// Client CPU, % of one core.
+    pub client_cpu_pct: f64,
+    /// Server CPU per frame sent, µs.
+    pub cpu_us_per_frame: f64,
+    /// Frames sent per second.
+    pub frames_per_s: f64,
+    /// Peak server RSS, bytes.
+    pub peak_rss: u64,
+    /// Highest server RSS in the steady window, bytes.
+    pub steady_rss: u64,
+    /// Server RSS before any client, bytes.
+    pub idle_rss: u64,
+}
+
 impl Row {
-    /// A row from the measurements and client-sim's JSON report.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        level: &Level,
-        r: &serde_json::Value,
-        server_cpu_pct: f64,
-        client_cpu_pct: f64,
-        server_cpu_us_per_frame: f64,
-        frames_per_s: f64,
-        peak_rss: u64,
-        steady_rss: u64,
-        idle_rss: u64,
-    ) -> Self {
+    /// A row from the measurements and the clients' JSON report.
+    pub fn new(level: &Level, r: &serde_json::Value, m: &Measured) -> Self {
+        let Measured {
+            server_cpu_pct,
+            client_cpu_pct,
+            cpu_us_per_frame: server_cpu_us_per_frame,
+            frames_per_s,
+            peak_rss,
+            steady_rss,
+            idle_rss,
+        } = *m;
         let f = |k: &str, p: &str| r[k][p].as_f64().unwrap_or(f64::NAN);
         let connected = r["connected"].as_u64().unwrap_or(0);
         let per_conn = if connected > 0 {

@@ -79,7 +79,7 @@ pub struct Config {
     pub idle_timeout: f64,
 
     /// Frames queued per client; a full queue skips the client and resyncs it later.
-    #[arg(long, env = "GAME_CLIENT_QUEUE", default_value_t = 32)]
+    #[arg(long, env = "GAME_CLIENT_QUEUE", default_value_t = 16)]
     pub client_queue: usize,
 
     /// Ticks a client may stay behind (its queue full) before it is closed as lagging.

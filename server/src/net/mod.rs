@@ -18,7 +18,7 @@ use crate::http::error::ApiQuery;
 
 /// Bytes tungstenite reads from the socket at once. Its default (128 KiB) is zero-filled before
 /// every read and held per connection; game inputs are tiny.
-pub const READ_BUFFER: usize = 1024;
+pub const READ_BUFFER: usize = 512;
 /// Bytes buffered before tungstenite writes; the session flushes after each batch anyway.
 pub const WRITE_BUFFER: usize = 8 * 1024;
 /// Largest WebSocket message or frame tungstenite accepts; the codec's own limit is smaller, so

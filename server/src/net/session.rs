@@ -13,7 +13,7 @@ use axum::extract::ws::{Message, WebSocket};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use protocol::{ClientMsg, CloseCode, CodecError, ServerMsg};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 use tracing::Instrument as _;
 
 use super::writer::{self, PING_INTERVAL};
@@ -21,6 +21,7 @@ use crate::app::App;
 use crate::config::secs;
 use crate::rate::TokenBucket;
 use crate::room::link::JoinAccepted;
+use crate::room::queue::{FrameReceiver, frame_queue};
 use crate::room::{ClientConn, CloseSignal, JoinRefused, RoomCommand, RoomHandle};
 
 /// Longest a connection waits for its room to answer a join.
@@ -39,7 +40,7 @@ pub async fn run(socket: WebSocket, app: Arc<App>, room_hint: Option<u32>) {
         app.metrics
             .connections
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let (frames_tx, frames) = mpsc::channel(app.config.client_queue.max(2));
+        let (frames_tx, frames) = frame_queue(app.config.client_queue.max(2));
         let conn = ClientConn {
             conn_id,
             frames: frames_tx,
@@ -77,7 +78,7 @@ struct Session {
     /// Our side of the room link (the room holds a clone).
     conn: ClientConn,
     /// Frames the room queued for this client.
-    frames: mpsc::Receiver<Bytes>,
+    frames: FrameReceiver,
     bucket: TokenBucket,
 }
 
@@ -231,7 +232,7 @@ impl Session {
                     writer::send_close(&mut self.socket, &req).await;
                     return (ending, Some(writer::code(&req)));
                 }
-                Some(frame) = self.frames.recv() => {
+                frame = self.frames.recv() => {
                     // A write blocked on a full socket yields to a close request (e.g. lagging);
                     // the socket is stuck, so no close frame can follow.
                     let written = tokio::select! {

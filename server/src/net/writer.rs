@@ -6,9 +6,9 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use bytes::Bytes;
 use futures_util::SinkExt;
 use protocol::{CloseCode, ServerMsg};
-use tokio::sync::mpsc;
 
 use crate::room::CloseRequest;
+use crate::room::queue::FrameReceiver;
 
 /// How often the server pings a client (its pongs keep the idle timer happy).
 pub const PING_INTERVAL: Duration = Duration::from_secs(5);
@@ -26,11 +26,11 @@ pub struct WriteFailed;
 pub async fn write_batch(
     socket: &mut WebSocket,
     first: Bytes,
-    frames: &mut mpsc::Receiver<Bytes>,
+    frames: &mut FrameReceiver,
 ) -> Result<(), WriteFailed> {
     timed(socket.feed(Message::Binary(first))).await?;
     for _ in 1..MAX_BATCH {
-        let Ok(next) = frames.try_recv() else { break };
+        let Some(next) = frames.try_recv() else { break };
         timed(socket.feed(Message::Binary(next))).await?;
     }
     timed(socket.flush()).await

@@ -5,10 +5,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::Poll;
 
-use bytes::Bytes;
 use futures_util::task::AtomicWaker;
 use protocol::{CloseCode, Input, NetId};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
+
+use super::queue::FrameSender;
 
 /// Why and how a connection must close.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +93,7 @@ pub struct ClientConn {
     /// Unique per connection, to tell a stale connection's messages from a resumed one's.
     pub conn_id: u64,
     /// Encoded frames for the writer task (bounded; the room only ever `try_send`s).
-    pub frames: mpsc::Sender<Bytes>,
+    pub frames: FrameSender,
     /// Closes the connection.
     pub close: CloseSignal,
 }

@@ -20,6 +20,7 @@ pub mod game;
 pub mod handle;
 pub mod link;
 pub mod pool;
+pub mod queue;
 pub mod registry;
 pub mod replication;
 pub mod spectator;

@@ -2,10 +2,10 @@
 
 use std::sync::atomic::Ordering::Relaxed;
 
+use super::queue::PushError;
 use bevy_ecs::prelude::*;
 use bytes::Bytes;
 use protocol::{CloseCode, EntityState, ServerMsg};
-use tokio::sync::mpsc::error::TrySendError;
 
 use super::components::*;
 
@@ -89,7 +89,7 @@ pub fn fan_out(
                 }
                 link.behind = 0;
             }
-            Err(TrySendError::Full(_)) => {
+            Err(PushError::Full(_)) => {
                 drops += 1;
                 link.needs_snapshot = true;
                 link.behind += 1;
@@ -106,7 +106,7 @@ pub fn fan_out(
                 }
             }
             // The connection is gone; its reader reports the drop.
-            Err(TrySendError::Closed(_)) => {}
+            Err(PushError::Closed(_)) => {}
         }
     }
     let m = &config.shared.metrics;

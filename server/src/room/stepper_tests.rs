@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use protocol::{CloseCode, Input, ServerMsg, WorldView};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 use super::components::Shared;
+use super::queue::{FrameReceiver, frame_queue};
 use super::{ClientConn, CloseSignal, Room, RoomCommand, RoomHandle, RoomSettings};
 use crate::config::Config;
 
@@ -18,7 +19,7 @@ struct Stepper {
 struct TestClient {
     player_id: u32,
     conn_id: u64,
-    frames: mpsc::Receiver<Bytes>,
+    frames: FrameReceiver,
     close: CloseSignal,
     world: WorldView,
 }
@@ -49,7 +50,7 @@ impl Stepper {
 
     fn join(&mut self, queue: usize) -> TestClient {
         let player_id = self.handle.try_reserve().expect("a free seat");
-        let (tx, frames) = mpsc::channel(queue);
+        let (tx, frames) = frame_queue(queue);
         let close = CloseSignal::new();
         let conn_id = u64::from(player_id) * 100;
         let conn = ClientConn {
@@ -102,7 +103,7 @@ impl TestClient {
     /// Drains the queue, applying every frame; returns the raw frames.
     fn drain(&mut self) -> Vec<Bytes> {
         let mut out = Vec::new();
-        while let Ok(bytes) = self.frames.try_recv() {
+        while let Some(bytes) = self.frames.try_recv() {
             match protocol::decode_server(&bytes).unwrap() {
                 ServerMsg::Snapshot(s) => self.world.apply_snapshot(&s).unwrap(),
                 ServerMsg::Delta(d) => self.world.apply_delta(&d).unwrap(),

@@ -23,7 +23,11 @@ pub fn receive(
     config: Res<RoomConfig>,
     clock: Res<TickClock>,
 ) {
-    let PlayerBook { clients, dropped, index } = &mut *players.0;
+    let PlayerBook {
+        clients,
+        dropped,
+        index,
+    } = &mut *players.0;
     let shared = &config.shared;
     for mut c in &mut controllers {
         c.bypass_change_detection().inputs_this_tick = 0;
@@ -76,15 +80,7 @@ pub fn receive(
                     ))
                     .id();
                 index.0.insert(entity, player_id);
-                admit(
-                    clients,
-                    &config,
-                    &clock,
-                    player_id,
-                    entity,
-                    conn,
-                    reply,
-                );
+                admit(clients, &config, &clock, player_id, entity, conn, reply);
             }
             RoomCommand::Resume { token, conn, reply } => {
                 let Some(d) = dropped.0.remove(&token) else {
@@ -94,15 +90,7 @@ pub fn receive(
                     continue;
                 };
                 shared.resume_index.remove(&token);
-                admit(
-                    clients,
-                    &config,
-                    &clock,
-                    d.player_id,
-                    d.entity,
-                    conn,
-                    reply,
-                );
+                admit(clients, &config, &clock, d.player_id, d.entity, conn, reply);
             }
             RoomCommand::Disconnected { player_id, conn_id } => {
                 let Some(link) = take_link(clients, player_id, conn_id) else {
