@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
+use protocol::reader::{self, FrameError, FrameInfo};
 use protocol::{ClientMsg, CloseCode, Desync, Input, ServerMsg, Welcome, WorldView};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -47,6 +48,16 @@ pub enum Event {
         /// The server's clock.
         server_time_us: u64,
     },
+}
+
+fn frame_event(info: FrameInfo, bytes: usize, desync: Option<Desync>) -> Event {
+    Event::Frame {
+        tick: info.tick,
+        server_time_us: info.server_time_us,
+        snapshot: info.snapshot,
+        bytes,
+        desync,
+    }
 }
 
 /// A connected player.
@@ -209,27 +220,18 @@ impl GameClient {
                 }
                 _ => continue,
             };
+            if reader::is_frame(&bytes) {
+                // Applied straight from the bytes: no per-frame allocation.
+                let header = reader::frame_header(&bytes);
+                return match (reader::apply_frame(&mut self.world, &bytes), header) {
+                    (Ok(info), _) => Ok(frame_event(info, bytes.len(), None)),
+                    (Err(FrameError::Desync(d)), Some(info)) => {
+                        Ok(frame_event(info, bytes.len(), Some(d)))
+                    }
+                    (Err(e), _) => Err(ClientError::Protocol(e.to_string())),
+                };
+            }
             match protocol::decode_server(&bytes)? {
-                ServerMsg::Snapshot(s) => {
-                    let desync = self.world.apply_snapshot(&s).err();
-                    return Ok(Event::Frame {
-                        tick: s.tick,
-                        server_time_us: s.server_time_us,
-                        snapshot: true,
-                        bytes: bytes.len(),
-                        desync,
-                    });
-                }
-                ServerMsg::Delta(d) => {
-                    let desync = self.world.apply_delta(&d).err();
-                    return Ok(Event::Frame {
-                        tick: d.tick,
-                        server_time_us: d.server_time_us,
-                        snapshot: false,
-                        bytes: bytes.len(),
-                        desync,
-                    });
-                }
                 ServerMsg::Pong {
                     client_time_us,
                     server_time_us,
@@ -247,6 +249,9 @@ impl GameClient {
                         "unexpected welcome for player {}",
                         w.player_id
                     )));
+                }
+                ServerMsg::Snapshot(_) | ServerMsg::Delta(_) => {
+                    return Err(ClientError::Protocol("unreadable frame".into()));
                 }
             }
         }

@@ -12,6 +12,8 @@
 //! - [`checksum`]: the order-independent checksum of a quantized world.
 //! - [`world`]: [`WorldView`], the client-side mirror that applies frames and detects desyncs,
 //!   and [`FrameBuilder`], which the server uses to record one tick's changes as a delta.
+//! - [`reader`]: a zero-allocation reader that applies encoded frames straight into a
+//!   [`WorldView`].
 //! - [`api`]: JSON types of the REST lobby API and the SSE spectator feed.
 //!
 //! `PROTOCOL.md` next to this crate documents every byte so that a client can be written in any
@@ -25,6 +27,7 @@ pub mod frame;
 mod id_gaps;
 pub mod message;
 pub mod quant;
+pub mod reader;
 pub mod world;
 
 pub use close::CloseCode;

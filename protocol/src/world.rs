@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use thiserror::Error;
 
-use crate::checksum::{entity_hash, world_checksum};
+use crate::checksum::entity_hash;
 use crate::frame::{Ack, Delta, Despawn, EntityState, Move, NetId, Snapshot};
 use crate::quant::QPos;
 
@@ -96,10 +96,11 @@ impl WorldView {
         if snapshot.entities.windows(2).any(|w| w[0].id >= w[1].id) {
             return Err(Desync::Unsorted);
         }
-        self.entities = snapshot.entities.iter().map(|e| (e.id, *e)).collect();
-        self.checksum = world_checksum(self.entities.values());
-        self.tick = Some(snapshot.tick);
-        self.verify(snapshot.tick, snapshot.checksum)
+        self.clear_for_snapshot(snapshot.tick);
+        for e in &snapshot.entities {
+            self.insert_unchecked(*e);
+        }
+        self.verify_checksum(snapshot.tick, snapshot.checksum)
     }
 
     /// Applies a delta whose baseline is the held tick and verifies the resulting checksum.
@@ -114,28 +115,87 @@ impl WorldView {
             });
         }
         for d in &delta.despawned {
-            let old = self
-                .entities
-                .remove(&d.id)
-                .ok_or(Desync::UnknownEntity(d.id))?;
-            self.checksum = self.checksum.wrapping_sub(entity_hash(&old));
+            self.remove_entity(d.id)?;
         }
         for m in &delta.moved {
-            self.update(m.id, |e| {
+            self.update_entity(m.id, |e| {
                 e.pos = QPos::new(e.pos.x.wrapping_add(m.dx), e.pos.y.wrapping_add(m.dy));
             })?;
         }
         for a in &delta.acks {
-            self.update(a.id, |e| e.ack = e.ack.wrapping_add(a.advance))?;
+            self.update_entity(a.id, |e| e.ack = e.ack.wrapping_add(a.advance))?;
         }
         for s in &delta.spawned {
-            if self.entities.insert(s.id, *s).is_some() {
-                return Err(Desync::DuplicateEntity(s.id));
-            }
-            self.checksum = self.checksum.wrapping_add(entity_hash(s));
+            self.spawn_entity(*s)?;
         }
-        self.tick = Some(delta.tick);
-        self.verify(delta.tick, delta.checksum)
+        self.set_tick(delta.tick);
+        self.verify_checksum(delta.tick, delta.checksum)
+    }
+
+    /// Empties the mirror for a snapshot of `tick`.
+    pub(crate) fn clear_for_snapshot(&mut self, tick: u32) {
+        self.entities.clear();
+        self.checksum = 0;
+        self.tick = Some(tick);
+    }
+
+    /// Inserts an entity known to be new (snapshot ids are strictly ascending).
+    pub(crate) fn insert_unchecked(&mut self, e: EntityState) {
+        self.checksum = self.checksum.wrapping_add(entity_hash(&e));
+        self.entities.insert(e.id, e);
+    }
+
+    /// Removes an entity the delta says is gone.
+    pub(crate) fn remove_entity(&mut self, id: NetId) -> Result<(), Desync> {
+        let old = self.entities.remove(&id).ok_or(Desync::UnknownEntity(id))?;
+        self.checksum = self.checksum.wrapping_sub(entity_hash(&old));
+        Ok(())
+    }
+
+    /// Adds an entity the delta spawned.
+    pub(crate) fn spawn_entity(&mut self, e: EntityState) -> Result<(), Desync> {
+        if self.entities.contains_key(&e.id) {
+            return Err(Desync::DuplicateEntity(e.id));
+        }
+        self.insert_unchecked(e);
+        Ok(())
+    }
+
+    /// Changes one entity, keeping the checksum current.
+    pub(crate) fn update_entity(
+        &mut self,
+        id: NetId,
+        f: impl FnOnce(&mut EntityState),
+    ) -> Result<(), Desync> {
+        let e = self
+            .entities
+            .get_mut(&id)
+            .ok_or(Desync::UnknownEntity(id))?;
+        let before = entity_hash(e);
+        f(e);
+        self.checksum = self
+            .checksum
+            .wrapping_sub(before)
+            .wrapping_add(entity_hash(e));
+        Ok(())
+    }
+
+    /// Records that the mirror now holds `tick`.
+    pub(crate) fn set_tick(&mut self, tick: u32) {
+        self.tick = Some(tick);
+    }
+
+    /// Compares the mirror's checksum with the server's.
+    pub(crate) fn verify_checksum(&self, tick: u32, server: u64) -> Result<(), Desync> {
+        if self.checksum == server {
+            Ok(())
+        } else {
+            Err(Desync::Checksum {
+                tick,
+                mirror: self.checksum,
+                server,
+            })
+        }
     }
 
     /// A snapshot of the mirror at its tick (tick 0 when it holds none).
@@ -163,32 +223,6 @@ impl WorldView {
                 spawned: Vec::new(),
                 checksum: 0,
             },
-        }
-    }
-
-    fn update(&mut self, id: NetId, f: impl FnOnce(&mut EntityState)) -> Result<(), Desync> {
-        let e = self
-            .entities
-            .get_mut(&id)
-            .ok_or(Desync::UnknownEntity(id))?;
-        let before = entity_hash(e);
-        f(e);
-        self.checksum = self
-            .checksum
-            .wrapping_sub(before)
-            .wrapping_add(entity_hash(e));
-        Ok(())
-    }
-
-    fn verify(&self, tick: u32, server: u64) -> Result<(), Desync> {
-        if self.checksum == server {
-            Ok(())
-        } else {
-            Err(Desync::Checksum {
-                tick,
-                mirror: self.checksum,
-                server,
-            })
         }
     }
 }
