@@ -45,6 +45,9 @@ struct Args {
     /// Use the release binaries already built instead of building them.
     #[arg(long)]
     no_build: bool,
+    /// Extra flags for game-server (repeatable), e.g. `--server-arg=--tick-threads=1`.
+    #[arg(long = "server-arg", allow_hyphen_values = true)]
+    server_args: Vec<String>,
     /// Where the table and JSON go.
     #[arg(long, default_value = "target/load")]
     out: PathBuf,
@@ -190,7 +193,14 @@ fn main() -> anyhow::Result<()> {
                 continue;
             }
             eprintln!("[{}] {} …", ladder.name, level.name);
-            let row = run_level(&bin, &out, &level, duration, args.ramp)?;
+            let run = RunSettings {
+                bin: &bin,
+                out: &out,
+                duration,
+                ramp: args.ramp,
+                server_args: &args.server_args,
+            };
+            let row = run_level(&run, &level)?;
             eprintln!("  {}", row.one_line());
             let stop = row.stop_reason(args.limit_ms);
             rows.push(row);
@@ -251,13 +261,23 @@ impl Drop for Reaper {
     }
 }
 
-fn run_level(
-    bin: &Path,
-    out: &Path,
-    level: &Level,
+/// What every level of one benchmark run shares.
+struct RunSettings<'a> {
+    bin: &'a Path,
+    out: &'a Path,
     duration: f64,
     ramp: f64,
-) -> anyhow::Result<Row> {
+    server_args: &'a [String],
+}
+
+fn run_level(run: &RunSettings<'_>, level: &Level) -> anyhow::Result<Row> {
+    let RunSettings {
+        bin,
+        out,
+        duration,
+        ramp,
+        server_args,
+    } = *run;
     let port = free_port()?;
     let base = format!("http://127.0.0.1:{port}");
     let bind = format!("127.0.0.1:{port}");
@@ -267,7 +287,8 @@ fn run_level(
             let mut c = Command::new(bin.join("game-server"));
             c.args(["--bind", &bind, "--tick-rate", &hz])
                 .args(["--room-capacity", &level.room_capacity.to_string()])
-                .args(["--api-rate", "0", "--max-rooms", "100000"]);
+                .args(["--api-rate", "0", "--max-rooms", "100000"])
+                .args(server_args);
             c
         }
         Stack::Bare => {
