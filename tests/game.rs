@@ -350,12 +350,7 @@ async fn a_client_that_stops_reading_is_closed_as_lagging_without_delaying_the_o
     let _stalled = stalled_client(&seat).await;
 
     let mut gaps = walk(&mut players, Duration::from_secs(8)).await;
-    let metrics = reqwest::get(server.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics().await;
     let lagging = metric(&metrics, "game_closes_total{reason=\"lagging\"}");
     assert!(
         lagging >= 1.0,
@@ -382,12 +377,7 @@ async fn a_client_that_pauses_reading_is_resynced_with_a_snapshot() {
     let mut pauser = stalled_client(&seat).await;
 
     walk(&mut players, Duration::from_secs(8)).await;
-    let metrics = reqwest::get(server.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics().await;
     assert!(
         metric(&metrics, "game_queue_drops_total") >= 1.0,
         "the paused client's queue overflowed\n{metrics}"
@@ -420,12 +410,7 @@ async fn a_client_that_pauses_reading_is_resynced_with_a_snapshot() {
         }
     }
     assert_eq!(snapshots, 2, "the join snapshot and one resync snapshot");
-    let metrics = reqwest::get(server.url("/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = server.metrics().await;
     assert!(metric(&metrics, "game_resyncs_total") >= 1.0, "{metrics}");
     server.stop().await;
 }

@@ -86,6 +86,16 @@ impl TestServer {
             .unwrap()
     }
 
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        reqwest::get(self.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     /// The game WebSocket URL.
     pub fn ws_url(&self) -> String {
         format!("ws://{}/ws", self.addr)

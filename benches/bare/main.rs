@@ -165,6 +165,11 @@ async fn client(
                     }
                     msg = stream.next() => {
                         let Some(Ok(Message::Binary(b))) = msg else { break };
+                        if !measuring.load(Relaxed) && !local.is_empty() {
+                            // The window closed: hand in what this client measured in it.
+                            frames.fetch_add(local.len() as u64, Relaxed);
+                            latencies.lock().unwrap_or_else(|p| p.into_inner()).append(&mut local);
+                        }
                         if measuring.load(Relaxed) && b.len() >= 8 {
                             let sent = u64::from_le_bytes(b[..8].try_into().unwrap_or_default());
                             local.push(unix_micros().saturating_sub(sent).min(u64::from(u32::MAX)) as u32);
@@ -184,6 +189,8 @@ async fn client(
     tokio::time::sleep(Duration::from_secs(duration)).await;
     measuring.store(false, Relaxed);
     let elapsed = started.elapsed().as_secs_f64();
+    // Every client gets a broadcast within a tick and hands in its last partial batch.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let mut l = std::mem::take(&mut *latencies.lock().unwrap_or_else(|p| p.into_inner()));
     l.sort_unstable();
     let pct = |q: f64| {

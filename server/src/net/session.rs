@@ -116,7 +116,7 @@ impl Session {
     async fn close_if_requested(&mut self) -> Option<CloseCode> {
         let req = self.conn.close.requested()?;
         writer::send_close(&mut self.socket, &req).await;
-        Some(writer::code(&req))
+        Some(req.code)
     }
 
     /// Waits for the join and gets the room to accept it.
@@ -230,14 +230,14 @@ impl Session {
                 biased;
                 req = close.wait() => {
                     writer::send_close(&mut self.socket, &req).await;
-                    return (ending, Some(writer::code(&req)));
+                    return (ending, Some(req.code));
                 }
                 frame = self.frames.recv() => {
                     // A write blocked on a full socket yields to a close request (e.g. lagging);
                     // the socket is stuck, so no close frame can follow.
                     let written = tokio::select! {
                         biased;
-                        req = close.wait() => return (ending, Some(writer::code(&req))),
+                        req = close.wait() => return (ending, Some(req.code)),
                         r = writer::write_batch(&mut self.socket, frame, &mut self.frames) => r.is_ok(),
                     };
                     if !written {

@@ -5,7 +5,7 @@ use std::time::Duration;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use bytes::Bytes;
 use futures_util::SinkExt;
-use protocol::{CloseCode, ServerMsg};
+use protocol::ServerMsg;
 
 use crate::room::CloseRequest;
 use crate::room::queue::FrameReceiver;
@@ -55,11 +55,6 @@ pub async fn send_close(socket: &mut WebSocket, req: &CloseRequest) {
         reason: req.reason.as_ref().into(),
     };
     let _ = timed(socket.send(Message::Close(Some(frame)))).await;
-}
-
-/// The close code a request carries.
-pub fn code(req: &CloseRequest) -> CloseCode {
-    req.code
 }
 
 async fn timed<F: Future<Output = Result<(), axum::Error>>>(f: F) -> Result<(), WriteFailed> {
