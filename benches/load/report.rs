@@ -128,26 +128,29 @@ pub fn markdown(rows: &[Row], machine: &str) -> String {
     s.push_str("| level | connected | tick→client p50 / p99 / max (ms) | input ack p99 (ms) | server CPU (% of a core) | server µs CPU / frame | bots CPU (%) | frames/s sent | server peak RSS (MiB) | RSS / conn (KiB) | frames/client/s | bytes/client/s | desyncs | disconnects | errors |\n");
     s.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for r in rows {
-        s.push_str(&format!(
-            "| {} | {} | {:.1} / {:.1} / {:.1} | {:.1} | {:.0} | {:.1} | {:.0} | {:.0} | {:.1} | {:.1} | {:.1} | {:.0} | {} | {} | {} |\n",
-            r.level.name,
-            r.connected,
-            r.tick_to_client_p50_ms,
-            r.tick_to_client_p99_ms,
-            r.tick_to_client_max_ms,
-            r.input_ack_p99_ms,
-            r.server_cpu_pct,
-            r.server_cpu_us_per_frame,
-            r.client_cpu_pct,
-            r.frames_per_s,
-            r.server_peak_rss_mib,
-            r.rss_per_connection_kib,
-            r.frames_per_client_per_s,
-            r.bytes_per_client_per_s,
-            r.desyncs,
-            r.disconnects,
-            r.errors
-        ));
+        let cells = [
+            r.level.name.clone(),
+            r.connected.to_string(),
+            format!(
+                "{} / {} / {}",
+                num(r.tick_to_client_p50_ms, 1),
+                num(r.tick_to_client_p99_ms, 1),
+                num(r.tick_to_client_max_ms, 1)
+            ),
+            num(r.input_ack_p99_ms, 1),
+            num(r.server_cpu_pct, 0),
+            num(r.server_cpu_us_per_frame, 1),
+            num(r.client_cpu_pct, 0),
+            num(r.frames_per_s, 0),
+            num(r.server_peak_rss_mib, 1),
+            num(r.rss_per_connection_kib, 1),
+            num(r.frames_per_client_per_s, 1),
+            num(r.bytes_per_client_per_s, 0),
+            r.desyncs.to_string(),
+            r.disconnects.to_string(),
+            r.errors.to_string(),
+        ];
+        s.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     for r in rows.iter().filter(|r| r.note.is_some()) {
         s.push_str(&format!(
@@ -157,4 +160,13 @@ pub fn markdown(rows: &[Row], machine: &str) -> String {
         ));
     }
     s
+}
+
+/// A number with `decimals` decimals, or a dash when it was not measured.
+fn num(v: f64, decimals: usize) -> String {
+    if v.is_nan() {
+        "–".to_owned()
+    } else {
+        format!("{v:.decimals$}")
+    }
 }
