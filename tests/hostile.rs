@@ -182,3 +182,35 @@ async fn a_flood_is_closed_as_rate_limited() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_client_trickling_http_headers_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = start(server::Config {
+        header_timeout: 0.5,
+        ..config()
+    })
+    .await;
+    let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    // Headers that never end.
+    tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut buf)).await;
+    assert!(
+        read.is_ok(),
+        "the server closes the connection after the header timeout"
+    );
+    let text = String::from_utf8_lossy(&buf);
+    assert!(
+        !text.contains("200 OK"),
+        "no answer to an unfinished request: {text}"
+    );
+    // A complete request still works.
+    assert_eq!(
+        reqwest::get(server.url("/healthz")).await.unwrap().status(),
+        200
+    );
+    server.stop().await;
+}

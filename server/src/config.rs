@@ -70,6 +70,10 @@ pub struct Config {
     #[arg(long, env = "GAME_RESUME_GRACE", default_value_t = 10.0)]
     pub resume_grace: f64,
 
+    /// Seconds a client has to send an HTTP request's headers (slow-loris defence).
+    #[arg(long, env = "GAME_HEADER_TIMEOUT", default_value_t = 10.0)]
+    pub header_timeout: f64,
+
     /// Seconds a new connection has to send its join.
     #[arg(long, env = "GAME_JOIN_TIMEOUT", default_value_t = 5.0)]
     pub join_timeout: f64,

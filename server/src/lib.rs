@@ -23,11 +23,9 @@ pub mod rate;
 pub mod room;
 pub mod shutdown;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt as _;
 use thiserror::Error;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -44,9 +42,6 @@ pub enum ServerError {
     /// Tick threads could not be started.
     #[error("cannot start the tick threads: {0}")]
     TickThreads(#[source] std::io::Error),
-    /// Serving failed.
-    #[error("serving HTTP failed: {0}")]
-    Serve(#[source] std::io::Error),
 }
 
 /// How often the matcher runs.
@@ -71,14 +66,22 @@ pub async fn run(
     let housekeeping = tokio::spawn(housekeeping(app.clone()));
     tracing::info!(addr = %local, tick_rate = app.config.tick_rate, "serving");
 
-    let send_buffer = app.config.tcp_send_buffer;
-    let listener = listener.tap_io(move |tcp| tune_socket(tcp, send_buffer));
-    let served = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-    .await;
+    let limits = http::serve::ConnLimits {
+        header_timeout: config::secs(app.config.header_timeout)
+            .max(std::time::Duration::from_millis(100)),
+        send_buffer: app.config.tcp_send_buffer,
+    };
+    let serving = http::serve::serve(listener, router, shutdown.clone(), limits);
+    tokio::pin!(serving);
+    // Serve until shutdown; then give open requests (and spectator streams) the grace period.
+    tokio::select! {
+        () = &mut serving => {}
+        () = shutdown.cancelled() => {
+            if tokio::time::timeout(grace, &mut serving).await.is_err() {
+                tracing::warn!("HTTP connections still open after the shutdown grace");
+            }
+        }
+    }
 
     // Whatever ended serving, everything else ends too.
     shutdown.cancel();
@@ -96,19 +99,7 @@ pub async fn run(
     let registry = app.registry.clone();
     let _ = tokio::task::spawn_blocking(move || registry.join()).await;
     tracing::info!("server stopped");
-    served.map_err(ServerError::Serve)
-}
-
-/// Frames are small and latency matters: no Nagle delay; optionally a smaller send buffer.
-fn tune_socket(tcp: &mut tokio::net::TcpStream, send_buffer: usize) {
-    if let Err(e) = tcp.set_nodelay(true) {
-        tracing::debug!(error = %e, "cannot set TCP_NODELAY");
-    }
-    if send_buffer > 0
-        && let Err(e) = socket2::SockRef::from(&*tcp).set_send_buffer_size(send_buffer)
-    {
-        tracing::debug!(error = %e, "cannot set the send buffer size");
-    }
+    Ok(())
 }
 
 /// Runs the matcher and the sweepers until shutdown.

@@ -11,6 +11,7 @@ pub mod matchmaking;
 pub mod ops;
 pub mod pages;
 pub mod rooms;
+pub mod serve;
 pub mod spectate;
 
 use std::sync::Arc;
