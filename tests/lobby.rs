@@ -396,6 +396,20 @@ async fn rooms_are_listed_with_their_capacity_and_close_when_empty() {
         call(http().get(server.url("/api/v1/rooms/99999"))).await.0,
         404
     );
+    let (status, body) = call(http().put(server.url("/api/v1/rooms"))).await;
+    assert_eq!((status, error_code(&body)), (405, "method_not_allowed"));
+    let (status, body) = call(http().get(server.url("/ws"))).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (400, "not_a_websocket_upgrade"),
+        "a plain GET on /ws"
+    );
+    let (status, body) = call(http().get(server.url("/api/v1/rooms/not-a-number"))).await;
+    assert_eq!(
+        (status, error_code(&body)),
+        (400, "invalid_path"),
+        "a bad path segment is a JSON 400"
+    );
 
     // Every player comes and leaves; the empty rooms then close.
     for seat in &seats {

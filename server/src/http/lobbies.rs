@@ -4,13 +4,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use protocol::api::{
     CreateLobby, ErrorBody, JoinLobby, LobbyMembership, LobbyPage, LobbyQuery, LobbyView,
 };
 
-use super::error::{ApiError, ApiJson, ApiQuery};
+use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::app::App;
 
 /// Header that carries a member key.
@@ -63,7 +63,7 @@ pub async fn list(
     responses((status = 200, body = LobbyView), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(app): State<Arc<App>>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Json<LobbyView>, ApiError> {
     Ok(Json(app.lobbies.get(&id, header(&headers, MEMBER_KEY))?))
@@ -75,7 +75,7 @@ pub async fn get(
     responses((status = 200, body = LobbyMembership), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "full, started or name taken", body = ErrorBody)))]
 pub async fn join(
     State(app): State<Arc<App>>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<JoinLobby>,
 ) -> Result<Json<LobbyMembership>, ApiError> {
     Ok(Json(app.lobbies.join(&id, req)?))
@@ -87,7 +87,7 @@ pub async fn join(
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn leave(
     State(app): State<Arc<App>>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     app.lobbies.leave(&id, required(&headers, MEMBER_KEY)?)?;
@@ -101,7 +101,7 @@ pub async fn leave(
     responses((status = 200, body = LobbyView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn start(
     State(app): State<Arc<App>>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Json<LobbyView>, ApiError> {
     Ok(Json(

@@ -4,11 +4,11 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use protocol::api::{CreateTicket, ErrorBody, JoinOrCreate, SeatGrant, TicketView};
 
-use super::error::{ApiError, ApiJson};
+use super::error::{ApiError, ApiJson, ApiPath};
 use crate::app::App;
 use crate::lobby::validate;
 
@@ -35,7 +35,7 @@ pub async fn create_ticket(
     responses((status = 200, body = TicketView), (status = 404, body = ErrorBody)))]
 pub async fn get_ticket(
     State(app): State<Arc<App>>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<TicketView>, ApiError> {
     Ok(Json(app.matchmaker.get(&id)?))
 }
@@ -46,7 +46,7 @@ pub async fn get_ticket(
     responses((status = 200, body = TicketView), (status = 404, body = ErrorBody), (status = 409, description = "already matched", body = ErrorBody)))]
 pub async fn cancel_ticket(
     State(app): State<Arc<App>>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<TicketView>, ApiError> {
     Ok(Json(app.matchmaker.cancel(&id)?))
 }

@@ -71,6 +71,7 @@ pub fn router(app: Arc<App>) -> (Router, utoipa::openapi::OpenApi) {
     let router = router
         .route("/openapi.json", get(move || serve_json(json.clone())))
         .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(TraceLayer::new_for_http())
         .with_state(app);

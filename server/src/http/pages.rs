@@ -1,10 +1,9 @@
 //! The spectator web page, embedded in the binary: no build step, nothing from other hosts.
 
-use axum::extract::Path;
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 
-use super::error::ApiError;
+use super::error::{ApiError, ApiPath};
 
 const INDEX: &str = include_str!("../../static/index.html");
 const SPECTATE: &str = include_str!("../../static/spectate.html");
@@ -21,7 +20,7 @@ pub async fn index() -> Html<&'static str> {
 #[utoipa::path(get, path = "/spectate/{id}", tag = "pages",
     params(("id" = u32, Path, description = "room id")),
     responses((status = 200, description = "HTML page", content_type = "text/html", body = String)))]
-pub async fn spectate(Path(_id): Path<u32>) -> Html<&'static str> {
+pub async fn spectate(ApiPath(_id): ApiPath<u32>) -> Html<&'static str> {
     Html(SPECTATE)
 }
 
@@ -29,7 +28,7 @@ pub async fn spectate(Path(_id): Path<u32>) -> Html<&'static str> {
 #[utoipa::path(get, path = "/static/{file}", tag = "pages",
     params(("file" = String, Path, description = "spectate.js or style.css")),
     responses((status = 200, description = "the file"), (status = 404, body = protocol::api::ErrorBody)))]
-pub async fn asset(Path(file): Path<String>) -> Response {
+pub async fn asset(ApiPath(file): ApiPath<String>) -> Response {
     let (mime, body) = match file.as_str() {
         "spectate.js" => ("text/javascript; charset=utf-8", SPECTATE_JS),
         "style.css" => ("text/css; charset=utf-8", STYLE),

@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use protocol::api::{ErrorBody, RoomList, RoomView};
 
-use super::error::ApiError;
+use super::error::{ApiError, ApiPath};
 use crate::app::App;
 use crate::room::RoomHandle;
 
@@ -37,7 +37,7 @@ pub async fn list(State(app): State<Arc<App>>) -> Json<RoomList> {
     responses((status = 200, body = RoomView), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(app): State<Arc<App>>,
-    Path(id): Path<u32>,
+    ApiPath(id): ApiPath<u32>,
 ) -> Result<Json<RoomView>, ApiError> {
     let room = app
         .registry

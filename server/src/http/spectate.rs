@@ -9,14 +9,14 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use protocol::api::{ErrorBody, SpectatorSnapshot};
 use tokio::sync::{broadcast, watch};
 
-use super::error::ApiError;
+use super::error::{ApiError, ApiPath};
 use crate::app::App;
 use crate::room::RoomHandle;
 use crate::room::handle::SpectatorEvent;
@@ -71,7 +71,7 @@ impl Drop for Watcher {
     ))]
 pub async fn events(
     State(app): State<Arc<App>>,
-    Path(id): Path<u32>,
+    ApiPath(id): ApiPath<u32>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let room = app

@@ -9,12 +9,15 @@ pub mod writer;
 
 use std::sync::Arc;
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::{State, WebSocketUpgrade};
+use axum::http::StatusCode;
+use axum::response::IntoResponse as _;
 use axum::response::Response;
 use serde::Deserialize;
 
 use crate::app::App;
-use crate::http::error::ApiQuery;
+use crate::http::error::{ApiError, ApiQuery};
 
 /// Bytes tungstenite reads from the socket at once. Its default (128 KiB) is zero-filled before
 /// every read and held per connection; game inputs are tiny.
@@ -37,11 +40,27 @@ pub struct WsQuery {
     params(("room" = Option<u32>, Query, description = "the room of the seat; a seat for another room is refused")),
     responses((status = 101, description = "switching to the game WebSocket protocol"), (status = 400, description = "not a WebSocket upgrade")))]
 pub async fn ws_handler(
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     ApiQuery(query): ApiQuery<WsQuery>,
     State(app): State<Arc<App>>,
 ) -> Response {
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => {
+            let status = rejection.status();
+            return ApiError::new(status, "not_a_websocket_upgrade", rejection.body_text())
+                .into_response();
+        }
+    };
     let room = query.room;
+    if app.shutdown.is_cancelled() {
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "the server is shutting down",
+        )
+        .into_response();
+    }
     let tracker = app.tracker.clone();
     ws.read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
