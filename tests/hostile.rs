@@ -214,3 +214,30 @@ async fn a_client_trickling_http_headers_is_cut_off() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn connections_over_the_limit_are_closed_at_once() {
+    use tokio::io::AsyncReadExt;
+    let server = start(server::Config {
+        max_connections: 2,
+        ..config()
+    })
+    .await;
+    let mut a = server.player("a", "cap").await;
+    let _idle = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut over = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let mut buf = [0u8; 16];
+    let n = tokio::time::timeout(Duration::from_secs(2), over.read(&mut buf))
+        .await
+        .expect("closed at once");
+    assert!(
+        matches!(n, Ok(0) | Err(_)),
+        "a connection over the limit is closed without an answer"
+    );
+    assert!(
+        play_for(&mut a, Duration::from_millis(200)).await > 0,
+        "the admitted player keeps playing"
+    );
+    server.stop().await;
+}

@@ -70,6 +70,10 @@ pub struct Config {
     #[arg(long, env = "GAME_RESUME_GRACE", default_value_t = 10.0)]
     pub resume_grace: f64,
 
+    /// Most open TCP connections (HTTP and game); further ones are closed at once.
+    #[arg(long, env = "GAME_MAX_CONNECTIONS", default_value_t = 20_000)]
+    pub max_connections: usize,
+
     /// Seconds a client has to send an HTTP request's headers (slow-loris defence).
     #[arg(long, env = "GAME_HEADER_TIMEOUT", default_value_t = 10.0)]
     pub header_timeout: f64,

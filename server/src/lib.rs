@@ -67,6 +67,8 @@ pub async fn run(
     tracing::info!(addr = %local, tick_rate = app.config.tick_rate, "serving");
 
     let limits = http::serve::ConnLimits {
+        max_connections: app.config.max_connections.max(1),
+        upgraded: app.tracker.clone(),
         header_timeout: config::secs(app.config.header_timeout)
             .max(std::time::Duration::from_millis(100)),
         send_buffer: app.config.tcp_send_buffer,

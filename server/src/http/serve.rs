@@ -19,8 +19,12 @@ use tokio_util::task::TaskTracker;
 use tower::ServiceExt as _;
 
 /// Per-connection settings of the accept loop.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ConnLimits {
+    /// Most open connections: HTTP ones counted here plus upgraded ones counted by `upgraded`.
+    pub max_connections: usize,
+    /// Game connections that left the HTTP layer after their upgrade.
+    pub upgraded: TaskTracker,
     /// Longest a client may take to send a request's headers.
     pub header_timeout: Duration,
     /// Kernel send buffer per connection in bytes (0: the OS default).
@@ -40,6 +44,8 @@ pub async fn serve(
     limits: ConnLimits,
 ) {
     let ConnLimits {
+        max_connections,
+        upgraded,
         header_timeout,
         send_buffer,
     } = limits;
@@ -63,6 +69,11 @@ pub async fn serve(
                 continue;
             }
         };
+        if connections.len() + upgraded.len() >= max_connections {
+            tracing::warn!(%addr, max_connections, "connection limit reached; closing a new connection");
+            drop(tcp);
+            continue;
+        }
         tune_socket(&tcp, send_buffer);
         connections.spawn(serve_connection(
             builder.clone(),
