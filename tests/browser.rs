@@ -5,8 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use tests::{config, start, walker};
-use tokio_util::sync::CancellationToken;
+use tests::{Walkers, config, start};
 
 #[tokio::test]
 async fn the_spectator_page_draws_a_live_room() {
@@ -23,13 +22,10 @@ async fn the_spectator_page_draws_a_live_room() {
     );
 
     let server = start(config()).await;
-    let stop = CancellationToken::new();
-    let mut tasks = Vec::new();
+    let mut walkers = Walkers::default();
     let mut room = 0;
     for name in ["ann", "bob", "cid"] {
-        let (r, t) = walker(&server, name, "browser", None, stop.clone()).await;
-        room = r;
-        tasks.push(t);
+        room = walkers.add(&server, name, "browser", None).await;
     }
     let shot = root.join("../target/spectator.png");
     let _ = std::fs::remove_file(&shot);
@@ -65,9 +61,6 @@ async fn the_spectator_page_draws_a_live_room() {
         shot.display()
     );
 
-    stop.cancel();
-    for t in tasks {
-        t.await.unwrap();
-    }
+    walkers.finish().await;
     server.stop().await;
 }

@@ -163,9 +163,39 @@ pub type State = std::collections::BTreeMap<u32, (i32, i32)>;
 /// Each tick's state as one player's verified mirror saw it.
 pub type History = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<u32, State>>>;
 
-/// A player of `mode` that walks in circles until `stop`, recording its mirror's state at every
-/// tick into `history`; returns its room and task.
-pub async fn walker(
+/// Players that walk in circles until [`Walkers::finish`].
+#[derive(Default)]
+pub struct Walkers {
+    stop: CancellationToken,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Walkers {
+    /// Adds a player of `mode`, recording its mirror's state at every tick into `history`;
+    /// returns its room.
+    pub async fn add(
+        &mut self,
+        server: &TestServer,
+        name: &str,
+        mode: &str,
+        history: Option<History>,
+    ) -> u32 {
+        let (room, task) = walker(server, name, mode, history, self.stop.clone()).await;
+        self.tasks.push(task);
+        room
+    }
+
+    /// Stops every player (each leaves) and waits for them.
+    pub async fn finish(self) {
+        self.stop.cancel();
+        for task in self.tasks {
+            task.await.unwrap();
+        }
+    }
+}
+
+/// A player of `mode` that walks in circles until `stop`; returns its room and task.
+async fn walker(
     server: &TestServer,
     name: &str,
     mode: &str,

@@ -7,8 +7,7 @@ use std::time::Duration;
 use eventsource_stream::Eventsource;
 use futures_util::{Stream, StreamExt};
 use protocol::api::{SpectatorDelta, SpectatorSnapshot};
-use tests::{History, State, TestServer, config, start, walker};
-use tokio_util::sync::CancellationToken;
+use tests::{History, State, TestServer, Walkers, config, start};
 
 async fn sse(
     server: &TestServer,
@@ -62,18 +61,13 @@ fn apply(state: &mut State, d: &SpectatorDelta) {
 #[tokio::test]
 async fn snapshot_plus_deltas_reproduce_the_room() {
     let server = start(config()).await;
-    let stop = CancellationToken::new();
+    let mut walkers = Walkers::default();
     let history: History = Arc::default();
-    let (room, t1) = walker(
-        &server,
-        "ann",
-        "watched",
-        Some(history.clone()),
-        stop.clone(),
-    )
-    .await;
-    let (_, t2) = walker(&server, "bob", "watched", None, stop.clone()).await;
-    let (_, t3) = walker(&server, "cid", "watched", None, stop.clone()).await;
+    let room = walkers
+        .add(&server, "ann", "watched", Some(history.clone()))
+        .await;
+    walkers.add(&server, "bob", "watched", None).await;
+    walkers.add(&server, "cid", "watched", None).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     let mut stream = sse(&server, room, None).await;
@@ -127,10 +121,7 @@ async fn snapshot_plus_deltas_reproduce_the_room() {
     assert_eq!(ev.event, "snapshot");
     assert_eq!(next(&mut again).await.event, "delta");
 
-    stop.cancel();
-    for t in [t1, t2, t3] {
-        t.await.unwrap();
-    }
+    walkers.finish().await;
     server.stop().await;
 }
 
@@ -148,8 +139,8 @@ async fn unknown_rooms_404_and_full_rooms_503() {
     let body: serde_json::Value = res.json().await.unwrap();
     assert_eq!(body["error"]["code"], "not_found");
 
-    let stop = CancellationToken::new();
-    let (room, t) = walker(&server, "ann", "watched", None, stop.clone()).await;
+    let mut walkers = Walkers::default();
+    let room = walkers.add(&server, "ann", "watched", None).await;
     let mut first = sse(&server, room, None).await;
     assert_eq!(next(&mut first).await.event, "snapshot");
     let res = reqwest::get(server.url(&format!("/api/v1/rooms/{room}/events")))
@@ -171,8 +162,7 @@ async fn unknown_rooms_404_and_full_rooms_503() {
         assert!(tokio::time::Instant::now() < deadline, "the slot is freed");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    stop.cancel();
-    t.await.unwrap();
+    walkers.finish().await;
     server.stop().await;
 }
 
@@ -183,12 +173,11 @@ async fn the_feed_ends_when_the_room_closes() {
         ..config()
     })
     .await;
-    let stop = CancellationToken::new();
-    let (room, t) = walker(&server, "ann", "watched", None, stop.clone()).await;
+    let mut walkers = Walkers::default();
+    let room = walkers.add(&server, "ann", "watched", None).await;
     let mut stream = sse(&server, room, None).await;
     assert_eq!(next(&mut stream).await.event, "snapshot");
-    stop.cancel();
-    t.await.unwrap();
+    walkers.finish().await;
     loop {
         let ev = next(&mut stream).await;
         if ev.event == "end" {
@@ -206,16 +195,11 @@ async fn a_spectator_delay_holds_the_feed_back() {
         ..config()
     })
     .await;
-    let stop = CancellationToken::new();
+    let mut walkers = Walkers::default();
     let history: History = Arc::default();
-    let (room, t) = walker(
-        &server,
-        "ann",
-        "watched",
-        Some(history.clone()),
-        stop.clone(),
-    )
-    .await;
+    let room = walkers
+        .add(&server, "ann", "watched", Some(history.clone()))
+        .await;
     let mut stream = sse(&server, room, None).await;
     let first = next(&mut stream).await;
     let snap: SpectatorSnapshot = serde_json::from_str(&first.data).unwrap();
@@ -226,8 +210,7 @@ async fn a_spectator_delay_holds_the_feed_back() {
         "the spectator sees tick {} while players are at {live}",
         snap.tick
     );
-    stop.cancel();
-    t.await.unwrap();
+    walkers.finish().await;
     server.stop().await;
 }
 

@@ -3,10 +3,11 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
 use protocol::api::{CreateLobby, CreateTicket, JoinLobby, SeatGrant};
+use protocol::clock::unix_micros;
 use protocol::{CloseCode, Input};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -98,13 +99,6 @@ pub struct BotShared {
     pub latencies: Arc<FrameLatencies>,
     /// Fires to stop every bot (duration over, Ctrl-C).
     pub stop: CancellationToken,
-}
-
-/// Microseconds since the Unix epoch (the clock frames are stamped with).
-pub fn unix_micros() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as u64)
 }
 
 /// Runs bot `index` until `stop` fires; returns what it measured.

@@ -222,13 +222,14 @@ impl GameClient {
             };
             if reader::is_frame(&bytes) {
                 // Applied straight from the bytes: no per-frame allocation.
-                let header = reader::frame_header(&bytes);
-                return match (reader::apply_frame(&mut self.world, &bytes), header) {
-                    (Ok(info), _) => Ok(frame_event(info, bytes.len(), None)),
-                    (Err(FrameError::Desync(d)), Some(info)) => {
-                        Ok(frame_event(info, bytes.len(), Some(d)))
-                    }
-                    (Err(e), _) => Err(ClientError::Protocol(e.to_string())),
+                return match reader::apply_frame(&mut self.world, &bytes) {
+                    Ok(info) => Ok(frame_event(info, bytes.len(), None)),
+                    // The header is read again only for the rare desync report.
+                    Err(FrameError::Desync(d)) => match reader::frame_header(&bytes) {
+                        Some(info) => Ok(frame_event(info, bytes.len(), Some(d))),
+                        None => Err(ClientError::Protocol(d.to_string())),
+                    },
+                    Err(e) => Err(ClientError::Protocol(e.to_string())),
                 };
             }
             match protocol::decode_server(&bytes)? {

@@ -38,11 +38,6 @@ impl LobbyClient {
         })
     }
 
-    /// The server's base URL.
-    pub fn base(&self) -> &str {
-        &self.base
-    }
-
     /// A seat right away, in an open room of `mode` or a new one.
     pub async fn join_or_create(
         &self,

@@ -9,6 +9,7 @@
 //! - [`message`]: every client → server and server → client message.
 //! - [`close`]: WebSocket close codes the server uses, with their meaning.
 //! - [`codec`]: the one bincode configuration, byte limits and typed decode errors.
+//! - [`clock`]: the wall clock frames are stamped with.
 //! - [`checksum`]: the order-independent checksum of a quantized world.
 //! - [`world`]: [`WorldView`], the client-side mirror that applies frames and detects desyncs,
 //!   and [`FrameBuilder`], which the server uses to record one tick's changes as a delta.
@@ -21,6 +22,7 @@
 
 pub mod api;
 pub mod checksum;
+pub mod clock;
 pub mod close;
 pub mod codec;
 pub mod frame;

@@ -121,14 +121,6 @@ impl Metrics {
         }
     }
 
-    /// Closes counted so far for one code.
-    pub fn closes(&self, code: CloseCode) -> u64 {
-        CloseCode::ALL
-            .iter()
-            .position(|c| *c == code)
-            .map_or(0, |i| self.closes[i].load(Relaxed))
-    }
-
     /// The Prometheus text exposition of every metric.
     pub fn render(&self, gauges: Gauges) -> String {
         let mut out = String::with_capacity(4096);

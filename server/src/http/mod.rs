@@ -67,7 +67,8 @@ pub fn router(app: Arc<App>) -> (Router, utoipa::openapi::OpenApi) {
     doc.paths
         .paths
         .insert("/openapi.json".to_owned(), openapi_path_item());
-    let json: Arc<str> = doc.to_json().unwrap_or_else(|_| "{}".to_owned()).into();
+    // Rendered once; every request shares the bytes.
+    let json = bytes::Bytes::from(doc.to_json().unwrap_or_else(|_| "{}".to_owned()));
     let router = router
         .route("/openapi.json", get(move || serve_json(json.clone())))
         .fallback(error::not_found)
@@ -78,10 +79,10 @@ pub fn router(app: Arc<App>) -> (Router, utoipa::openapi::OpenApi) {
     (router, doc)
 }
 
-async fn serve_json(json: Arc<str>) -> impl axum::response::IntoResponse {
+async fn serve_json(json: bytes::Bytes) -> impl axum::response::IntoResponse {
     (
         [(axum::http::header::CONTENT_TYPE, "application/json")],
-        json.to_string(),
+        json,
     )
 }
 

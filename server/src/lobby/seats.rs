@@ -141,14 +141,4 @@ impl SeatBook {
             tracing::debug!(count = expired.len(), "expired seat reservations released");
         }
     }
-
-    /// Outstanding reservations.
-    pub fn len(&self) -> usize {
-        self.store.len()
-    }
-
-    /// Whether no reservation is outstanding.
-    pub fn is_empty(&self) -> bool {
-        self.store.is_empty()
-    }
 }

@@ -315,7 +315,7 @@ impl Session {
             Ok(ClientMsg::Ping { client_time_us }) => {
                 let pong = ServerMsg::Pong {
                     client_time_us,
-                    server_time_us: crate::room::unix_micros(),
+                    server_time_us: protocol::clock::unix_micros(),
                 };
                 if let Ok(bytes) = protocol::encode_server(&pong) {
                     // A full queue means the client is behind anyway; skip the pong.

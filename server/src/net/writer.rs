@@ -52,14 +52,47 @@ pub async fn send_close(socket: &mut WebSocket, req: &CloseRequest) {
     }
     let frame = CloseFrame {
         code: req.code.code(),
-        reason: req.reason.as_ref().into(),
+        reason: close_reason(&req.reason).into(),
     };
     let _ = timed(socket.send(Message::Close(Some(frame)))).await;
+}
+
+/// Longest close-frame reason: a control frame carries at most 125 bytes, 2 of them the code.
+const MAX_CLOSE_REASON: usize = 123;
+
+/// `reason` cut to fit a close frame, at a character boundary (the `Disconnect` message before
+/// it carries the whole text).
+fn close_reason(reason: &str) -> &str {
+    if reason.len() <= MAX_CLOSE_REASON {
+        return reason;
+    }
+    let mut end = MAX_CLOSE_REASON;
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    &reason[..end]
 }
 
 async fn timed<F: Future<Output = Result<(), axum::Error>>>(f: F) -> Result<(), WriteFailed> {
     match tokio::time::timeout(WRITE_TIMEOUT, f).await {
         Ok(Ok(())) => Ok(()),
         _ => Err(WriteFailed),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_reasons_fit_a_control_frame() {
+        assert_eq!(close_reason("short"), "short");
+        let long = "é".repeat(100);
+        let cut = close_reason(&long);
+        assert!(
+            cut.len() <= MAX_CLOSE_REASON && long.starts_with(cut),
+            "{} bytes",
+            cut.len()
+        );
     }
 }

@@ -10,7 +10,9 @@ use tokio::sync::mpsc;
 use super::components::*;
 use super::handle::{RoomHandle, SpectatorEvent};
 use super::link::RoomCommand;
-use super::{replication, spectator, systems, unix_micros};
+use protocol::clock::unix_micros;
+
+use super::{replication, spectator, systems};
 use crate::config::Config;
 
 /// Settings every room of a server shares, derived from [`Config`].
@@ -30,8 +32,6 @@ pub struct RoomSettings {
     pub lag_limit_ticks: u32,
     /// Ticks an empty room waits before it closes.
     pub idle_close_ticks: u32,
-    /// Frames queued per client.
-    pub client_queue: usize,
     /// Spectator updates per second.
     pub spectator_hz: u16,
     /// Ticks between spectator updates.
@@ -59,7 +59,6 @@ impl RoomSettings {
             resume_grace_ticks: ticks(c.resume_grace),
             lag_limit_ticks: c.lag_limit_ticks,
             idle_close_ticks: ticks(c.room_idle_secs),
-            client_queue: c.client_queue.max(2),
             spectator_hz: c.spectator_hz,
             spectator_every_ticks: (u32::from(c.tick_rate) / u32::from(c.spectator_hz.max(1)))
                 .max(1),
@@ -142,11 +141,6 @@ impl Room {
             schedule,
             handle,
         }
-    }
-
-    /// The room's handle.
-    pub fn handle(&self) -> &Arc<RoomHandle> {
-        &self.handle
     }
 
     /// Runs one tick. Returns `false` once the room has closed (it stayed empty too long).

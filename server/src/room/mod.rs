@@ -34,15 +34,6 @@ pub use handle::RoomHandle;
 pub use link::{ClientConn, CloseRequest, CloseSignal, JoinRefused, RoomCommand};
 pub use registry::{RegistryError, RoomRegistry};
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-/// The wall clock in microseconds since the Unix epoch (the frames' `server_time_us`).
-pub fn unix_micros() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros().min(u128::from(u64::MAX)) as u64)
-}
-
 /// 128 random bits as 32 lowercase hex digits, from the thread's CSPRNG.
 pub fn random_token() -> String {
     use rand::RngExt as _;

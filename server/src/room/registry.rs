@@ -71,11 +71,6 @@ impl RoomRegistry {
         })
     }
 
-    /// Settings shared by every room.
-    pub fn settings(&self) -> &RoomSettings {
-        &self.settings
-    }
-
     /// The capacity of a room of `mode`.
     pub fn capacity_for(&self, mode: &str) -> u32 {
         self.mode_capacities

@@ -25,7 +25,7 @@ pub fn replicate(
     mut replication: ResMut<Replication>,
     clock: Res<TickClock>,
     config: Res<RoomConfig>,
-    mut buf: Local<Vec<u8>>,
+    mut size_hint: Local<usize>,
 ) {
     let ReplicationState { replica, outbox } = &mut *replication.0;
     let index = &mut players.0.index;
@@ -44,7 +44,7 @@ pub fn replicate(
         });
     }
     let delta = frame.finish();
-    outbox.delta = encode(&ServerMsg::Delta(delta), &mut buf);
+    outbox.delta = encode(&ServerMsg::Delta(delta), &mut size_hint);
     outbox.snapshot = None;
     config.handle.set_tick(clock.tick);
 }
@@ -57,7 +57,7 @@ pub fn fan_out(
     mut replication: ResMut<Replication>,
     clock: Res<TickClock>,
     config: Res<RoomConfig>,
-    mut buf: Local<Vec<u8>>,
+    mut size_hint: Local<usize>,
 ) {
     let lag_limit = config.settings.lag_limit_ticks;
     let (mut frames, mut bytes, mut resyncs, mut drops) = (0u64, 0u64, 0u64, 0u64);
@@ -70,7 +70,7 @@ pub fn fan_out(
                 .get_or_insert_with(|| {
                     encode(
                         &ServerMsg::Snapshot(replica.0.snapshot(clock.server_time_us)),
-                        &mut buf,
+                        &mut size_hint,
                     )
                 })
                 .clone()
@@ -116,13 +116,15 @@ pub fn fan_out(
     m.queue_drops.fetch_add(drops, Relaxed);
 }
 
-/// Encodes a server message into shared bytes, reusing `buf`'s allocation for the encoding.
-fn encode(msg: &ServerMsg, buf: &mut Vec<u8>) -> Bytes {
-    buf.clear();
-    if let Err(e) = protocol::codec::encode_into(msg, buf) {
+/// Encodes a server message into shared bytes, sized by the last frame of this kind
+/// (`size_hint`), and remembers its size for the next one.
+fn encode(msg: &ServerMsg, size_hint: &mut usize) -> Bytes {
+    let mut buf = Vec::with_capacity(*size_hint);
+    if let Err(e) = protocol::codec::encode_into(msg, &mut buf) {
         // Only unsorted ids can fail, which the frame builder rules out.
         tracing::error!(error = %e, "cannot encode a frame");
         buf.clear();
     }
-    Bytes::copy_from_slice(buf)
+    *size_hint = buf.len();
+    Bytes::from(buf)
 }

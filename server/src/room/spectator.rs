@@ -5,7 +5,8 @@
 //! channel. Neither ever waits: a spectator that falls behind misses updates and starts over from
 //! a snapshot. With `--spectator-delay-ms`, states wait in a queue until they are old enough.
 
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Ordering as IdOrder;
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -32,7 +33,6 @@ pub struct SpectatorState(Box<Publisher>);
 struct Publisher {
     ticks_until_capture: u32,
     pending: VecDeque<Captured>,
-    last: Option<(u32, HashMap<u32, SpectatorEntity>)>,
 }
 
 /// Captures the state at the spectator rate and publishes what is old enough.
@@ -45,7 +45,7 @@ pub fn publish(
     let state = &mut *state.0;
     let feed = &config.handle.spectators;
     if feed.watchers.load(Ordering::Relaxed) == 0 {
-        if state.last.is_some() || !state.pending.is_empty() {
+        if !state.pending.is_empty() || feed.latest.borrow().is_some() {
             *state = Publisher::default();
             feed.latest.send_replace(None);
         }
@@ -91,60 +91,99 @@ pub fn publish(
             height: settings.bounds.height,
             entities: c.entities,
         };
-        let now: HashMap<u32, SpectatorEntity> = snapshot
-            .entities
-            .iter()
-            .map(|e| (e.id, e.clone()))
-            .collect();
-        if let Some((baseline, before)) = &state.last {
-            let delta = diff(*baseline, before, &snapshot);
+        // The previous update is the one spectators hold: the delta's baseline.
+        let previous = feed.latest.borrow().clone();
+        if let Some(before) = previous {
+            let delta = diff(&before, &snapshot);
             match serde_json::to_string(&delta) {
                 Ok(json) => {
                     // No receiver is not an error: spectators come and go.
                     let _ = feed.events.send(SpectatorEvent::Delta {
                         tick: c.tick,
-                        baseline: *baseline,
+                        baseline: before.tick,
                         json: json.into(),
                     });
                 }
                 Err(e) => tracing::error!(error = %e, "cannot encode a spectator delta"),
             }
         }
-        state.last = Some((c.tick, now));
         feed.latest.send_replace(Some(Arc::new(snapshot)));
     }
 }
 
-/// What changed from `before` (at `baseline`) to `after`.
-fn diff(
-    baseline: u32,
-    before: &HashMap<u32, SpectatorEntity>,
-    after: &SpectatorSnapshot,
-) -> SpectatorDelta {
+/// What changed from `before` to `after`; both list entities by ascending id.
+fn diff(before: &SpectatorSnapshot, after: &SpectatorSnapshot) -> SpectatorDelta {
     let mut delta = SpectatorDelta {
         tick: after.tick,
-        baseline,
+        baseline: before.tick,
         moved: Vec::new(),
         spawned: Vec::new(),
         despawned: Vec::new(),
     };
-    for e in &after.entities {
-        match before.get(&e.id) {
-            None => delta.spawned.push(e.clone()),
-            Some(old) if (old.x, old.y) != (e.x, e.y) => delta.moved.push(SpectatorMove {
-                id: e.id,
-                x: e.x,
-                y: e.y,
-            }),
-            Some(_) => {}
+    let (mut old, mut new) = (
+        before.entities.iter().peekable(),
+        after.entities.iter().peekable(),
+    );
+    loop {
+        let order = match (old.peek(), new.peek()) {
+            (None, None) => break,
+            (Some(_), None) => IdOrder::Less,
+            (None, Some(_)) => IdOrder::Greater,
+            (Some(o), Some(n)) => o.id.cmp(&n.id),
+        };
+        match order {
+            IdOrder::Less => delta.despawned.extend(old.next().map(|o| o.id)),
+            IdOrder::Greater => delta.spawned.extend(new.next().cloned()),
+            IdOrder::Equal => {
+                if let (Some(o), Some(n)) = (old.next(), new.next())
+                    && (o.x, o.y) != (n.x, n.y)
+                {
+                    delta.moved.push(SpectatorMove {
+                        id: n.id,
+                        x: n.x,
+                        y: n.y,
+                    });
+                }
+            }
         }
     }
-    let alive: std::collections::HashSet<u32> = after.entities.iter().map(|e| e.id).collect();
-    delta.despawned = before
-        .keys()
-        .copied()
-        .filter(|id| !alive.contains(id))
-        .collect();
-    delta.despawned.sort_unstable();
     delta
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(tick: u32, entities: &[(u32, i32)]) -> SpectatorSnapshot {
+        SpectatorSnapshot {
+            room_id: 1,
+            tick,
+            tick_rate: 30,
+            update_hz: 10,
+            width: 100,
+            height: 100,
+            entities: entities
+                .iter()
+                .map(|&(id, x)| SpectatorEntity {
+                    id,
+                    kind: "player".into(),
+                    x,
+                    y: 0,
+                    name: None,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn diff_finds_moves_spawns_and_despawns() {
+        let d = diff(
+            &snapshot(3, &[(1, 0), (2, 5), (4, 9)]),
+            &snapshot(6, &[(2, 6), (3, 1), (4, 9)]),
+        );
+        assert_eq!((d.baseline, d.tick), (3, 6));
+        assert_eq!(d.despawned, [1]);
+        assert_eq!(d.moved, [SpectatorMove { id: 2, x: 6, y: 0 }]);
+        assert_eq!(d.spawned.iter().map(|e| e.id).collect::<Vec<_>>(), [3]);
+    }
 }
