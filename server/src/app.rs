@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::{Config, secs};
+use crate::http::limit::AddrLimiter;
 use crate::lobby::lobbies::{Lobbies, LobbyLimits};
 use crate::lobby::seats::SeatBook;
 use crate::lobby::store::MemoryStore;
@@ -37,8 +38,8 @@ pub struct App {
     pub tracker: TaskTracker,
     /// Open spectator streams on the whole server.
     pub spectators: AtomicUsize,
-    /// Per-address REST rate limit.
-    pub api_limiter: crate::http::limit::AddrLimiter,
+    /// Per-client REST rate limit (IPv4 address or IPv6 /64).
+    pub api_limiter: AddrLimiter,
     next_conn_id: AtomicU64,
 }
 
@@ -86,6 +87,7 @@ impl App {
             registry.clone(),
             limits,
         ));
+        let api_limiter = AddrLimiter::new(config.api_rate, config.api_burst);
         Ok(Arc::new(Self {
             config,
             base_url,
@@ -97,7 +99,7 @@ impl App {
             shutdown,
             tracker: TaskTracker::new(),
             spectators: AtomicUsize::new(0),
-            api_limiter: Default::default(),
+            api_limiter,
             next_conn_id: AtomicU64::new(1),
         }))
     }

@@ -116,6 +116,7 @@ async fn housekeeping(app: Arc<App>) {
                 app.seats.sweep();
                 app.lobbies.sweep();
                 app.api_limiter.prune();
+                app.metrics.upkeep();
             }
         }
     }

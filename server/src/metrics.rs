@@ -1,63 +1,22 @@
-//! Process metrics kept in atomics and rendered in the Prometheus text format at `/metrics`.
+//! The server's metrics, kept by `metrics-exporter-prometheus` and rendered in the Prometheus
+//! text format at `/metrics`.
 //!
-//! Hot paths touch only relaxed atomics; a room adds its per-tick totals once per tick.
+//! Each server owns its recorder (none is installed globally), so several servers in one process
+//! (the tests) keep separate figures. Hot paths hold registered handles: bumping a counter is an
+//! atomic add, recording a tick duration an append to a lock-free bucket that [`Metrics::upkeep`]
+//! drains. Process metrics (CPU seconds, resident memory, open file descriptors) are read from
+//! the OS at each render.
 
-use std::fmt::Write as _;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-use std::time::Duration;
-
+use metrics::{Counter, Gauge, Histogram, Key, Label, Recorder as _, SharedString, Unit};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 use protocol::CloseCode;
 
-/// A histogram with fixed buckets (upper bounds in seconds).
-#[derive(Debug)]
-pub struct Histogram {
-    bounds: &'static [f64],
-    counts: Vec<AtomicU64>,
-    sum_ns: AtomicU64,
-    count: AtomicU64,
-}
-
-/// Buckets for tick durations and lateness.
+/// Bucket upper bounds in seconds for tick durations and lateness.
 const TICK_BUCKETS: &[f64] = &[
     0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1,
 ];
 
-impl Histogram {
-    fn new(bounds: &'static [f64]) -> Self {
-        Self {
-            bounds,
-            counts: bounds.iter().map(|_| AtomicU64::new(0)).collect(),
-            sum_ns: AtomicU64::new(0),
-            count: AtomicU64::new(0),
-        }
-    }
-
-    /// Records one observation.
-    pub fn observe(&self, d: Duration) {
-        let secs = d.as_secs_f64();
-        if let Some(i) = self.bounds.iter().position(|b| secs <= *b) {
-            self.counts[i].fetch_add(1, Relaxed);
-        }
-        self.sum_ns
-            .fetch_add(d.as_nanos().min(u128::from(u64::MAX)) as u64, Relaxed);
-        self.count.fetch_add(1, Relaxed);
-    }
-
-    fn render(&self, out: &mut String, name: &str, help: &str) {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
-        let mut cumulative = 0;
-        for (bound, count) in self.bounds.iter().zip(&self.counts) {
-            cumulative += count.load(Relaxed);
-            let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {cumulative}");
-        }
-        let count = self.count.load(Relaxed);
-        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
-        let _ = writeln!(out, "{name}_sum {}", self.sum_ns.load(Relaxed) as f64 / 1e9);
-        let _ = writeln!(out, "{name}_count {count}");
-    }
-}
-
-/// Every metric the server exports.
+/// Every metric the server exports, as handles into its own Prometheus recorder.
 #[derive(Debug)]
 pub struct Metrics {
     /// Time one room takes to run one tick.
@@ -65,41 +24,29 @@ pub struct Metrics {
     /// How late a tick-thread pass started after its deadline.
     pub tick_lateness: Histogram,
     /// Game frames queued to clients.
-    pub frames_sent: AtomicU64,
+    pub frames_sent: Counter,
     /// Bytes of those frames.
-    pub bytes_sent: AtomicU64,
+    pub bytes_sent: Counter,
     /// Full snapshots sent to resync a client.
-    pub resyncs: AtomicU64,
+    pub resyncs: Counter,
     /// Frames not queued because a client's queue was full.
-    pub queue_drops: AtomicU64,
+    pub queue_drops: Counter,
     /// Inputs applied by rooms.
-    pub inputs_applied: AtomicU64,
+    pub inputs_applied: Counter,
     /// Inputs dropped (stale, duplicate, over the per-tick cap, room inbox full).
-    pub inputs_dropped: AtomicU64,
+    pub inputs_dropped: Counter,
     /// Game WebSocket connections accepted.
-    pub connections: AtomicU64,
-    /// Game connections closed, by close code (index as in `CloseCode::ALL`).
-    closes: [AtomicU64; CloseCode::ALL.len()],
+    pub connections: Counter,
     /// HTTP requests refused by the per-address rate limit.
-    pub http_rate_limited: AtomicU64,
-}
-
-impl Default for Metrics {
-    fn default() -> Self {
-        Self {
-            tick_duration: Histogram::new(TICK_BUCKETS),
-            tick_lateness: Histogram::new(TICK_BUCKETS),
-            frames_sent: AtomicU64::new(0),
-            bytes_sent: AtomicU64::new(0),
-            resyncs: AtomicU64::new(0),
-            queue_drops: AtomicU64::new(0),
-            inputs_applied: AtomicU64::new(0),
-            inputs_dropped: AtomicU64::new(0),
-            connections: AtomicU64::new(0),
-            closes: std::array::from_fn(|_| AtomicU64::new(0)),
-            http_rate_limited: AtomicU64::new(0),
-        }
-    }
+    pub http_rate_limited: Counter,
+    /// Game connections closed, by close code (index as in `CloseCode::ALL`).
+    closes: Vec<Counter>,
+    rooms: Gauge,
+    players: Gauge,
+    spectators: Gauge,
+    process: metrics_process::Collector,
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
 }
 
 /// Point-in-time values the registry knows, rendered as gauges.
@@ -113,120 +60,149 @@ pub struct Gauges {
     pub spectators: u64,
 }
 
+impl Default for Metrics {
+    fn default() -> Self {
+        // `set_buckets` refuses only an empty list, and TICK_BUCKETS is not empty.
+        let builder = PrometheusBuilder::new()
+            .set_buckets(TICK_BUCKETS)
+            .unwrap_or_else(|_| PrometheusBuilder::new());
+        let recorder = builder.build_recorder();
+        let handle = recorder.handle();
+        let process = metrics_process::Collector::default();
+        metrics::with_local_recorder(&recorder, || process.describe());
+        let r = Registrar(&recorder);
+        Self {
+            tick_duration: r.histogram(
+                "game_tick_duration_seconds",
+                "Time one room takes to run one tick.",
+            ),
+            tick_lateness: r.histogram(
+                "game_tick_lateness_seconds",
+                "How late a tick pass started after its deadline.",
+            ),
+            frames_sent: r.counter("game_frames_sent_total", "Game frames queued to clients."),
+            bytes_sent: r.counter(
+                "game_bytes_sent_total",
+                "Bytes of game frames queued to clients.",
+            ),
+            resyncs: r.counter(
+                "game_resyncs_total",
+                "Full snapshots sent to resync a client.",
+            ),
+            queue_drops: r.counter(
+                "game_queue_drops_total",
+                "Frames skipped because a client queue was full.",
+            ),
+            inputs_applied: r.counter("game_inputs_applied_total", "Inputs applied."),
+            inputs_dropped: r.counter(
+                "game_inputs_dropped_total",
+                "Inputs dropped as stale, duplicate, over the cap or overflowing.",
+            ),
+            connections: r.counter(
+                "game_connections_total",
+                "Game WebSocket connections accepted.",
+            ),
+            http_rate_limited: r.counter(
+                "http_rate_limited_total",
+                "HTTP requests refused by the per-address rate limit.",
+            ),
+            closes: r.closes(),
+            rooms: r.gauge("game_rooms", "Open rooms."),
+            players: r.gauge("game_players", "Players connected or holding a seat."),
+            spectators: r.gauge("game_spectators", "Open spectator streams."),
+            process,
+            recorder,
+            handle,
+        }
+    }
+}
+
 impl Metrics {
     /// Counts one closed game connection.
     pub fn count_close(&self, code: CloseCode) {
         if let Some(i) = CloseCode::ALL.iter().position(|c| *c == code) {
-            self.closes[i].fetch_add(1, Relaxed);
+            self.closes[i].increment(1);
         }
     }
 
-    /// The Prometheus text exposition of every metric.
-    pub fn render(&self, gauges: Gauges) -> String {
-        let mut out = String::with_capacity(4096);
-        self.tick_duration.render(
-            &mut out,
-            "game_tick_duration_seconds",
-            "Time one room takes to run one tick.",
-        );
-        self.tick_lateness.render(
-            &mut out,
-            "game_tick_lateness_seconds",
-            "How late a tick pass started after its deadline.",
-        );
-        let counters = [
-            (
-                "game_frames_sent_total",
-                "Game frames queued to clients.",
-                &self.frames_sent,
-            ),
-            (
-                "game_bytes_sent_total",
-                "Bytes of game frames queued to clients.",
-                &self.bytes_sent,
-            ),
-            (
-                "game_resyncs_total",
-                "Full snapshots sent to resync a client.",
-                &self.resyncs,
-            ),
-            (
-                "game_queue_drops_total",
-                "Frames skipped because a client queue was full.",
-                &self.queue_drops,
-            ),
-            (
-                "game_inputs_applied_total",
-                "Inputs applied.",
-                &self.inputs_applied,
-            ),
-            (
-                "game_inputs_dropped_total",
-                "Inputs dropped as stale, duplicate, over the cap or overflowing.",
-                &self.inputs_dropped,
-            ),
-            (
-                "game_connections_total",
-                "Game WebSocket connections accepted.",
-                &self.connections,
-            ),
-            (
-                "http_rate_limited_total",
-                "HTTP requests refused by the per-address rate limit.",
-                &self.http_rate_limited,
-            ),
-        ];
-        for (name, help, value) in counters {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}",
-                value.load(Relaxed)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "# HELP game_closes_total Game connections closed, by reason.\n# TYPE game_closes_total counter"
-        );
-        for (code, count) in CloseCode::ALL.iter().zip(&self.closes) {
-            let _ = writeln!(
-                out,
-                "game_closes_total{{reason=\"{}\"}} {}",
-                code.name(),
-                count.load(Relaxed)
-            );
-        }
-        let gauges = [
-            ("game_rooms", "Open rooms.", gauges.rooms),
-            (
-                "game_players",
-                "Players connected or holding a seat.",
-                gauges.players,
-            ),
-            (
-                "game_spectators",
-                "Open spectator streams.",
-                gauges.spectators,
-            ),
-        ];
-        for (name, help, value) in gauges {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
-            );
-        }
-        out
+    /// Drains recorded histogram samples into their buckets, so memory stays bounded between
+    /// scrapes. Call it every second or so.
+    pub fn upkeep(&self) {
+        self.handle.run_upkeep();
     }
+
+    /// The Prometheus text exposition of every metric, with `gauges` and the process figures
+    /// read now.
+    pub fn render(&self, gauges: Gauges) -> String {
+        self.rooms.set(gauges.rooms as f64);
+        self.players.set(gauges.players as f64);
+        self.spectators.set(gauges.spectators as f64);
+        metrics::with_local_recorder(&self.recorder, || self.process.collect());
+        self.handle.run_upkeep();
+        self.handle.render()
+    }
+}
+
+/// Registers described metrics in one recorder.
+struct Registrar<'a>(&'a PrometheusRecorder);
+
+impl Registrar<'_> {
+    fn counter(&self, name: &'static str, help: &'static str) -> Counter {
+        self.0
+            .describe_counter(name.into(), None, SharedString::const_str(help));
+        self.0
+            .register_counter(&Key::from_static_name(name), &metadata())
+    }
+
+    fn gauge(&self, name: &'static str, help: &'static str) -> Gauge {
+        self.0
+            .describe_gauge(name.into(), None, SharedString::const_str(help));
+        self.0
+            .register_gauge(&Key::from_static_name(name), &metadata())
+    }
+
+    fn histogram(&self, name: &'static str, help: &'static str) -> Histogram {
+        self.0.describe_histogram(
+            name.into(),
+            Some(Unit::Seconds),
+            SharedString::const_str(help),
+        );
+        self.0
+            .register_histogram(&Key::from_static_name(name), &metadata())
+    }
+
+    /// One `game_closes_total{reason}` counter per close code, in `CloseCode::ALL` order.
+    fn closes(&self) -> Vec<Counter> {
+        const NAME: &str = "game_closes_total";
+        self.0.describe_counter(
+            NAME.into(),
+            None,
+            SharedString::const_str("Game connections closed, by reason."),
+        );
+        CloseCode::ALL
+            .iter()
+            .map(|code| {
+                let key = Key::from_parts(NAME, vec![Label::new("reason", code.name())]);
+                self.0.register_counter(&key, &metadata())
+            })
+            .collect()
+    }
+}
+
+fn metadata() -> metrics::Metadata<'static> {
+    metrics::Metadata::new(module_path!(), metrics::Level::INFO, None)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn histogram_buckets_are_cumulative() {
         let m = Metrics::default();
-        m.tick_duration.observe(Duration::from_micros(70));
-        m.tick_duration.observe(Duration::from_millis(3));
+        m.tick_duration.record(Duration::from_micros(70));
+        m.tick_duration.record(Duration::from_millis(3));
         let text = m.render(Gauges::default());
         assert!(
             text.contains("game_tick_duration_seconds_bucket{le=\"0.0001\"} 1"),
@@ -240,5 +216,35 @@ mod tests {
             text.contains("game_tick_duration_seconds_count 2"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn counters_keep_their_names_and_every_close_reason_shows() {
+        let m = Metrics::default();
+        m.frames_sent.increment(3);
+        m.count_close(CloseCode::Lagging);
+        let text = m.render(Gauges {
+            rooms: 2,
+            ..Gauges::default()
+        });
+        assert!(text.contains("\ngame_frames_sent_total 3\n"), "{text}");
+        assert!(
+            text.contains("game_closes_total{reason=\"lagging\"} 1"),
+            "{text}"
+        );
+        assert!(text.contains("\ngame_rooms 2\n"), "{text}");
+        assert!(text.contains("# TYPE game_frames_sent_total counter"), "{text}");
+    }
+
+    #[test]
+    fn process_metrics_are_exported() {
+        let text = Metrics::default().render(Gauges::default());
+        for name in [
+            "process_resident_memory_bytes",
+            "process_open_fds",
+            "process_cpu_seconds_total",
+        ] {
+            assert!(text.contains(&format!("\n{name} ")), "{name} in\n{text}");
+        }
     }
 }

@@ -1,4 +1,4 @@
-//! A token bucket, for per-connection message limits and per-address request limits.
+//! A token bucket, for the per-connection game message limit (`--input-rate`).
 
 use std::time::Instant;
 

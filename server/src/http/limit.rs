@@ -1,67 +1,136 @@
-//! Per-address rate limiting of the REST API.
+//! Per-address rate limiting of the REST API (`--api-rate`, `--api-burst`).
+//!
+//! The limit is kept per IPv4 address and per IPv6 /64 prefix: one IPv6 host usually holds a
+//! whole /64 and can pick a fresh address for every request, so keying on the full address would
+//! give it billions of buckets.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use dashmap::DashMap;
+use governor::clock::{Clock as _, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::error::ApiError;
 use crate::app::App;
-use crate::rate::TokenBucket;
 
-/// Buckets idle this long are forgotten.
-const IDLE_BUCKET: Duration = Duration::from_secs(60);
+/// Bits of an IPv6 address that name one client (its /64 prefix).
+const IPV6_CLIENT_PREFIX: u32 = 64;
 
-/// One token bucket per client address.
-#[derive(Debug, Default)]
+/// One GCRA bucket per client key (IPv4 address or IPv6 /64), via `governor`.
+#[derive(Debug)]
 pub struct AddrLimiter {
-    buckets: DashMap<IpAddr, (TokenBucket, Instant)>,
+    /// `None` when the limit is off (`--api-rate 0`).
+    limiter: Option<DefaultKeyedRateLimiter<IpAddr>>,
 }
 
 impl AddrLimiter {
-    /// Takes a token for `ip`; on refusal, the seconds to wait.
-    pub fn check(&self, ip: IpAddr, rate: f64, burst: f64) -> Result<(), f64> {
-        let now = Instant::now();
-        let mut entry = self
-            .buckets
-            .entry(ip)
-            .or_insert_with(|| (TokenBucket::new(rate, burst), now));
-        entry.1 = now;
-        if entry.0.try_take(now) {
-            Ok(())
-        } else {
-            Err(entry.0.wait_secs())
-        }
+    /// A limiter allowing `rate` requests per second per client on average and bursts of
+    /// `burst` (at least 1). A `rate` that is not a positive number turns the limit off.
+    pub fn new(rate: f64, burst: f64) -> Self {
+        let period = (rate.is_finite() && rate > 0.0)
+            .then(|| Duration::try_from_secs_f64(1.0 / rate).ok())
+            .flatten();
+        let burst = NonZeroU32::new(burst.clamp(1.0, f64::from(u32::MAX)) as u32)
+            .unwrap_or(NonZeroU32::MIN);
+        let limiter = period
+            .and_then(Quota::with_period)
+            .map(|quota| RateLimiter::keyed(quota.allow_burst(burst)));
+        Self { limiter }
     }
 
-    /// Forgets addresses idle for a minute.
+    /// Takes a token for the client at `ip`; on refusal, how long to wait.
+    pub fn check(&self, ip: IpAddr) -> Result<(), Duration> {
+        let Some(limiter) = &self.limiter else {
+            return Ok(());
+        };
+        limiter
+            .check_key(&client_key(ip))
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
+
+    /// Forgets clients whose buckets have refilled.
     pub fn prune(&self) {
-        let now = Instant::now();
-        self.buckets
-            .retain(|_, (_, seen)| now.duration_since(*seen) < IDLE_BUCKET);
+        if let Some(limiter) = &self.limiter {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
     }
 }
 
-/// Middleware: 429 with `Retry-After` when an address exceeds `--api-rate`.
+/// The key one client is limited under: an IPv4 address (also when mapped into IPv6) or the /64
+/// prefix of an IPv6 address.
+pub fn client_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let mask = u128::MAX << (128 - IPV6_CLIENT_PREFIX);
+            IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & mask))
+        }
+        v4 => v4,
+    }
+}
+
+/// Middleware: 429 with `Retry-After` when a client exceeds `--api-rate`.
 pub async fn limit(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
     let ip = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
     if let Some(ip) = ip
-        && let Err(wait) = app
-            .api_limiter
-            .check(ip, app.config.api_rate, app.config.api_burst)
+        && let Err(wait) = app.api_limiter.check(ip)
     {
-        app.metrics
-            .http_rate_limited
-            .fetch_add(1, Ordering::Relaxed);
-        return ApiError::rate_limited(wait.ceil() as u64).into_response();
+        app.metrics.http_rate_limited.increment(1);
+        return ApiError::rate_limited(wait.as_secs_f64().ceil() as u64).into_response();
     }
     next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+    }
+
+    #[test]
+    fn ipv6_addresses_of_one_64_share_a_bucket() {
+        let limiter = AddrLimiter::new(1.0, 2.0);
+        assert!(limiter.check(ip("2001:db8:1:2::1")).is_ok());
+        assert!(limiter.check(ip("2001:db8:1:2:ffff::9")).is_ok());
+        let wait = limiter.check(ip("2001:db8:1:2:abcd::7"));
+        assert!(wait.is_err(), "a third address of the same /64 is limited");
+        assert!(
+            limiter.check(ip("2001:db8:1:3::1")).is_ok(),
+            "the next /64 has its own bucket"
+        );
+    }
+
+    #[test]
+    fn ipv4_is_limited_per_address_also_when_mapped() {
+        let limiter = AddrLimiter::new(1.0, 1.0);
+        assert!(limiter.check(ip("192.0.2.1")).is_ok());
+        assert!(limiter.check(ip("::ffff:192.0.2.1")).is_err());
+        assert!(limiter.check(ip("192.0.2.2")).is_ok());
+    }
+
+    #[test]
+    fn zero_or_invalid_rate_turns_the_limit_off() {
+        for rate in [0.0, -1.0, f64::NAN] {
+            let limiter = AddrLimiter::new(rate, 1.0);
+            assert!((0..100).all(|_| limiter.check(ip("192.0.2.1")).is_ok()));
+        }
+    }
+
+    #[test]
+    fn refusal_says_how_long_to_wait() {
+        let limiter = AddrLimiter::new(2.0, 1.0);
+        assert!(limiter.check(ip("192.0.2.1")).is_ok());
+        let wait = limiter.check(ip("192.0.2.1")).err().unwrap_or_default();
+        assert!(wait > Duration::ZERO && wait <= Duration::from_millis(500));
+    }
 }

@@ -37,9 +37,7 @@ pub async fn run(socket: WebSocket, app: Arc<App>, room_hint: Option<u32>) {
         player = tracing::field::Empty
     );
     async move {
-        app.metrics
-            .connections
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        app.metrics.connections.increment(1);
         let (frames_tx, frames) = frame_queue(app.config.client_queue.max(2));
         let conn = ClientConn {
             conn_id,
@@ -305,10 +303,7 @@ impl Session {
                     })
                     .is_err()
                 {
-                    self.app
-                        .metrics
-                        .inputs_dropped
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    self.app.metrics.inputs_dropped.increment(1);
                 }
                 Ok(())
             }

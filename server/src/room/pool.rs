@@ -101,11 +101,11 @@ fn run_shard(
         }
         metrics
             .tick_lateness
-            .observe(Instant::now().saturating_duration_since(deadline));
+            .record(Instant::now().saturating_duration_since(deadline));
         rooms.retain_mut(|room| {
             let started = Instant::now();
             let open = room.tick();
-            metrics.tick_duration.observe(started.elapsed());
+            metrics.tick_duration.record(started.elapsed());
             if !open {
                 load.fetch_sub(1, Ordering::Relaxed);
             }

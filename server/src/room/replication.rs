@@ -1,6 +1,5 @@
 //! The replicate and send phases: one delta per tick, encoded once, fanned out without waiting.
 
-use std::sync::atomic::Ordering::Relaxed;
 
 use super::queue::PushError;
 use bevy_ecs::prelude::*;
@@ -110,10 +109,10 @@ pub fn fan_out(
         }
     }
     let m = &config.shared.metrics;
-    m.frames_sent.fetch_add(frames, Relaxed);
-    m.bytes_sent.fetch_add(bytes, Relaxed);
-    m.resyncs.fetch_add(resyncs, Relaxed);
-    m.queue_drops.fetch_add(drops, Relaxed);
+    m.frames_sent.increment(frames);
+    m.bytes_sent.increment(bytes);
+    m.resyncs.increment(resyncs);
+    m.queue_drops.increment(drops);
 }
 
 /// Encodes a server message into shared bytes, sized by the last frame of this kind

@@ -5,7 +5,6 @@ use bytes::Bytes;
 use protocol::message::{KNOWN_BUTTONS, MAX_INTENT};
 use protocol::{CloseCode, EntityKind, Input, NetId, QPos, ServerMsg, Welcome};
 use rand::RngExt as _;
-use std::sync::atomic::Ordering::Relaxed;
 
 use super::components::*;
 use super::link::{ClientConn, JoinAccepted, JoinRefused, JoinReply, RoomCommand};
@@ -125,8 +124,8 @@ pub fn receive(
             }
         }
     }
-    shared.metrics.inputs_applied.fetch_add(applied, Relaxed);
-    shared.metrics.inputs_dropped.fetch_add(ignored, Relaxed);
+    shared.metrics.inputs_applied.increment(applied);
+    shared.metrics.inputs_dropped.increment(ignored);
 }
 
 /// Removes dropped players whose grace period is over.
