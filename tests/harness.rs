@@ -14,6 +14,8 @@ use tokio_util::sync::CancellationToken;
 pub struct TestServer {
     pub addr: SocketAddr,
     pub base: String,
+    /// Base URL of the operations listener (`/metrics`), when the server has one.
+    pub admin_base: Option<String>,
     shutdown: CancellationToken,
     handle: JoinHandle<Result<(), ServerError>>,
 }
@@ -37,21 +39,41 @@ fn init_logs() {
     }
 }
 
-/// Starts a server with `config` on an ephemeral port.
+/// Starts a server with `config` on an ephemeral port, with its operations listener
+/// (`/metrics`) on another.
 pub async fn start(config: Config) -> TestServer {
+    start_with(config, true).await
+}
+
+/// Starts a server with `config` on an ephemeral port; with an operations listener on another
+/// when `admin`.
+pub async fn start_with(config: Config, admin: bool) -> TestServer {
     init_logs();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0");
+    let listener = bind().await;
     let addr = listener.local_addr().unwrap();
+    let admin = if admin { Some(bind().await) } else { None };
+    let admin_base = admin
+        .as_ref()
+        .map(|l| format!("http://{}", l.local_addr().unwrap()));
     let shutdown = CancellationToken::new();
-    let handle = tokio::spawn(server::run(listener, config, shutdown.clone()));
+    let listeners = server::Listeners {
+        public: listener,
+        admin,
+    };
+    let handle = tokio::spawn(server::serve(listeners, config, shutdown.clone()));
     TestServer {
         addr,
         base: format!("http://{addr}"),
+        admin_base,
         shutdown,
         handle,
     }
+}
+
+async fn bind() -> tokio::net::TcpListener {
+    tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0")
 }
 
 impl TestServer {
@@ -86,9 +108,13 @@ impl TestServer {
             .unwrap()
     }
 
-    /// The Prometheus text of `/metrics`.
+    /// The Prometheus text of `/metrics` on the operations listener.
     pub async fn metrics(&self) -> String {
-        reqwest::get(self.url("/metrics"))
+        let admin = self
+            .admin_base
+            .as_deref()
+            .expect("the server has an admin listener");
+        reqwest::get(format!("{admin}/metrics"))
             .await
             .unwrap()
             .text()

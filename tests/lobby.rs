@@ -500,7 +500,6 @@ async fn the_openapi_document_lists_every_route() {
         "/api/v1/rooms/{id}/events",
         "/ws",
         "/healthz",
-        "/metrics",
         "/openapi.json",
         "/",
         "/spectate/{id}",

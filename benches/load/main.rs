@@ -287,7 +287,13 @@ fn run_level(run: &RunSettings<'_>, level: &Level) -> anyhow::Result<Row> {
             let mut c = Command::new(bin.join("game-server"));
             c.args(["--bind", &bind, "--tick-rate", &hz])
                 .args(["--room-capacity", &level.room_capacity.to_string()])
-                .args(["--api-rate", "0", "--max-rooms", "100000"])
+                .args([
+                    "--api-rate",
+                    "0",
+                    "--max-rooms",
+                    "100000",
+                    "--public-metrics",
+                ])
                 .args(server_args);
             c
         }

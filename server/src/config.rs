@@ -13,8 +13,9 @@ use clap::Parser;
     about = "Authoritative multiplayer game state server",
     long_about = "Authoritative multiplayer game state server.\n\n\
         One port serves the game WebSocket (/ws), the REST lobby and matchmaking API (/api/v1), \
-        the SSE spectator feed (/api/v1/rooms/{id}/events), the spectator page (/), /healthz, \
-        /metrics and /openapi.json. Everything is kept in memory; no external service is needed."
+        the SSE spectator feed (/api/v1/rooms/{id}/events), the spectator page (/), /healthz \
+        and /openapi.json; /metrics is served on --admin-bind (or, with --public-metrics, on the \
+        public port). Everything is kept in memory; no external service is needed."
 )]
 pub struct Config {
     /// Address to listen on.
@@ -109,6 +110,16 @@ pub struct Config {
     /// Burst size of the per-address REST bucket.
     #[arg(long, env = "GAME_API_BURST", default_value_t = 100.0)]
     pub api_burst: f64,
+
+    /// Address of the operations listener. When given, `/metrics` is served there and not on
+    /// the public port; `/healthz` stays public (and is served there too).
+    #[arg(long, env = "GAME_ADMIN_BIND")]
+    pub admin_bind: Option<SocketAddr>,
+
+    /// Serve `/metrics` on the public port. Without it and without `--admin-bind`, `/metrics`
+    /// is not served at all: it tells anyone the server's load and is not for players.
+    #[arg(long, env = "GAME_PUBLIC_METRICS", conflicts_with = "admin_bind")]
+    pub public_metrics: bool,
 
     /// Open matchmaking tickets per client address.
     #[arg(long, env = "GAME_TICKETS_PER_ADDR", default_value_t = 500)]

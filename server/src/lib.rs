@@ -4,9 +4,11 @@
 //! [`run`] serves one port until its shutdown token fires:
 //! 1. The tick pool ([`room::pool`]) ticks every room at the configured rate on its own threads.
 //! 2. The HTTP router ([`http`]) serves the REST lobby API, the SSE spectator feed, the spectator
-//!    page, the operations endpoints and the `/ws` upgrade.
-//! 3. Each game connection ([`net`]) runs a reader and a writer task; the reader feeds the room's
-//!    inbox, the writer drains the bounded queue the room fills.
+//!    page, `/healthz`, `/openapi.json` and the `/ws` upgrade. `/metrics` is served on the
+//!    operations listener (`--admin-bind`) when there is one, on the public port only with
+//!    `--public-metrics`, and otherwise not at all.
+//! 3. Each game connection ([`net`]) is one task that feeds the room's inbox with the client's
+//!    inputs and writes the frames the room queues for it.
 //! 4. A housekeeping task runs the matcher, expires seat reservations and lobbies.
 //! 5. On shutdown: stop accepting, close every game connection with 1001, end spectator streams,
 //!    stop the tick threads, all within `--shutdown-grace`.
@@ -42,6 +44,24 @@ pub enum ServerError {
     /// Tick threads could not be started.
     #[error("cannot start the tick threads: {0}")]
     TickThreads(#[source] std::io::Error),
+    /// The operations listener (`--admin-bind`) could not be opened.
+    #[error("cannot listen on the admin address {addr}: {source}")]
+    AdminBind {
+        /// The address asked for.
+        addr: std::net::SocketAddr,
+        /// Why it failed.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// The sockets a server listens on.
+#[derive(Debug)]
+pub struct Listeners {
+    /// The public port: game, REST, SSE, pages, `/healthz`.
+    pub public: TcpListener,
+    /// The operations port (`/metrics`, `/healthz`), if any.
+    pub admin: Option<TcpListener>,
 }
 
 /// How often the matcher runs.
@@ -49,12 +69,40 @@ const MATCH_INTERVAL: Duration = Duration::from_millis(100);
 /// How often reservations, lobbies and rate buckets are swept.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Serves on `listener` until `shutdown` fires, then shuts down gracefully.
+/// Serves on `listener` (and on `--admin-bind` when given) until `shutdown` fires, then shuts
+/// down gracefully.
 pub async fn run(
     listener: TcpListener,
     config: Config,
     shutdown: CancellationToken,
 ) -> Result<(), ServerError> {
+    let admin = match config.admin_bind {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .map_err(|source| ServerError::AdminBind { addr, source })?,
+        ),
+        None => None,
+    };
+    let listeners = Listeners {
+        public: listener,
+        admin,
+    };
+    serve(listeners, config, shutdown).await
+}
+
+/// Serves on already-open `listeners` until `shutdown` fires, then shuts down gracefully.
+/// `/metrics` goes to `listeners.admin` when there is one; otherwise it is on the public port
+/// only with `--public-metrics`.
+pub async fn serve(
+    listeners: Listeners,
+    config: Config,
+    shutdown: CancellationToken,
+) -> Result<(), ServerError> {
+    let Listeners {
+        public: listener,
+        admin,
+    } = listeners;
     let local = listener.local_addr().map_err(ServerError::Addr)?;
     let base_url = config
         .public_url
@@ -62,8 +110,12 @@ pub async fn run(
         .unwrap_or_else(|| format!("http://{local}"));
     let grace = config::secs(config.shutdown_grace);
     let app = App::start(config, base_url, shutdown.clone()).map_err(ServerError::TickThreads)?;
-    let (router, _) = http::router(app.clone());
+    let public_metrics = admin.is_none() && app.config.public_metrics;
+    let (router, _) = http::router(app.clone(), public_metrics);
     let housekeeping = tokio::spawn(housekeeping(app.clone()));
+    if !public_metrics && admin.is_none() {
+        tracing::info!("/metrics is off: give --admin-bind (or --public-metrics) to serve it");
+    }
     tracing::info!(addr = %local, tick_rate = app.config.tick_rate, "serving");
 
     let limits = http::serve::ConnLimits {
@@ -73,6 +125,15 @@ pub async fn run(
             .max(std::time::Duration::from_millis(100)),
         send_buffer: app.config.tcp_send_buffer,
     };
+    let admin_serving = admin.map(|admin| {
+        log_admin(&admin);
+        tokio::spawn(http::serve::serve(
+            admin,
+            http::ops::admin_router(app.clone()),
+            shutdown.clone(),
+            limits.clone(),
+        ))
+    });
     let serving = http::serve::serve(listener, router, shutdown.clone(), limits);
     tokio::pin!(serving);
     // Serve until shutdown; then give open requests (and spectator streams) the grace period.
@@ -98,6 +159,9 @@ pub async fn run(
         );
     }
     housekeeping.abort();
+    if let Some(admin) = admin_serving {
+        admin.abort();
+    }
     let registry = app.registry.clone();
     let _ = tokio::task::spawn_blocking(move || registry.join()).await;
     tracing::info!("server stopped");
@@ -119,5 +183,13 @@ async fn housekeeping(app: Arc<App>) {
                 app.metrics.upkeep();
             }
         }
+    }
+}
+
+/// Says where the operations endpoints are served.
+fn log_admin(admin: &TcpListener) {
+    match admin.local_addr() {
+        Ok(addr) => tracing::info!(%addr, "serving /metrics and /healthz on the admin address"),
+        Err(e) => tracing::warn!(error = %e, "cannot read the admin address"),
     }
 }

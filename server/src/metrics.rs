@@ -233,7 +233,10 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("\ngame_rooms 2\n"), "{text}");
-        assert!(text.contains("# TYPE game_frames_sent_total counter"), "{text}");
+        assert!(
+            text.contains("# TYPE game_frames_sent_total counter"),
+            "{text}"
+        );
     }
 
     #[test]

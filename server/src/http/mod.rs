@@ -37,8 +37,9 @@ pub const MAX_BODY: usize = 16 * 1024;
 ))]
 struct ApiDoc;
 
-/// The whole router and the OpenAPI document generated from it.
-pub fn router(app: Arc<App>) -> (Router, utoipa::openapi::OpenApi) {
+/// The public router and the OpenAPI document generated from it; `/metrics` is on it only when
+/// `public_metrics` (otherwise see [`ops::admin_router`]).
+pub fn router(app: Arc<App>, public_metrics: bool) -> (Router, utoipa::openapi::OpenApi) {
     let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(matchmaking::create_ticket))
         .routes(routes!(matchmaking::get_ticket, matchmaking::cancel_ticket))
@@ -55,15 +56,19 @@ pub fn router(app: Arc<App>) -> (Router, utoipa::openapi::OpenApi) {
             app.clone(),
             limit::limit,
         ));
-    let (router, mut doc) = OpenApiRouter::new()
+    let public = OpenApiRouter::new()
         .merge(api)
         .routes(routes!(net::ws_handler))
         .routes(routes!(ops::healthz))
-        .routes(routes!(ops::metrics))
         .routes(routes!(pages::index))
         .routes(routes!(pages::spectate))
-        .routes(routes!(pages::asset))
-        .split_for_parts();
+        .routes(routes!(pages::asset));
+    let public = if public_metrics {
+        public.routes(routes!(ops::metrics))
+    } else {
+        public
+    };
+    let (router, mut doc) = public.split_for_parts();
     doc.paths
         .paths
         .insert("/openapi.json".to_owned(), openapi_path_item());

@@ -1,11 +1,13 @@
-//! Operations endpoints: `/healthz`, `/metrics`, `/openapi.json`.
+//! Operations endpoints: `/healthz` (public) and `/metrics` (on the admin listener, see
+//! [`admin_router`]). `/openapi.json` is assembled in [`super`].
 
 use std::sync::Arc;
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -46,4 +48,14 @@ pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
         )],
         text,
     )
+}
+
+/// The router of the operations listener (`--admin-bind`): `/metrics` and `/healthz`.
+pub fn admin_router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+        .fallback(super::error::not_found)
+        .method_not_allowed_fallback(super::error::method_not_allowed)
+        .with_state(app)
 }

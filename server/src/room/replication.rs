@@ -1,6 +1,5 @@
 //! The replicate and send phases: one delta per tick, encoded once, fanned out without waiting.
 
-
 use super::queue::PushError;
 use bevy_ecs::prelude::*;
 use bytes::Bytes;
