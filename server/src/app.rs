@@ -34,9 +34,10 @@ pub struct App {
     pub lobbies: Arc<Lobbies>,
     /// Fired once to shut everything down.
     pub shutdown: CancellationToken,
-    /// Game connections and spectator streams still running.
+    /// Upgraded game connections still running (spectator streams are HTTP responses and are
+    /// not tracked here).
     pub tracker: TaskTracker,
-    /// Open spectator streams on the whole server.
+    /// Spectator streams admitted and not yet dropped, on the whole server.
     pub spectators: AtomicUsize,
     /// Per-client REST rate limit (IPv4 address or IPv6 /64).
     pub api_limiter: AddrLimiter,

@@ -1,7 +1,8 @@
 //! The storage trait behind lobby state, and its in-memory implementation on `DashMap`.
 //!
-//! Services hold an `Arc<dyn Store<V>>`, so a shared store (e.g. Redis) can replace the
-//! in-memory one without touching them.
+//! Services hold an `Arc<dyn Store<V>>`. The trait is synchronous and changes values through
+//! closures run under the map's lock, which only an in-process map can honour: a shared store
+//! such as Redis would need an async trait whose updates are the store's own atomic operations.
 
 use dashmap::DashMap;
 
