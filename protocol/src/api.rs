@@ -2,10 +2,16 @@
 //!
 //! Requests refuse unknown fields so that a typo is a 422, not a silently ignored option.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 #[cfg(feature = "openapi")]
 use utoipa::{IntoParams, ToSchema};
+
+/// JSON Schema pattern of a player name: 1–32 ASCII letters, digits, `_`, `-`, `.` or inner
+/// spaces, as the server validates it (the `player_name` fields repeat it: utoipa takes only a
+/// literal there).
+#[cfg(feature = "openapi")]
+const PLAYER_NAME_PATTERN: &str = r"^[A-Za-z0-9_.-]([A-Za-z0-9_. -]{0,30}[A-Za-z0-9_.-])?$";
 
 /// The body of every error response.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,15 +40,34 @@ pub struct ErrorDetail {
 #[serde(deny_unknown_fields)]
 pub struct CreateTicket {
     /// The player who searches (1–32 letters, digits, `_`, `-`, `.`, space).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 32,
+            pattern = r"^[A-Za-z0-9_.-]([A-Za-z0-9_. -]{0,30}[A-Za-z0-9_.-])?$"
+        )
+    )]
     pub player_name: String,
     /// Game mode, e.g. `deathmatch` (1–32 lowercase letters, digits, `_`, `-`).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 32, pattern = r"^[a-z0-9_-]{1,32}$")
+    )]
     pub mode: String,
     /// Region, e.g. `eu` (same rule as the mode).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 32, pattern = r"^[a-z0-9_-]{1,32}$")
+    )]
     pub region: String,
     /// Skill rating (0–10,000); tickets with close ratings match first.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.0, maximum = 10_000.0))]
     #[serde(default)]
     pub skill: Option<f64>,
-    /// Other players who must land in the same room (names, same rule as `player_name`).
+    /// Other players who must land in the same room (names, same rule as `player_name`); with
+    /// the owner, at most the mode's room capacity.
+    #[cfg_attr(feature = "openapi", schema(schema_with = party_schema))]
     #[serde(default)]
     pub party: Vec<String>,
 }
@@ -117,8 +142,20 @@ pub struct SeatGrant {
 #[serde(deny_unknown_fields)]
 pub struct JoinOrCreate {
     /// The player (see [`CreateTicket::player_name`]).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 32,
+            pattern = r"^[A-Za-z0-9_.-]([A-Za-z0-9_. -]{0,30}[A-Za-z0-9_.-])?$"
+        )
+    )]
     pub player_name: String,
     /// Game mode (see [`CreateTicket::mode`]).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 32, pattern = r"^[a-z0-9_-]{1,32}$")
+    )]
     pub mode: String,
 }
 
@@ -127,13 +164,35 @@ pub struct JoinOrCreate {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateLobby {
-    /// Display name (1–64 printable characters).
+    /// Display name (1–64 characters, no control characters, not only white space).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 64,
+            pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+        )
+    )]
     pub name: String,
-    /// Game mode.
+    /// Game mode (see [`CreateTicket::mode`]).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 32, pattern = r"^[a-z0-9_-]{1,32}$")
+    )]
     pub mode: String,
     /// Most members, 1 up to the mode's room capacity.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
+    #[serde(deserialize_with = "integral_u32")]
     pub max_players: u32,
-    /// The owner's player name; the owner is the first member.
+    /// The owner's player name (see [`CreateTicket::player_name`]); the owner is the first member.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 32,
+            pattern = r"^[A-Za-z0-9_.-]([A-Za-z0-9_. -]{0,30}[A-Za-z0-9_.-])?$"
+        )
+    )]
     pub player_name: String,
     /// A private lobby is not listed and needs its join code.
     #[serde(default)]
@@ -198,7 +257,15 @@ pub struct LobbyMembership {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct JoinLobby {
-    /// The joining player.
+    /// The joining player (see [`CreateTicket::player_name`]).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 32,
+            pattern = r"^[A-Za-z0-9_.-]([A-Za-z0-9_. -]{0,30}[A-Za-z0-9_.-])?$"
+        )
+    )]
     pub player_name: String,
     /// Required for a private lobby.
     #[serde(default)]
@@ -221,15 +288,19 @@ pub struct LobbyPage {
 /// Query of `GET /api/v1/lobbies`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema, IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct LobbyQuery {
-    /// Only lobbies of this mode.
+    /// Only lobbies of this mode (see [`CreateTicket::mode`]).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<String>, min_length = 1, max_length = 32, pattern = r"^[a-z0-9_-]{1,32}$"))]
     #[serde(default)]
     pub mode: Option<String>,
     /// Skip this many (default 0).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<u64>, minimum = 0))]
     #[serde(default)]
     pub offset: Option<usize>,
     /// Page size, 1–100 (default 20).
+    #[cfg_attr(feature = "openapi", param(value_type = Option<u32>, minimum = 1, maximum = 100))]
     #[serde(default)]
     pub limit: Option<usize>,
 }
@@ -325,4 +396,51 @@ pub struct SpectatorDelta {
     pub spawned: Vec<SpectatorEntity>,
     /// Ids of entities that are gone.
     pub despawned: Vec<u32>,
+}
+
+/// The schema of [`CreateTicket::party`]: player names.
+#[cfg(feature = "openapi")]
+fn party_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    let name = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(32))
+        .pattern(Some(PLAYER_NAME_PATTERN));
+    ArrayBuilder::new()
+        .description(Some(
+            "Other players who must land in the same room: distinct names, none the owner's.",
+        ))
+        .items(name)
+        .unique_items(true)
+        .build()
+}
+
+/// A `u32` from any JSON number with an integral value: JSON (and JSON Schema's `integer`)
+/// counts `4.0` as the integer 4.
+fn integral_u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    struct Integral;
+    impl serde::de::Visitor<'_> for Integral {
+        type Value = u32;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an integer from 0 to 4294967295")
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<u32, E> {
+            u32::try_from(v).map_err(|_| E::custom(format!("{v} is over 4294967295")))
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<u32, E> {
+            u32::try_from(v).map_err(|_| E::custom(format!("{v} is not from 0 to 4294967295")))
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<u32, E> {
+            let integral = v.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&v);
+            if integral {
+                Ok(v as u32)
+            } else {
+                Err(E::custom(format!(
+                    "{v} is not an integer from 0 to 4294967295"
+                )))
+            }
+        }
+    }
+    d.deserialize_any(Integral)
 }

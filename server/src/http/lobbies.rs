@@ -34,7 +34,7 @@ fn required<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a str, A
 }
 
 /// Creates a lobby; the caller is its owner and first member.
-#[utoipa::path(post, path = "/api/v1/lobbies", tag = "lobbies", request_body = CreateLobby,
+#[utoipa::path(post, path = "/api/v1/lobbies", tag = "lobbies", operation_id = "create_lobby", request_body = CreateLobby,
     responses((status = 201, body = LobbyMembership), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn create(
     State(app): State<Arc<App>>,
@@ -48,7 +48,7 @@ pub async fn create(
 }
 
 /// Lists public lobbies, oldest first.
-#[utoipa::path(get, path = "/api/v1/lobbies", tag = "lobbies", params(LobbyQuery),
+#[utoipa::path(get, path = "/api/v1/lobbies", tag = "lobbies", operation_id = "list_lobbies", params(LobbyQuery),
     responses((status = 200, body = LobbyPage), (status = 400, body = ErrorBody)))]
 pub async fn list(
     State(app): State<Arc<App>>,
@@ -58,7 +58,7 @@ pub async fn list(
 }
 
 /// One lobby; with a member's `X-Member-Key` also its join code and the member's seat.
-#[utoipa::path(get, path = "/api/v1/lobbies/{id}", tag = "lobbies",
+#[utoipa::path(get, path = "/api/v1/lobbies/{id}", tag = "lobbies", operation_id = "get_lobby",
     params(("id" = String, Path, description = "lobby id"), ("x-member-key" = Option<String>, Header, description = "a member key")),
     responses((status = 200, body = LobbyView), (status = 404, body = ErrorBody)))]
 pub async fn get(
@@ -70,7 +70,7 @@ pub async fn get(
 }
 
 /// Joins a lobby (a private one needs `join_code`).
-#[utoipa::path(post, path = "/api/v1/lobbies/{id}/join", tag = "lobbies", request_body = JoinLobby,
+#[utoipa::path(post, path = "/api/v1/lobbies/{id}/join", tag = "lobbies", operation_id = "join_lobby", request_body = JoinLobby,
     params(("id" = String, Path, description = "lobby id")),
     responses((status = 200, body = LobbyMembership), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "full, started or name taken", body = ErrorBody)))]
 pub async fn join(
@@ -82,7 +82,7 @@ pub async fn join(
 }
 
 /// Leaves a lobby; the owner leaving closes it.
-#[utoipa::path(post, path = "/api/v1/lobbies/{id}/leave", tag = "lobbies",
+#[utoipa::path(post, path = "/api/v1/lobbies/{id}/leave", tag = "lobbies", operation_id = "leave_lobby",
     params(("id" = String, Path, description = "lobby id"), ("x-member-key" = String, Header, description = "the member key")),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn leave(
@@ -96,7 +96,7 @@ pub async fn leave(
 
 /// Starts the game: opens a room and gives every member a seat (read it with `GET` and the
 /// member key).
-#[utoipa::path(post, path = "/api/v1/lobbies/{id}/start", tag = "lobbies",
+#[utoipa::path(post, path = "/api/v1/lobbies/{id}/start", tag = "lobbies", operation_id = "start_lobby",
     params(("id" = String, Path, description = "lobby id"), ("x-owner-key" = String, Header, description = "the owner key")),
     responses((status = 200, body = LobbyView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn start(

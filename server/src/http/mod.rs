@@ -8,6 +8,7 @@ pub mod error;
 pub mod limit;
 pub mod lobbies;
 pub mod matchmaking;
+pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod rooms;
@@ -20,7 +21,6 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use tower_http::trace::TraceLayer;
-use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -30,17 +30,10 @@ use crate::net;
 /// Largest request body, in bytes.
 pub const MAX_BODY: usize = 16 * 1024;
 
-#[derive(utoipa::OpenApi)]
-#[openapi(info(
-    title = "game-server",
-    description = "REST lobby and matchmaking API, SSE spectator feed and operations endpoints of the game state server. The game itself speaks the binary WebSocket protocol of PROTOCOL.md at /ws."
-))]
-struct ApiDoc;
-
 /// The public router and the OpenAPI document generated from it; `/metrics` is on it only when
 /// `public_metrics` (otherwise see [`ops::admin_router`]).
-pub fn router(app: Arc<App>, public_metrics: bool) -> (Router, utoipa::openapi::OpenApi) {
-    let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
+pub fn router(app: Arc<App>, public_metrics: bool) -> (Router, serde_json::Value) {
+    let api = OpenApiRouter::new()
         .routes(routes!(matchmaking::create_ticket))
         .routes(routes!(matchmaking::get_ticket, matchmaking::cancel_ticket))
         .routes(routes!(matchmaking::join_or_create))
@@ -72,8 +65,10 @@ pub fn router(app: Arc<App>, public_metrics: bool) -> (Router, utoipa::openapi::
     doc.paths
         .paths
         .insert("/openapi.json".to_owned(), openapi_path_item());
+    openapi::complete(&mut doc, &app.config);
+    let doc = openapi::to_json(&doc);
     // Rendered once; every request shares the bytes.
-    let json = bytes::Bytes::from(doc.to_json().unwrap_or_else(|_| "{}".to_owned()));
+    let json = bytes::Bytes::from(doc.to_string());
     let router = router
         .route("/openapi.json", get(move || serve_json(json.clone())))
         .fallback(error::not_found)
@@ -97,10 +92,16 @@ fn openapi_path_item() -> utoipa::openapi::PathItem {
     use utoipa::openapi::{PathItem, ResponseBuilder};
     let op = OperationBuilder::new()
         .tag("operations")
+        .operation_id(Some("openapi"))
         .summary(Some("This OpenAPI document"))
         .response(
             "200",
-            ResponseBuilder::new().description("OpenAPI 3.1 JSON"),
+            ResponseBuilder::new()
+                .description("This document (OpenAPI 3.1, JSON)")
+                .content(
+                    "application/json",
+                    utoipa::openapi::ContentBuilder::new().build(),
+                ),
         )
         .build();
     PathItem::new(HttpMethod::Get, op)

@@ -24,7 +24,7 @@ pub fn view(app: &App, room: &RoomHandle) -> RoomView {
 }
 
 /// Every live room, by id.
-#[utoipa::path(get, path = "/api/v1/rooms", tag = "rooms", responses((status = 200, body = RoomList)))]
+#[utoipa::path(get, path = "/api/v1/rooms", tag = "rooms", operation_id = "list_rooms", responses((status = 200, body = RoomList)))]
 pub async fn list(State(app): State<Arc<App>>) -> Json<RoomList> {
     Json(RoomList {
         rooms: app.registry.list().iter().map(|r| view(&app, r)).collect(),
@@ -32,7 +32,7 @@ pub async fn list(State(app): State<Arc<App>>) -> Json<RoomList> {
 }
 
 /// One live room.
-#[utoipa::path(get, path = "/api/v1/rooms/{id}", tag = "rooms",
+#[utoipa::path(get, path = "/api/v1/rooms/{id}", tag = "rooms", operation_id = "get_room",
     params(("id" = u32, Path, description = "room id")),
     responses((status = 200, body = RoomView), (status = 404, body = ErrorBody)))]
 pub async fn get(

@@ -62,7 +62,7 @@ impl Drop for Watcher {
 }
 
 /// A room's live state as server-sent events.
-#[utoipa::path(get, path = "/api/v1/rooms/{id}/events", tag = "rooms",
+#[utoipa::path(get, path = "/api/v1/rooms/{id}/events", tag = "rooms", operation_id = "room_events",
     params(("id" = u32, Path, description = "room id"), ("last-event-id" = Option<String>, Header, description = "resume: a fresh snapshot follows")),
     responses(
         (status = 200, description = "events `snapshot` (SpectatorSnapshot), `delta` (SpectatorDelta), `end`", content_type = "text/event-stream", body = String),

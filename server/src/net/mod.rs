@@ -38,7 +38,11 @@ pub struct WsQuery {
 /// Upgrades to a game WebSocket (binary protocol: PROTOCOL.md).
 #[utoipa::path(get, path = "/ws", tag = "game",
     params(("room" = Option<u32>, Query, description = "the room of the seat; a seat for another room is refused")),
-    responses((status = 101, description = "switching to the game WebSocket protocol"), (status = 400, description = "not a WebSocket upgrade")))]
+    responses(
+        (status = 101, description = "Switching to the game WebSocket protocol"),
+        (status = 400, description = "Not a WebSocket upgrade, or `room` is not a room id", body = protocol::api::ErrorBody),
+        (status = 503, description = "The server is shutting down", body = protocol::api::ErrorBody),
+    ))]
 pub async fn ws_handler(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     ApiQuery(query): ApiQuery<WsQuery>,
