@@ -162,7 +162,7 @@ fn describe((status, response): (&String, &mut RefOr<Response>)) {
 }
 
 /// The document as JSON, with unsigned integer formats spelt as the OpenAPI format registry
-/// spells them (`uint32`; utoipa writes `u-int32`).
+/// spells them (`uint32`; utoipa writes `u-int32`) and bounded by their largest value.
 pub fn to_json(doc: &OpenApi) -> serde_json::Value {
     let mut json = serde_json::to_value(doc).unwrap_or_default();
     fix_formats(&mut json);
@@ -190,10 +190,16 @@ fn type_event_streams(doc: &mut serde_json::Value) {
 fn fix_formats(value: &mut serde_json::Value) {
     match value {
         serde_json::Value::Object(map) => {
-            if let Some(serde_json::Value::String(format)) = map.get_mut("format")
-                && let Some(bits) = format.strip_prefix("u-int")
-            {
-                *format = format!("uint{bits}");
+            let bits = match map.get("format") {
+                Some(serde_json::Value::String(f)) => f.strip_prefix("u-int").map(str::to_owned),
+                _ => None,
+            };
+            if let Some(bits) = bits {
+                map.insert("format".to_owned(), format!("uint{bits}").into());
+                if let Ok(bits @ 1..=64) = bits.parse::<u32>() {
+                    map.entry("maximum")
+                        .or_insert((u64::MAX >> (64 - bits)).into());
+                }
             }
             map.values_mut().for_each(fix_formats);
         }
