@@ -79,10 +79,8 @@ fn add_shared_errors(path: &str, op: &mut Operation) {
         add(
             responses,
             429,
-            &format!(
-                "Too many requests from this client (per IPv4 address or IPv6 /64); \
-                 wait `Retry-After` seconds"
-            ),
+            "Too many requests from this client (per IPv4 address or IPv6 /64); \
+             wait `Retry-After` seconds",
             true,
         );
     }
