@@ -40,7 +40,8 @@ pub async fn get_ticket(
     Ok(Json(app.matchmaker.get(&id)?))
 }
 
-/// Cancels a searching ticket.
+/// Cancels a searching ticket. The ticket stays readable, with status `cancelled`, for a while
+/// after (as matched and expired ones do), so a client polling it learns what happened.
 #[utoipa::path(delete, path = "/api/v1/matchmaking/tickets/{id}", tag = "matchmaking",
     params(("id" = String, Path, description = "ticket id")),
     responses((status = 200, body = TicketView), (status = 404, body = ErrorBody), (status = 409, description = "already matched", body = ErrorBody)))]

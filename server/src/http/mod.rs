@@ -1,8 +1,10 @@
 //! The HTTP side: the REST lobby API under `/api/v1`, the SSE feed, the spectator page, the game
-//! WebSocket upgrade and the operations endpoints, all on one router.
+//! WebSocket upgrade and `/healthz` on the public router; `/metrics` on the admin router
+//! ([`ops::admin_router`]) or, with `--public-metrics`, on the public one.
 //!
-//! Every route is registered through `utoipa_axum`'s router, so `/openapi.json` is generated from
-//! the handlers themselves and cannot drift from them.
+//! Every public route is registered through `utoipa_axum`'s router, so `/openapi.json` is
+//! generated from the handlers themselves and cannot drift from them; [`openapi::complete`] adds
+//! the answers shared by every operation of a kind.
 
 pub mod error;
 pub mod limit;
