@@ -3,7 +3,8 @@
 //! The handlers' `#[utoipa::path]` annotations describe each operation's own answers; [`complete`]
 //! adds the answers that every operation of a kind shares because a layer or an extractor gives
 //! them (the rate limit, path, query and body rejections), so that no operation can forget one,
-//! and puts this server's `info` block on the document.
+//! and puts this server's `info` block on the document. [`to_json`] writes it out, with unsigned
+//! formats spelt `uint32` and the SSE body typed event by event.
 
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::info::{InfoBuilder, LicenseBuilder};
@@ -41,8 +42,8 @@ pub fn info() -> Info {
 }
 
 /// Completes the generated document: this server's `info`, the shared error answers of every
-/// operation, a description on every response, the event stream's shape, and the limits that
-/// depend on `config`.
+/// operation, a description on every response, the spectator events' schemas, the WebSocket
+/// upgrade's headers, and the limits that depend on `config`.
 pub fn complete(doc: &mut OpenApi, config: &Config) {
     doc.info = info();
     for (path, item) in doc.paths.paths.iter_mut() {
@@ -84,21 +85,18 @@ fn add_shared_errors(path: &str, op: &mut Operation) {
             true,
         );
     }
+    let mut bad_request = Vec::new();
     if in_path || in_query {
-        add(
-            responses,
-            400,
-            "A path or query parameter is malformed, out of range or unknown",
-            false,
-        );
+        bad_request.push("a path or query parameter is malformed, out of range or unknown");
     }
     if op.request_body.is_some() {
-        add(
-            responses,
-            400,
-            "The body is not JSON, or a field breaks its rule",
-            false,
-        );
+        bad_request.push("the body is not JSON, or a field breaks its rule");
+    }
+    if !bad_request.is_empty() {
+        let description = bad_request.join("; or ");
+        add(responses, 400, &capitalized(&description), false);
+    }
+    if op.request_body.is_some() {
         let too_large = format!("The body is over {MAX_BODY} bytes");
         add(responses, 413, &too_large, false);
         add(
@@ -116,7 +114,16 @@ fn add_shared_errors(path: &str, op: &mut Operation) {
     }
 }
 
-/// Adds an error answer with the error body unless the operation documents `status` itself.
+fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// Adds an error answer with the error body unless the operation documents `status` itself
+/// (then only gives it `description` if it has none).
 fn add(responses: &mut Responses, status: u16, description: &str, retry_after: bool) {
     let mut response = ResponseBuilder::new().description(description).content(
         "application/json",
@@ -137,10 +144,16 @@ fn add(responses: &mut Responses, status: u16, description: &str, retry_after: b
                 .build(),
         );
     }
-    responses
+    let entry = responses
         .responses
         .entry(status.to_string())
         .or_insert_with(|| RefOr::T(response.build()));
+    // An operation that lists the status without saying why gets this description.
+    if let RefOr::T(listed) = entry
+        && listed.description.is_empty()
+    {
+        listed.description = description.to_owned();
+    }
 }
 
 /// Gives a response without a description its status's reason phrase.
