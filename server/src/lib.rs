@@ -13,7 +13,8 @@
 //! 5. On shutdown: stop accepting, close every game connection with 1001, end spectator streams,
 //!    stop the tick threads, all within `--shutdown-grace`.
 //!
-//! `main.rs` only parses flags and signals; tests call the same [`run`] on `127.0.0.1:0`.
+//! `main.rs` only parses flags and signals and calls [`run`]; tests call [`serve`], which `run`
+//! wraps, with listeners they opened on `127.0.0.1:0`.
 
 pub mod app;
 pub mod config;
