@@ -55,10 +55,10 @@ pub async fn start(config: Config) -> TestServer {
 }
 
 impl TestServer {
-    /// `config` with a resume grace period of `secs`.
-    pub fn with_grace(config: Config, secs: f64) -> Config {
+    /// `config` with a resume grace period of `grace`.
+    pub fn with_grace(config: Config, grace: Duration) -> Config {
         Config {
-            resume_grace: secs,
+            resume_grace: grace,
             ..config
         }
     }
