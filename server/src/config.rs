@@ -12,6 +12,8 @@ use std::time::Duration;
 use clap::builder::RangedU64ValueParser;
 use clap::{CommandFactory as _, FromArgMatches as _, Parser};
 
+use crate::logging::LogFormat;
+
 pub use values::MAX_DURATION;
 use values::{duration_from, number_in};
 
@@ -176,6 +178,11 @@ pub struct Config {
     /// How long open connections get to finish after a shutdown signal (seconds, or e.g. `500ms`).
     #[arg(long, env = "GAME_SHUTDOWN_GRACE", default_value = "5s", value_parser = duration_from(Duration::ZERO))]
     pub shutdown_grace: Duration,
+
+    /// Log line format: `text` (coloured only on a terminal) or `json` (one object per line).
+    /// `RUST_LOG` picks what is logged (default `info`).
+    #[arg(long, env = "GAME_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
 impl Default for Config {

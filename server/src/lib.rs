@@ -17,6 +17,7 @@ pub mod app;
 pub mod config;
 pub mod http;
 pub mod lobby;
+pub mod logging;
 pub mod metrics;
 pub mod net;
 pub mod rate;
