@@ -5,6 +5,7 @@
 //!   step, verifying every frame's checksum; a Rust game client can embed it.
 //! - [`bot`]: a bot that matchmakes, plays with a [`behavior::Behavior`] and measures.
 //! - [`load`]: many bots with ramp-up, progress and a merged [`stats::Report`].
+//! - [`throttle`]: the REST rate limiting a client met (HTTP 429s and time waited).
 //!
 //! Latencies compare the frame's `server_time_us` with this machine's clock, so they are exact
 //! when bots and server share a machine (as in the load benchmark) and offset by the clock skew
@@ -17,6 +18,7 @@ pub mod game;
 pub mod load;
 pub mod lobby;
 pub mod stats;
+pub mod throttle;
 
 pub use error::ClientError;
 pub use game::{Event, GameClient};
