@@ -1,5 +1,6 @@
 //! Headless game clients for the game state server.
 //!
+//! - [`args`]: the command line's value parsers.
 //! - [`lobby::LobbyClient`]: the REST lobby and matchmaking API.
 //! - [`game::GameClient`]: one WebSocket game connection that keeps a [`protocol::WorldView`] in
 //!   step, verifying every frame's checksum; a Rust game client can embed it.
@@ -11,6 +12,7 @@
 //! when bots and server share a machine (as in the load benchmark) and offset by the clock skew
 //! otherwise.
 
+pub mod args;
 pub mod behavior;
 pub mod bot;
 pub mod error;

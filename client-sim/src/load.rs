@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::args::MAX_DURATION;
 use crate::bot::{self, BotConfig, BotShared, Live, LobbyBoard};
 use crate::error::ClientError;
 use crate::lobby::LobbyClient;
@@ -23,7 +24,7 @@ pub struct LoadPlan {
     pub bots: usize,
     /// How long to play after the last bot started.
     pub duration: Duration,
-    /// Bots started per second (0: all at once).
+    /// Bots started per second (0: all at once); at least one a day.
     pub ramp_per_sec: f64,
     /// Bot settings.
     pub bot: BotConfig,
@@ -55,7 +56,8 @@ pub async fn run(plan: LoadPlan, interrupt: CancellationToken) -> Result<Report,
     };
     let mut set = JoinSet::new();
     let gap = if plan.ramp_per_sec > 0.0 {
-        Duration::from_secs_f64(1.0 / plan.ramp_per_sec)
+        Duration::try_from_secs_f64(1.0 / plan.ramp_per_sec)
+            .map_or(MAX_DURATION, |gap| gap.min(MAX_DURATION))
     } else {
         Duration::ZERO
     };

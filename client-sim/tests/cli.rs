@@ -208,3 +208,26 @@ async fn an_unthrottled_run_reports_no_429s() {
     shutdown.cancel();
     handle.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn non_finite_and_out_of_range_flags_are_refused_without_a_panic() {
+    for (flag, value) in [
+        ("--duration", "NaN"),
+        ("--duration", "-1"),
+        ("--duration", "400days"),
+        ("--ramp", "inf"),
+        ("--input-hz", "0"),
+        ("--input-hz", "inf"),
+    ] {
+        let out = client_sim(vec![
+            "--url".into(),
+            "http://127.0.0.1:9".into(),
+            format!("{flag}={value}"),
+        ])
+        .await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}={value}: {stderr}");
+        assert!(stderr.contains(flag), "{flag}={value}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
