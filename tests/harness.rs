@@ -18,7 +18,8 @@ pub struct TestServer {
     handle: JoinHandle<Result<(), ServerError>>,
 }
 
-/// A configuration for tests: no REST rate limit, defaults otherwise.
+/// A configuration for tests: no REST rate limit, one tick thread, the flags' defaults otherwise
+/// (never the environment's `GAME_*` variables: [`Config::default`] ignores them).
 pub fn config() -> Config {
     Config {
         api_rate: 0.0,
