@@ -46,7 +46,7 @@ pub struct Config {
     #[arg(long, env = "GAME_TICK_THREADS", default_value_t = 0, value_parser = RangedU64ValueParser::<usize>::new().range(0..=1024))]
     pub tick_threads: usize,
 
-    /// Players per room when the mode names no other capacity.
+    /// Players per room when the mode names no other capacity (1–10000).
     #[arg(long, env = "GAME_ROOM_CAPACITY", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub room_capacity: u32,
 
@@ -62,7 +62,7 @@ pub struct Config {
     #[arg(long, env = "GAME_ROOM_IDLE_SECS", default_value = "30s", value_parser = duration_from(Duration::ZERO))]
     pub room_idle_secs: Duration,
 
-    /// World width and height in world units (a unit is 100 quanta).
+    /// World width and height in world units (a unit is 100 quanta; 1–100000).
     #[arg(long, env = "GAME_WORLD_SIZE", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub world_size: u32,
 
@@ -154,7 +154,7 @@ pub struct Config {
     #[arg(long, env = "GAME_SKILL_WIDEN", default_value_t = 50.0, value_parser = number_in(0.0..=1_000_000.0))]
     pub skill_widen_per_sec: f64,
 
-    /// Spectator updates per second.
+    /// Spectator updates per second (1–60).
     #[arg(long, env = "GAME_SPECTATOR_HZ", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=60))]
     pub spectator_hz: u16,
 
