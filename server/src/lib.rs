@@ -20,6 +20,7 @@ pub mod app;
 pub mod config;
 pub mod http;
 pub mod lobby;
+pub mod logging;
 pub mod metrics;
 pub mod net;
 pub mod rate;
@@ -109,7 +110,7 @@ pub async fn serve(
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{local}"));
-    let grace = config::secs(config.shutdown_grace);
+    let grace = config.shutdown_grace;
     let app = App::start(config, base_url, shutdown.clone()).map_err(ServerError::TickThreads)?;
     let public_metrics = admin.is_none() && app.config.public_metrics;
     let (router, _) = http::router(app.clone(), public_metrics);
@@ -122,7 +123,9 @@ pub async fn serve(
     let limits = http::serve::ConnLimits {
         max_connections: app.config.max_connections.max(1),
         upgraded: app.tracker.clone(),
-        header_timeout: config::secs(app.config.header_timeout)
+        header_timeout: app
+            .config
+            .header_timeout
             .max(std::time::Duration::from_millis(100)),
         send_buffer: app.config.tcp_send_buffer,
     };

@@ -3,8 +3,8 @@
 //! Every pass (10 per second) the matcher groups searching tickets by mode and region and, oldest
 //! ticket first, gathers the tickets whose skill lies within the oldest one's window, closest
 //! first, until a room is full. The window starts at `--skill-window` and widens by
-//! `--skill-widen-per-sec` per second of waiting. A group short of a full room still matches once its
-//! oldest ticket has waited `--match-wait`. A party is one ticket and always lands whole.
+//! `--skill-widen-per-sec` per second of waiting. A group short of a full room still matches
+//! once its oldest ticket has waited `--match-wait`. A party is one ticket and always lands whole.
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
