@@ -164,6 +164,34 @@ async fn a_dropped_player_resumes_within_the_grace_period_and_not_after() {
 }
 
 #[tokio::test]
+async fn a_silently_dropped_player_resumes_at_once_and_its_old_connection_is_replaced() {
+    let server = start(config()).await;
+    // The old connection stays open and silent, as when a phone loses its network (no FIN).
+    let mut old = server.player("ada", "silent").await;
+    let (id, token, url) = (
+        old.welcome().player_id,
+        old.welcome().resume_token.clone(),
+        old.ws_url().to_owned(),
+    );
+    let mut back = GameClient::resume(&url, &token)
+        .await
+        .expect("a resume takes the entity over while the old connection is open");
+    assert_eq!(back.welcome().player_id, id, "same entity back");
+    let Event::Frame { snapshot, .. } = next_frame(&mut back).await else {
+        unreachable!()
+    };
+    assert!(snapshot, "a resume starts with a snapshot");
+    assert_eq!(
+        close_code(&mut old, Duration::from_secs(5)).await,
+        4005,
+        "the replaced connection is closed as documented"
+    );
+    assert!(back.world().get(id).is_some(), "the entity stays");
+    assert!(play_for(&mut back, Duration::from_millis(200)).await > 0);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn every_mirror_matches_the_server_over_300_ticks_with_joins_and_leaves() {
     let server = start(config_with_tick_rate(60)).await;
     let mut players = Vec::new();

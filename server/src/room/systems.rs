@@ -83,14 +83,14 @@ pub fn receive(
                 admit(clients, &config, &clock, player_id, entity, conn, reply);
             }
             RoomCommand::Resume { token, conn, reply } => {
-                let Some(d) = dropped.0.remove(&token) else {
+                let Some((player_id, entity)) = reclaim(clients, dropped, &token) else {
                     let _ = reply.send(Err(JoinRefused::BadToken(
                         "unknown or expired resume token",
                     )));
                     continue;
                 };
                 shared.resume_index.remove(&token);
-                admit(clients, &config, &clock, d.player_id, d.entity, conn, reply);
+                admit(clients, &config, &clock, player_id, entity, conn, reply);
             }
             RoomCommand::Disconnected { player_id, conn_id } => {
                 let Some(link) = take_link(clients, player_id, conn_id) else {
@@ -223,6 +223,26 @@ fn random_spawn(settings: &super::RoomSettings) -> QPos {
         rng.random_range(0..=settings.bounds.height),
     )
 }
+
+/// Takes the player a resume token names out of the room's books: a dropped player, or a
+/// connected one whose connection is then closed as replaced (a client that lost its network
+/// without a FIN comes back before its old connection times out).
+fn reclaim(clients: &mut Clients, dropped: &mut Dropped, token: &str) -> Option<(NetId, Entity)> {
+    if let Some(d) = dropped.0.remove(token) {
+        return Some((d.player_id, d.entity));
+    }
+    let player_id = clients
+        .0
+        .iter()
+        .find(|(_, l)| l.resume_token == token)
+        .map(|(id, _)| *id)?;
+    let link = clients.0.remove(&player_id)?;
+    link.conn.close.close(CloseCode::Kicked, REPLACED_REASON);
+    Some((player_id, link.entity))
+}
+
+/// The close reason of a connection whose player resumed on another connection.
+const REPLACED_REASON: &str = "replaced: this player resumed on another connection";
 
 fn take_link(clients: &mut Clients, player_id: NetId, conn_id: u64) -> Option<ClientLink> {
     match clients.0.get(&player_id) {
