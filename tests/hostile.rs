@@ -241,3 +241,64 @@ async fn connections_over_the_limit_are_closed_at_once() {
     );
     server.stop().await;
 }
+
+/// What a raw client read up to the close frame: pongs, the `Disconnect` code, the close code.
+#[derive(Debug, Default)]
+struct Ending {
+    pongs: usize,
+    disconnect: Option<protocol::CloseCode>,
+    reason: String,
+    close: Option<u16>,
+}
+
+/// Reads until the close frame, failing the test on a reset or when nothing closes in `within`.
+async fn read_to_close(ws: &mut Ws, within: Duration) -> Ending {
+    let read = async {
+        let mut end = Ending::default();
+        while let Some(msg) = ws.next().await {
+            match msg.expect("a clean close, not a reset") {
+                Message::Binary(bytes) => match protocol::decode_server(&bytes).unwrap() {
+                    protocol::ServerMsg::Pong { .. } => end.pongs += 1,
+                    protocol::ServerMsg::Disconnect { code, reason } => {
+                        end.disconnect = Some(code);
+                        end.reason = reason;
+                    }
+                    _ => {}
+                },
+                Message::Close(frame) => {
+                    end.close = Some(frame.map_or(1005, |f| f.code.into()));
+                    return end;
+                }
+                _ => {}
+            }
+        }
+        panic!("connection ended without a close frame: {end:?}");
+    };
+    tokio::time::timeout(within, read)
+        .await
+        .expect("closed in time")
+}
+
+#[tokio::test]
+async fn a_burst_of_pings_gets_its_pongs_the_disconnect_and_the_close_frame() {
+    let server = start(config()).await;
+    let seat = server.seat("burst", "burst").await;
+    let mut ws = raw(&server.ws_url()).await;
+    let join = join_msg(protocol::PROTOCOL_VERSION, &seat.seat_token);
+    ws.send(Message::Binary(join.into())).await.unwrap();
+    // 200 pings in one write: far over the burst of the rate limit.
+    for t in 0..200u64 {
+        let ping = protocol::encode_client(&ClientMsg::Ping { client_time_us: t }).unwrap();
+        ws.feed(Message::Binary(ping.into())).await.unwrap();
+    }
+    ws.flush().await.unwrap();
+    let end = read_to_close(&mut ws, Duration::from_secs(10)).await;
+    assert!(end.pongs > 0, "the pongs already answered arrive: {end:?}");
+    assert_eq!(
+        end.disconnect,
+        Some(protocol::CloseCode::RateLimited),
+        "{end:?}"
+    );
+    assert_eq!(end.close, Some(4003), "{end:?}");
+    server.stop().await;
+}

@@ -22,7 +22,7 @@ use crate::config::secs;
 use crate::rate::TokenBucket;
 use crate::room::link::JoinAccepted;
 use crate::room::queue::{FrameReceiver, frame_queue};
-use crate::room::{ClientConn, CloseSignal, JoinRefused, RoomCommand, RoomHandle};
+use crate::room::{ClientConn, CloseRequest, CloseSignal, JoinRefused, RoomCommand, RoomHandle};
 
 /// Longest a connection waits for its room to answer a join.
 const ROOM_REPLY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -86,13 +86,14 @@ impl Session {
     /// Joins and plays; returns the close code sent, if any.
     async fn run(&mut self, room_hint: Option<u32>) -> Option<CloseCode> {
         let Some((room, player_id)) = self.join(room_hint).await else {
-            return self.close_if_requested().await;
+            let req = self.conn.close.requested()?;
+            return self.finish(&req).await;
         };
         let span = tracing::Span::current();
         span.record("room", room.id);
         span.record("player", player_id);
         tracing::info!("player connected");
-        let (ending, code) = self.play(&room, player_id).await;
+        let (ending, close) = self.play(&room, player_id).await;
         let conn_id = self.conn.conn_id;
         let cmd = match ending {
             Ending::Left => RoomCommand::Leave { player_id, conn_id },
@@ -104,6 +105,10 @@ impl Session {
         {
             tracing::warn!("room inbox stayed full; the drop is lost");
         }
+        let code = match close {
+            Some(req) => self.finish(&req).await,
+            None => None,
+        };
         tracing::info!(
             left = matches!(ending, Ending::Left),
             code = code.map(|c| c.code()),
@@ -112,10 +117,21 @@ impl Session {
         code
     }
 
-    /// Sends the close frame of a pending close request.
-    async fn close_if_requested(&mut self) -> Option<CloseCode> {
-        let req = self.conn.close.requested()?;
-        writer::send_close(&mut self.socket, &req).await;
+    /// Closes the connection for `req` so that the client learns why: the frames already queued
+    /// (none for a lagging client, whose backlog is dropped), the `Disconnect`, the close frame,
+    /// then the client's unread input is drained until its close frame or a short deadline, so
+    /// that the kernel does not answer unread bytes with a reset. Returns the code sent, if the
+    /// close could be written.
+    async fn finish(&mut self, req: &CloseRequest) -> Option<CloseCode> {
+        if req.code == CloseCode::Lagging {
+            while self.frames.try_recv().is_some() {}
+        } else if let Some(first) = self.frames.try_recv() {
+            writer::write_batch(&mut self.socket, first, &mut self.frames)
+                .await
+                .ok()?;
+        }
+        writer::send_close(&mut self.socket, req).await.ok()?;
+        writer::drain(&mut self.socket).await;
         Some(req.code)
     }
 
@@ -214,8 +230,8 @@ impl Session {
     }
 
     /// Writes frames and reads inputs until the connection ends; returns how it ended and the
-    /// close code sent, if any.
-    async fn play(&mut self, room: &RoomHandle, player_id: u32) -> (Ending, Option<CloseCode>) {
+    /// close still to send, if the peer can still get one.
+    async fn play(&mut self, room: &RoomHandle, player_id: u32) -> (Ending, Option<CloseRequest>) {
         let idle = secs(self.app.config.idle_timeout);
         // One idle timer per connection, re-armed only when it fires, not per message.
         let idle_timer = tokio::time::sleep(idle);
@@ -228,16 +244,13 @@ impl Session {
         loop {
             tokio::select! {
                 biased;
-                req = close.wait() => {
-                    writer::send_close(&mut self.socket, &req).await;
-                    return (ending, Some(req.code));
-                }
+                req = close.wait() => return (ending, Some(req)),
                 frame = self.frames.recv() => {
                     // A write blocked on a full socket yields to a close request (e.g. lagging);
-                    // the socket is stuck, so no close frame can follow.
+                    // the close follows what is already buffered, within the write deadline.
                     let written = tokio::select! {
                         biased;
-                        req = close.wait() => return (ending, Some(req.code)),
+                        req = close.wait() => return (ending, Some(req)),
                         r = writer::write_batch(&mut self.socket, frame, &mut self.frames) => r.is_ok(),
                     };
                     if !written {
