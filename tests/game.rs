@@ -398,6 +398,51 @@ async fn a_client_that_stops_reading_is_closed_as_lagging_without_delaying_the_o
 }
 
 #[tokio::test]
+async fn a_client_that_stops_reading_gets_4006_when_it_reads_again() {
+    let lag_limit = 20;
+    let server = start(slow_client_config(lag_limit)).await;
+    let mut players = busy_room(&server, "lag").await;
+    let seat = server.seat("stalled", "lag").await;
+    let mut stalled = stalled_client(&seat).await;
+
+    // Walk until the stalled client's queue has overflowed for longer than the lag limit.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while metric(&server.metrics().await, "game_queue_drops_total") <= f64::from(lag_limit) {
+        assert!(Instant::now() < deadline, "the stalled client's queue overflows");
+        walk(&mut players, Duration::from_millis(500)).await;
+    }
+    walk(&mut players, Duration::from_secs(2)).await;
+
+    // Reading again: what was buffered, then the Disconnect and the close frame.
+    let mut disconnect = None;
+    let read = async {
+        loop {
+            let msg = futures_util::StreamExt::next(&mut stalled)
+                .await
+                .expect("a close frame before the end of the stream")
+                .expect("no reset");
+            match msg {
+                Message::Binary(bytes) => {
+                    if let protocol::ServerMsg::Disconnect { code, .. } =
+                        protocol::decode_server(&bytes).unwrap()
+                    {
+                        disconnect = Some(code);
+                    }
+                }
+                Message::Close(frame) => return frame.map(|f| u16::from(f.code)),
+                _ => {}
+            }
+        }
+    };
+    let code = tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .expect("closed in time");
+    assert_eq!(code, Some(4006));
+    assert_eq!(disconnect, Some(protocol::CloseCode::Lagging));
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_client_that_pauses_reading_is_resynced_with_a_snapshot() {
     let server = start(slow_client_config(100_000)).await;
     let mut players = busy_room(&server, "pause").await;
