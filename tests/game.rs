@@ -408,7 +408,10 @@ async fn a_client_that_stops_reading_gets_4006_when_it_reads_again() {
     // Walk until the stalled client's queue has overflowed for longer than the lag limit.
     let deadline = Instant::now() + Duration::from_secs(30);
     while metric(&server.metrics().await, "game_queue_drops_total") <= f64::from(lag_limit) {
-        assert!(Instant::now() < deadline, "the stalled client's queue overflows");
+        assert!(
+            Instant::now() < deadline,
+            "the stalled client's queue overflows"
+        );
         walk(&mut players, Duration::from_millis(500)).await;
     }
     walk(&mut players, Duration::from_secs(2)).await;

@@ -22,7 +22,7 @@ use crate::config::secs;
 use crate::rate::TokenBucket;
 use crate::room::link::JoinAccepted;
 use crate::room::queue::{FrameReceiver, frame_queue};
-use crate::room::{ClientConn, CloseRequest, CloseSignal, JoinRefused, RoomCommand, RoomHandle};
+use crate::room::{ClientConn, CloseRequest, CloseSignal, Departure, RoomCommand, RoomHandle};
 
 /// Longest a connection waits for its room to answer a join.
 const ROOM_REPLY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -55,9 +55,6 @@ pub async fn run(socket: WebSocket, app: Arc<App>, room_hint: Option<u32>) {
             bucket,
         };
         let code = session.run(room_hint).await;
-        if let Some(code) = code {
-            app.metrics.count_close(code);
-        }
         tracing::debug!(code = code.map(|c| c.code()), "connection ended");
     }
     .instrument(span)
@@ -83,11 +80,11 @@ struct Session {
 }
 
 impl Session {
-    /// Joins and plays; returns the close code sent, if any.
+    /// Joins and plays; returns the close code the connection ended with, if the server closed it.
     async fn run(&mut self, room_hint: Option<u32>) -> Option<CloseCode> {
         let Some((room, player_id)) = self.join(room_hint).await else {
             let req = self.conn.close.requested()?;
-            return self.finish(&req).await;
+            return Some(self.finish(&req).await);
         };
         let span = tracing::Span::current();
         span.record("room", room.id);
@@ -95,18 +92,12 @@ impl Session {
         tracing::info!("player connected");
         let (ending, close) = self.play(&room, player_id).await;
         let conn_id = self.conn.conn_id;
-        let cmd = match ending {
-            Ending::Left => RoomCommand::Leave { player_id, conn_id },
-            Ending::Dropped => RoomCommand::Disconnected { player_id, conn_id },
-        };
-        if tokio::time::timeout(ROOM_REPLY_TIMEOUT, room.send(cmd))
-            .await
-            .is_err()
-        {
-            tracing::warn!("room inbox stayed full; the drop is lost");
-        }
+        room.depart(match ending {
+            Ending::Left => Departure::Left { player_id, conn_id },
+            Ending::Dropped => Departure::Dropped { player_id, conn_id },
+        });
         let code = match close {
-            Some(req) => self.finish(&req).await,
+            Some(req) => Some(self.finish(&req).await),
             None => None,
         };
         tracing::info!(
@@ -120,19 +111,26 @@ impl Session {
     /// Closes the connection for `req` so that the client learns why: the frames already queued
     /// (none for a lagging client, whose backlog is dropped), the `Disconnect`, the close frame,
     /// then the client's unread input is drained until its close frame or a short deadline, so
-    /// that the kernel does not answer unread bytes with a reset. Returns the code sent, if the
-    /// close could be written.
-    async fn finish(&mut self, req: &CloseRequest) -> Option<CloseCode> {
+    /// that the kernel does not answer unread bytes with a reset. The close is counted at once
+    /// (a client that does not read may hold the writes up to their deadline); returns its code.
+    async fn finish(&mut self, req: &CloseRequest) -> CloseCode {
+        self.app.metrics.count_close(req.code);
+        if let Err(writer::WriteFailed) = self.write_close(req).await {
+            tracing::debug!(code = req.code.code(), "the close could not be written");
+        }
+        req.code
+    }
+
+    /// Writes what [`Session::finish`] sends, then drains.
+    async fn write_close(&mut self, req: &CloseRequest) -> Result<(), writer::WriteFailed> {
         if req.code == CloseCode::Lagging {
             while self.frames.try_recv().is_some() {}
         } else if let Some(first) = self.frames.try_recv() {
-            writer::write_batch(&mut self.socket, first, &mut self.frames)
-                .await
-                .ok()?;
+            writer::write_batch(&mut self.socket, first, &mut self.frames).await?;
         }
-        writer::send_close(&mut self.socket, req).await.ok()?;
+        writer::send_close(&mut self.socket, req).await?;
         writer::drain(&mut self.socket).await;
-        Some(req.code)
+        Ok(())
     }
 
     /// Waits for the join and gets the room to accept it.
@@ -202,30 +200,20 @@ impl Session {
                 (room, cmd, Some(seat))
             }
         };
-        let accepted = match tokio::time::timeout(ROOM_REPLY_TIMEOUT, room.send(cmd)).await {
-            Ok(Ok(())) => tokio::time::timeout(ROOM_REPLY_TIMEOUT, answer)
-                .await
-                .ok()
-                .and_then(Result::ok),
-            _ => None,
-        };
-        match accepted {
-            Some(Ok(JoinAccepted { player_id })) => Some((room, player_id)),
-            Some(Err(refused)) => {
-                if let Some(seat) = &seat {
-                    self.app.seats.release(seat);
-                }
-                self.refuse(refused.close_code(), refused.to_string())
+        let queued = tokio::time::timeout(ROOM_REPLY_TIMEOUT, room.send(cmd)).await;
+        if !matches!(queued, Ok(Ok(()))) {
+            // The join never reached the room: its seat is ours to give back.
+            if let Some(seat) = &seat {
+                self.app.seats.release(seat);
             }
-            None => {
-                if let Some(seat) = &seat {
-                    self.app.seats.release(seat);
-                }
-                self.refuse(
-                    JoinRefused::RoomClosed.close_code(),
-                    "the room did not answer",
-                )
-            }
+            return self.refuse(CloseCode::RoomClosed, "the room did not answer");
+        }
+        // Queued: the room owns the seat now, and gives it back unless it admits this join
+        // (it does not admit a join whose connection gave up waiting).
+        match tokio::time::timeout(ROOM_REPLY_TIMEOUT, answer).await {
+            Ok(Ok(Ok(JoinAccepted { player_id }))) => Some((room, player_id)),
+            Ok(Ok(Err(refused))) => self.refuse(refused.close_code(), refused.to_string()),
+            Ok(Err(_)) | Err(_) => self.refuse(CloseCode::RoomClosed, "the room did not answer"),
         }
     }
 

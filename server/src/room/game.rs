@@ -5,11 +5,9 @@ use std::sync::Arc;
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::SingleThreadedExecutor;
 use protocol::{Bounds, CloseCode};
-use tokio::sync::mpsc;
 
 use super::components::*;
-use super::handle::{RoomHandle, SpectatorEvent};
-use super::link::RoomCommand;
+use super::handle::{RoomHandle, RoomInbox, SpectatorEvent};
 use protocol::clock::unix_micros;
 
 use super::{replication, spectator, systems};
@@ -100,7 +98,7 @@ impl Room {
     pub fn new(
         handle: Arc<RoomHandle>,
         settings: RoomSettings,
-        inbox: mpsc::Receiver<RoomCommand>,
+        inbox: RoomInbox,
         shared: Shared,
     ) -> Self {
         let mut world = World::new();
