@@ -300,5 +300,26 @@ async fn a_burst_of_pings_gets_its_pongs_the_disconnect_and_the_close_frame() {
         "{end:?}"
     );
     assert_eq!(end.close, Some(4003), "{end:?}");
+    drop(ws);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn close_reasons_are_sentences_not_debug_text() {
+    let server = start(config()).await;
+    let seat = server.seat("prefix", "reasons").await;
+    let mut ws = raw(&server.ws_url()).await;
+    let join = join_msg(protocol::PROTOCOL_VERSION, &seat.seat_token);
+    ws.send(Message::Binary(join.into())).await.unwrap();
+    // An Input whose u32 `seq` carries the 0xfd prefix of a u64.
+    let input = [vec![1u8, 0xfd], vec![0; 8], vec![0; 5]].concat();
+    ws.send(Message::Binary(input.into())).await.unwrap();
+    let end = read_to_close(&mut ws, Duration::from_secs(5)).await;
+    assert_eq!(end.close, Some(4000), "{end:?}");
+    assert_eq!(
+        end.reason, "a u32 field starts with the prefix of a longer u64 (see PROTOCOL.md §3)",
+        "{end:?}"
+    );
+    drop(ws);
     server.stop().await;
 }

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use axum::extract::ws::{Message, WebSocket};
 use bytes::Bytes;
 use futures_util::StreamExt;
-use protocol::{ClientMsg, CloseCode, CodecError, ServerMsg};
+use protocol::{ClientMsg, CloseCode, ServerMsg};
 use tokio::sync::oneshot;
 use tracing::Instrument as _;
 
@@ -358,12 +358,5 @@ fn too_big(e: &axum::Error) -> bool {
 
 /// Decodes a client message, mapping failures to the close code and reason to send.
 fn decode(bytes: &[u8]) -> Result<ClientMsg, (CloseCode, String)> {
-    protocol::decode_client(bytes).map_err(|e| {
-        let code = match e {
-            CodecError::TooLarge { .. } => CloseCode::TooBig,
-            CodecError::VersionMismatch { .. } => CloseCode::VersionMismatch,
-            _ => CloseCode::Malformed,
-        };
-        (code, e.to_string())
-    })
+    protocol::decode_client(bytes).map_err(|e| super::reason::refusal(&e))
 }
