@@ -82,6 +82,8 @@ pub struct Metrics {
     closes: [AtomicU64; CloseCode::ALL.len()],
     /// HTTP requests refused by the per-address rate limit.
     pub http_rate_limited: AtomicU64,
+    /// Rooms closed because their tick panicked.
+    pub room_panics: AtomicU64,
 }
 
 impl Default for Metrics {
@@ -98,6 +100,7 @@ impl Default for Metrics {
             connections: AtomicU64::new(0),
             closes: std::array::from_fn(|_| AtomicU64::new(0)),
             http_rate_limited: AtomicU64::new(0),
+            room_panics: AtomicU64::new(0),
         }
     }
 }
@@ -174,6 +177,11 @@ impl Metrics {
                 "http_rate_limited_total",
                 "HTTP requests refused by the per-address rate limit.",
                 &self.http_rate_limited,
+            ),
+            (
+                "game_room_panics_total",
+                "Rooms closed because their tick panicked.",
+                &self.room_panics,
             ),
         ];
         for (name, help, value) in counters {

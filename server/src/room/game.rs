@@ -156,6 +156,11 @@ impl Room {
         self.check_idle()
     }
 
+    /// The room's id.
+    pub fn id(&self) -> u32 {
+        self.handle.id
+    }
+
     /// The room's world, for benchmarks and tests that set entities up directly.
     pub fn world_mut(&mut self) -> &mut World {
         &mut self.world
@@ -168,18 +173,20 @@ impl Room {
 
     /// Closes the room: every client is closed with `code`, spectators get `end`, and the room
     /// leaves the registry.
+    /// Also after a panicked tick: it needs nothing but the world's resources.
     pub fn close(&mut self, code: CloseCode, reason: &'static str) {
         self.handle.mark_closed();
         let shared = &self.world.resource::<RoomConfig>().shared;
-        let players = &self.world.resource::<Players>().0;
-        for link in players.clients.0.values() {
-            link.conn.close.close(code, reason);
-            shared.resume_index.remove(&link.resume_token);
-        }
-        for token in players.dropped.0.keys() {
-            shared.resume_index.remove(token);
-        }
         shared.rooms.remove(&self.handle.id);
+        if let Some(players) = self.world.get_resource::<Players>() {
+            for link in players.0.clients.0.values() {
+                link.conn.close.close(code, reason);
+                shared.resume_index.remove(&link.resume_token);
+            }
+            for token in players.0.dropped.0.keys() {
+                shared.resume_index.remove(token);
+            }
+        }
         let _ = self.handle.spectators.events.send(SpectatorEvent::End);
         tracing::info!(room = self.handle.id, mode = %self.handle.mode, "room closed");
     }

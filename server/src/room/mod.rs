@@ -18,6 +18,8 @@
 //!    spectators through a broadcast channel.
 
 pub mod components;
+#[cfg(feature = "fault-injection")]
+pub mod fault;
 pub mod game;
 pub mod handle;
 pub mod link;

@@ -31,6 +31,8 @@ pub struct Roster<'a, 'w, 's, 'qw, 'qs> {
 impl Roster<'_, '_, '_, '_, '_> {
     /// Applies one input of a connected player; returns whether it was applied.
     pub fn apply(&mut self, player_id: NetId, conn_id: u64, input: Input) -> bool {
+        #[cfg(feature = "fault-injection")]
+        super::fault::on_input(&self.config.handle.mode);
         let cap = self.config.settings.inputs_per_tick;
         self.book
             .clients
