@@ -72,6 +72,20 @@ async fn bad_first_messages_get_their_close_codes() {
         ),
         ("text", Message::Text("hello".into()), 4000),
         ("input before join", Message::Binary(input.into()), 4000),
+        (
+            "ping before join",
+            Message::Binary(
+                protocol::encode_client(&ClientMsg::Ping { client_time_us: 1 })
+                    .unwrap()
+                    .into(),
+            ),
+            4000,
+        ),
+        (
+            "seat token over 64 bytes",
+            Message::Binary(join_msg(protocol::PROTOCOL_VERSION, &"a".repeat(65)).into()),
+            4000,
+        ),
         ("oversized", Message::Binary(vec![0u8; 300].into()), 1009),
         ("huge", Message::Binary(vec![0u8; 64 * 1024].into()), 1009),
         (

@@ -351,3 +351,43 @@ fn a_leave_after_the_drop_was_noticed_still_removes_the_player() {
     );
     assert_eq!(s.handle.occupancy(), 1);
 }
+
+#[test]
+fn a_join_beyond_the_rooms_seats_is_refused_with_4004() {
+    let mut s = stepper(Config {
+        room_capacity: 1,
+        ..Config::default()
+    });
+    let mut a = s.join(8);
+    // A join the seat accounting should never let through: the room holds its capacity itself.
+    let (tx, _frames) = frame_queue(8);
+    let conn = ClientConn {
+        conn_id: 1,
+        frames: tx,
+        close: CloseSignal::new(),
+    };
+    let (reply, mut answer) = oneshot::channel();
+    s.send_join(99, conn, reply);
+    s.tick(1);
+    let refused = answer.try_recv().unwrap().unwrap_err();
+    assert_eq!(refused.close_code(), CloseCode::RoomFull);
+    assert_eq!(refused.close_code().code(), 4004);
+    a.drain();
+    assert!(a.world.get(99).is_none(), "not admitted");
+}
+
+#[test]
+fn the_first_valid_seq_is_1() {
+    let mut s = stepper(Config::default());
+    let mut a = s.join(8);
+    a.drain();
+    s.input(&a, 0, 127, 0);
+    s.tick(1);
+    a.drain();
+    let e = *a.world.get(a.player_id).unwrap();
+    assert_eq!(e.ack, 0, "seq 0 is never applied");
+    s.input(&a, 1, 127, 0);
+    s.tick(1);
+    a.drain();
+    assert_eq!(a.world.get(a.player_id).unwrap().ack, 1);
+}
