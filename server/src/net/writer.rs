@@ -45,20 +45,23 @@ pub async fn ping(socket: &mut WebSocket) -> Result<(), WriteFailed> {
     timed(socket.send(Message::Ping(Bytes::new()))).await
 }
 
-/// Sends the `Disconnect` message and the close frame.
+/// Sends the `Disconnect` message and the close frame, both within one [`WRITE_TIMEOUT`].
 pub async fn send_close(socket: &mut WebSocket, req: &CloseRequest) -> Result<(), WriteFailed> {
     let msg = ServerMsg::Disconnect {
         code: req.code,
         reason: req.reason.to_string(),
     };
-    if let Ok(bytes) = protocol::encode_server(&msg) {
-        timed(socket.feed(Message::Binary(bytes.into()))).await?;
-    }
     let frame = CloseFrame {
         code: req.code.code(),
         reason: close_reason(&req.reason).into(),
     };
-    timed(socket.send(Message::Close(Some(frame)))).await
+    timed(async {
+        if let Ok(bytes) = protocol::encode_server(&msg) {
+            socket.feed(Message::Binary(bytes.into())).await?;
+        }
+        socket.send(Message::Close(Some(frame))).await
+    })
+    .await
 }
 
 /// Reads and discards what the client still sends after our close frame, until its own close
