@@ -169,7 +169,7 @@ async fn unknown_rooms_404_and_full_rooms_503() {
 #[tokio::test]
 async fn the_feed_ends_when_the_room_closes() {
     let server = start(server::Config {
-        room_idle_secs: 0.3,
+        room_idle_secs: Duration::from_millis(300),
         ..config()
     })
     .await;

@@ -17,6 +17,7 @@ pub mod app;
 pub mod config;
 pub mod http;
 pub mod lobby;
+pub mod logging;
 pub mod metrics;
 pub mod net;
 pub mod rate;
@@ -60,7 +61,7 @@ pub async fn run(
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{local}"));
-    let grace = config::secs(config.shutdown_grace);
+    let grace = config.shutdown_grace;
     let app = App::start(config, base_url, shutdown.clone()).map_err(ServerError::TickThreads)?;
     let (router, _) = http::router(app.clone());
     let housekeeping = tokio::spawn(housekeeping(app.clone()));
@@ -69,7 +70,9 @@ pub async fn run(
     let limits = http::serve::ConnLimits {
         max_connections: app.config.max_connections.max(1),
         upgraded: app.tracker.clone(),
-        header_timeout: config::secs(app.config.header_timeout)
+        header_timeout: app
+            .config
+            .header_timeout
             .max(std::time::Duration::from_millis(100)),
         send_buffer: app.config.tcp_send_buffer,
     };
