@@ -173,8 +173,7 @@ impl Room {
     }
 
     /// Closes the room: every client is closed with `code`, spectators get `end`, and the room
-    /// leaves the registry.
-    /// Also after a panicked tick: it needs nothing but the world's resources.
+    /// leaves the registry. Also safe after a panicked tick: it only reads resources.
     pub fn close(&mut self, code: CloseCode, reason: &'static str) {
         self.handle.mark_closed();
         let shared = &self.world.resource::<RoomConfig>().shared;
