@@ -293,20 +293,26 @@ async fn read_to_close(ws: &mut Ws, within: Duration) -> Ending {
         .expect("closed in time")
 }
 
-#[tokio::test]
-async fn a_burst_of_pings_gets_its_pongs_the_disconnect_and_the_close_frame() {
-    let server = start(config()).await;
+/// Joins, writes `messages` in one write, and reads up to the close frame.
+async fn burst(server: &TestServer, messages: impl Iterator<Item = ClientMsg>) -> Ending {
     let seat = server.seat("burst", "burst").await;
     let mut ws = raw(&server.ws_url()).await;
     let join = join_msg(protocol::PROTOCOL_VERSION, &seat.seat_token);
     ws.send(Message::Binary(join.into())).await.unwrap();
-    // 200 pings in one write: far over the burst of the rate limit.
-    for t in 0..200u64 {
-        let ping = protocol::encode_client(&ClientMsg::Ping { client_time_us: t }).unwrap();
-        ws.feed(Message::Binary(ping.into())).await.unwrap();
+    for msg in messages {
+        let bytes = protocol::encode_client(&msg).unwrap();
+        ws.feed(Message::Binary(bytes.into())).await.unwrap();
     }
     ws.flush().await.unwrap();
-    let end = read_to_close(&mut ws, Duration::from_secs(10)).await;
+    read_to_close(&mut ws, Duration::from_secs(10)).await
+}
+
+#[tokio::test]
+async fn a_burst_of_pings_gets_its_pongs_the_disconnect_and_the_close_frame() {
+    let server = start(config()).await;
+    // 200 pings in one write: far over the burst of the rate limit.
+    let pings = (0..200u64).map(|t| ClientMsg::Ping { client_time_us: t });
+    let end = burst(&server, pings).await;
     assert!(end.pongs > 0, "the pongs already answered arrive: {end:?}");
     assert_eq!(
         end.disconnect,
@@ -314,7 +320,25 @@ async fn a_burst_of_pings_gets_its_pongs_the_disconnect_and_the_close_frame() {
         "{end:?}"
     );
     assert_eq!(end.close, Some(4003), "{end:?}");
-    drop(ws);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_burst_of_5000_inputs_gets_the_disconnect_and_the_close_frame() {
+    let server = start(config()).await;
+    let inputs = (1..=5_000u32).map(|seq| {
+        ClientMsg::Input(Input {
+            seq,
+            ..Input::default()
+        })
+    });
+    let end = burst(&server, inputs).await;
+    assert_eq!(
+        end.disconnect,
+        Some(protocol::CloseCode::RateLimited),
+        "{end:?}"
+    );
+    assert_eq!(end.close, Some(4003), "{end:?}");
     server.stop().await;
 }
 
