@@ -57,6 +57,7 @@ fn bench_room(entities: u32, clients: u32) -> Bench {
         ));
     }
     let mut queues = Vec::new();
+    let mut answers = Vec::new();
     for _ in 0..clients {
         let Some(player_id) = handle.try_reserve() else {
             break;
@@ -67,7 +68,9 @@ fn bench_room(entities: u32, clients: u32) -> Bench {
             frames: tx,
             close: CloseSignal::new(),
         };
-        let (reply, _answer) = oneshot::channel();
+        let (reply, answer) = oneshot::channel();
+        // A join whose answer nobody waits for is not admitted.
+        answers.push(answer);
         let _ = handle.try_send(RoomCommand::Join {
             player_id,
             name: format!("c{player_id}"),

@@ -168,6 +168,34 @@ async fn a_dropped_player_resumes_within_the_grace_period_and_not_after() {
 }
 
 #[tokio::test]
+async fn a_silently_dropped_player_resumes_at_once_and_its_old_connection_is_replaced() {
+    let server = start(config()).await;
+    // The old connection stays open and silent, as when a phone loses its network (no FIN).
+    let mut old = server.player("ada", "silent").await;
+    let (id, token, url) = (
+        old.welcome().player_id,
+        old.welcome().resume_token.clone(),
+        old.ws_url().to_owned(),
+    );
+    let mut back = GameClient::resume(&url, &token)
+        .await
+        .expect("a resume takes the entity over while the old connection is open");
+    assert_eq!(back.welcome().player_id, id, "same entity back");
+    let Event::Frame { snapshot, .. } = next_frame(&mut back).await else {
+        unreachable!()
+    };
+    assert!(snapshot, "a resume starts with a snapshot");
+    assert_eq!(
+        close_code(&mut old, Duration::from_secs(5)).await,
+        4005,
+        "the replaced connection is closed as documented"
+    );
+    assert!(back.world().get(id).is_some(), "the entity stays");
+    assert!(play_for(&mut back, Duration::from_millis(200)).await > 0);
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn every_mirror_matches_the_server_over_300_ticks_with_joins_and_leaves() {
     let server = start(config_with_tick_rate(60)).await;
     let mut players = Vec::new();
@@ -370,6 +398,57 @@ async fn a_client_that_stops_reading_is_closed_as_lagging_without_delaying_the_o
         m <= tick * 2,
         "the others' median frame interval {m:?} stays near the tick interval {tick:?}"
     );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_gets_4006_when_it_reads_again() {
+    let lag_limit = 20;
+    let server = start(slow_client_config(lag_limit)).await;
+    let mut players = busy_room(&server, "lag").await;
+    let seat = server.seat("stalled", "lag").await;
+    let mut stalled = stalled_client(&seat).await;
+
+    // Walk until the server has decided to close the stalled client as lagging.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while metric(
+        &server.metrics().await,
+        "game_closes_total{reason=\"lagging\"}",
+    ) < 1.0
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the stalled client is closed as lagging"
+        );
+        walk(&mut players, Duration::from_millis(500)).await;
+    }
+
+    // Reading again: what was buffered, then the Disconnect and the close frame.
+    let mut disconnect = None;
+    let read = async {
+        loop {
+            let msg = futures_util::StreamExt::next(&mut stalled)
+                .await
+                .expect("a close frame before the end of the stream")
+                .expect("no reset");
+            match msg {
+                Message::Binary(bytes) => {
+                    if let protocol::ServerMsg::Disconnect { code, .. } =
+                        protocol::decode_server(&bytes).unwrap()
+                    {
+                        disconnect = Some(code);
+                    }
+                }
+                Message::Close(frame) => return frame.map(|f| u16::from(f.code)),
+                _ => {}
+            }
+        }
+    };
+    let code = tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .expect("closed in time");
+    assert_eq!(code, Some(4006));
+    assert_eq!(disconnect, Some(protocol::CloseCode::Lagging));
     server.stop().await;
 }
 

@@ -72,6 +72,20 @@ async fn bad_first_messages_get_their_close_codes() {
         ),
         ("text", Message::Text("hello".into()), 4000),
         ("input before join", Message::Binary(input.into()), 4000),
+        (
+            "ping before join",
+            Message::Binary(
+                protocol::encode_client(&ClientMsg::Ping { client_time_us: 1 })
+                    .unwrap()
+                    .into(),
+            ),
+            4000,
+        ),
+        (
+            "seat token over 64 bytes",
+            Message::Binary(join_msg(protocol::PROTOCOL_VERSION, &"a".repeat(65)).into()),
+            4000,
+        ),
         ("oversized", Message::Binary(vec![0u8; 300].into()), 1009),
         ("huge", Message::Binary(vec![0u8; 64 * 1024].into()), 1009),
         (
@@ -239,5 +253,111 @@ async fn connections_over_the_limit_are_closed_at_once() {
         play_for(&mut a, Duration::from_millis(200)).await > 0,
         "the admitted player keeps playing"
     );
+    server.stop().await;
+}
+
+/// What a raw client read up to the close frame: pongs, the `Disconnect` code, the close code.
+#[derive(Debug, Default)]
+struct Ending {
+    pongs: usize,
+    disconnect: Option<protocol::CloseCode>,
+    reason: String,
+    close: Option<u16>,
+}
+
+/// Reads until the close frame, failing the test on a reset or when nothing closes in `within`.
+async fn read_to_close(ws: &mut Ws, within: Duration) -> Ending {
+    let read = async {
+        let mut end = Ending::default();
+        while let Some(msg) = ws.next().await {
+            match msg.expect("a clean close, not a reset") {
+                Message::Binary(bytes) => match protocol::decode_server(&bytes).unwrap() {
+                    protocol::ServerMsg::Pong { .. } => end.pongs += 1,
+                    protocol::ServerMsg::Disconnect { code, reason } => {
+                        end.disconnect = Some(code);
+                        end.reason = reason;
+                    }
+                    _ => {}
+                },
+                Message::Close(frame) => {
+                    end.close = Some(frame.map_or(1005, |f| f.code.into()));
+                    return end;
+                }
+                _ => {}
+            }
+        }
+        panic!("connection ended without a close frame: {end:?}");
+    };
+    tokio::time::timeout(within, read)
+        .await
+        .expect("closed in time")
+}
+
+/// Joins, writes `messages` in one write, and reads up to the close frame.
+async fn burst(server: &TestServer, messages: impl Iterator<Item = ClientMsg>) -> Ending {
+    let seat = server.seat("burst", "burst").await;
+    let mut ws = raw(&server.ws_url()).await;
+    let join = join_msg(protocol::PROTOCOL_VERSION, &seat.seat_token);
+    ws.send(Message::Binary(join.into())).await.unwrap();
+    for msg in messages {
+        let bytes = protocol::encode_client(&msg).unwrap();
+        ws.feed(Message::Binary(bytes.into())).await.unwrap();
+    }
+    ws.flush().await.unwrap();
+    read_to_close(&mut ws, Duration::from_secs(10)).await
+}
+
+#[tokio::test]
+async fn a_burst_of_pings_gets_its_pongs_the_disconnect_and_the_close_frame() {
+    let server = start(config()).await;
+    // 200 pings in one write: far over the burst of the rate limit.
+    let pings = (0..200u64).map(|t| ClientMsg::Ping { client_time_us: t });
+    let end = burst(&server, pings).await;
+    assert!(end.pongs > 0, "the pongs already answered arrive: {end:?}");
+    assert_eq!(
+        end.disconnect,
+        Some(protocol::CloseCode::RateLimited),
+        "{end:?}"
+    );
+    assert_eq!(end.close, Some(4003), "{end:?}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_burst_of_5000_inputs_gets_the_disconnect_and_the_close_frame() {
+    let server = start(config()).await;
+    let inputs = (1..=5_000u32).map(|seq| {
+        ClientMsg::Input(Input {
+            seq,
+            ..Input::default()
+        })
+    });
+    let end = burst(&server, inputs).await;
+    assert_eq!(
+        end.disconnect,
+        Some(protocol::CloseCode::RateLimited),
+        "{end:?}"
+    );
+    assert_eq!(end.close, Some(4003), "{end:?}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn close_reasons_are_sentences_not_debug_text() {
+    let server = start(config()).await;
+    let seat = server.seat("prefix", "reasons").await;
+    let mut ws = raw(&server.ws_url()).await;
+    let join = join_msg(protocol::PROTOCOL_VERSION, &seat.seat_token);
+    ws.send(Message::Binary(join.into())).await.unwrap();
+    // An Input whose u32 `seq` carries the 0xfd prefix of a u64.
+    let input = [vec![1u8, 0xfd], vec![0; 8], vec![0; 5]].concat();
+    ws.send(Message::Binary(input.into())).await.unwrap();
+    let end = read_to_close(&mut ws, Duration::from_secs(5)).await;
+    assert_eq!(end.close, Some(4000), "{end:?}");
+    assert_eq!(
+        end.reason, "a u32 field starts with the prefix of a longer u64 (see PROTOCOL.md §3)",
+        "{end:?}"
+    );
+    drop(ws);
     server.stop().await;
 }

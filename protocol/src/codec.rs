@@ -183,6 +183,22 @@ mod tests {
     }
 
     #[test]
+    fn longer_varint_forms_are_accepted_as_protocol_md_says() {
+        // Input{seq 5} with seq written as `fb 05 00` instead of `05`.
+        let bytes = [1u8, 0xfb, 5, 0, 0, 0, 0, 0];
+        let Ok(ClientMsg::Input(input)) = decode_client(&bytes) else {
+            panic!("a longer varint form is accepted");
+        };
+        assert_eq!(input.seq, 5);
+        // The prefix of a u64 on a u32 is not.
+        let bytes = [1u8, 0xfd, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+        assert!(matches!(
+            decode_client(&bytes),
+            Err(CodecError::Malformed(_))
+        ));
+    }
+
+    #[test]
     fn wrong_version_is_typed() {
         let join = ClientMsg::Join {
             protocol_version: crate::PROTOCOL_VERSION + 1,

@@ -39,6 +39,8 @@ pub struct Metrics {
     pub connections: Counter,
     /// HTTP requests refused by the per-address rate limit.
     pub http_rate_limited: Counter,
+    /// Rooms closed because their tick panicked.
+    pub room_panics: Counter,
     /// Game connections closed, by close code (index as in `CloseCode::ALL`).
     closes: Vec<Counter>,
     rooms: Gauge,
@@ -105,6 +107,10 @@ impl Default for Metrics {
             http_rate_limited: r.counter(
                 "http_rate_limited_total",
                 "HTTP requests refused by the per-address rate limit.",
+            ),
+            room_panics: r.counter(
+                "game_room_panics_total",
+                "Rooms closed because their tick panicked.",
             ),
             closes: r.closes(),
             rooms: r.gauge("game_rooms", "Open rooms."),

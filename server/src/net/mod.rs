@@ -4,6 +4,7 @@
 //! inputs to the room and writes ([`writer`]) the frames the room queues in its bounded queue.
 //! The room never waits for it.
 
+pub mod reason;
 pub mod session;
 pub mod writer;
 

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use axum::extract::ws::{Message, WebSocket};
 use bytes::Bytes;
 use futures_util::StreamExt;
-use protocol::{ClientMsg, CloseCode, CodecError, ServerMsg};
+use protocol::{ClientMsg, CloseCode, ServerMsg};
 use tokio::sync::oneshot;
 use tracing::Instrument as _;
 
@@ -21,7 +21,7 @@ use crate::app::App;
 use crate::rate::TokenBucket;
 use crate::room::link::JoinAccepted;
 use crate::room::queue::{FrameReceiver, frame_queue};
-use crate::room::{ClientConn, CloseSignal, JoinRefused, RoomCommand, RoomHandle};
+use crate::room::{ClientConn, CloseRequest, CloseSignal, Departure, RoomCommand, RoomHandle};
 
 /// Longest a connection waits for its room to answer a join.
 const ROOM_REPLY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -52,9 +52,6 @@ pub async fn run(socket: WebSocket, app: Arc<App>, room_hint: Option<u32>) {
             bucket,
         };
         let code = session.run(room_hint).await;
-        if let Some(code) = code {
-            app.metrics.count_close(code);
-        }
         tracing::debug!(code = code.map(|c| c.code()), "connection ended");
     }
     .instrument(span)
@@ -80,27 +77,26 @@ struct Session {
 }
 
 impl Session {
-    /// Joins and plays; returns the close code sent, if any.
+    /// Joins and plays; returns the close code the connection ended with, if the server closed it.
     async fn run(&mut self, room_hint: Option<u32>) -> Option<CloseCode> {
         let Some((room, player_id)) = self.join(room_hint).await else {
-            return self.close_if_requested().await;
+            let req = self.conn.close.requested()?;
+            return Some(self.finish(&req).await);
         };
         let span = tracing::Span::current();
         span.record("room", room.id);
         span.record("player", player_id);
         tracing::info!("player connected");
-        let (ending, code) = self.play(&room, player_id).await;
+        let (ending, close) = self.play(&room, player_id).await;
         let conn_id = self.conn.conn_id;
-        let cmd = match ending {
-            Ending::Left => RoomCommand::Leave { player_id, conn_id },
-            Ending::Dropped => RoomCommand::Disconnected { player_id, conn_id },
+        room.depart(match ending {
+            Ending::Left => Departure::Left { player_id, conn_id },
+            Ending::Dropped => Departure::Dropped { player_id, conn_id },
+        });
+        let code = match close {
+            Some(req) => Some(self.finish(&req).await),
+            None => None,
         };
-        if tokio::time::timeout(ROOM_REPLY_TIMEOUT, room.send(cmd))
-            .await
-            .is_err()
-        {
-            tracing::warn!("room inbox stayed full; the drop is lost");
-        }
         tracing::info!(
             left = matches!(ending, Ending::Left),
             code = code.map(|c| c.code()),
@@ -109,11 +105,29 @@ impl Session {
         code
     }
 
-    /// Sends the close frame of a pending close request.
-    async fn close_if_requested(&mut self) -> Option<CloseCode> {
-        let req = self.conn.close.requested()?;
-        writer::send_close(&mut self.socket, &req).await;
-        Some(req.code)
+    /// Closes the connection for `req` so that the client learns why: the frames already queued
+    /// (none for a lagging client, whose backlog is dropped), the `Disconnect`, the close frame,
+    /// then the client's unread input is drained until its close frame or a short deadline, so
+    /// that the kernel does not answer unread bytes with a reset. The close is counted at once
+    /// (a client that does not read may hold the writes up to their deadline); returns its code.
+    async fn finish(&mut self, req: &CloseRequest) -> CloseCode {
+        self.app.metrics.count_close(req.code);
+        if let Err(writer::WriteFailed) = self.write_close(req).await {
+            tracing::debug!(code = req.code.code(), "the close could not be written");
+        }
+        req.code
+    }
+
+    /// Writes what [`Session::finish`] sends, then drains.
+    async fn write_close(&mut self, req: &CloseRequest) -> Result<(), writer::WriteFailed> {
+        if req.code == CloseCode::Lagging {
+            while self.frames.try_recv().is_some() {}
+        } else if let Some(first) = self.frames.try_recv() {
+            writer::write_batch(&mut self.socket, first, &mut self.frames).await?;
+        }
+        writer::send_close(&mut self.socket, req).await?;
+        writer::drain(&mut self.socket).await;
+        Ok(())
     }
 
     /// Waits for the join and gets the room to accept it.
@@ -183,36 +197,26 @@ impl Session {
                 (room, cmd, Some(seat))
             }
         };
-        let accepted = match tokio::time::timeout(ROOM_REPLY_TIMEOUT, room.send(cmd)).await {
-            Ok(Ok(())) => tokio::time::timeout(ROOM_REPLY_TIMEOUT, answer)
-                .await
-                .ok()
-                .and_then(Result::ok),
-            _ => None,
-        };
-        match accepted {
-            Some(Ok(JoinAccepted { player_id })) => Some((room, player_id)),
-            Some(Err(refused)) => {
-                if let Some(seat) = &seat {
-                    self.app.seats.release(seat);
-                }
-                self.refuse(refused.close_code(), refused.to_string())
+        let queued = tokio::time::timeout(ROOM_REPLY_TIMEOUT, room.send(cmd)).await;
+        if !matches!(queued, Ok(Ok(()))) {
+            // The join never reached the room: its seat is ours to give back.
+            if let Some(seat) = &seat {
+                self.app.seats.release(seat);
             }
-            None => {
-                if let Some(seat) = &seat {
-                    self.app.seats.release(seat);
-                }
-                self.refuse(
-                    JoinRefused::RoomClosed.close_code(),
-                    "the room did not answer",
-                )
-            }
+            return self.refuse(CloseCode::RoomClosed, "the room did not answer");
+        }
+        // Queued: the room owns the seat now, and gives it back unless it admits this join
+        // (it does not admit a join whose connection gave up waiting).
+        match tokio::time::timeout(ROOM_REPLY_TIMEOUT, answer).await {
+            Ok(Ok(Ok(JoinAccepted { player_id }))) => Some((room, player_id)),
+            Ok(Ok(Err(refused))) => self.refuse(refused.close_code(), refused.to_string()),
+            Ok(Err(_)) | Err(_) => self.refuse(CloseCode::RoomClosed, "the room did not answer"),
         }
     }
 
     /// Writes frames and reads inputs until the connection ends; returns how it ended and the
-    /// close code sent, if any.
-    async fn play(&mut self, room: &RoomHandle, player_id: u32) -> (Ending, Option<CloseCode>) {
+    /// close still to send, if the peer can still get one.
+    async fn play(&mut self, room: &RoomHandle, player_id: u32) -> (Ending, Option<CloseRequest>) {
         let idle = self.app.config.idle_timeout;
         // One idle timer per connection, re-armed only when it fires, not per message.
         let idle_timer = tokio::time::sleep(idle);
@@ -225,16 +229,13 @@ impl Session {
         loop {
             tokio::select! {
                 biased;
-                req = close.wait() => {
-                    writer::send_close(&mut self.socket, &req).await;
-                    return (ending, Some(req.code));
-                }
+                req = close.wait() => return (ending, Some(req)),
                 frame = self.frames.recv() => {
                     // A write blocked on a full socket yields to a close request (e.g. lagging);
-                    // the socket is stuck, so no close frame can follow.
+                    // the close follows what is already buffered, within the write deadline.
                     let written = tokio::select! {
                         biased;
-                        req = close.wait() => return (ending, Some(req.code)),
+                        req = close.wait() => return (ending, Some(req)),
                         r = writer::write_batch(&mut self.socket, frame, &mut self.frames) => r.is_ok(),
                     };
                     if !written {
@@ -351,12 +352,5 @@ fn too_big(e: &axum::Error) -> bool {
 
 /// Decodes a client message, mapping failures to the close code and reason to send.
 fn decode(bytes: &[u8]) -> Result<ClientMsg, (CloseCode, String)> {
-    protocol::decode_client(bytes).map_err(|e| {
-        let code = match e {
-            CodecError::TooLarge { .. } => CloseCode::TooBig,
-            CodecError::VersionMismatch { .. } => CloseCode::VersionMismatch,
-            _ => CloseCode::Malformed,
-        };
-        (code, e.to_string())
-    })
+    protocol::decode_client(bytes).map_err(|e| super::reason::refusal(&e))
 }

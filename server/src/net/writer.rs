@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use bytes::Bytes;
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
 use protocol::ServerMsg;
 
 use crate::room::CloseRequest;
@@ -14,6 +14,10 @@ use crate::room::queue::FrameReceiver;
 pub const PING_INTERVAL: Duration = Duration::from_secs(5);
 /// Longest a single write may take before the peer is taken for dead.
 pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest the server keeps reading a closed connection's input (see [`drain`]).
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
+/// Most messages [`drain`] reads before it gives up on the peer.
+const MAX_DRAINED: usize = 4096;
 /// Most frames written between two flushes.
 const MAX_BATCH: usize = 64;
 
@@ -41,20 +45,39 @@ pub async fn ping(socket: &mut WebSocket) -> Result<(), WriteFailed> {
     timed(socket.send(Message::Ping(Bytes::new()))).await
 }
 
-/// Sends the `Disconnect` message and the close frame (best effort).
-pub async fn send_close(socket: &mut WebSocket, req: &CloseRequest) {
+/// Sends the `Disconnect` message and the close frame, both within one [`WRITE_TIMEOUT`].
+pub async fn send_close(socket: &mut WebSocket, req: &CloseRequest) -> Result<(), WriteFailed> {
     let msg = ServerMsg::Disconnect {
         code: req.code,
         reason: req.reason.to_string(),
     };
-    if let Ok(bytes) = protocol::encode_server(&msg) {
-        let _ = timed(socket.send(Message::Binary(bytes.into()))).await;
-    }
     let frame = CloseFrame {
         code: req.code.code(),
         reason: close_reason(&req.reason).into(),
     };
-    let _ = timed(socket.send(Message::Close(Some(frame)))).await;
+    timed(async {
+        if let Ok(bytes) = protocol::encode_server(&msg) {
+            socket.feed(Message::Binary(bytes.into())).await?;
+        }
+        socket.send(Message::Close(Some(frame))).await
+    })
+    .await
+}
+
+/// Reads and discards what the client still sends after our close frame, until its own close
+/// frame ends the stream, a read fails, [`MAX_DRAINED`] messages or [`DRAIN_TIMEOUT`]. Closing
+/// a socket with unread input makes the kernel send a reset, which destroys what the client has
+/// not read yet: the `Disconnect` and the close frame.
+pub async fn drain(socket: &mut WebSocket) {
+    let discard = async {
+        for _ in 0..MAX_DRAINED {
+            match socket.next().await {
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIMEOUT, discard).await;
 }
 
 /// Longest close-frame reason: a control frame carries at most 125 bytes, 2 of them the code.

@@ -7,11 +7,10 @@ use bevy_ecs::prelude::*;
 use bytes::Bytes;
 use dashmap::DashMap;
 use protocol::{EntityKind, NetId, QPos, WorldView};
-use tokio::sync::mpsc;
 
 use super::game::RoomSettings;
-use super::handle::RoomHandle;
-use super::link::{ClientConn, RoomCommand};
+use super::handle::{RoomHandle, RoomInbox};
+use super::link::ClientConn;
 use crate::metrics::Metrics;
 
 /// A replicated entity's network identity.
@@ -91,9 +90,9 @@ pub struct TickClock {
     pub idle_ticks: u32,
 }
 
-/// The room's inbox.
+/// The room's inboxes.
 #[derive(Resource, Debug)]
-pub struct Inbox(pub mpsc::Receiver<RoomCommand>);
+pub struct Inbox(pub RoomInbox);
 
 /// A connected player's link.
 #[derive(Debug)]
@@ -125,6 +124,8 @@ pub struct DroppedPlayer {
     pub entity: Entity,
     /// The tick after which the entity is removed.
     pub expires_at_tick: u32,
+    /// The connection that dropped (a late `Left` from it still removes the player).
+    pub conn_id: u64,
 }
 
 /// Dropped players by resume token.

@@ -6,11 +6,9 @@ use std::time::Duration;
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::SingleThreadedExecutor;
 use protocol::{Bounds, CloseCode};
-use tokio::sync::mpsc;
 
 use super::components::*;
-use super::handle::{RoomHandle, SpectatorEvent};
-use super::link::RoomCommand;
+use super::handle::{RoomHandle, RoomInbox, SpectatorEvent};
 use protocol::clock::unix_micros;
 
 use super::{replication, spectator, systems};
@@ -101,7 +99,7 @@ impl Room {
     pub fn new(
         handle: Arc<RoomHandle>,
         settings: RoomSettings,
-        inbox: mpsc::Receiver<RoomCommand>,
+        inbox: RoomInbox,
         shared: Shared,
     ) -> Self {
         let mut world = World::new();
@@ -159,6 +157,11 @@ impl Room {
         self.check_idle()
     }
 
+    /// The room's id.
+    pub fn id(&self) -> u32 {
+        self.handle.id
+    }
+
     /// The room's world, for benchmarks and tests that set entities up directly.
     pub fn world_mut(&mut self) -> &mut World {
         &mut self.world
@@ -170,19 +173,20 @@ impl Room {
     }
 
     /// Closes the room: every client is closed with `code`, spectators get `end`, and the room
-    /// leaves the registry.
+    /// leaves the registry. Also safe after a panicked tick: it only reads resources.
     pub fn close(&mut self, code: CloseCode, reason: &'static str) {
         self.handle.mark_closed();
         let shared = &self.world.resource::<RoomConfig>().shared;
-        let players = &self.world.resource::<Players>().0;
-        for link in players.clients.0.values() {
-            link.conn.close.close(code, reason);
-            shared.resume_index.remove(&link.resume_token);
-        }
-        for token in players.dropped.0.keys() {
-            shared.resume_index.remove(token);
-        }
         shared.rooms.remove(&self.handle.id);
+        if let Some(players) = self.world.get_resource::<Players>() {
+            for link in players.0.clients.0.values() {
+                link.conn.close.close(code, reason);
+                shared.resume_index.remove(&link.resume_token);
+            }
+            for token in players.0.dropped.0.keys() {
+                shared.resume_index.remove(token);
+            }
+        }
         let _ = self.handle.spectators.events.send(SpectatorEvent::End);
         tracing::info!(room = self.handle.id, mode = %self.handle.mode, "room closed");
     }

@@ -7,7 +7,16 @@ use protocol::NetId;
 use protocol::api::SpectatorSnapshot;
 use tokio::sync::{broadcast, mpsc, watch};
 
-use super::link::RoomCommand;
+use super::link::{Departure, RoomCommand};
+
+/// The receiving ends of a room's two inboxes.
+#[derive(Debug)]
+pub struct RoomInbox {
+    /// Joins, resumes and inputs (bounded).
+    pub commands: mpsc::Receiver<RoomCommand>,
+    /// Departures (unbounded: at most one per connection, never dropped).
+    pub departures: mpsc::UnboundedReceiver<Departure>,
+}
 
 /// One spectator update: the JSON of a `delta` or `end` event.
 #[derive(Debug, Clone)]
@@ -46,6 +55,7 @@ pub struct RoomHandle {
     /// Most players (connected, dropped within grace, or holding a seat).
     pub capacity: u32,
     commands: mpsc::Sender<RoomCommand>,
+    departures: mpsc::UnboundedSender<Departure>,
     occupancy: AtomicU32,
     next_player_id: AtomicU32,
     tick: AtomicU32,
@@ -55,19 +65,16 @@ pub struct RoomHandle {
 }
 
 impl RoomHandle {
-    /// A handle and the receiving end of its inbox.
-    pub fn new(
-        id: u32,
-        mode: String,
-        capacity: u32,
-        inbox: usize,
-    ) -> (Arc<Self>, mpsc::Receiver<RoomCommand>) {
+    /// A handle and the receiving ends of its inboxes; `inbox` bounds the command inbox.
+    pub fn new(id: u32, mode: String, capacity: u32, inbox: usize) -> (Arc<Self>, RoomInbox) {
         let (tx, rx) = mpsc::channel(inbox);
+        let (departures, departed) = mpsc::unbounded_channel();
         let handle = Self {
             id,
             mode,
             capacity,
             commands: tx,
+            departures,
             occupancy: AtomicU32::new(0),
             next_player_id: AtomicU32::new(1),
             tick: AtomicU32::new(0),
@@ -78,7 +85,11 @@ impl RoomHandle {
                 watchers: AtomicUsize::new(0),
             },
         };
-        (Arc::new(handle), rx)
+        let inbox = RoomInbox {
+            commands: rx,
+            departures: departed,
+        };
+        (Arc::new(handle), inbox)
     }
 
     /// Takes a seat if one is free; returns the player id bound to it.
@@ -132,5 +143,11 @@ impl RoomHandle {
     /// Queues a command, waiting for inbox space (the room drains it every tick).
     pub async fn send(&self, cmd: RoomCommand) -> Result<(), mpsc::error::SendError<RoomCommand>> {
         self.commands.send(cmd).await
+    }
+
+    /// Tells the room that a connection ended, without waiting and whatever the inbox holds.
+    /// Nothing is lost unless the room itself is gone.
+    pub fn depart(&self, departure: Departure) {
+        let _ = self.departures.send(departure);
     }
 }

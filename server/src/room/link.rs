@@ -98,6 +98,14 @@ pub struct ClientConn {
     pub close: CloseSignal,
 }
 
+impl ClientConn {
+    /// Whether the connection can still be served: its task still reads its queue and no close
+    /// was requested.
+    pub fn is_open(&self) -> bool {
+        self.frames.is_open() && self.close.requested().is_none()
+    }
+}
+
 /// Why a room refused a join or resume.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum JoinRefused {
@@ -107,6 +115,9 @@ pub enum JoinRefused {
     /// The room closed.
     #[error("the room is closed")]
     RoomClosed,
+    /// The room already holds as many players as it has seats.
+    #[error("the room is full")]
+    RoomFull,
 }
 
 impl JoinRefused {
@@ -115,6 +126,7 @@ impl JoinRefused {
         match self {
             JoinRefused::BadToken(_) => CloseCode::BadToken,
             JoinRefused::RoomClosed => CloseCode::RoomClosed,
+            JoinRefused::RoomFull => CloseCode::RoomFull,
         }
     }
 }
@@ -161,15 +173,22 @@ pub enum RoomCommand {
         /// The input, not yet validated.
         input: Input,
     },
+}
+
+/// A connection's last word to its room. Departures travel on their own unbounded channel,
+/// apart from the bounded inbox of joins and inputs, so that none is ever lost: each connection
+/// sends at most one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Departure {
     /// The connection dropped: keep the entity for the grace period.
-    Disconnected {
+    Dropped {
         /// The player.
         player_id: NetId,
         /// The connection that dropped.
         conn_id: u64,
     },
     /// The player left for good.
-    Leave {
+    Left {
         /// The player.
         player_id: NetId,
         /// The connection it came on.

@@ -2,9 +2,11 @@
 //! tick thread, never awaiting I/O.
 //!
 //! # One tick
-//! 1. **Receive** ([`systems::receive`]): drain the room inbox with `try_recv`: joins, resumes,
-//!    inputs (validated: clamped intent, stale and duplicate sequence numbers dropped, capped per
-//!    tick), disconnects and leaves; expire dropped players past their grace period.
+//! 1. **Receive** ([`systems::receive`], [`roster`]): drain every departure (drops and leaves,
+//!    on their own unbounded channel, so none is lost), drop players whose connection task is
+//!    gone, then drain the bounded inbox with `try_recv`: joins and resumes (not admitted when
+//!    their connection gave up), inputs (validated: clamped intent, stale and duplicate sequence
+//!    numbers dropped, capped per tick); expire dropped players past their grace period.
 //! 2. **Simulate** ([`systems::steer`], [`systems::integrate`]): intent to velocity at most the
 //!    maximum speed, then movement clamped to the world bounds.
 //! 3. **Replicate** ([`replication::replicate`]): bevy change detection (`Changed<Position>`,
@@ -16,6 +18,8 @@
 //!    spectators through a broadcast channel.
 
 pub mod components;
+#[cfg(feature = "fault-injection")]
+pub mod fault;
 pub mod game;
 pub mod handle;
 pub mod link;
@@ -23,6 +27,7 @@ pub mod pool;
 pub mod queue;
 pub mod registry;
 pub mod replication;
+pub mod roster;
 pub mod spectator;
 pub mod systems;
 
@@ -30,8 +35,8 @@ pub mod systems;
 mod stepper_tests;
 
 pub use game::{Room, RoomSettings};
-pub use handle::RoomHandle;
-pub use link::{ClientConn, CloseRequest, CloseSignal, JoinRefused, RoomCommand};
+pub use handle::{RoomHandle, RoomInbox};
+pub use link::{ClientConn, CloseRequest, CloseSignal, Departure, JoinRefused, RoomCommand};
 pub use registry::{RegistryError, RoomRegistry};
 
 /// 128 random bits as 32 lowercase hex digits, from the thread's CSPRNG.

@@ -1,6 +1,7 @@
 //! The tick pool: a few threads (one per core by default), each ticking its share of the rooms
 //! on a fixed-step clock. Tick threads never await I/O.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -82,6 +83,34 @@ impl TickPool {
     }
 }
 
+/// Ticks one room, containing a panic to it: a room whose tick panicked is closed (its players
+/// get 4009, it leaves the listings), logged and counted; the thread and its other rooms go on.
+/// Returns whether the room is still open.
+fn tick_contained(room: &mut Room, metrics: &Metrics) -> bool {
+    let panic = match std::panic::catch_unwind(AssertUnwindSafe(|| room.tick())) {
+        Ok(open) => return open,
+        Err(panic) => panic,
+    };
+    metrics.room_panics.increment(1);
+    let what = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message");
+    tracing::error!(
+        room = room.id(),
+        panic = what,
+        "a room's tick panicked; closing the room"
+    );
+    let closed = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        room.close(CloseCode::RoomClosed, "the room failed and closed");
+    }));
+    if closed.is_err() {
+        tracing::error!(room = room.id(), "closing the failed room panicked too");
+    }
+    false
+}
+
 fn run_shard(
     inbox: mpsc::Receiver<Room>,
     period: Duration,
@@ -104,7 +133,7 @@ fn run_shard(
             .record(Instant::now().saturating_duration_since(deadline));
         rooms.retain_mut(|room| {
             let started = Instant::now();
-            let open = room.tick();
+            let open = tick_contained(room, metrics);
             metrics.tick_duration.record(started.elapsed());
             if !open {
                 load.fetch_sub(1, Ordering::Relaxed);

@@ -59,6 +59,13 @@ impl FrameSender {
     }
 }
 
+impl FrameSender {
+    /// Whether the receiving side (the connection's task) still exists.
+    pub fn is_open(&self) -> bool {
+        self.0.receiver_alive.load(Ordering::Acquire)
+    }
+}
+
 impl FrameReceiver {
     /// The next frame, if one is queued.
     pub fn try_recv(&mut self) -> Option<Bytes> {

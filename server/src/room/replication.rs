@@ -103,7 +103,7 @@ pub fn fan_out(
                     );
                 }
             }
-            // The connection is gone; its reader reports the drop.
+            // The connection's task is gone; the next receive phase drops the player.
             Err(PushError::Closed(_)) => {}
         }
     }

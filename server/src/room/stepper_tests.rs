@@ -9,7 +9,7 @@ use tokio::sync::oneshot;
 
 use super::components::Shared;
 use super::queue::{FrameReceiver, frame_queue};
-use super::{ClientConn, CloseSignal, Room, RoomCommand, RoomHandle, RoomSettings};
+use super::{ClientConn, CloseSignal, Departure, Room, RoomCommand, RoomHandle, RoomSettings};
 use crate::config::Config;
 
 struct Stepper {
@@ -60,14 +60,7 @@ impl Stepper {
             close: close.clone(),
         };
         let (reply, mut answer) = oneshot::channel();
-        self.handle
-            .try_send(RoomCommand::Join {
-                player_id,
-                name: format!("p{player_id}"),
-                conn,
-                reply,
-            })
-            .unwrap();
+        self.send_join(player_id, conn, reply);
         self.tick(1);
         answer
             .try_recv()
@@ -80,6 +73,17 @@ impl Stepper {
             close,
             world: WorldView::new(),
         }
+    }
+
+    fn send_join(&self, player_id: u32, conn: ClientConn, reply: super::link::JoinReply) {
+        self.handle
+            .try_send(RoomCommand::Join {
+                player_id,
+                name: format!("p{player_id}"),
+                conn,
+                reply,
+            })
+            .unwrap();
     }
 
     fn input(&self, c: &TestClient, seq: u32, move_x: i8, move_y: i8) {
@@ -218,12 +222,10 @@ fn a_dropped_player_is_removed_after_the_grace_period_and_its_seat_freed() {
     let a = s.join(8);
     let mut b = s.join(64);
     assert_eq!(s.handle.occupancy(), 2);
-    s.handle
-        .try_send(RoomCommand::Disconnected {
-            player_id: a.player_id,
-            conn_id: a.conn_id,
-        })
-        .unwrap();
+    s.handle.depart(Departure::Dropped {
+        player_id: a.player_id,
+        conn_id: a.conn_id,
+    });
     s.tick(3);
     b.drain();
     assert!(
@@ -244,12 +246,10 @@ fn an_empty_room_closes_after_its_idle_time() {
         ..Config::default()
     });
     let a = s.join(8);
-    s.handle
-        .try_send(RoomCommand::Leave {
-            player_id: a.player_id,
-            conn_id: a.conn_id,
-        })
-        .unwrap();
+    s.handle.depart(Departure::Left {
+        player_id: a.player_id,
+        conn_id: a.conn_id,
+    });
     s.tick(2);
     assert!(!s.handle.is_closed());
     s.tick(3);
@@ -258,4 +258,137 @@ fn an_empty_room_closes_after_its_idle_time() {
         "closed once empty for longer than the idle time"
     );
     assert!(!s.room.tick(), "a closed room does not tick");
+}
+
+fn grace_config() -> Config {
+    Config {
+        resume_grace: Duration::from_millis(500),
+        tick_rate: 10,
+        ..Config::default()
+    }
+}
+
+#[test]
+fn a_connection_whose_task_is_gone_is_dropped_without_its_departure() {
+    let mut s = stepper(grace_config());
+    let a = s.join(8);
+    let mut b = s.join(64);
+    let a_id = a.player_id;
+    // The connection's task ends without a word (it panicked, or its departure never came).
+    drop(a);
+    s.tick(3);
+    b.drain();
+    assert!(b.world.get(a_id).is_some(), "kept during the grace period");
+    s.tick(5);
+    b.drain();
+    assert!(b.world.get(a_id).is_none(), "removed after it");
+    assert_eq!(s.handle.occupancy(), 1, "its seat is free again");
+}
+
+#[test]
+fn a_join_whose_connection_gave_up_waiting_is_not_admitted_and_frees_its_seat() {
+    let mut s = stepper(Config::default());
+    let mut b = s.join(64);
+    let player_id = s.handle.try_reserve().expect("a free seat");
+    let (tx, _frames) = frame_queue(8);
+    let conn = ClientConn {
+        conn_id: 1,
+        frames: tx,
+        close: CloseSignal::new(),
+    };
+    let (reply, answer) = oneshot::channel();
+    s.send_join(player_id, conn, reply);
+    // The connection stopped waiting for the answer before the room read the join.
+    drop(answer);
+    s.tick(2);
+    b.drain();
+    assert!(b.world.get(player_id).is_none(), "not admitted");
+    assert_eq!(s.handle.occupancy(), 1, "its seat is given back");
+}
+
+#[test]
+fn a_leave_is_never_lost_when_the_inbox_is_full() {
+    let mut s = stepper(Config::default());
+    let a = s.join(8);
+    let mut b = s.join(64);
+    let input = Input::default();
+    while s
+        .handle
+        .try_send(RoomCommand::Input {
+            player_id: a.player_id,
+            conn_id: a.conn_id,
+            input,
+        })
+        .is_ok()
+    {}
+    s.handle.depart(Departure::Left {
+        player_id: a.player_id,
+        conn_id: a.conn_id,
+    });
+    s.tick(1);
+    b.drain();
+    assert!(b.world.get(a.player_id).is_none(), "the player is gone");
+    assert_eq!(s.handle.occupancy(), 1);
+}
+
+#[test]
+fn a_leave_after_the_drop_was_noticed_still_removes_the_player() {
+    let mut s = stepper(grace_config());
+    let TestClient {
+        player_id,
+        conn_id,
+        frames,
+        ..
+    } = s.join(8);
+    let mut b = s.join(64);
+    drop(frames);
+    s.tick(1);
+    s.handle.depart(Departure::Left { player_id, conn_id });
+    s.tick(1);
+    b.drain();
+    assert!(
+        b.world.get(player_id).is_none(),
+        "removed at once, not after the grace"
+    );
+    assert_eq!(s.handle.occupancy(), 1);
+}
+
+#[test]
+fn a_join_beyond_the_rooms_seats_is_refused_with_4004() {
+    let mut s = stepper(Config {
+        room_capacity: 1,
+        ..Config::default()
+    });
+    let mut a = s.join(8);
+    // A join the seat accounting should never let through: the room holds its capacity itself.
+    let (tx, _frames) = frame_queue(8);
+    let conn = ClientConn {
+        conn_id: 1,
+        frames: tx,
+        close: CloseSignal::new(),
+    };
+    let (reply, mut answer) = oneshot::channel();
+    s.send_join(99, conn, reply);
+    s.tick(1);
+    let refused = answer.try_recv().unwrap().unwrap_err();
+    assert_eq!(refused.close_code(), CloseCode::RoomFull);
+    assert_eq!(refused.close_code().code(), 4004);
+    a.drain();
+    assert!(a.world.get(99).is_none(), "not admitted");
+}
+
+#[test]
+fn the_first_valid_seq_is_1() {
+    let mut s = stepper(Config::default());
+    let mut a = s.join(8);
+    a.drain();
+    s.input(&a, 0, 127, 0);
+    s.tick(1);
+    a.drain();
+    let e = *a.world.get(a.player_id).unwrap();
+    assert_eq!(e.ack, 0, "seq 0 is never applied");
+    s.input(&a, 1, 127, 0);
+    s.tick(1);
+    a.drain();
+    assert_eq!(a.world.get(a.player_id).unwrap().ack, 1);
 }

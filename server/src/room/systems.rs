@@ -1,55 +1,53 @@
 //! The receive and simulate phases.
 
 use bevy_ecs::prelude::*;
-use bytes::Bytes;
 use protocol::message::{KNOWN_BUTTONS, MAX_INTENT};
-use protocol::{CloseCode, EntityKind, Input, NetId, QPos, ServerMsg, Welcome};
-use rand::RngExt as _;
+use protocol::{Input, QPos};
 
 use super::components::*;
-use super::link::{ClientConn, JoinAccepted, JoinRefused, JoinReply, RoomCommand};
-use super::random_token;
+use super::link::RoomCommand;
+use super::roster::Roster;
 
 /// Most commands one tick drains; the rest wait for the next tick.
 const MAX_COMMANDS_PER_TICK: usize = 16_384;
 
-/// Drains the inbox: joins, resumes, inputs, drops and leaves.
+/// Drains the inboxes: departures first (every one), then joins, resumes and inputs; players
+/// whose connection task is gone are dropped as if they had said so.
 pub fn receive(
     mut commands: Commands,
     mut inbox: ResMut<Inbox>,
     mut players: ResMut<Players>,
-    mut controllers: Query<&mut Controller>,
+    mut controllers: Query<&'static mut Controller>,
     config: Res<RoomConfig>,
     clock: Res<TickClock>,
 ) {
-    let PlayerBook {
-        clients,
-        dropped,
-        index,
-    } = &mut *players.0;
-    let shared = &config.shared;
+    let book = &mut *players.0;
     for mut c in &mut controllers {
         c.bypass_change_detection().inputs_this_tick = 0;
     }
-    let settings = &config.settings;
+    let mut roster = Roster {
+        commands: &mut commands,
+        book,
+        controllers: &mut controllers,
+        config: &config,
+        clock: &clock,
+    };
+    while let Ok(departure) = inbox.0.departures.try_recv() {
+        roster.depart(departure);
+    }
+    roster.reap_closed();
     let (mut applied, mut ignored) = (0u64, 0u64);
     for _ in 0..MAX_COMMANDS_PER_TICK {
-        let Ok(cmd) = inbox.0.try_recv() else { break };
+        let Ok(cmd) = inbox.0.commands.try_recv() else {
+            break;
+        };
         match cmd {
             RoomCommand::Input {
                 player_id,
                 conn_id,
                 input,
             } => {
-                let entity = clients
-                    .0
-                    .get(&player_id)
-                    .filter(|l| l.conn.conn_id == conn_id)
-                    .map(|l| l.entity);
-                let ok = entity
-                    .and_then(|e| controllers.get_mut(e).ok())
-                    .is_some_and(|mut c| apply_input(&mut c, input, settings.inputs_per_tick));
-                if ok {
+                if roster.apply(player_id, conn_id, input) {
                     applied += 1;
                 } else {
                     ignored += 1;
@@ -60,72 +58,13 @@ pub fn receive(
                 name,
                 conn,
                 reply,
-            } => {
-                if clients.0.contains_key(&player_id) {
-                    let _ = reply.send(Err(JoinRefused::BadToken("this seat is already taken")));
-                    continue;
-                }
-                let spawn = random_spawn(settings);
-                let entity = commands
-                    .spawn((
-                        Replicated {
-                            id: player_id,
-                            kind: EntityKind::Player,
-                        },
-                        Position(spawn),
-                        Velocity::default(),
-                        Controller::default(),
-                        PlayerName(name),
-                    ))
-                    .id();
-                index.0.insert(entity, player_id);
-                admit(clients, &config, &clock, player_id, entity, conn, reply);
-            }
-            RoomCommand::Resume { token, conn, reply } => {
-                let Some(d) = dropped.0.remove(&token) else {
-                    let _ = reply.send(Err(JoinRefused::BadToken(
-                        "unknown or expired resume token",
-                    )));
-                    continue;
-                };
-                shared.resume_index.remove(&token);
-                admit(clients, &config, &clock, d.player_id, d.entity, conn, reply);
-            }
-            RoomCommand::Disconnected { player_id, conn_id } => {
-                let Some(link) = take_link(clients, player_id, conn_id) else {
-                    continue;
-                };
-                if let Ok(mut c) = controllers.get_mut(link.entity) {
-                    (c.move_x, c.move_y, c.buttons) = (0, 0, 0);
-                }
-                let expires_at_tick = clock.tick.wrapping_add(settings.resume_grace_ticks);
-                dropped.0.insert(
-                    link.resume_token,
-                    DroppedPlayer {
-                        player_id,
-                        entity: link.entity,
-                        expires_at_tick,
-                    },
-                );
-                tracing::debug!(
-                    room = config.handle.id,
-                    player_id,
-                    "player dropped; kept for the grace period"
-                );
-            }
-            RoomCommand::Leave { player_id, conn_id } => {
-                let Some(link) = take_link(clients, player_id, conn_id) else {
-                    continue;
-                };
-                shared.resume_index.remove(&link.resume_token);
-                commands.entity(link.entity).despawn();
-                config.handle.release();
-                tracing::debug!(room = config.handle.id, player_id, "player left");
-            }
+            } => roster.join(player_id, name, conn, reply),
+            RoomCommand::Resume { token, conn, reply } => roster.resume(&token, conn, reply),
         }
     }
-    shared.metrics.inputs_applied.increment(applied);
-    shared.metrics.inputs_dropped.increment(ignored);
+    let metrics = &config.shared.metrics;
+    metrics.inputs_applied.increment(applied);
+    metrics.inputs_dropped.increment(ignored);
 }
 
 /// Removes dropped players whose grace period is over.
@@ -213,70 +152,6 @@ pub fn intent_velocity(move_x: i8, move_y: i8, max_speed: i32) -> Velocity {
         x: (x as f64 * scale).trunc() as i32,
         y: (y as f64 * scale).trunc() as i32,
     }
-}
-
-fn random_spawn(settings: &super::RoomSettings) -> QPos {
-    let mut rng = rand::rng();
-    QPos::new(
-        rng.random_range(0..=settings.bounds.width),
-        rng.random_range(0..=settings.bounds.height),
-    )
-}
-
-fn take_link(clients: &mut Clients, player_id: NetId, conn_id: u64) -> Option<ClientLink> {
-    match clients.0.get(&player_id) {
-        Some(l) if l.conn.conn_id == conn_id => clients.0.remove(&player_id),
-        _ => None,
-    }
-}
-
-/// Links a connection to a player's entity: a new resume token, a welcome now, a snapshot at the
-/// end of the tick.
-fn admit(
-    clients: &mut Clients,
-    config: &RoomConfig,
-    clock: &TickClock,
-    player_id: NetId,
-    entity: Entity,
-    conn: ClientConn,
-    reply: JoinReply,
-) {
-    let settings = &config.settings;
-    let shared = &config.shared;
-    let resume_token = random_token();
-    let welcome = ServerMsg::Welcome(Welcome {
-        player_id,
-        room_id: config.handle.id,
-        tick_rate: settings.tick_rate,
-        bounds: settings.bounds,
-        max_speed: settings.max_speed,
-        tick: clock.tick,
-        resume_token: resume_token.clone(),
-    });
-    match protocol::encode_server(&welcome) {
-        Ok(bytes) => {
-            // The queue is new and empty: this cannot be full.
-            let _ = conn.frames.try_send(Bytes::from(bytes));
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "cannot encode a welcome");
-            conn.close.close(CloseCode::Kicked, "internal error");
-        }
-    }
-    shared
-        .resume_index
-        .insert(resume_token.clone(), config.handle.id);
-    let link = ClientLink {
-        conn,
-        entity,
-        resume_token,
-        needs_snapshot: true,
-        behind: 0,
-        kicked: false,
-    };
-    clients.0.insert(player_id, link);
-    let _ = reply.send(Ok(JoinAccepted { player_id }));
-    tracing::debug!(room = config.handle.id, player_id, "player joined");
 }
 
 #[cfg(test)]

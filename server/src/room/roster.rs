@@ -1,0 +1,251 @@
+//! [`Roster`]: who enters and leaves a room during the receive phase: joins, resumes (also of a
+//! player whose old connection is still open), drops, leaves, and inputs of present players.
+
+use bevy_ecs::prelude::*;
+use bytes::Bytes;
+use protocol::{CloseCode, EntityKind, Input, NetId, QPos, ServerMsg, Welcome};
+use rand::RngExt as _;
+
+use super::components::*;
+use super::link::{ClientConn, Departure, JoinAccepted, JoinRefused, JoinReply};
+use super::random_token;
+use super::systems::apply_input;
+
+/// The close reason of a connection whose player resumed on another connection.
+const REPLACED_REASON: &str = "replaced: this player resumed on another connection";
+
+/// The room's books and world access for one receive phase.
+pub struct Roster<'a, 'w, 's, 'qw, 'qs> {
+    /// Spawns and despawns entities.
+    pub commands: &'a mut Commands<'w, 's>,
+    /// Connected and dropped players.
+    pub book: &'a mut PlayerBook,
+    /// Every player's controller.
+    pub controllers: &'a mut Query<'qw, 'qs, &'static mut Controller>,
+    /// The room's settings and shared state.
+    pub config: &'a RoomConfig,
+    /// The tick being computed.
+    pub clock: &'a TickClock,
+}
+
+impl Roster<'_, '_, '_, '_, '_> {
+    /// Applies one input of a connected player; returns whether it was applied.
+    pub fn apply(&mut self, player_id: NetId, conn_id: u64, input: Input) -> bool {
+        #[cfg(feature = "fault-injection")]
+        super::fault::on_input(&self.config.handle.mode);
+        let cap = self.config.settings.inputs_per_tick;
+        self.book
+            .clients
+            .0
+            .get(&player_id)
+            .filter(|l| l.conn.conn_id == conn_id)
+            .and_then(|l| self.controllers.get_mut(l.entity).ok())
+            .is_some_and(|mut c| apply_input(&mut c, input, cap))
+    }
+
+    /// Spawns the player who redeemed a seat, unless its connection is gone or the room holds
+    /// as many players as seats. A seat whose join is not admitted is given back here: once the
+    /// join is queued, the room owns its seat.
+    pub fn join(&mut self, player_id: NetId, name: String, conn: ClientConn, reply: JoinReply) {
+        let handle = &self.config.handle;
+        if self.book.clients.0.contains_key(&player_id) {
+            let _ = reply.send(Err(JoinRefused::BadToken("this seat is already taken")));
+            return;
+        }
+        let present = self.book.clients.0.len() + self.book.dropped.0.len();
+        if present >= handle.capacity as usize {
+            handle.release();
+            let _ = reply.send(Err(JoinRefused::RoomFull));
+            return;
+        }
+        if !conn.is_open() || reply.send(Ok(JoinAccepted { player_id })).is_err() {
+            handle.release();
+            tracing::debug!(room = handle.id, player_id, "join of a closed connection");
+            return;
+        }
+        let entity = self
+            .commands
+            .spawn((
+                Replicated {
+                    id: player_id,
+                    kind: EntityKind::Player,
+                },
+                Position(random_spawn(&self.config.settings)),
+                Velocity::default(),
+                Controller::default(),
+                PlayerName(name),
+            ))
+            .id();
+        self.book.index.0.insert(entity, player_id);
+        self.admit(player_id, entity, conn);
+    }
+
+    /// Gives the entity a resume token names to a new connection: a dropped player's, or a
+    /// connected one's, whose old connection is then closed as replaced (a client that lost its
+    /// network without a FIN comes back before its old connection times out).
+    pub fn resume(&mut self, token: &str, conn: ClientConn, reply: JoinReply) {
+        let Some(player_id) = self.holder_of(token) else {
+            let _ = reply.send(Err(JoinRefused::BadToken(
+                "unknown or expired resume token",
+            )));
+            return;
+        };
+        if !conn.is_open() || reply.send(Ok(JoinAccepted { player_id })).is_err() {
+            // The new connection is gone: the token stays valid, nothing changes.
+            return;
+        }
+        let entity = if let Some(d) = self.book.dropped.0.remove(token) {
+            d.entity
+        } else if let Some(link) = self.book.clients.0.remove(&player_id) {
+            link.conn.close.close(CloseCode::Kicked, REPLACED_REASON);
+            link.entity
+        } else {
+            return;
+        };
+        self.config.shared.resume_index.remove(token);
+        self.admit(player_id, entity, conn);
+    }
+
+    /// The player a resume token belongs to, dropped or connected.
+    fn holder_of(&self, token: &str) -> Option<NetId> {
+        if let Some(d) = self.book.dropped.0.get(token) {
+            return Some(d.player_id);
+        }
+        self.book
+            .clients
+            .0
+            .iter()
+            .find(|(_, l)| l.resume_token == token)
+            .map(|(id, _)| *id)
+    }
+
+    /// Handles a connection's departure: a drop keeps the entity for the grace period, a leave
+    /// removes it (also when the drop was noticed first).
+    pub fn depart(&mut self, departure: Departure) {
+        match departure {
+            Departure::Dropped { player_id, conn_id } => {
+                if let Some(link) = self.take_link(player_id, conn_id) {
+                    self.keep_for_grace(player_id, link);
+                }
+            }
+            Departure::Left { player_id, conn_id } => self.leave(player_id, conn_id),
+        }
+    }
+
+    /// Drops every connected player whose connection task no longer reads its queue, as if it
+    /// had reported the drop.
+    pub fn reap_closed(&mut self) {
+        let gone: Vec<(NetId, u64)> = self
+            .book
+            .clients
+            .0
+            .iter()
+            .filter(|(_, l)| !l.conn.frames.is_open())
+            .map(|(id, l)| (*id, l.conn.conn_id))
+            .collect();
+        for (player_id, conn_id) in gone {
+            self.depart(Departure::Dropped { player_id, conn_id });
+        }
+    }
+
+    fn leave(&mut self, player_id: NetId, conn_id: u64) {
+        let (token, entity) = if let Some(link) = self.take_link(player_id, conn_id) {
+            (link.resume_token, link.entity)
+        } else {
+            let dropped = &mut self.book.dropped.0;
+            let Some(token) = dropped
+                .iter()
+                .find(|(_, d)| d.player_id == player_id && d.conn_id == conn_id)
+                .map(|(t, _)| t.clone())
+            else {
+                return;
+            };
+            let Some(d) = dropped.remove(&token) else {
+                return;
+            };
+            (token, d.entity)
+        };
+        self.config.shared.resume_index.remove(&token);
+        self.commands.entity(entity).despawn();
+        self.config.handle.release();
+        tracing::debug!(room = self.config.handle.id, player_id, "player left");
+    }
+
+    fn keep_for_grace(&mut self, player_id: NetId, link: ClientLink) {
+        if let Ok(mut c) = self.controllers.get_mut(link.entity) {
+            (c.move_x, c.move_y, c.buttons) = (0, 0, 0);
+        }
+        let grace = self.config.settings.resume_grace_ticks;
+        self.book.dropped.0.insert(
+            link.resume_token,
+            DroppedPlayer {
+                player_id,
+                entity: link.entity,
+                expires_at_tick: self.clock.tick.wrapping_add(grace),
+                conn_id: link.conn.conn_id,
+            },
+        );
+        tracing::debug!(
+            room = self.config.handle.id,
+            player_id,
+            "player dropped; kept for the grace period"
+        );
+    }
+
+    fn take_link(&mut self, player_id: NetId, conn_id: u64) -> Option<ClientLink> {
+        let clients = &mut self.book.clients.0;
+        match clients.get(&player_id) {
+            Some(l) if l.conn.conn_id == conn_id => clients.remove(&player_id),
+            _ => None,
+        }
+    }
+
+    /// Links a connection to a player's entity: a new resume token, a welcome now, a snapshot
+    /// at the end of the tick.
+    fn admit(&mut self, player_id: NetId, entity: Entity, conn: ClientConn) {
+        let config = self.config;
+        let settings = &config.settings;
+        let resume_token = random_token();
+        let welcome = ServerMsg::Welcome(Welcome {
+            player_id,
+            room_id: config.handle.id,
+            tick_rate: settings.tick_rate,
+            bounds: settings.bounds,
+            max_speed: settings.max_speed,
+            tick: self.clock.tick,
+            resume_token: resume_token.clone(),
+        });
+        match protocol::encode_server(&welcome) {
+            Ok(bytes) => {
+                // The queue is new and empty: this cannot be full.
+                let _ = conn.frames.try_send(Bytes::from(bytes));
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot encode a welcome");
+                conn.close.close(CloseCode::Kicked, "internal error");
+            }
+        }
+        config
+            .shared
+            .resume_index
+            .insert(resume_token.clone(), config.handle.id);
+        let link = ClientLink {
+            conn,
+            entity,
+            resume_token,
+            needs_snapshot: true,
+            behind: 0,
+            kicked: false,
+        };
+        self.book.clients.0.insert(player_id, link);
+        tracing::debug!(room = config.handle.id, player_id, "player joined");
+    }
+}
+
+fn random_spawn(settings: &super::RoomSettings) -> QPos {
+    let mut rng = rand::rng();
+    QPos::new(
+        rng.random_range(0..=settings.bounds.width),
+        rng.random_range(0..=settings.bounds.height),
+    )
+}
