@@ -78,6 +78,35 @@ pub struct Config {
     #[arg(long, env = "GAME_HEADER_TIMEOUT", default_value_t = 10.0)]
     pub header_timeout: f64,
 
+    /// Seconds a client has, once its headers are in, to send the request body and get the
+    /// response headers (a stalled body gets 408).
+    #[arg(long, env = "GAME_REQUEST_TIMEOUT", default_value_t = 10.0)]
+    pub request_timeout: f64,
+
+    /// Seconds a write to a client (a response, an SSE event, a game frame) may stall before the
+    /// connection is closed.
+    #[arg(long, env = "GAME_WRITE_TIMEOUT", default_value_t = 10.0)]
+    pub write_timeout: f64,
+
+    /// Most open connections from one client address (IPv6: one /64); further ones get 503.
+    /// 0: no cap.
+    #[arg(long, env = "GAME_MAX_CONNECTIONS_PER_ADDR", default_value_t = 64)]
+    pub max_connections_per_addr: usize,
+
+    /// Most spectator streams from one client address (IPv6: one /64). 0: no cap.
+    #[arg(long, env = "GAME_SPECTATORS_PER_ADDR", default_value_t = 8)]
+    pub spectators_per_addr: usize,
+
+    /// Browser origin allowed to call the REST API (repeatable, e.g.
+    /// `--cors-origin https://game.example`; `*` allows any). None: same origin only.
+    #[arg(long = "cors-origin", env = "GAME_CORS_ORIGIN", value_delimiter = ',', value_parser = parse_origin)]
+    pub cors_origins: Vec<axum::http::HeaderValue>,
+
+    /// Trust `Forwarded` / `X-Forwarded-Host` / `X-Forwarded-Proto` when deriving seat URLs
+    /// (only behind a reverse proxy that sets them).
+    #[arg(long, env = "GAME_TRUST_PROXY")]
+    pub trust_proxy: bool,
+
     /// Seconds a new connection has to send its join.
     #[arg(long, env = "GAME_JOIN_TIMEOUT", default_value_t = 5.0)]
     pub join_timeout: f64,
@@ -219,4 +248,23 @@ fn parse_mode_capacity(s: &str) -> Result<(String, u32), String> {
         return Err(format!("player count in `{s}` must be 1-10000"));
     }
     Ok((name.to_owned(), n))
+}
+
+/// Parses one `--cors-origin`: `*`, or `scheme://host[:port]` with nothing after it.
+fn parse_origin(s: &str) -> Result<axum::http::HeaderValue, String> {
+    let valid = s == "*"
+        || s.parse::<axum::http::Uri>().is_ok_and(|uri| {
+            uri.scheme().is_some()
+                && uri.authority().is_some()
+                && !s.contains('@')
+                && matches!(uri.path(), "" | "/")
+                && uri.query().is_none()
+                && !s.ends_with('/')
+        });
+    if !valid {
+        return Err(format!(
+            "`{s}` is not an origin: expected `*` or scheme://host[:port]"
+        ));
+    }
+    axum::http::HeaderValue::from_str(s).map_err(|e| format!("`{s}`: {e}"))
 }

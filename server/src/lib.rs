@@ -44,6 +44,8 @@ pub enum ServerError {
     TickThreads(#[source] std::io::Error),
 }
 
+/// Shortest connection timeout: zero (or a bad value) must not cut every connection at once.
+const MIN_TIMEOUT: Duration = Duration::from_millis(100);
 /// How often the matcher runs.
 const MATCH_INTERVAL: Duration = Duration::from_millis(100);
 /// How often reservations, lobbies and rate buckets are swept.
@@ -68,9 +70,10 @@ pub async fn run(
 
     let limits = http::serve::ConnLimits {
         max_connections: app.config.max_connections.max(1),
+        per_addr: app.config.max_connections_per_addr,
         upgraded: app.tracker.clone(),
-        header_timeout: config::secs(app.config.header_timeout)
-            .max(std::time::Duration::from_millis(100)),
+        header_timeout: config::secs(app.config.header_timeout).max(MIN_TIMEOUT),
+        write_timeout: config::secs(app.config.write_timeout).max(MIN_TIMEOUT),
         send_buffer: app.config.tcp_send_buffer,
     };
     let serving = http::serve::serve(listener, router, shutdown.clone(), limits);

@@ -4,14 +4,20 @@
 //! Every route is registered through `utoipa_axum`'s router, so `/openapi.json` is generated from
 //! the handlers themselves and cannot drift from them.
 
+pub mod accept;
+pub mod addr_slots;
+pub mod burst;
 pub mod error;
+pub mod guards;
 pub mod limit;
 pub mod lobbies;
 pub mod matchmaking;
 pub mod ops;
 pub mod pages;
+pub mod refuse;
 pub mod rooms;
 pub mod serve;
+pub mod socket;
 pub mod spectate;
 
 use std::sync::Arc;
@@ -74,6 +80,10 @@ pub fn router(app: Arc<App>) -> (Router, utoipa::openapi::OpenApi) {
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            guards::deadline,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(app);
     (router, doc)

@@ -1,96 +1,142 @@
-//! The HTTP accept loop: what `axum::serve` does, plus a deadline for request headers, so that a
-//! client trickling bytes (slow-loris) cannot hold a connection open forever.
+//! The HTTP accept loop: what `axum::serve` does, plus a deadline on every phase of a
+//! connection, caps on open connections (per address and in all) and a back-off when accepting
+//! fails.
+//!
+//! Only HTTP/1.1 is served (HTTP/2 is off): every byte a client sends goes through hyper's
+//! HTTP/1 parser, whose header deadline also covers a connection that sends nothing, or
+//! nothing more after a response. Request bodies and responses have their own deadlines
+//! (`--request-timeout` in the router, `--write-timeout` on the [`Socket`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use hyper::Request;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt as _;
 
+use super::accept::AcceptFailures;
+use super::addr_slots::{AddrSlot, AddrSlots};
+use super::burst::Burst;
+use super::refuse::{Refusal, Refuser};
+use super::socket::Socket;
+
 /// Per-connection settings of the accept loop.
 #[derive(Debug, Clone)]
 pub struct ConnLimits {
     /// Most open connections: HTTP ones counted here plus upgraded ones counted by `upgraded`.
     pub max_connections: usize,
+    /// Most open connections from one address (IPv6: one /64); 0: no cap.
+    pub per_addr: usize,
     /// Game connections that left the HTTP layer after their upgrade.
     pub upgraded: TaskTracker,
-    /// Longest a client may take to send a request's headers.
+    /// Longest a client may take to send a request's headers, or its first byte.
     pub header_timeout: Duration,
+    /// Longest a write to the client may stall.
+    pub write_timeout: Duration,
     /// Kernel send buffer per connection in bytes (0: the OS default).
     pub send_buffer: usize,
 }
 
-/// Pause after a failed accept (e.g. out of file descriptors) before trying again.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+/// Largest buffer hyper keeps per connection for a request head or queued response bytes.
+pub const MAX_CONN_BUFFER: usize = 64 * 1024;
+/// Repeated refusals and accept failures are logged at most once per this window.
+const LOG_WINDOW: Duration = Duration::from_secs(10);
 
-/// Serves `router` on `listener` until `shutdown`, then lets open requests finish; upgraded
+/// Serves `router` on `listener` until `shutdown`, then closes the listener (new connections
+/// are refused by the kernel, not left waiting) and lets open requests finish; upgraded
 /// connections (the game WebSocket) are not waited for here.
-/// Clients get `header_timeout` to send a request's headers.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: CancellationToken,
     limits: ConnLimits,
 ) {
-    let ConnLimits {
-        max_connections,
-        upgraded,
-        header_timeout,
-        send_buffer,
-    } = limits;
-    let mut builder = Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout);
-    let builder = Arc::new(builder);
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(MAX_CONN_BUFFER);
+    let http = Arc::new(http);
+    let slots = AddrSlots::new(limits.per_addr);
+    let refuser = Refuser::new(limits.header_timeout, limits.write_timeout);
+    let mut failures = AcceptFailures::new(LOG_WINDOW);
+    let mut refusals = Burst::new(LOG_WINDOW);
+    let mut log_tick = tokio::time::interval(LOG_WINDOW);
     let connections = TaskTracker::new();
     loop {
         let accepted = tokio::select! {
             _ = shutdown.cancelled() => break,
+            _ = log_tick.tick() => {
+                failures.flush();
+                if let Some(n) = refusals.flush(Instant::now()) {
+                    tracing::warn!(refused = n, "{n} more connections refused");
+                }
+                continue;
+            }
             accepted = listener.accept() => accepted,
         };
         let (tcp, addr) = match accepted {
             Ok(accepted) => accepted,
             Err(e) => {
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(ACCEPT_BACKOFF).await;
-                continue;
+                let pause = failures.failed(&e);
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    () = tokio::time::sleep(pause) => continue,
+                }
             }
         };
-        if connections.len() + upgraded.len() >= max_connections {
-            tracing::warn!(%addr, max_connections, "connection limit reached; closing a new connection");
-            drop(tcp);
-            continue;
+        failures.succeeded();
+        tune_socket(&tcp, limits.send_buffer);
+        match admit(&slots, &connections, &limits, addr) {
+            Ok(slot) => {
+                let socket = Socket::new(tcp, limits.write_timeout, Some(slot));
+                connections.spawn(serve_connection(
+                    http.clone(),
+                    socket,
+                    addr,
+                    router.clone(),
+                    shutdown.clone(),
+                ));
+            }
+            Err(why) => {
+                if refusals.note(Instant::now()) {
+                    tracing::warn!(%addr, reason = why.as_str(), "refusing connections with 503; further refusals are counted");
+                }
+                refuser.refuse(tcp, why);
+            }
         }
-        tune_socket(&tcp, send_buffer);
-        connections.spawn(serve_connection(
-            builder.clone(),
-            tcp,
-            addr,
-            router.clone(),
-            shutdown.clone(),
-        ));
     }
+    drop(listener);
     connections.close();
     connections.wait().await;
 }
 
+/// A slot for a new connection from `addr`, or why it is refused.
+fn admit(
+    slots: &Arc<AddrSlots>,
+    connections: &TaskTracker,
+    limits: &ConnLimits,
+    addr: SocketAddr,
+) -> Result<AddrSlot, Refusal> {
+    if connections.len() + limits.upgraded.len() >= limits.max_connections {
+        return Err(Refusal::ServerFull);
+    }
+    slots.try_acquire(addr.ip()).ok_or(Refusal::AddressFull)
+}
+
 /// Serves one connection, shutting it down gracefully when `shutdown` fires.
 async fn serve_connection(
-    builder: Arc<Builder<TokioExecutor>>,
-    tcp: TcpStream,
+    http: Arc<http1::Builder>,
+    socket: Socket,
     addr: SocketAddr,
     router: Router,
     shutdown: CancellationToken,
@@ -100,8 +146,9 @@ async fn serve_connection(
         req.extensions_mut().insert(ConnectInfo(addr));
         req
     });
-    let conn = builder
-        .serve_connection_with_upgrades(TokioIo::new(tcp), TowerToHyperService::new(service));
+    let conn = http
+        .serve_connection(TokioIo::new(socket), TowerToHyperService::new(service))
+        .with_upgrades();
     tokio::pin!(conn);
     tokio::select! {
         result = conn.as_mut() => {

@@ -1,0 +1,171 @@
+//! The HTTP edge under hostile traffic: silent, partial and stalled connections are cut, one
+//! address cannot hold every connection, error answers carry the JSON error shape, browsers get
+//! CORS and security headers.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tests::{config, start};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Liveness bound: every wait in these tests is far longer than the server's own deadlines.
+const LIVENESS: Duration = Duration::from_secs(5);
+
+/// Sends `bytes` on a fresh connection and reads until the server closes it.
+async fn exchange(addr: SocketAddr, bytes: &[u8]) -> Vec<u8> {
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(bytes).await.unwrap();
+    read_until_closed(&mut tcp).await
+}
+
+/// Reads until the server closes the connection; fails the test after [`LIVENESS`].
+async fn read_until_closed(tcp: &mut TcpStream) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(LIVENESS, async {
+        // A reset after the answer also ends the connection.
+        let _ = tcp.read_to_end(&mut buf).await;
+    })
+    .await;
+    assert!(read.is_ok(), "the server closes the connection in time");
+    buf
+}
+
+/// The status line and the JSON error of an HTTP/1.1 answer.
+fn parse_answer(bytes: &[u8]) -> (String, String, serde_json::Value) {
+    let text = String::from_utf8_lossy(bytes);
+    let (head, body) = text.split_once("\r\n\r\n").expect("a whole HTTP answer");
+    let status = head.lines().next().unwrap_or_default().to_owned();
+    let json = serde_json::from_str(body).unwrap_or(serde_json::Value::Null);
+    (status, head.to_ascii_lowercase(), json)
+}
+
+fn short_timeouts() -> server::Config {
+    server::Config {
+        header_timeout: 0.5,
+        request_timeout: 0.5,
+        ..config()
+    }
+}
+
+#[tokio::test]
+async fn silent_and_partial_connections_are_closed() {
+    let server = start(short_timeouts()).await;
+    let cases: [(&str, &[u8]); 3] = [
+        ("no byte at all", b""),
+        ("half an HTTP/2 preface", b"PRI * HTTP/2.0\r\n"),
+        (
+            "half a request head",
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\n",
+        ),
+    ];
+    for (what, bytes) in cases {
+        let answer = exchange(server.addr, bytes).await;
+        assert!(
+            !String::from_utf8_lossy(&answer).contains("200 OK"),
+            "{what}: no answer to an unfinished request"
+        );
+    }
+    // An idle keep-alive connection is closed too, after its answered request.
+    let answer = exchange(server.addr, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn http2_prior_knowledge_is_not_served() {
+    let server = start(short_timeouts()).await;
+    // The HTTP/2 preface and an empty SETTINGS frame.
+    let mut h2 = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    h2.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
+    let answer = exchange(server.addr, &h2).await;
+    assert!(
+        !(answer.len() >= 9 && answer[3] == 4),
+        "the server does not answer with an HTTP/2 SETTINGS frame"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_stalled_body_gets_408_and_the_connection_closes() {
+    let server = start(short_timeouts()).await;
+    let answer = exchange(
+        server.addr,
+        b"POST /api/v1/lobbies HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"name\":",
+    )
+    .await;
+    let (status, _, json) = parse_answer(&answer);
+    assert!(status.starts_with("HTTP/1.1 408"), "{status}");
+    assert_eq!(json["error"]["code"], "request_timeout");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn one_address_cannot_hold_every_connection() {
+    let server = start(server::Config {
+        max_connections_per_addr: 2,
+        ..config()
+    })
+    .await;
+    let _idle = [
+        TcpStream::connect(server.addr).await.unwrap(),
+        TcpStream::connect(server.addr).await.unwrap(),
+    ];
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let answer = exchange(server.addr, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let (status, head, json) = parse_answer(&answer);
+    assert!(status.starts_with("HTTP/1.1 503"), "{status}");
+    assert!(head.contains("retry-after: "), "{head}");
+    assert_eq!(json["error"]["code"], "too_many_connections");
+    drop(_idle);
+    // The slots come back once those connections close.
+    let deadline = tokio::time::Instant::now() + LIVENESS;
+    while reqwest::get(server.url("/healthz"))
+        .await
+        .map(|r| r.status())
+        .ok()
+        != Some(reqwest::StatusCode::OK)
+    {
+        assert!(tokio::time::Instant::now() < deadline, "slots are freed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn new_connections_are_refused_during_shutdown() {
+    let server = start(server::Config {
+        request_timeout: 30.0,
+        shutdown_grace: 10.0,
+        ..config()
+    })
+    .await;
+    // A request whose body never comes keeps the server in its shutdown grace.
+    let mut stalled = TcpStream::connect(server.addr).await.unwrap();
+    stalled
+        .write_all(b"POST /api/v1/lobbies HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    server.begin_shutdown();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let refused = tokio::time::timeout(LIVENESS, async {
+        let Ok(mut tcp) = TcpStream::connect(server.addr).await else {
+            return true;
+        };
+        let _ = tcp
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await;
+        let mut buf = [0u8; 64];
+        matches!(tcp.read(&mut buf).await, Ok(0) | Err(_))
+    })
+    .await;
+    assert_eq!(
+        refused,
+        Ok(true),
+        "a new connection is refused at once, not left waiting"
+    );
+    drop(stalled);
+    server.stop().await;
+}
