@@ -169,3 +169,49 @@ async fn new_connections_are_refused_during_shutdown() {
     drop(stalled);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_body_declared_too_large_gets_413_at_once() {
+    let server = start(config()).await;
+    let answer = exchange(
+        server.addr,
+        b"POST /api/v1/lobbies HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000000000000\r\n\r\n{}",
+    )
+    .await;
+    let (status, _, json) = parse_answer(&answer);
+    assert!(status.starts_with("HTTP/1.1 413"), "{status}");
+    assert_eq!(json["error"]["code"], "body_too_large");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_websocket_upgrade_of_another_version_gets_426() {
+    let server = start(config()).await;
+    for version in ["Sec-WebSocket-Version: 8\r\n", ""] {
+        let request = format!(
+            "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{version}Connection: close\r\n\r\n"
+        );
+        let answer = exchange(server.addr, request.as_bytes()).await;
+        let (status, head, json) = parse_answer(&answer);
+        assert!(status.starts_with("HTTP/1.1 426"), "{version:?}: {status}");
+        assert!(head.contains("sec-websocket-version: 13"), "{head}");
+        assert_eq!(json["error"]["code"], "unsupported_websocket_version");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn oversized_headers_get_431_with_a_json_body() {
+    let server = start(config()).await;
+    let big_value = format!("X-Big: {}\r\n", "a".repeat(20 * 1024));
+    let many: String = (0..100).map(|i| format!("X-H{i}: v\r\n")).collect();
+    for (what, headers) in [("one big header", big_value), ("100 headers", many)] {
+        let request = format!("GET /healthz HTTP/1.1\r\nHost: x\r\n{headers}\r\n");
+        let answer = exchange(server.addr, request.as_bytes()).await;
+        let (status, _, json) = parse_answer(&answer);
+        assert!(status.starts_with("HTTP/1.1 431"), "{what}: {status}");
+        assert_eq!(json["error"]["code"], "headers_too_large", "{what}");
+    }
+    server.stop().await;
+}

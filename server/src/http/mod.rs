@@ -84,6 +84,7 @@ pub fn router(app: Arc<App>) -> (Router, utoipa::openapi::OpenApi) {
             app.clone(),
             guards::deadline,
         ))
+        .layer(axum::middleware::from_fn(guards::early_refusals))
         .layer(TraceLayer::new_for_http())
         .with_state(app);
     (router, doc)

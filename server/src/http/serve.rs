@@ -64,7 +64,8 @@ pub async fn serve(
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
-        .max_buf_size(MAX_CONN_BUFFER);
+        .max_buf_size(MAX_CONN_BUFFER)
+        .max_headers(super::guards::MAX_PARSED_HEADERS);
     let http = Arc::new(http);
     let slots = AddrSlots::new(limits.per_addr);
     let refuser = Refuser::new(limits.header_timeout, limits.write_timeout);
