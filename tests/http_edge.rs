@@ -215,3 +215,139 @@ async fn oversized_headers_get_431_with_a_json_body() {
     }
     server.stop().await;
 }
+
+/// A preflight for `POST /api/v1/lobbies` from `origin`.
+async fn preflight(base: &str, origin: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, format!("{base}/api/v1/lobbies"))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type")
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn cors_allows_only_the_configured_origins() {
+    let same_origin_only = start(config()).await;
+    let res = preflight(&same_origin_only.base, "https://game.example").await;
+    assert!(
+        res.headers().get("access-control-allow-origin").is_none(),
+        "no CORS headers by default"
+    );
+    same_origin_only.stop().await;
+
+    let server = start(server::Config {
+        cors_origins: vec![reqwest::header::HeaderValue::from_static(
+            "https://game.example",
+        )],
+        ..config()
+    })
+    .await;
+    let res = preflight(&server.base, "https://game.example").await;
+    assert!(res.status().is_success(), "{}", res.status());
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        "https://game.example"
+    );
+    let methods = res.headers()["access-control-allow-methods"]
+        .to_str()
+        .unwrap();
+    assert!(methods.contains("POST"), "{methods}");
+    let res = preflight(&server.base, "https://evil.example").await;
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+    let res = reqwest::Client::new()
+        .get(server.url("/api/v1/rooms"))
+        .header("origin", "https://game.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        "https://game.example"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn html_pages_carry_security_headers_and_no_inline_script() {
+    let server = start(config()).await;
+    for path in ["/", "/spectate/1"] {
+        let res = reqwest::get(server.url(path)).await.unwrap();
+        let csp = res.headers()["content-security-policy"].to_str().unwrap();
+        for directive in [
+            "default-src 'none'",
+            "script-src 'self'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(directive), "{path}: {csp}");
+        }
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff", "{path}");
+        let body = res.text().await.unwrap();
+        assert!(
+            !body.contains("<script>") && !body.contains("style="),
+            "{path}: nothing inline that the policy would block"
+        );
+    }
+    let js = reqwest::get(server.url("/static/index.js")).await.unwrap();
+    assert_eq!(js.status(), 200);
+    assert_eq!(js.headers()["x-content-type-options"], "nosniff");
+    server.stop().await;
+}
+
+/// A server bound to `0.0.0.0` without `--public-url`; its local address.
+async fn start_on_any_address(
+    config: server::Config,
+) -> (SocketAddr, tokio_util::sync::CancellationToken) {
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(server::run(listener, config, shutdown.clone()));
+    (SocketAddr::from(([127, 0, 0, 1], port)), shutdown)
+}
+
+/// The `ws_url` of a seat asked for with `headers`.
+async fn seat_url(addr: SocketAddr, headers: &[(&str, &str)]) -> String {
+    let mut req = reqwest::Client::new()
+        .post(format!("http://{addr}/api/v1/matchmaking/join-or-create"))
+        .json(&serde_json::json!({"player_name": "ann", "mode": "lan"}));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let seat: serde_json::Value = req.send().await.unwrap().json().await.unwrap();
+    seat["ws_url"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn seat_urls_follow_the_host_when_bound_to_any_address() {
+    let (addr, shutdown) = start_on_any_address(config()).await;
+    let port = addr.port();
+    let url = seat_url(addr, &[]).await;
+    assert!(
+        url.starts_with(&format!("ws://127.0.0.1:{port}/ws?room=")),
+        "{url}"
+    );
+    let url = seat_url(addr, &[("host", "192.168.1.20:9000")]).await;
+    assert!(url.starts_with("ws://192.168.1.20:9000/ws?room="), "{url}");
+    let forwarded = [
+        ("host", "lan-box:9000"),
+        ("x-forwarded-host", "play.example"),
+        ("x-forwarded-proto", "https"),
+    ];
+    let url = seat_url(addr, &forwarded).await;
+    assert!(
+        url.starts_with("ws://lan-box:9000/"),
+        "proxy headers are ignored without --trust-proxy: {url}"
+    );
+    shutdown.cancel();
+
+    let (addr, shutdown) = start_on_any_address(server::Config {
+        trust_proxy: true,
+        ..config()
+    })
+    .await;
+    let url = seat_url(addr, &forwarded).await;
+    assert!(url.starts_with("wss://play.example/ws?room="), "{url}");
+    shutdown.cancel();
+}

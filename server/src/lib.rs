@@ -64,7 +64,19 @@ pub async fn run(
         .unwrap_or_else(|| format!("http://{local}"));
     let grace = config::secs(config.shutdown_grace);
     let app = App::start(config, base_url, shutdown.clone()).map_err(ServerError::TickThreads)?;
-    let (router, _) = http::router(app.clone());
+    let derive_base = http::public::derived_from_requests(app.config.public_url.as_deref(), local);
+    if derive_base {
+        tracing::warn!(
+            addr = %local,
+            trust_proxy = app.config.trust_proxy,
+            "bound to an unspecified address without --public-url: seat URLs are built from each \
+             request's Host header (Forwarded / X-Forwarded-* only with --trust-proxy); a request \
+             without a usable Host gets {base_url}, which remote clients cannot open. Set \
+             --public-url to fix the URL",
+            base_url = app.base_url,
+        );
+    }
+    let (router, _) = http::router(app.clone(), derive_base);
     let housekeeping = tokio::spawn(housekeeping(app.clone()));
     tracing::info!(addr = %local, tick_rate = app.config.tick_rate, "serving");
 

@@ -6,6 +6,7 @@
 
 pub mod accept;
 pub mod addr_slots;
+pub mod browser;
 pub mod burst;
 pub mod error;
 pub mod guards;
@@ -14,6 +15,7 @@ pub mod lobbies;
 pub mod matchmaking;
 pub mod ops;
 pub mod pages;
+pub mod public;
 pub mod refuse;
 pub mod rooms;
 pub mod serve;
@@ -24,7 +26,9 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
 use axum::routing::get;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
@@ -43,8 +47,9 @@ pub const MAX_BODY: usize = 16 * 1024;
 ))]
 struct ApiDoc;
 
-/// The whole router and the OpenAPI document generated from it.
-pub fn router(app: Arc<App>) -> (Router, utoipa::openapi::OpenApi) {
+/// The whole router and the OpenAPI document generated from it. With `derive_base`, seat and
+/// room URLs come from each request ([`public`]).
+pub fn router(app: Arc<App>, derive_base: bool) -> (Router, utoipa::openapi::OpenApi) {
     let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(matchmaking::create_ticket))
         .routes(routes!(matchmaking::get_ticket, matchmaking::cancel_ticket))
@@ -75,7 +80,7 @@ pub fn router(app: Arc<App>) -> (Router, utoipa::openapi::OpenApi) {
         .insert("/openapi.json".to_owned(), openapi_path_item());
     // Rendered once; every request shares the bytes.
     let json = bytes::Bytes::from(doc.to_json().unwrap_or_else(|_| "{}".to_owned()));
-    let router = router
+    let mut router = router
         .route("/openapi.json", get(move || serve_json(json.clone())))
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
@@ -85,8 +90,20 @@ pub fn router(app: Arc<App>) -> (Router, utoipa::openapi::OpenApi) {
             guards::deadline,
         ))
         .layer(axum::middleware::from_fn(guards::early_refusals))
-        .layer(TraceLayer::new_for_http())
-        .with_state(app);
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ));
+    if derive_base {
+        router = router.layer(axum::middleware::from_fn_with_state(
+            app.config.trust_proxy,
+            public::derive,
+        ));
+    }
+    if let Some(cors) = browser::cors(&app.config.cors_origins) {
+        router = router.layer(cors);
+    }
+    let router = router.layer(TraceLayer::new_for_http()).with_state(app);
     (router, doc)
 }
 
