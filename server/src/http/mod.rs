@@ -24,16 +24,17 @@ pub mod spectate;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::routing::get;
+use axum::{Extension, Router};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use self::addr_slots::AddrSlots;
 use crate::app::App;
 use crate::net;
 
@@ -90,6 +91,9 @@ pub fn router(app: Arc<App>, derive_base: bool) -> (Router, utoipa::openapi::Ope
             guards::deadline,
         ))
         .layer(axum::middleware::from_fn(guards::early_refusals))
+        .layer(Extension(spectate::SpectatorSlots(AddrSlots::new(
+            app.config.spectators_per_addr,
+        ))))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
