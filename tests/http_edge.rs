@@ -70,6 +70,13 @@ async fn silent_and_partial_connections_are_closed() {
     // An idle keep-alive connection is closed too, after its answered request.
     let answer = exchange(server.addr, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
     assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"));
+    // So is one whose unread body never comes after its answer.
+    let answer = exchange(
+        server.addr,
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab",
+    )
+    .await;
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"));
     server.stop().await;
 }
 
