@@ -46,6 +46,8 @@ pub enum ServerError {
 
 /// Shortest connection timeout: zero (or a bad value) must not cut every connection at once.
 const MIN_TIMEOUT: Duration = Duration::from_millis(100);
+/// Longest connection timeout: a deadline further away would overflow the clock.
+const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
 /// How often the matcher runs.
 const MATCH_INTERVAL: Duration = Duration::from_millis(100);
 /// How often reservations, lobbies and rate buckets are swept.
@@ -84,8 +86,8 @@ pub async fn run(
         max_connections: app.config.max_connections.max(1),
         per_addr: app.config.max_connections_per_addr,
         upgraded: app.tracker.clone(),
-        header_timeout: config::secs(app.config.header_timeout).max(MIN_TIMEOUT),
-        write_timeout: config::secs(app.config.write_timeout).max(MIN_TIMEOUT),
+        header_timeout: config::secs(app.config.header_timeout).clamp(MIN_TIMEOUT, MAX_TIMEOUT),
+        write_timeout: config::secs(app.config.write_timeout).clamp(MIN_TIMEOUT, MAX_TIMEOUT),
         send_buffer: app.config.tcp_send_buffer,
     };
     let serving = http::serve::serve(listener, router, shutdown.clone(), limits);
