@@ -1,6 +1,9 @@
 //! The HTTP side: the REST lobby API under `/api/v1`, the SSE feed, the spectator page, the game
 //! WebSocket upgrade and the operations endpoints, all on one router.
 //!
+//! The accept loop ([`serve`]) and the router's edge layers ([`guards`], [`browser`],
+//! [`public`]) put every connection and request under its limits and deadlines.
+//!
 //! Every route is registered through `utoipa_axum`'s router, so `/openapi.json` is generated from
 //! the handlers themselves and cannot drift from them.
 
@@ -81,10 +84,20 @@ pub fn router(app: Arc<App>, derive_base: bool) -> (Router, utoipa::openapi::Ope
         .insert("/openapi.json".to_owned(), openapi_path_item());
     // Rendered once; every request shares the bytes.
     let json = bytes::Bytes::from(doc.to_json().unwrap_or_else(|_| "{}".to_owned()));
-    let mut router = router
+    let router = router
         .route("/openapi.json", get(move || serve_json(json.clone())))
         .fallback(error::not_found)
-        .method_not_allowed_fallback(error::method_not_allowed)
+        .method_not_allowed_fallback(error::method_not_allowed);
+    let router = edge_layers(router, &app, derive_base)
+        .layer(TraceLayer::new_for_http())
+        .with_state(app);
+    (router, doc)
+}
+
+/// The layers every request passes: limits and deadlines ([`guards`]), the spectator slots,
+/// `nosniff`, the request's base URL ([`public`], with `derive_base`) and CORS ([`browser`]).
+fn edge_layers(router: Router<Arc<App>>, app: &Arc<App>, derive_base: bool) -> Router<Arc<App>> {
+    let mut router = router
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
@@ -104,11 +117,10 @@ pub fn router(app: Arc<App>, derive_base: bool) -> (Router, utoipa::openapi::Ope
             public::derive,
         ));
     }
-    if let Some(cors) = browser::cors(&app.config.cors_origins) {
-        router = router.layer(cors);
+    match browser::cors(&app.config.cors_origins) {
+        Some(cors) => router.layer(cors),
+        None => router,
     }
-    let router = router.layer(TraceLayer::new_for_http()).with_state(app);
-    (router, doc)
 }
 
 async fn serve_json(json: bytes::Bytes) -> impl axum::response::IntoResponse {

@@ -61,77 +61,109 @@ pub async fn serve(
     shutdown: CancellationToken,
     limits: ConnLimits,
 ) {
-    let mut http = http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
-        .max_buf_size(MAX_CONN_BUFFER)
-        .max_headers(super::guards::MAX_PARSED_HEADERS);
-    let http = Arc::new(http);
-    let slots = AddrSlots::new(limits.per_addr);
-    let refuser = Refuser::new(limits.header_timeout, limits.write_timeout);
+    let mut gate = Gate::new(router, shutdown.clone(), limits);
     let mut failures = AcceptFailures::new(LOG_WINDOW);
-    let mut refusals = Burst::new(LOG_WINDOW);
     let mut log_tick = tokio::time::interval(LOG_WINDOW);
-    let connections = TaskTracker::new();
     loop {
         let accepted = tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = log_tick.tick() => {
                 failures.flush();
-                if let Some(n) = refusals.flush(Instant::now()) {
-                    tracing::warn!(refused = n, "{n} more connections refused");
-                }
+                gate.flush_log();
                 continue;
             }
             accepted = listener.accept() => accepted,
         };
-        let (tcp, addr) = match accepted {
-            Ok(accepted) => accepted,
+        match accepted {
+            Ok((tcp, addr)) => {
+                failures.succeeded();
+                gate.admit(tcp, addr);
+            }
             Err(e) => {
                 let pause = failures.failed(&e);
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
-                    () = tokio::time::sleep(pause) => continue,
+                    () = tokio::time::sleep(pause) => {}
                 }
-            }
-        };
-        failures.succeeded();
-        tune_socket(&tcp, limits.send_buffer);
-        match admit(&slots, &connections, &limits, addr) {
-            Ok(slot) => {
-                let socket = Socket::new(tcp, limits.write_timeout, Some(slot));
-                connections.spawn(serve_connection(
-                    http.clone(),
-                    socket,
-                    addr,
-                    router.clone(),
-                    shutdown.clone(),
-                ));
-            }
-            Err(why) => {
-                if refusals.note(Instant::now()) {
-                    tracing::warn!(%addr, reason = why.as_str(), "refusing connections with 503; further refusals are counted");
-                }
-                refuser.refuse(tcp, why);
             }
         }
     }
     drop(listener);
-    connections.close();
-    connections.wait().await;
+    gate.connections.close();
+    gate.connections.wait().await;
 }
 
-/// A slot for a new connection from `addr`, or why it is refused.
-fn admit(
-    slots: &Arc<AddrSlots>,
-    connections: &TaskTracker,
-    limits: &ConnLimits,
-    addr: SocketAddr,
-) -> Result<AddrSlot, Refusal> {
-    if connections.len() + limits.upgraded.len() >= limits.max_connections {
-        return Err(Refusal::ServerFull);
+/// Decides for each accepted connection: served, or refused with a 503.
+struct Gate {
+    http: Arc<http1::Builder>,
+    router: Router,
+    shutdown: CancellationToken,
+    limits: ConnLimits,
+    slots: Arc<AddrSlots>,
+    refuser: Refuser,
+    refusals: Burst,
+    connections: TaskTracker,
+}
+
+impl Gate {
+    fn new(router: Router, shutdown: CancellationToken, limits: ConnLimits) -> Self {
+        let mut http = http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
+            .max_buf_size(MAX_CONN_BUFFER)
+            .max_headers(super::guards::MAX_PARSED_HEADERS);
+        Self {
+            http: Arc::new(http),
+            router,
+            shutdown,
+            slots: AddrSlots::new(limits.per_addr),
+            refuser: Refuser::new(limits.header_timeout, limits.write_timeout),
+            limits,
+            refusals: Burst::new(LOG_WINDOW),
+            connections: TaskTracker::new(),
+        }
     }
-    slots.try_acquire(addr.ip()).ok_or(Refusal::AddressFull)
+
+    /// Serves `tcp` in a task of its own, or refuses it.
+    fn admit(&mut self, tcp: TcpStream, addr: SocketAddr) {
+        tune_socket(&tcp, self.limits.send_buffer);
+        match self.slot(addr) {
+            Ok(slot) => {
+                let socket = Socket::new(tcp, self.limits.write_timeout, Some(slot));
+                self.connections.spawn(serve_connection(
+                    self.http.clone(),
+                    socket,
+                    addr,
+                    self.router.clone(),
+                    self.shutdown.clone(),
+                ));
+            }
+            Err(why) => {
+                if self.refusals.note(Instant::now()) {
+                    tracing::warn!(%addr, reason = why.as_str(), "refusing connections with 503; further refusals are counted");
+                }
+                self.refuser.refuse(tcp, why);
+            }
+        }
+    }
+
+    /// A slot for a new connection from `addr`, or why it is refused.
+    fn slot(&self, addr: SocketAddr) -> Result<AddrSlot, Refusal> {
+        let open = self.connections.len() + self.limits.upgraded.len();
+        if open >= self.limits.max_connections {
+            return Err(Refusal::ServerFull);
+        }
+        self.slots
+            .try_acquire(addr.ip())
+            .ok_or(Refusal::AddressFull)
+    }
+
+    /// Logs the refusals counted since the last line, if a log window has passed.
+    fn flush_log(&mut self) {
+        if let Some(n) = self.refusals.flush(Instant::now()) {
+            tracing::warn!(refused = n, "{n} more connections refused");
+        }
+    }
 }
 
 /// Serves one connection, shutting it down gracefully when `shutdown` fires.
