@@ -28,7 +28,7 @@ fn bench_room(entities: u32, clients: u32) -> Bench {
     // Never idle-close: most bench rooms have no players.
     let config = Config {
         room_capacity: 10_000,
-        room_idle_secs: 1e9,
+        room_idle_secs: server::config::MAX_DURATION,
         ..Config::default()
     };
     let settings = RoomSettings::from_config(&config);

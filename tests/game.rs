@@ -122,7 +122,11 @@ async fn inputs_are_acknowledged_and_stale_ones_ignored() {
 
 #[tokio::test]
 async fn a_dropped_player_resumes_within_the_grace_period_and_not_after() {
-    let server = start(tests::TestServer::with_grace(config(), 1.0)).await;
+    let server = start(tests::TestServer::with_grace(
+        config(),
+        Duration::from_secs(1),
+    ))
+    .await;
     let a = server.player("ada", "resume").await;
     let (id, token, url) = (
         a.welcome().player_id,

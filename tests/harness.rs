@@ -18,7 +18,8 @@ pub struct TestServer {
     handle: JoinHandle<Result<(), ServerError>>,
 }
 
-/// A configuration for tests: no REST rate limit, defaults otherwise.
+/// A configuration for tests: no REST rate limit, one tick thread, the flags' defaults otherwise
+/// (never the environment's `GAME_*` variables: [`Config::default`] ignores them).
 pub fn config() -> Config {
     Config {
         api_rate: 0.0,
@@ -55,10 +56,10 @@ pub async fn start(config: Config) -> TestServer {
 }
 
 impl TestServer {
-    /// `config` with a resume grace period of `secs`.
-    pub fn with_grace(config: Config, secs: f64) -> Config {
+    /// `config` with a resume grace period of `grace`.
+    pub fn with_grace(config: Config, grace: Duration) -> Config {
         Config {
-            resume_grace: secs,
+            resume_grace: grace,
             ..config
         }
     }

@@ -98,8 +98,8 @@ async fn bad_first_messages_get_their_close_codes() {
 #[tokio::test]
 async fn silence_is_closed_by_the_join_and_idle_timeouts() {
     let server = start(server::Config {
-        join_timeout: 0.3,
-        idle_timeout: 0.5,
+        join_timeout: Duration::from_millis(300),
+        idle_timeout: Duration::from_millis(500),
         ..config()
     })
     .await;
@@ -187,7 +187,7 @@ async fn a_flood_is_closed_as_rate_limited() {
 async fn a_client_trickling_http_headers_is_cut_off() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let server = start(server::Config {
-        header_timeout: 0.5,
+        header_timeout: Duration::from_millis(500),
         ..config()
     })
     .await;

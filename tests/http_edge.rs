@@ -43,8 +43,8 @@ fn parse_answer(bytes: &[u8]) -> (String, String, serde_json::Value) {
 
 fn short_timeouts() -> server::Config {
     server::Config {
-        header_timeout: 0.5,
-        request_timeout: 0.5,
+        header_timeout: Duration::from_millis(500),
+        request_timeout: Duration::from_millis(500),
         ..config()
     }
 }
@@ -143,8 +143,8 @@ async fn one_address_cannot_hold_every_connection() {
 #[tokio::test]
 async fn new_connections_are_refused_during_shutdown() {
     let server = start(server::Config {
-        request_timeout: 30.0,
-        shutdown_grace: 10.0,
+        request_timeout: Duration::from_secs(30),
+        shutdown_grace: Duration::from_secs(10),
         ..config()
     })
     .await;

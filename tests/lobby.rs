@@ -355,7 +355,7 @@ async fn the_rest_api_is_rate_limited_per_address() {
 async fn rooms_are_listed_with_their_capacity_and_close_when_empty() {
     let server = start(server::Config {
         mode_capacities: vec![("duel".into(), 2)],
-        room_idle_secs: 0.5,
+        room_idle_secs: Duration::from_millis(500),
         ..config()
     })
     .await;
@@ -444,7 +444,7 @@ async fn join_code(seat_url: &str, token: &str) -> u16 {
 #[tokio::test]
 async fn seat_tokens_are_single_use_room_bound_and_expiring() {
     let server = start(server::Config {
-        seat_ttl: 0.4,
+        seat_ttl: Duration::from_millis(400),
         ..config()
     })
     .await;

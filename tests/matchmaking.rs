@@ -33,7 +33,7 @@ async fn wait_until_done(server: &TestServer, id: &str, within: Duration) -> Tic
 #[tokio::test]
 async fn a_ticket_searches_can_be_cancelled_and_unknown_ones_are_404() {
     let server = start(server::Config {
-        match_wait: 60.0,
+        match_wait: Duration::from_secs(60),
         ..config()
     })
     .await;
@@ -124,7 +124,7 @@ async fn invalid_tickets_name_their_field() {
 #[tokio::test]
 async fn a_burst_of_200_tickets_forms_full_rooms_without_losing_or_doubling_anyone() {
     let server = start(server::Config {
-        match_wait: 1.0,
+        match_wait: Duration::from_secs(1),
         tickets_per_addr: 1000,
         ..config()
     })
@@ -173,7 +173,7 @@ async fn a_burst_of_200_tickets_forms_full_rooms_without_losing_or_doubling_anyo
 #[tokio::test]
 async fn a_party_lands_together() {
     let server = start(server::Config {
-        match_wait: 0.5,
+        match_wait: Duration::from_millis(500),
         ..config()
     })
     .await;
@@ -212,7 +212,7 @@ async fn the_skill_window_widens_while_a_ticket_waits() {
     // match after about 1.5 s, and never with a player 5,000 away.
     let server = start(server::Config {
         room_capacity: 2,
-        match_wait: 60.0,
+        match_wait: Duration::from_secs(60),
         skill_window: 100.0,
         skill_widen_per_sec: 200.0,
         ..config()
@@ -256,8 +256,8 @@ async fn the_skill_window_widens_while_a_ticket_waits() {
 #[tokio::test]
 async fn tickets_expire() {
     let server = start(server::Config {
-        ticket_ttl: 0.3,
-        match_wait: 60.0,
+        ticket_ttl: Duration::from_millis(300),
+        match_wait: Duration::from_secs(60),
         ..config()
     })
     .await;

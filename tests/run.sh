@@ -19,6 +19,9 @@ if [ ! -d tests/browser/node_modules/playwright-core ]; then
   npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
 fi
 
+# Tests configure the servers they start: no GAME_* variable of this shell reaches them.
+while read -r var; do unset "$var"; done < <(compgen -e | grep '^GAME_' || true)
+
 # Run every test, then close with one total line over all the test binaries.
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

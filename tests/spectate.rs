@@ -169,7 +169,7 @@ async fn unknown_rooms_404_and_full_rooms_503() {
 #[tokio::test]
 async fn the_feed_ends_when_the_room_closes() {
     let server = start(server::Config {
-        room_idle_secs: 0.3,
+        room_idle_secs: Duration::from_millis(300),
         ..config()
     })
     .await;
@@ -293,7 +293,7 @@ async fn a_spectator_that_stops_reading_frees_its_slot() {
     let server = start(server::Config {
         spectators_per_room: 1,
         spectator_hz: 60,
-        write_timeout: 0.5,
+        write_timeout: Duration::from_millis(500),
         tcp_send_buffer: 4096,
         ..config()
     })

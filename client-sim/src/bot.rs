@@ -42,7 +42,7 @@ pub struct BotConfig {
     pub game_mode: String,
     /// Region for quick match.
     pub region: String,
-    /// Inputs per second (0: the server's tick rate).
+    /// Inputs per second (0: the server's tick rate), kept within [`INPUT_HZ`].
     pub input_hz: f64,
     /// Movement.
     pub behavior: Behavior,
@@ -53,6 +53,9 @@ pub struct BotConfig {
     /// Resume after an unexpected drop.
     pub resume: bool,
 }
+
+/// Input rates a bot can send at, in inputs per second.
+pub const INPUT_HZ: std::ops::RangeInclusive<f64> = 0.1..=1000.0;
 
 /// Live counters every bot updates, for the progress display.
 #[derive(Debug, Default)]
@@ -238,7 +241,8 @@ async fn play(index: usize, mut client: GameClient, shared: &BotShared, stats: &
         c.input_hz
     } else {
         tick_rate
-    };
+    }
+    .clamp(*INPUT_HZ.start(), *INPUT_HZ.end());
     let tick_us = (1e6 / tick_rate) as i64;
     let mut mover = Mover::new(c.behavior, c.seed.wrapping_add(index as u64), input_hz);
     let mut inputs = tokio::time::interval(Duration::from_secs_f64(1.0 / input_hz));

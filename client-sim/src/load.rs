@@ -8,10 +8,12 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::args::MAX_DURATION;
 use crate::bot::{self, BotConfig, BotShared, Live, LobbyBoard};
 use crate::error::ClientError;
 use crate::lobby::LobbyClient;
 use crate::stats::{BotStats, Report};
+use crate::throttle;
 
 /// A load run.
 #[derive(Debug, Clone)]
@@ -22,7 +24,7 @@ pub struct LoadPlan {
     pub bots: usize,
     /// How long to play after the last bot started.
     pub duration: Duration,
-    /// Bots started per second (0: all at once).
+    /// Bots started per second (0: all at once); at least one a day.
     pub ramp_per_sec: f64,
     /// Bot settings.
     pub bot: BotConfig,
@@ -46,9 +48,16 @@ pub async fn run(plan: LoadPlan, interrupt: CancellationToken) -> Result<Report,
         stop: stop.clone(),
     };
     let bar = progress_bar(&plan);
+    let mut status = Status {
+        bar: &bar,
+        live: &live,
+        api: &shared.api,
+        hinted: false,
+    };
     let mut set = JoinSet::new();
     let gap = if plan.ramp_per_sec > 0.0 {
-        Duration::from_secs_f64(1.0 / plan.ramp_per_sec)
+        Duration::try_from_secs_f64(1.0 / plan.ramp_per_sec)
+            .map_or(MAX_DURATION, |gap| gap.min(MAX_DURATION))
     } else {
         Duration::ZERO
     };
@@ -64,7 +73,7 @@ pub async fn run(plan: LoadPlan, interrupt: CancellationToken) -> Result<Report,
         }
         set.spawn(bot::run(i, shared.clone()));
         if i % 64 == 0 {
-            update(&bar, &live, i + 1);
+            status.update(i + 1);
         }
     }
     let end = tokio::time::Instant::now() + plan.duration;
@@ -73,7 +82,7 @@ pub async fn run(plan: LoadPlan, interrupt: CancellationToken) -> Result<Report,
         tokio::select! {
             _ = interrupt.cancelled() => interrupted = true,
             _ = tokio::time::sleep_until(end) => {}
-            _ = ticker.tick() => update(&bar, &live, plan.bots),
+            _ = ticker.tick() => status.update(plan.bots),
         }
     }
     stop.cancel();
@@ -106,6 +115,7 @@ pub async fn run(plan: LoadPlan, interrupt: CancellationToken) -> Result<Report,
     Ok(Report::from_bots(
         &results,
         &shared.latencies,
+        shared.api.throttling(),
         started.elapsed(),
         interrupted,
     ))
@@ -126,14 +136,36 @@ fn progress_bar(plan: &LoadPlan) -> ProgressBar {
     bar
 }
 
-fn update(bar: &ProgressBar, live: &Live, started: usize) {
-    bar.set_position(started as u64);
-    bar.set_message(format!(
-        "connected {}  frames {}  {:.1} MB  desyncs {}  failures {}",
-        live.connected.load(Relaxed),
-        live.frames.load(Relaxed),
-        live.bytes.load(Relaxed) as f64 / 1e6,
-        live.desyncs.load(Relaxed),
-        live.failures.load(Relaxed),
-    ));
+/// The live line, and the one-time throttling hint.
+struct Status<'a> {
+    bar: &'a ProgressBar,
+    live: &'a Live,
+    api: &'a LobbyClient,
+    /// Whether the throttling hint was printed.
+    hinted: bool,
+}
+
+impl Status<'_> {
+    /// Shows the live counters; the first time the server answers 429, prints the hint to stderr
+    /// (also when there is no progress bar, as when stderr is not a terminal).
+    fn update(&mut self, started: usize) {
+        let live = self.live;
+        let throttling = self.api.throttling();
+        self.bar.set_position(started as u64);
+        self.bar.set_message(format!(
+            "connected {}  frames {}  {:.1} MB  desyncs {}  failures {}  429s {} (waited {:.1} s)",
+            live.connected.load(Relaxed),
+            live.frames.load(Relaxed),
+            live.bytes.load(Relaxed) as f64 / 1e6,
+            live.desyncs.load(Relaxed),
+            live.failures.load(Relaxed),
+            throttling.responses,
+            throttling.waited.as_secs_f64(),
+        ));
+        if throttling.responses > 0 && !self.hinted {
+            self.hinted = true;
+            self.bar
+                .suspend(|| eprintln!("client-sim: {}", throttle::HINT));
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! [`LobbyClient`]: the REST lobby and matchmaking API, with polite retries.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use protocol::api::{
@@ -10,6 +11,7 @@ use reqwest::{RequestBuilder, StatusCode};
 use serde::de::DeserializeOwned;
 
 use crate::error::ClientError;
+use crate::throttle::{ThrottleCounters, Throttling};
 
 /// How often a ticket or lobby is polled.
 const POLL: Duration = Duration::from_millis(100);
@@ -18,11 +20,13 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// How many times a rate-limited or unavailable request is retried.
 const RETRIES: u32 = 20;
 
-/// A client of the lobby API at one server.
+/// A client of the lobby API at one server. Clones share its connection pool and its
+/// [`Throttling`] counts.
 #[derive(Debug, Clone)]
 pub struct LobbyClient {
     http: reqwest::Client,
     base: String,
+    throttle: Arc<ThrottleCounters>,
 }
 
 impl LobbyClient {
@@ -35,7 +39,14 @@ impl LobbyClient {
         Ok(Self {
             http,
             base: base.trim_end_matches('/').to_owned(),
+            throttle: Arc::default(),
         })
+    }
+
+    /// The HTTP 429 answers this client (and its clones) received, and the time spent waiting
+    /// them out.
+    pub fn throttling(&self) -> Throttling {
+        self.throttle.snapshot()
     }
 
     /// A seat right away, in an open room of `mode` or a new one.
@@ -175,6 +186,10 @@ impl LobbyClient {
             if status.is_success() {
                 return Ok(response.json().await?);
             }
+            let throttled = status == StatusCode::TOO_MANY_REQUESTS;
+            if throttled {
+                self.throttle.answered_429();
+            }
             let retry = matches!(
                 status,
                 StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
@@ -190,7 +205,11 @@ impl LobbyClient {
                     .clamp(0.05, 2.0);
                 // Spread retries so that a crowd does not come back at once.
                 let jitter = 0.5 + rand::random::<f64>();
-                tokio::time::sleep(Duration::from_secs_f64(wait * jitter)).await;
+                let pause = Duration::from_secs_f64(wait * jitter);
+                tokio::time::sleep(pause).await;
+                if throttled {
+                    self.throttle.waited(pause);
+                }
                 continue;
             }
             let body: Option<ErrorBody> = response.json().await.ok();

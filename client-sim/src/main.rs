@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
+use client_sim::args;
 use client_sim::behavior::Behavior;
 use client_sim::bot::{BotConfig, SeatMode};
 use client_sim::load::{self, LoadPlan};
@@ -24,9 +25,10 @@ struct Args {
     /// Number of bots (1-20000).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=20_000))]
     bots: u32,
-    /// Seconds to play once every bot has started; the run then stops by itself.
-    #[arg(long, default_value_t = 10.0)]
-    duration: f64,
+    /// How long to play once every bot has started (seconds, or e.g. `2m`; at most a day); the
+    /// run then stops by itself.
+    #[arg(long, default_value = "10s", value_parser = args::duration)]
+    duration: Duration,
     /// How bots get a seat.
     #[arg(long, value_enum, default_value_t = SeatMode::JoinOrCreate)]
     mode: SeatMode,
@@ -36,14 +38,14 @@ struct Args {
     /// Region for quick match.
     #[arg(long, default_value = "local")]
     region: String,
-    /// Inputs per second per bot (default: the server's tick rate).
-    #[arg(long)]
+    /// Inputs per second per bot (0.1-1000; default: the server's tick rate).
+    #[arg(long, value_parser = args::number_in(client_sim::bot::INPUT_HZ))]
     input_hz: Option<f64>,
     /// How bots move.
     #[arg(long, value_enum, default_value_t = Behavior::RandomWalk)]
     behavior: Behavior,
-    /// Bots started per second (0: all at once).
-    #[arg(long, default_value_t = 500.0)]
+    /// Bots started per second (0: all at once; at most 100000).
+    #[arg(long, default_value_t = 500.0, value_parser = args::number_in(0.0..=100_000.0))]
     ramp: f64,
     /// Seed of the bots' movement.
     #[arg(long, default_value_t = 1)]
@@ -106,8 +108,7 @@ fn run() -> anyhow::Result<ExitCode> {
     let plan = LoadPlan {
         url: args.url.clone(),
         bots: args.bots as usize,
-        duration: Duration::try_from_secs_f64(args.duration)
-            .context("--duration must be a positive number of seconds")?,
+        duration: args.duration,
         ramp_per_sec: args.ramp,
         bot: BotConfig {
             seat_mode: args.mode,

@@ -7,6 +7,8 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+use crate::throttle::{self, Throttling};
+
 /// Highest value a histogram records, in microseconds (one minute).
 const MAX_US: u64 = 60_000_000;
 
@@ -185,15 +187,21 @@ pub struct Report {
     pub disconnect_reasons: BTreeMap<String, u64>,
     /// Errors by kind.
     pub error_kinds: BTreeMap<String, u64>,
+    /// HTTP 429 (rate limited) answers the bots received from the REST API.
+    pub http_429: u64,
+    /// Seconds the bots spent waiting out 429 answers before retrying (added over every bot).
+    pub throttle_wait_s: f64,
     /// Whether the run was interrupted (Ctrl-C).
     pub interrupted: bool,
 }
 
 impl Report {
-    /// Merges every bot's numbers with the shared frame latencies.
+    /// Merges every bot's numbers with the shared frame latencies and the rate limiting the
+    /// bots met.
     pub fn from_bots(
         bots: &[BotStats],
         latencies: &FrameLatencies,
+        throttling: Throttling,
         duration: Duration,
         interrupted: bool,
     ) -> Self {
@@ -236,6 +244,8 @@ impl Report {
             errors: all.errors.values().sum(),
             disconnect_reasons: all.disconnects,
             error_kinds: all.errors,
+            http_429: throttling.responses,
+            throttle_wait_s: throttling.waited.as_secs_f64(),
             interrupted,
         }
     }
@@ -279,6 +289,14 @@ impl Report {
         for (k, v) in &self.error_kinds {
             s.push_str(&format!("  error {k}: {v}\n"));
         }
+        if self.http_429 > 0 {
+            s.push_str(&format!(
+                "throttled: {} HTTP 429 answers, {:.1} s spent waiting on them (all bots together)\n  hint: {}\n",
+                self.http_429,
+                self.throttle_wait_s,
+                throttle::HINT
+            ));
+        }
         s
     }
 }
@@ -309,9 +327,14 @@ mod tests {
             ..Default::default()
         };
         b.disconnect("lagging".into());
+        let throttling = Throttling {
+            responses: 3,
+            waited: Duration::from_millis(1500),
+        };
         let r = Report::from_bots(
             &[a, b, BotStats::default()],
             &latencies,
+            throttling,
             Duration::from_secs(2),
             false,
         );
@@ -322,6 +345,8 @@ mod tests {
         assert_eq!(r.frames_per_client_per_s, 30.0);
         assert_eq!(r.bytes_per_client_per_s, 2000.0);
         assert_eq!(r.tick_to_client_ms.count, 2);
+        assert_eq!((r.http_429, r.throttle_wait_s), (3, 1.5));
+        assert!(r.table().contains("--api-rate 0"), "{}", r.table());
         assert!(
             (r.tick_to_client_ms.max - 4.0).abs() < 0.01,
             "{:?}",

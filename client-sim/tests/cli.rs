@@ -6,19 +6,26 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-async fn start_server() -> (
+type Server = (
     String,
     CancellationToken,
     tokio::task::JoinHandle<Result<(), server::ServerError>>,
-) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let shutdown = CancellationToken::new();
-    let config = server::Config {
+);
+
+/// A server without a REST rate limit.
+async fn start_server() -> Server {
+    start_server_with(server::Config {
         api_rate: 0.0,
         tick_threads: 1,
         ..server::Config::default()
-    };
+    })
+    .await
+}
+
+async fn start_server_with(config: server::Config) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let shutdown = CancellationToken::new();
     let handle = tokio::spawn(server::run(listener, config, shutdown.clone()));
     (base, shutdown, handle)
 }
@@ -151,4 +158,76 @@ async fn a_server_that_goes_away_gives_a_clean_report_with_disconnects() {
         r["disconnect_reasons"]["shutdown"].as_u64().unwrap() >= 1,
         "{r}"
     );
+}
+
+#[tokio::test]
+async fn throttling_is_counted_and_explained() {
+    // One request per second: ten bots asking at once get 429s.
+    let (base, shutdown, handle) = start_server_with(server::Config {
+        api_rate: 1.0,
+        api_burst: 1.0,
+        tick_threads: 1,
+        ..server::Config::default()
+    })
+    .await;
+    let out = client_sim(args(&base, &["--duration", "2", "--json", "/dev/stdout"])).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let json = &stdout[stdout.find('{').expect("the JSON report")..];
+    let r: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert!(r["http_429"].as_u64().unwrap() >= 1, "{r}");
+    assert!(r["throttle_wait_s"].as_f64().unwrap() > 0.0, "{r}");
+    let table = &stdout[..stdout.find('{').unwrap()];
+    assert!(
+        table.contains("HTTP 429"),
+        "the summary counts them:\n{table}"
+    );
+    assert!(
+        table.contains("--api-rate 0"),
+        "the summary hints:\n{table}"
+    );
+    assert!(
+        stderr.contains("--api-rate 0"),
+        "the run hints live:\n{stderr}"
+    );
+    shutdown.cancel();
+    handle.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn an_unthrottled_run_reports_no_429s() {
+    let (base, shutdown, handle) = start_server().await;
+    let out = client_sim(args(&base, &["--duration", "1", "--json", "/dev/stdout"])).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json = &stdout[stdout.find('{').expect("the JSON report")..];
+    let r: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(r["http_429"], 0, "{r}");
+    assert_eq!(r["throttle_wait_s"], 0.0, "{r}");
+    assert!(!stdout.contains("--api-rate 0"), "{stdout}");
+    shutdown.cancel();
+    handle.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn non_finite_and_out_of_range_flags_are_refused_without_a_panic() {
+    for (flag, value) in [
+        ("--duration", "NaN"),
+        ("--duration", "-1"),
+        ("--duration", "400days"),
+        ("--ramp", "inf"),
+        ("--input-hz", "0"),
+        ("--input-hz", "inf"),
+    ] {
+        let out = client_sim(vec![
+            "--url".into(),
+            "http://127.0.0.1:9".into(),
+            format!("{flag}={value}"),
+        ])
+        .await;
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{flag}={value}: {stderr}");
+        assert!(stderr.contains(flag), "{flag}={value}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::config::{Config, secs};
+use crate::config::Config;
 use crate::lobby::lobbies::{Lobbies, LobbyLimits};
 use crate::lobby::seats::SeatBook;
 use crate::lobby::store::MemoryStore;
@@ -58,15 +58,15 @@ impl App {
         let ws_base = base_url.replacen("http", "ws", 1);
         let seats = Arc::new(SeatBook::new(
             Arc::new(MemoryStore::default()),
-            secs(config.seat_ttl),
+            config.seat_ttl,
             ws_base,
             registry.clone(),
         ));
         let rules = MatchRules {
             skill_window: config.skill_window,
             widen_per_sec: config.skill_widen_per_sec,
-            match_wait: secs(config.match_wait),
-            ticket_ttl: secs(config.ticket_ttl),
+            match_wait: config.match_wait,
+            ticket_ttl: config.ticket_ttl,
             per_addr: config.tickets_per_addr,
             max_tickets: config.max_tickets,
         };

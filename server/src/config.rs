@@ -1,9 +1,21 @@
 //! Server configuration: command-line flags, each also readable from an environment variable.
+//!
+//! Every value is checked when it is parsed: durations take a plain number of seconds or a unit
+//! (`15`, `2.5`, `500ms`, `15s`) up to a day, numbers must be finite and in their range, and a
+//! value out of range stops the server with clap's error naming the flag.
+
+mod values;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::builder::RangedU64ValueParser;
+use clap::{CommandFactory as _, FromArgMatches as _, Parser};
+
+use crate::logging::LogFormat;
+
+pub use values::MAX_DURATION;
+use values::{duration_from, number_in};
 
 /// How the server runs. Every field has a default that serves; `game-server --help` lists them.
 #[derive(Debug, Clone, Parser)]
@@ -30,11 +42,11 @@ pub struct Config {
     #[arg(long, env = "GAME_TICK_RATE", default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..=128))]
     pub tick_rate: u16,
 
-    /// Threads that tick rooms (0: one per CPU core).
-    #[arg(long, env = "GAME_TICK_THREADS", default_value_t = 0)]
+    /// Threads that tick rooms (0: one per CPU core; at most 1024).
+    #[arg(long, env = "GAME_TICK_THREADS", default_value_t = 0, value_parser = RangedU64ValueParser::<usize>::new().range(0..=1024))]
     pub tick_threads: usize,
 
-    /// Players per room when the mode names no other capacity.
+    /// Players per room when the mode names no other capacity (1–10000).
     #[arg(long, env = "GAME_ROOM_CAPACITY", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub room_capacity: u32,
 
@@ -42,51 +54,51 @@ pub struct Config {
     #[arg(long = "mode-capacity", env = "GAME_MODE_CAPACITY", value_delimiter = ',', value_parser = parse_mode_capacity)]
     pub mode_capacities: Vec<(String, u32)>,
 
-    /// Most rooms open at once.
-    #[arg(long, env = "GAME_MAX_ROOMS", default_value_t = 5_000)]
+    /// Most rooms open at once (1–10000000).
+    #[arg(long, env = "GAME_MAX_ROOMS", default_value_t = 5_000, value_parser = RangedU64ValueParser::<usize>::new().range(1..=10_000_000))]
     pub max_rooms: usize,
 
-    /// Seconds an empty room stays open before it closes.
-    #[arg(long, env = "GAME_ROOM_IDLE_SECS", default_value_t = 30.0)]
-    pub room_idle_secs: f64,
+    /// How long an empty room stays open before it closes (seconds, or e.g. `500ms`).
+    #[arg(long, env = "GAME_ROOM_IDLE_SECS", default_value = "30s", value_parser = duration_from(Duration::ZERO))]
+    pub room_idle_secs: Duration,
 
-    /// World width and height in world units (a unit is 100 quanta).
+    /// World width and height in world units (a unit is 100 quanta; 1–100000).
     #[arg(long, env = "GAME_WORLD_SIZE", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub world_size: u32,
 
-    /// Maximum speed in world units per second.
-    #[arg(long, env = "GAME_MAX_SPEED", default_value_t = 10.0)]
+    /// Maximum speed in world units per second (0.01–100000).
+    #[arg(long, env = "GAME_MAX_SPEED", default_value_t = 10.0, value_parser = number_in(0.01..=100_000.0))]
     pub max_speed: f64,
 
-    /// Inputs applied per player per tick; more are dropped.
-    #[arg(long, env = "GAME_INPUTS_PER_TICK", default_value_t = 4)]
+    /// Inputs applied per player per tick (1–255); more are dropped.
+    #[arg(long, env = "GAME_INPUTS_PER_TICK", default_value_t = 4, value_parser = clap::value_parser!(u8).range(1..))]
     pub inputs_per_tick: u8,
 
-    /// Seconds a seat reservation stays redeemable.
-    #[arg(long, env = "GAME_SEAT_TTL", default_value_t = 15.0)]
-    pub seat_ttl: f64,
+    /// How long a seat reservation stays redeemable (seconds, or e.g. `500ms`).
+    #[arg(long, env = "GAME_SEAT_TTL", default_value = "15s", value_parser = duration_from(Duration::from_millis(1)))]
+    pub seat_ttl: Duration,
 
-    /// Seconds a dropped player can come back with its resume token.
-    #[arg(long, env = "GAME_RESUME_GRACE", default_value_t = 10.0)]
-    pub resume_grace: f64,
+    /// How long a dropped player can come back with its resume token (seconds, or e.g. `500ms`).
+    #[arg(long, env = "GAME_RESUME_GRACE", default_value = "10s", value_parser = duration_from(Duration::ZERO))]
+    pub resume_grace: Duration,
 
-    /// Most open TCP connections (HTTP and game); further ones are closed at once.
-    #[arg(long, env = "GAME_MAX_CONNECTIONS", default_value_t = 20_000)]
+    /// Most open TCP connections (HTTP and game; 1–10000000); further ones are closed at once.
+    #[arg(long, env = "GAME_MAX_CONNECTIONS", default_value_t = 20_000, value_parser = RangedU64ValueParser::<usize>::new().range(1..=10_000_000))]
     pub max_connections: usize,
 
-    /// Seconds a client has to send an HTTP request's headers (slow-loris defence).
-    #[arg(long, env = "GAME_HEADER_TIMEOUT", default_value_t = 10.0)]
-    pub header_timeout: f64,
+    /// How long a client has to send an HTTP request's headers (slow-loris defence; at least 100ms).
+    #[arg(long, env = "GAME_HEADER_TIMEOUT", default_value = "10s", value_parser = duration_from(Duration::from_millis(100)))]
+    pub header_timeout: Duration,
 
-    /// Seconds a client has, once its headers are in, to send the request body and get the
-    /// response headers (a stalled body gets 408).
-    #[arg(long, env = "GAME_REQUEST_TIMEOUT", default_value_t = 10.0)]
-    pub request_timeout: f64,
+    /// How long a client has, once its headers are in, to send the request body and get the
+    /// response headers (a stalled body gets 408; at least 100ms).
+    #[arg(long, env = "GAME_REQUEST_TIMEOUT", default_value = "10s", value_parser = duration_from(Duration::from_millis(100)))]
+    pub request_timeout: Duration,
 
-    /// Seconds a write to a client (a response, an SSE event, a game frame) may stall before the
-    /// connection is closed.
-    #[arg(long, env = "GAME_WRITE_TIMEOUT", default_value_t = 10.0)]
-    pub write_timeout: f64,
+    /// How long a write to a client (a response, an SSE event, a game frame) may stall before
+    /// the connection is closed (at least 100ms).
+    #[arg(long, env = "GAME_WRITE_TIMEOUT", default_value = "10s", value_parser = duration_from(Duration::from_millis(100)))]
+    pub write_timeout: Duration,
 
     /// Most open connections from one client address (IPv6: one /64); further ones get 503.
     /// 0: no cap.
@@ -107,99 +119,110 @@ pub struct Config {
     #[arg(long, env = "GAME_TRUST_PROXY")]
     pub trust_proxy: bool,
 
-    /// Seconds a new connection has to send its join.
-    #[arg(long, env = "GAME_JOIN_TIMEOUT", default_value_t = 5.0)]
-    pub join_timeout: f64,
+    /// How long a new connection has to send its join (seconds, or e.g. `500ms`).
+    #[arg(long, env = "GAME_JOIN_TIMEOUT", default_value = "5s", value_parser = duration_from(Duration::from_millis(1)))]
+    pub join_timeout: Duration,
 
-    /// Seconds without any message from a client before it is closed.
-    #[arg(long, env = "GAME_IDLE_TIMEOUT", default_value_t = 15.0)]
-    pub idle_timeout: f64,
+    /// How long a client may send nothing before it is closed (seconds, or e.g. `500ms`).
+    #[arg(long, env = "GAME_IDLE_TIMEOUT", default_value = "15s", value_parser = duration_from(Duration::from_millis(1)))]
+    pub idle_timeout: Duration,
 
-    /// Frames queued per client; a full queue skips the client and resyncs it later.
-    #[arg(long, env = "GAME_CLIENT_QUEUE", default_value_t = 16)]
+    /// Frames queued per client (2–65536); a full queue skips the client and resyncs it later.
+    #[arg(long, env = "GAME_CLIENT_QUEUE", default_value_t = 16, value_parser = RangedU64ValueParser::<usize>::new().range(2..=65_536))]
     pub client_queue: usize,
 
-    /// Ticks a client may stay behind (its queue full) before it is closed as lagging.
-    #[arg(long, env = "GAME_LAG_LIMIT_TICKS", default_value_t = 150)]
+    /// Ticks a client may stay behind (its queue full) before it is closed as lagging (1–1000000).
+    #[arg(long, env = "GAME_LAG_LIMIT_TICKS", default_value_t = 150, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub lag_limit_ticks: u32,
 
-    /// Messages per second a game connection may send (token bucket rate; 0 disables).
-    #[arg(long, env = "GAME_INPUT_RATE", default_value_t = 60.0)]
+    /// Messages per second a game connection may send (token bucket rate, up to 1000000; 0 disables).
+    #[arg(long, env = "GAME_INPUT_RATE", default_value_t = 60.0, value_parser = number_in(0.0..=1_000_000.0))]
     pub input_rate: f64,
 
-    /// Burst size of the per-connection message bucket.
-    #[arg(long, env = "GAME_INPUT_BURST", default_value_t = 120.0)]
+    /// Burst size of the per-connection message bucket (1–1000000).
+    #[arg(long, env = "GAME_INPUT_BURST", default_value_t = 120.0, value_parser = number_in(1.0..=1_000_000.0))]
     pub input_burst: f64,
 
-    /// REST requests per second per client address (0 disables).
-    #[arg(long, env = "GAME_API_RATE", default_value_t = 50.0)]
+    /// REST requests per second per client address (up to 1000000; 0 disables).
+    #[arg(long, env = "GAME_API_RATE", default_value_t = 50.0, value_parser = number_in(0.0..=1_000_000.0))]
     pub api_rate: f64,
 
-    /// Burst size of the per-address REST bucket.
-    #[arg(long, env = "GAME_API_BURST", default_value_t = 100.0)]
+    /// Burst size of the per-address REST bucket (1–1000000).
+    #[arg(long, env = "GAME_API_BURST", default_value_t = 100.0, value_parser = number_in(1.0..=1_000_000.0))]
     pub api_burst: f64,
 
-    /// Open matchmaking tickets per client address.
-    #[arg(long, env = "GAME_TICKETS_PER_ADDR", default_value_t = 500)]
+    /// Open matchmaking tickets per client address (1–10000000).
+    #[arg(long, env = "GAME_TICKETS_PER_ADDR", default_value_t = 500, value_parser = RangedU64ValueParser::<usize>::new().range(1..=10_000_000))]
     pub tickets_per_addr: usize,
 
-    /// Open lobbies per client address.
-    #[arg(long, env = "GAME_LOBBIES_PER_ADDR", default_value_t = 20)]
+    /// Open lobbies per client address (1–10000000).
+    #[arg(long, env = "GAME_LOBBIES_PER_ADDR", default_value_t = 20, value_parser = RangedU64ValueParser::<usize>::new().range(1..=10_000_000))]
     pub lobbies_per_addr: usize,
 
-    /// Open matchmaking tickets on the whole server.
-    #[arg(long, env = "GAME_MAX_TICKETS", default_value_t = 50_000)]
+    /// Open matchmaking tickets on the whole server (1–10000000).
+    #[arg(long, env = "GAME_MAX_TICKETS", default_value_t = 50_000, value_parser = RangedU64ValueParser::<usize>::new().range(1..=10_000_000))]
     pub max_tickets: usize,
 
-    /// Open lobbies on the whole server.
-    #[arg(long, env = "GAME_MAX_LOBBIES", default_value_t = 5_000)]
+    /// Open lobbies on the whole server (1–10000000).
+    #[arg(long, env = "GAME_MAX_LOBBIES", default_value_t = 5_000, value_parser = RangedU64ValueParser::<usize>::new().range(1..=10_000_000))]
     pub max_lobbies: usize,
 
-    /// Seconds a matchmaking ticket searches before it expires.
-    #[arg(long, env = "GAME_TICKET_TTL", default_value_t = 60.0)]
-    pub ticket_ttl: f64,
+    /// How long a matchmaking ticket searches before it expires (seconds, or e.g. `2m`).
+    #[arg(long, env = "GAME_TICKET_TTL", default_value = "60s", value_parser = duration_from(Duration::from_millis(1)))]
+    pub ticket_ttl: Duration,
 
-    /// Seconds after which a ticket matches with fewer players than a full room.
-    #[arg(long, env = "GAME_MATCH_WAIT", default_value_t = 5.0)]
-    pub match_wait: f64,
+    /// How long a ticket waits before it matches with fewer players than a full room (seconds, or e.g. `500ms`).
+    #[arg(long, env = "GAME_MATCH_WAIT", default_value = "5s", value_parser = duration_from(Duration::ZERO))]
+    pub match_wait: Duration,
 
-    /// Skill window at the start of a search (± rating points).
-    #[arg(long, env = "GAME_SKILL_WINDOW", default_value_t = 100.0)]
+    /// Skill window at the start of a search (± rating points, 0–1000000).
+    #[arg(long, env = "GAME_SKILL_WINDOW", default_value_t = 100.0, value_parser = number_in(0.0..=1_000_000.0))]
     pub skill_window: f64,
 
-    /// How much the skill window widens per second of waiting.
-    #[arg(long, env = "GAME_SKILL_WIDEN", default_value_t = 50.0)]
+    /// How much the skill window widens per second of waiting (0–1000000).
+    #[arg(long, env = "GAME_SKILL_WIDEN", default_value_t = 50.0, value_parser = number_in(0.0..=1_000_000.0))]
     pub skill_widen_per_sec: f64,
 
-    /// Spectator updates per second.
+    /// Spectator updates per second (1–60).
     #[arg(long, env = "GAME_SPECTATOR_HZ", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=60))]
     pub spectator_hz: u16,
 
-    /// Milliseconds spectators lag behind the live game (anti-ghosting).
-    #[arg(long, env = "GAME_SPECTATOR_DELAY_MS", default_value_t = 0)]
+    /// Milliseconds spectators lag behind the live game (anti-ghosting; 0–60000).
+    #[arg(long, env = "GAME_SPECTATOR_DELAY_MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub spectator_delay_ms: u64,
 
-    /// Spectators per room.
-    #[arg(long, env = "GAME_SPECTATORS_PER_ROOM", default_value_t = 100)]
+    /// Spectators per room (0–1000000; 0: none).
+    #[arg(long, env = "GAME_SPECTATORS_PER_ROOM", default_value_t = 100, value_parser = RangedU64ValueParser::<usize>::new().range(0..=1_000_000))]
     pub spectators_per_room: usize,
 
-    /// Spectators on the whole server.
-    #[arg(long, env = "GAME_MAX_SPECTATORS", default_value_t = 1_000)]
+    /// Spectators on the whole server (0–10000000; 0: none).
+    #[arg(long, env = "GAME_MAX_SPECTATORS", default_value_t = 1_000, value_parser = RangedU64ValueParser::<usize>::new().range(0..=10_000_000))]
     pub max_spectators: usize,
 
-    /// Kernel send buffer per connection in bytes (0: the OS default). Smaller buffers make a
-    /// stalled client show up as lagging sooner and cap kernel memory per connection.
-    #[arg(long, env = "GAME_TCP_SEND_BUFFER", default_value_t = 0)]
+    /// Kernel send buffer per connection in bytes (0: the OS default; at most 64 MiB). Smaller
+    /// buffers make a stalled client show up as lagging sooner and cap kernel memory per connection.
+    #[arg(long, env = "GAME_TCP_SEND_BUFFER", default_value_t = 0, value_parser = RangedU64ValueParser::<usize>::new().range(0..=64 << 20))]
     pub tcp_send_buffer: usize,
 
-    /// Seconds to finish open connections after a shutdown signal.
-    #[arg(long, env = "GAME_SHUTDOWN_GRACE", default_value_t = 5.0)]
-    pub shutdown_grace: f64,
+    /// How long open connections get to finish after a shutdown signal (seconds, or e.g. `500ms`).
+    #[arg(long, env = "GAME_SHUTDOWN_GRACE", default_value = "5s", value_parser = duration_from(Duration::ZERO))]
+    pub shutdown_grace: Duration,
+
+    /// Log line format: `text` (coloured only on a terminal) or `json` (one object per line).
+    /// `RUST_LOG` picks what is logged (default `info`).
+    #[arg(long, env = "GAME_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
 impl Default for Config {
+    /// Every flag's default, whatever `GAME_*` variables the environment holds (so tests and
+    /// embedders get the same configuration everywhere). [`Config::parse`] reads the environment.
     fn default() -> Self {
-        Self::parse_from(["game-server"])
+        let mut command = Self::command().mut_args(|arg| arg.env(None));
+        command
+            .try_get_matches_from_mut(["game-server"])
+            .and_then(|mut matches| Self::from_arg_matches_mut(&mut matches))
+            .unwrap_or_else(|e| e.format(&mut command).exit())
     }
 }
 
@@ -229,11 +252,6 @@ impl Config {
             std::thread::available_parallelism().map_or(1, |n| n.get())
         }
     }
-}
-
-/// Seconds as a `Duration`, treating negative or non-finite values as zero.
-pub fn secs(s: f64) -> Duration {
-    Duration::try_from_secs_f64(s).unwrap_or(Duration::ZERO)
 }
 
 /// Parses `NAME=PLAYERS` for `--mode-capacity`.
@@ -267,4 +285,79 @@ fn parse_origin(s: &str) -> Result<axum::http::HeaderValue, String> {
         ));
     }
     axum::http::HeaderValue::from_str(s).map_err(|e| format!("`{s}`: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, clap::Error> {
+        Config::try_parse_from(std::iter::once("game-server").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn durations_take_seconds_or_units() {
+        let c = parse(&[
+            "--room-idle-secs",
+            "2.5",
+            "--idle-timeout",
+            "500ms",
+            "--seat-ttl",
+            "15s",
+        ])
+        .unwrap();
+        assert_eq!(c.room_idle_secs, Duration::from_millis(2_500));
+        assert_eq!(c.idle_timeout, Duration::from_millis(500));
+        assert_eq!(c.seat_ttl, Duration::from_secs(15));
+    }
+
+    #[test]
+    fn nan_negative_and_huge_values_are_refused_naming_the_flag() {
+        for (flag, value) in [
+            ("--idle-timeout", "NaN"),
+            ("--resume-grace", "-1"),
+            ("--room-idle-secs", "1e30"),
+            ("--shutdown-grace", "400days"),
+            ("--input-rate", "NaN"),
+            ("--api-rate", "-5"),
+            ("--api-burst", "inf"),
+            ("--max-speed", "0"),
+        ] {
+            let arg = format!("{flag}={value}");
+            let err = parse(&[&arg]).expect_err(&arg).to_string();
+            assert!(err.contains(flag), "{arg}: {err}");
+            assert!(
+                err.contains("out of range") || err.contains("not a"),
+                "{arg}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn integer_flags_are_range_checked() {
+        for arg in ["--client-queue=0", "--max-rooms=0", "--inputs-per-tick=0"] {
+            assert!(parse(&[arg]).is_err(), "{arg} accepted");
+        }
+    }
+
+    /// Runs itself again with `GAME_ROOM_CAPACITY` set: the child checks that
+    /// `Config::default()` still has the flag's default.
+    #[test]
+    fn defaults_ignore_game_variables() {
+        if std::env::var_os("GAME_CONFIG_TEST_CHILD").is_some() {
+            assert_eq!(Config::default().room_capacity, 10);
+            assert_eq!(Config::default().idle_timeout, Duration::from_secs(15));
+            return;
+        }
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "config::tests::defaults_ignore_game_variables"])
+            .env("GAME_CONFIG_TEST_CHILD", "1")
+            .env("GAME_ROOM_CAPACITY", "3")
+            .env("GAME_IDLE_TIMEOUT", "NaN")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}");
+        assert!(stdout.contains("1 passed"), "{stdout}");
+    }
 }

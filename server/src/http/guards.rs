@@ -11,15 +11,14 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
 use crate::app::App;
-use crate::config::secs;
 
-/// Shortest request deadline, whatever the flag says.
+/// Shortest request deadline (the flag refuses less; a `Config` built in code may not).
 const MIN_REQUEST_TIMEOUT: Duration = Duration::from_millis(100);
 
 /// Middleware: a request whose body and answer take longer than `--request-timeout` gets 408,
 /// and its connection closes (the rest of its body is never read).
 pub async fn deadline(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
-    let limit = secs(app.config.request_timeout).max(MIN_REQUEST_TIMEOUT);
+    let limit = app.config.request_timeout.max(MIN_REQUEST_TIMEOUT);
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => closing(ApiError::new(

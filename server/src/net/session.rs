@@ -18,7 +18,6 @@ use tracing::Instrument as _;
 
 use super::writer::{self, PING_INTERVAL};
 use crate::app::App;
-use crate::config::secs;
 use crate::rate::TokenBucket;
 use crate::room::link::JoinAccepted;
 use crate::room::queue::{FrameReceiver, frame_queue};
@@ -121,7 +120,7 @@ impl Session {
 
     /// Waits for the join and gets the room to accept it.
     async fn join(&mut self, room_hint: Option<u32>) -> Option<(Arc<RoomHandle>, u32)> {
-        let deadline = tokio::time::Instant::now() + secs(self.app.config.join_timeout);
+        let deadline = tokio::time::Instant::now() + self.app.config.join_timeout;
         let msg = loop {
             let next = tokio::select! {
                 _ = self.app.shutdown.cancelled() => return self.refuse(CloseCode::Shutdown, "the server is shutting down"),
@@ -216,7 +215,7 @@ impl Session {
     /// Writes frames and reads inputs until the connection ends; returns how it ended and the
     /// close code sent, if any.
     async fn play(&mut self, room: &RoomHandle, player_id: u32) -> (Ending, Option<CloseCode>) {
-        let idle = secs(self.app.config.idle_timeout);
+        let idle = self.app.config.idle_timeout;
         // One idle timer per connection, re-armed only when it fires, not per message.
         let idle_timer = tokio::time::sleep(idle);
         tokio::pin!(idle_timer);

@@ -1,6 +1,7 @@
 //! [`Room`]: one world, one schedule, one tick at a time.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::SingleThreadedExecutor;
@@ -43,8 +44,8 @@ pub struct RoomSettings {
 impl RoomSettings {
     /// The settings a configuration asks for.
     pub fn from_config(c: &Config) -> Self {
-        let ticks = |secs: f64| {
-            (secs * f64::from(c.tick_rate))
+        let ticks = |d: Duration| {
+            (d.as_secs_f64() * f64::from(c.tick_rate))
                 .ceil()
                 .clamp(1.0, f64::from(u32::MAX / 2)) as u32
         };

@@ -1,6 +1,7 @@
 //! Deterministic tests of one room, ticked by hand without threads or sockets.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use protocol::{CloseCode, Input, ServerMsg, WorldView};
@@ -209,7 +210,7 @@ fn a_full_queue_skips_the_client_then_resyncs_it_and_a_long_lag_closes_it() {
 #[test]
 fn a_dropped_player_is_removed_after_the_grace_period_and_its_seat_freed() {
     let config = Config {
-        resume_grace: 0.5,
+        resume_grace: Duration::from_millis(500),
         tick_rate: 10,
         ..Config::default()
     };
@@ -238,7 +239,7 @@ fn a_dropped_player_is_removed_after_the_grace_period_and_its_seat_freed() {
 #[test]
 fn an_empty_room_closes_after_its_idle_time() {
     let mut s = stepper(Config {
-        room_idle_secs: 0.2,
+        room_idle_secs: Duration::from_millis(200),
         tick_rate: 10,
         ..Config::default()
     });
