@@ -143,18 +143,24 @@ async fn one_address_cannot_hold_every_connection() {
 #[tokio::test]
 async fn new_connections_are_refused_during_shutdown() {
     let server = start(server::Config {
-        request_timeout: Duration::from_secs(30),
+        write_timeout: Duration::from_secs(2),
+        tcp_send_buffer: 4096,
         shutdown_grace: Duration::from_secs(10),
         ..config()
     })
     .await;
-    // A request whose body never comes keeps the server in its shutdown grace.
-    let mut stalled = TcpStream::connect(server.addr).await.unwrap();
-    stalled
-        .write_all(b"POST /api/v1/lobbies HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n{")
+    // A client that asks for many responses and reads none keeps a response in flight, and
+    // with it the server in its shutdown grace.
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(1024).unwrap();
+    socket.set_nonblocking(true).unwrap();
+    let mut stalled = tokio::net::TcpSocket::from_std_stream(socket.into())
+        .connect(server.addr)
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let request = "GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n".repeat(50);
+    stalled.write_all(request.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
     server.begin_shutdown();
     tokio::time::sleep(Duration::from_millis(200)).await;
     let refused = tokio::time::timeout(LIVENESS, async {
