@@ -288,6 +288,8 @@ fn run_level(run: &RunSettings<'_>, level: &Level) -> anyhow::Result<Row> {
             c.args(["--bind", &bind, "--tick-rate", &hz])
                 .args(["--room-capacity", &level.room_capacity.to_string()])
                 .args(["--api-rate", "0", "--max-rooms", "100000"])
+                // Every bot connects from 127.0.0.1.
+                .args(["--max-connections-per-addr", "0"])
                 .args(server_args);
             c
         }

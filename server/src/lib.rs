@@ -45,6 +45,8 @@ pub enum ServerError {
     TickThreads(#[source] std::io::Error),
 }
 
+/// Shortest connection timeout (the flags refuse less; a `Config` built in code may not).
+const MIN_TIMEOUT: Duration = Duration::from_millis(100);
 /// How often the matcher runs.
 const MATCH_INTERVAL: Duration = Duration::from_millis(100);
 /// How often reservations, lobbies and rate buckets are swept.
@@ -63,17 +65,28 @@ pub async fn run(
         .unwrap_or_else(|| format!("http://{local}"));
     let grace = config.shutdown_grace;
     let app = App::start(config, base_url, shutdown.clone()).map_err(ServerError::TickThreads)?;
-    let (router, _) = http::router(app.clone());
+    let derive_base = http::public::derived_from_requests(app.config.public_url.as_deref(), local);
+    if derive_base {
+        tracing::warn!(
+            addr = %local,
+            trust_proxy = app.config.trust_proxy,
+            "bound to an unspecified address without --public-url: seat URLs are built from each \
+             request's Host header (Forwarded / X-Forwarded-* only with --trust-proxy); a request \
+             without a usable Host gets {base_url}, which remote clients cannot open. Set \
+             --public-url to fix the URL",
+            base_url = app.base_url,
+        );
+    }
+    let (router, _) = http::router(app.clone(), derive_base);
     let housekeeping = tokio::spawn(housekeeping(app.clone()));
     tracing::info!(addr = %local, tick_rate = app.config.tick_rate, "serving");
 
     let limits = http::serve::ConnLimits {
         max_connections: app.config.max_connections.max(1),
+        per_addr: app.config.max_connections_per_addr,
         upgraded: app.tracker.clone(),
-        header_timeout: app
-            .config
-            .header_timeout
-            .max(std::time::Duration::from_millis(100)),
+        header_timeout: app.config.header_timeout.max(MIN_TIMEOUT),
+        write_timeout: app.config.write_timeout.max(MIN_TIMEOUT),
         send_buffer: app.config.tcp_send_buffer,
     };
     let serving = http::serve::serve(listener, router, shutdown.clone(), limits);
