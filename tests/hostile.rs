@@ -230,8 +230,8 @@ async fn a_client_trickling_http_headers_is_cut_off() {
 }
 
 #[tokio::test]
-async fn connections_over_the_limit_are_closed_at_once() {
-    use tokio::io::AsyncReadExt;
+async fn connections_over_the_limit_get_503_at_once() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let server = start(server::Config {
         max_connections: 2,
         ..config()
@@ -241,13 +241,18 @@ async fn connections_over_the_limit_are_closed_at_once() {
     let _idle = tokio::net::TcpStream::connect(server.addr).await.unwrap();
     tokio::time::sleep(Duration::from_millis(100)).await;
     let mut over = tokio::net::TcpStream::connect(server.addr).await.unwrap();
-    let mut buf = [0u8; 16];
-    let n = tokio::time::timeout(Duration::from_secs(2), over.read(&mut buf))
+    over.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         .await
-        .expect("closed at once");
+        .unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), over.read_to_end(&mut answer))
+        .await
+        .expect("answered and closed at once")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer);
     assert!(
-        matches!(n, Ok(0) | Err(_)),
-        "a connection over the limit is closed without an answer"
+        answer.starts_with("HTTP/1.1 503") && answer.contains("server_full"),
+        "a connection over the limit gets 503: {answer}"
     );
     assert!(
         play_for(&mut a, Duration::from_millis(200)).await > 0,

@@ -248,3 +248,86 @@ async fn the_spectator_pages_are_served() {
     );
     server.stop().await;
 }
+
+/// Opens a feed from the source address `from` and returns its status.
+async fn open_from(server: &TestServer, room: u32, from: [u8; 4]) -> reqwest::Response {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(from))
+        .build()
+        .unwrap()
+        .get(server.url(&format!("/api/v1/rooms/{room}/events")))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn one_address_cannot_hold_every_spectator_slot() {
+    let server = start(server::Config {
+        spectators_per_addr: 2,
+        ..config()
+    })
+    .await;
+    let mut walkers = Walkers::default();
+    let room = walkers.add(&server, "ann", "watched", None).await;
+    let held = [
+        open_from(&server, room, [127, 0, 0, 1]).await,
+        open_from(&server, room, [127, 0, 0, 1]).await,
+    ];
+    assert!(held.iter().all(|r| r.status() == 200));
+    let over = open_from(&server, room, [127, 0, 0, 1]).await;
+    assert_eq!(over.status(), 429);
+    assert!(over.headers().contains_key("retry-after"));
+    let body: serde_json::Value = over.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_many_spectators");
+    let other = open_from(&server, room, [127, 0, 0, 2]).await;
+    assert_eq!(other.status(), 200, "another address still gets a slot");
+    drop((held, other));
+    walkers.finish().await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_spectator_that_stops_reading_frees_its_slot() {
+    use tokio::io::AsyncWriteExt;
+    let server = start(server::Config {
+        spectators_per_room: 1,
+        spectator_hz: 60,
+        write_timeout: Duration::from_millis(500),
+        tcp_send_buffer: 4096,
+        ..config()
+    })
+    .await;
+    let mut walkers = Walkers::default();
+    let mut room = 0;
+    for name in ["ann", "bob", "cid", "dan"] {
+        room = walkers.add(&server, name, "stalled", None).await;
+    }
+    // A reader with a tiny receive window that never reads.
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(1024).unwrap();
+    socket.set_nonblocking(true).unwrap();
+    let socket = tokio::net::TcpSocket::from_std_stream(socket.into());
+    let mut stalled = socket.connect(server.addr).await.unwrap();
+    let request = format!("GET /api/v1/rooms/{room}/events HTTP/1.1\r\nHost: x\r\n\r\n");
+    stalled.write_all(request.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let url = server.url(&format!("/api/v1/rooms/{room}/events"));
+    assert_eq!(
+        reqwest::get(&url).await.unwrap().status(),
+        503,
+        "the stalled reader holds the only slot"
+    );
+    // Its writes stall once the buffers are full; the write deadline then frees the slot.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while reqwest::get(&url).await.unwrap().status() != 200 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the slot of a reader that stopped reading is freed"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    drop(stalled);
+    walkers.finish().await;
+    server.stop().await;
+}

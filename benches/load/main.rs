@@ -294,6 +294,8 @@ fn run_level(run: &RunSettings<'_>, level: &Level) -> anyhow::Result<Row> {
                     "100000",
                     "--public-metrics",
                 ])
+                // Every bot connects from 127.0.0.1.
+                .args(["--max-connections-per-addr", "0"])
                 .args(server_args);
             c
         }

@@ -35,7 +35,7 @@ pub struct Config {
     pub bind: SocketAddr,
 
     /// Public base URL clients use to reach this server (for ws_url and spectator links);
-    /// defaults to http://<bind address>.
+    /// defaults to http://<bind address>, or, bound to 0.0.0.0 or [::], to each request's Host.
     #[arg(long, env = "GAME_PUBLIC_URL")]
     pub public_url: Option<String>,
 
@@ -90,6 +90,35 @@ pub struct Config {
     /// How long a client has to send an HTTP request's headers (slow-loris defence; at least 100ms).
     #[arg(long, env = "GAME_HEADER_TIMEOUT", default_value = "10s", value_parser = duration_from(Duration::from_millis(100)))]
     pub header_timeout: Duration,
+
+    /// How long a client has, once its headers are in, to send the request body and get the
+    /// response headers (a stalled body gets 408; at least 100ms).
+    #[arg(long, env = "GAME_REQUEST_TIMEOUT", default_value = "10s", value_parser = duration_from(Duration::from_millis(100)))]
+    pub request_timeout: Duration,
+
+    /// How long a write to a client (a response, an SSE event, a game frame) may stall before
+    /// the connection is closed (at least 100ms).
+    #[arg(long, env = "GAME_WRITE_TIMEOUT", default_value = "10s", value_parser = duration_from(Duration::from_millis(100)))]
+    pub write_timeout: Duration,
+
+    /// Most open connections from one client address (IPv6: one /64); further ones get 503.
+    /// 0: no cap.
+    #[arg(long, env = "GAME_MAX_CONNECTIONS_PER_ADDR", default_value_t = 64)]
+    pub max_connections_per_addr: usize,
+
+    /// Most spectator streams from one client address (IPv6: one /64). 0: no cap.
+    #[arg(long, env = "GAME_SPECTATORS_PER_ADDR", default_value_t = 8)]
+    pub spectators_per_addr: usize,
+
+    /// Browser origin allowed to call the REST API (repeatable, e.g.
+    /// `--cors-origin https://game.example`; `*` allows any). None: same origin only.
+    #[arg(long = "cors-origin", env = "GAME_CORS_ORIGIN", value_delimiter = ',', value_parser = parse_origin)]
+    pub cors_origins: Vec<axum::http::HeaderValue>,
+
+    /// Trust `Forwarded` / `X-Forwarded-Host` / `X-Forwarded-Proto` when deriving seat URLs
+    /// (only behind a reverse proxy that sets them).
+    #[arg(long, env = "GAME_TRUST_PROXY")]
+    pub trust_proxy: bool,
 
     /// How long a new connection has to send its join (seconds, or e.g. `500ms`).
     #[arg(long, env = "GAME_JOIN_TIMEOUT", default_value = "5s", value_parser = duration_from(Duration::from_millis(1)))]
@@ -248,6 +277,25 @@ fn parse_mode_capacity(s: &str) -> Result<(String, u32), String> {
         return Err(format!("player count in `{s}` must be 1-10000"));
     }
     Ok((name.to_owned(), n))
+}
+
+/// Parses one `--cors-origin`: `*`, or `scheme://host[:port]` with nothing after it.
+fn parse_origin(s: &str) -> Result<axum::http::HeaderValue, String> {
+    let valid = s == "*"
+        || s.parse::<axum::http::Uri>().is_ok_and(|uri| {
+            uri.scheme().is_some()
+                && uri.authority().is_some()
+                && !s.contains('@')
+                && matches!(uri.path(), "" | "/")
+                && uri.query().is_none()
+                && !s.ends_with('/')
+        });
+    if !valid {
+        return Err(format!(
+            "`{s}` is not an origin: expected `*` or scheme://host[:port]"
+        ));
+    }
+    axum::http::HeaderValue::from_str(s).map_err(|e| format!("`{s}`: {e}"))
 }
 
 #[cfg(test)]

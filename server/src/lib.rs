@@ -66,6 +66,8 @@ pub struct Listeners {
     pub admin: Option<TcpListener>,
 }
 
+/// Shortest connection timeout (the flags refuse less; a `Config` built in code may not).
+const MIN_TIMEOUT: Duration = Duration::from_millis(100);
 /// How often the matcher runs.
 const MATCH_INTERVAL: Duration = Duration::from_millis(100);
 /// How often reservations, lobbies and rate buckets are swept.
@@ -112,8 +114,20 @@ pub async fn serve(
         .unwrap_or_else(|| format!("http://{local}"));
     let grace = config.shutdown_grace;
     let app = App::start(config, base_url, shutdown.clone()).map_err(ServerError::TickThreads)?;
+    let derive_base = http::public::derived_from_requests(app.config.public_url.as_deref(), local);
+    if derive_base {
+        tracing::warn!(
+            addr = %local,
+            trust_proxy = app.config.trust_proxy,
+            "bound to an unspecified address without --public-url: seat URLs are built from each \
+             request's Host header (Forwarded / X-Forwarded-* only with --trust-proxy); a request \
+             without a usable Host gets {base_url}, which remote clients cannot open. Set \
+             --public-url to fix the URL",
+            base_url = app.base_url,
+        );
+    }
     let public_metrics = admin.is_none() && app.config.public_metrics;
-    let (router, _) = http::router(app.clone(), public_metrics);
+    let (router, _) = http::router(app.clone(), public_metrics, derive_base);
     let housekeeping = tokio::spawn(housekeeping(app.clone()));
     if !public_metrics && admin.is_none() {
         tracing::info!("/metrics is off: give --admin-bind (or --public-metrics) to serve it");
@@ -122,11 +136,10 @@ pub async fn serve(
 
     let limits = http::serve::ConnLimits {
         max_connections: app.config.max_connections.max(1),
+        per_addr: app.config.max_connections_per_addr,
         upgraded: app.tracker.clone(),
-        header_timeout: app
-            .config
-            .header_timeout
-            .max(std::time::Duration::from_millis(100)),
+        header_timeout: app.config.header_timeout.max(MIN_TIMEOUT),
+        write_timeout: app.config.write_timeout.max(MIN_TIMEOUT),
         send_buffer: app.config.tcp_send_buffer,
     };
     let admin_serving = admin.map(|admin| {

@@ -5,7 +5,7 @@
 //! (the tests) keep separate figures. Hot paths hold registered handles: bumping a counter is an
 //! atomic add, recording a tick duration an append to a lock-free bucket that [`Metrics::upkeep`]
 //! drains. Process metrics (CPU seconds, resident memory, open file descriptors) are read from
-//! the OS at each render.
+//! `/proc/self` at each render (on Linux; elsewhere they are not exported).
 
 use metrics::{Counter, Gauge, Histogram, Key, Label, Recorder as _, SharedString, Unit};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
@@ -46,8 +46,8 @@ pub struct Metrics {
     rooms: Gauge,
     players: Gauge,
     spectators: Gauge,
-    process: metrics_process::Collector,
-    recorder: PrometheusRecorder,
+    #[cfg(target_os = "linux")]
+    process: ProcessMetrics,
     handle: PrometheusHandle,
 }
 
@@ -70,8 +70,6 @@ impl Default for Metrics {
             .unwrap_or_else(|_| PrometheusBuilder::new());
         let recorder = builder.build_recorder();
         let handle = recorder.handle();
-        let process = metrics_process::Collector::default();
-        metrics::with_local_recorder(&recorder, || process.describe());
         let r = Registrar(&recorder);
         Self {
             tick_duration: r.histogram(
@@ -116,8 +114,8 @@ impl Default for Metrics {
             rooms: r.gauge("game_rooms", "Open rooms."),
             players: r.gauge("game_players", "Players connected or holding a seat."),
             spectators: r.gauge("game_spectators", "Open spectator streams."),
-            process,
-            recorder,
+            #[cfg(target_os = "linux")]
+            process: ProcessMetrics::register(&r),
             handle,
         }
     }
@@ -143,9 +141,53 @@ impl Metrics {
         self.rooms.set(gauges.rooms as f64);
         self.players.set(gauges.players as f64);
         self.spectators.set(gauges.spectators as f64);
-        metrics::with_local_recorder(&self.recorder, || self.process.collect());
+        #[cfg(target_os = "linux")]
+        self.process.read();
         self.handle.run_upkeep();
         self.handle.render()
+    }
+}
+
+/// This process's CPU time, resident memory and open file descriptors, from `/proc/self`.
+#[cfg(target_os = "linux")]
+#[derive(Debug)]
+struct ProcessMetrics {
+    cpu_seconds: Counter,
+    resident_bytes: Gauge,
+    open_fds: Gauge,
+}
+
+#[cfg(target_os = "linux")]
+impl ProcessMetrics {
+    fn register(r: &Registrar<'_>) -> Self {
+        Self {
+            cpu_seconds: r.counter(
+                "process_cpu_seconds_total",
+                "User and system CPU time of the process, in whole seconds.",
+            ),
+            resident_bytes: r.gauge(
+                "process_resident_memory_bytes",
+                "Resident memory of the process in bytes.",
+            ),
+            open_fds: r.gauge("process_open_fds", "Open file descriptors of the process."),
+        }
+    }
+
+    /// Reads the figures now; one that cannot be read keeps its last value.
+    fn read(&self) {
+        let Ok(me) = procfs::process::Process::myself() else {
+            return;
+        };
+        if let Ok(stat) = me.stat() {
+            let ticks = procfs::ticks_per_second().max(1);
+            self.cpu_seconds
+                .absolute(stat.utime.saturating_add(stat.stime) / ticks);
+            let rss = stat.rss.saturating_mul(procfs::page_size());
+            self.resident_bytes.set(rss as f64);
+        }
+        if let Ok(fds) = me.fd_count() {
+            self.open_fds.set(fds as f64);
+        }
     }
 }
 
@@ -245,6 +287,7 @@ mod tests {
         );
     }
 
+    #[cfg(target_os = "linux")]
     #[test]
     fn process_metrics_are_exported() {
         let text = Metrics::default().render(Gauges::default());

@@ -1,5 +1,6 @@
 // Opens /spectate/{room} in headless Chromium, waits for the status to say live, checks that the
-// canvas changes between two moments, and saves a screenshot.
+// canvas changes between two moments, saves a screenshot, then checks that the room list at /
+// shows the room; any page or console error (such as a resource the CSP blocks) fails it.
 //
 // usage: node spectate.mjs BASE_URL ROOM_ID SCREENSHOT_PATH
 import { chromium } from "playwright-core";
@@ -23,6 +24,11 @@ try {
   const page = await browser.newPage({ viewport: { width: 900, height: 900 } });
   const errors = [];
   page.on("pageerror", (e) => errors.push(e.message));
+  // A resource the Content-Security-Policy blocks shows up as a console error.
+  // (The favicon is not served: its 404 is expected.)
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.location().url.endsWith("/favicon.ico")) errors.push(m.text());
+  });
   await page.goto(`${base}/spectate/${room}`);
   await page.waitForFunction(() => document.getElementById("status").textContent === "live", null, { timeout: 10000 });
   await page.waitForFunction(() => Number(document.getElementById("players").textContent) > 0, null, { timeout: 10000 });
@@ -34,6 +40,9 @@ try {
   const tick = await page.textContent("#tick");
   const rate = await page.textContent("#rate");
   await page.screenshot({ path: screenshot });
+  // The room list (its own script, under the same policy) lists the room.
+  await page.goto(`${base}/`);
+  await page.waitForFunction((id) => document.getElementById("rooms").textContent.includes("#" + id), room, { timeout: 10000 });
   if (errors.length) failed = `page errors: ${errors.join("; ")}`;
   else if (status !== "live") failed = `status is ${status}`;
   else if (first === second) failed = "the canvas did not change while players moved";

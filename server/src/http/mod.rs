@@ -2,30 +2,44 @@
 //! WebSocket upgrade and `/healthz` on the public router; `/metrics` on the admin router
 //! ([`ops::admin_router`]) or, with `--public-metrics`, on the public one.
 //!
+//! The accept loop ([`serve`]) and the router's edge layers ([`guards`], [`browser`],
+//! [`public`]) put every connection and request under its limits and deadlines.
+//!
 //! Every public route is registered through `utoipa_axum`'s router, so `/openapi.json` is
 //! generated from the handlers themselves and cannot drift from them; [`openapi::complete`] adds
 //! the answers shared by every operation of a kind.
 
+pub mod accept;
+pub mod addr_slots;
+pub mod browser;
+pub mod burst;
 pub mod error;
+pub mod guards;
 pub mod limit;
 pub mod lobbies;
 pub mod matchmaking;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
+pub mod public;
+pub mod refuse;
 pub mod rooms;
 pub mod serve;
+pub mod socket;
 pub mod spectate;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
 use axum::routing::get;
+use axum::{Extension, Router};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use self::addr_slots::AddrSlots;
 use crate::app::App;
 use crate::net;
 
@@ -33,8 +47,13 @@ use crate::net;
 pub const MAX_BODY: usize = 16 * 1024;
 
 /// The public router and the OpenAPI document generated from it; `/metrics` is on it only when
-/// `public_metrics` (otherwise see [`ops::admin_router`]).
-pub fn router(app: Arc<App>, public_metrics: bool) -> (Router, serde_json::Value) {
+/// `public_metrics` (otherwise see [`ops::admin_router`]). With `derive_base`, seat and room URLs
+/// come from each request ([`public`]).
+pub fn router(
+    app: Arc<App>,
+    public_metrics: bool,
+    derive_base: bool,
+) -> (Router, serde_json::Value) {
     let api = OpenApiRouter::new()
         .routes(routes!(matchmaking::create_ticket))
         .routes(routes!(matchmaking::get_ticket, matchmaking::cancel_ticket))
@@ -74,11 +93,40 @@ pub fn router(app: Arc<App>, public_metrics: bool) -> (Router, serde_json::Value
     let router = router
         .route("/openapi.json", get(move || serve_json(json.clone())))
         .fallback(error::not_found)
-        .method_not_allowed_fallback(error::method_not_allowed)
-        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .method_not_allowed_fallback(error::method_not_allowed);
+    let router = edge_layers(router, &app, derive_base)
         .layer(TraceLayer::new_for_http())
         .with_state(app);
     (router, doc)
+}
+
+/// The layers every request passes: limits and deadlines ([`guards`]), the spectator slots,
+/// `nosniff`, the request's base URL ([`public`], with `derive_base`) and CORS ([`browser`]).
+fn edge_layers(router: Router<Arc<App>>, app: &Arc<App>, derive_base: bool) -> Router<Arc<App>> {
+    let mut router = router
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            guards::deadline,
+        ))
+        .layer(axum::middleware::from_fn(guards::early_refusals))
+        .layer(Extension(spectate::SpectatorSlots(AddrSlots::new(
+            app.config.spectators_per_addr,
+        ))))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ));
+    if derive_base {
+        router = router.layer(axum::middleware::from_fn_with_state(
+            app.config.trust_proxy,
+            public::derive,
+        ));
+    }
+    match browser::cors(&app.config.cors_origins) {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
 }
 
 async fn serve_json(json: bytes::Bytes) -> impl axum::response::IntoResponse {

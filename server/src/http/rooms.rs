@@ -12,14 +12,15 @@ use crate::room::RoomHandle;
 
 /// The API view of a room.
 pub fn view(app: &App, room: &RoomHandle) -> RoomView {
+    let base = super::public::request_base().unwrap_or_else(|| app.base_url.clone());
     RoomView {
         room_id: room.id,
         mode: room.mode.clone(),
         players: room.occupancy(),
         capacity: room.capacity,
         tick: room.tick(),
-        spectate_url: format!("{}/spectate/{}", app.base_url, room.id),
-        events_url: format!("{}/api/v1/rooms/{}/events", app.base_url, room.id),
+        spectate_url: format!("{base}/spectate/{}", room.id),
+        events_url: format!("{base}/api/v1/rooms/{}/events", room.id),
     }
 }
 

@@ -2,20 +2,25 @@
 //!
 //! The stream starts with a `snapshot` event, then carries `delta` events (ids are ticks) and
 //! `end` when the room closes. A spectator that falls behind skips to a fresh snapshot; the room
-//! never waits for it.
+//! never waits for it. One that stops reading is cut off by the connection's write deadline
+//! (`--write-timeout`), which frees its slot. Streams are capped per room, per client address
+//! and on the whole server.
 
 use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::Extension;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::Stream;
 use protocol::api::{ErrorBody, SpectatorSnapshot};
 use tokio::sync::{broadcast, watch};
 
+use super::addr_slots::{AddrSlot, AddrSlots};
 use super::error::{ApiError, ApiPath};
 use crate::app::App;
 use crate::room::RoomHandle;
@@ -24,22 +29,41 @@ use crate::room::handle::SpectatorEvent;
 /// Keep-alive comment interval.
 const KEEP_ALIVE: Duration = Duration::from_secs(10);
 
-/// Counts a spectator on its room and the server while it lives.
+/// Spectator streams per client address (`--spectators-per-addr`), shared by every request.
+#[derive(Debug, Clone)]
+pub struct SpectatorSlots(pub Arc<AddrSlots>);
+
+/// Counts a spectator on its room, its address and the server while it lives.
 struct Watcher {
     app: Arc<App>,
     room: Arc<RoomHandle>,
+    _slot: AddrSlot,
 }
 
 impl Watcher {
-    fn admit(app: &Arc<App>, room: &Arc<RoomHandle>) -> Result<Self, ApiError> {
+    fn admit(
+        app: &Arc<App>,
+        room: &Arc<RoomHandle>,
+        slots: &SpectatorSlots,
+        ip: IpAddr,
+    ) -> Result<Self, ApiError> {
+        let slot = slots.0.try_acquire(ip).ok_or_else(|| ApiError {
+            retry_after: Some(10),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_spectators",
+                "this address already watches with as many streams as it may",
+            )
+        })?;
         let watcher = Self {
             app: app.clone(),
             room: room.clone(),
+            _slot: slot,
         };
         let per_room = room.spectators.watchers.fetch_add(1, Ordering::AcqRel) + 1;
         let total = app.spectators.fetch_add(1, Ordering::AcqRel) + 1;
         if per_room > app.config.spectators_per_room || total > app.config.max_spectators {
-            // Dropping the watcher undoes both counts.
+            // Dropping the watcher undoes every count.
             drop(watcher);
             return Err(ApiError {
                 retry_after: Some(10),
@@ -67,10 +91,13 @@ impl Drop for Watcher {
     responses(
         (status = 200, description = "events `snapshot` (SpectatorSnapshot), `delta` (SpectatorDelta), `end`", content_type = "text/event-stream", body = String),
         (status = 404, body = ErrorBody),
+        (status = 429, description = "this address holds `--spectators-per-addr` streams", body = ErrorBody),
         (status = 503, description = "spectator slots full", body = ErrorBody),
     ))]
 pub async fn events(
     State(app): State<Arc<App>>,
+    Extension(slots): Extension<SpectatorSlots>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiPath(id): ApiPath<u32>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
@@ -78,7 +105,7 @@ pub async fn events(
         .registry
         .get(id)
         .ok_or_else(|| ApiError::not_found("room"))?;
-    let watcher = Watcher::admit(&app, &room)?;
+    let watcher = Watcher::admit(&app, &room, &slots, peer.ip())?;
     if let Some(last) = headers.get("last-event-id").and_then(|v| v.to_str().ok()) {
         tracing::debug!(
             room = id,

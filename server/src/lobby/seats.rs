@@ -63,9 +63,13 @@ impl SeatBook {
         }
     }
 
-    /// The WebSocket URL of a room.
+    /// The WebSocket URL of a room: on the base the current request names when the server
+    /// derives it from requests ([`crate::http::public`]), else on the configured base.
     pub fn ws_url(&self, room_id: u32) -> String {
-        format!("{}/ws?room={room_id}", self.ws_base)
+        match crate::http::public::request_base() {
+            Some(base) => format!("{}/ws?room={room_id}", base.replacen("http", "ws", 1)),
+            None => format!("{}/ws?room={room_id}", self.ws_base),
+        }
     }
 
     /// Reserves a seat in `room` for `player_name`.

@@ -1,0 +1,102 @@
+//! Open things (connections, spectator streams) counted per client address, with a cap.
+
+use std::net::{IpAddr, Ipv6Addr};
+use std::sync::Arc;
+
+use dashmap::DashMap;
+
+/// Per-address counters with a cap. An IPv6 client counts by its /64 prefix: one host is
+/// usually given a whole /64, so counting single addresses would cap nothing.
+#[derive(Debug)]
+pub struct AddrSlots {
+    cap: usize,
+    counts: DashMap<IpAddr, usize>,
+}
+
+/// One slot held by an address; dropping it gives the slot back.
+#[derive(Debug)]
+pub struct AddrSlot {
+    slots: Arc<AddrSlots>,
+    key: IpAddr,
+}
+
+impl AddrSlots {
+    /// Counters allowing `cap` slots per address (0: no cap).
+    pub fn new(cap: usize) -> Arc<Self> {
+        Arc::new(Self {
+            cap,
+            counts: DashMap::new(),
+        })
+    }
+
+    /// Takes a slot for `ip`, or `None` when its address already holds the cap.
+    pub fn try_acquire(self: &Arc<Self>, ip: IpAddr) -> Option<AddrSlot> {
+        let key = key(ip);
+        let mut held = self.counts.entry(key).or_insert(0);
+        if self.cap > 0 && *held >= self.cap {
+            return None;
+        }
+        *held += 1;
+        Some(AddrSlot {
+            slots: self.clone(),
+            key,
+        })
+    }
+}
+
+impl Drop for AddrSlot {
+    fn drop(&mut self) {
+        self.slots.counts.remove_if_mut(&self.key, |_, held| {
+            *held = held.saturating_sub(1);
+            *held == 0
+        });
+    }
+}
+
+/// The counting key: an IPv4 address (also when IPv4-mapped) or an IPv6 /64 prefix.
+fn key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => {
+            let prefix = v6.to_bits() & !u128::from(u64::MAX);
+            IpAddr::V6(Ipv6Addr::from_bits(prefix))
+        }
+        v4 => v4,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn caps_per_address_and_frees_on_drop() {
+        let slots = AddrSlots::new(2);
+        let a: IpAddr = [10, 0, 0, 1].into();
+        let held = [slots.try_acquire(a), slots.try_acquire(a)];
+        assert!(held.iter().all(Option::is_some));
+        assert!(slots.try_acquire(a).is_none(), "the third is refused");
+        assert!(slots.try_acquire([10, 0, 0, 2].into()).is_some());
+        drop(held);
+        assert!(slots.counts.is_empty(), "a freed address is forgotten");
+        assert!(slots.try_acquire(a).is_some());
+    }
+
+    #[test]
+    fn ipv6_counts_by_its_64_prefix() {
+        let slots = AddrSlots::new(1);
+        let one: IpAddr = "2001:db8:1:2::1".parse().unwrap();
+        let same_64: IpAddr = "2001:db8:1:2::ffff".parse().unwrap();
+        let other_64: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        let _held = slots.try_acquire(one);
+        assert!(slots.try_acquire(same_64).is_none());
+        assert!(slots.try_acquire(other_64).is_some());
+    }
+
+    #[test]
+    fn no_cap_when_zero() {
+        let slots = AddrSlots::new(0);
+        let a: IpAddr = [10, 0, 0, 1].into();
+        let held: Vec<_> = (0..100).map(|_| slots.try_acquire(a)).collect();
+        assert!(held.iter().all(Option::is_some));
+    }
+}
