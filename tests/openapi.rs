@@ -114,6 +114,23 @@ async fn parameters_sit_where_they_are_read_and_ids_are_uint32() {
     let room = &doc["paths"]["/api/v1/rooms/{id}"]["get"]["parameters"][0]["schema"];
     assert_eq!(room["format"], "uint32", "{room}");
     assert_eq!(room["maximum"], json!(u32::MAX), "{room}");
+    let ws = &doc["paths"]["/ws"]["get"];
+    let headers: Vec<&Value> = ws["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["in"] == "header" && p["required"] == true)
+        .map(|p| &p["name"])
+        .collect();
+    assert_eq!(
+        headers.len(),
+        4,
+        "the upgrade's headers are required: {headers:?}"
+    );
+    assert!(
+        statuses(ws).contains(&"426"),
+        "426 for another WebSocket version"
+    );
     let seat = &doc["components"]["schemas"]["SeatGrant"]["properties"];
     assert_eq!(seat["room_id"]["format"], "uint32");
     assert_eq!(seat["player_id"]["format"], "uint32");

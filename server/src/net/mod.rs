@@ -42,6 +42,7 @@ pub struct WsQuery {
     responses(
         (status = 101, description = "Switching to the game WebSocket protocol"),
         (status = 400, description = "Not a WebSocket upgrade, or `room` is not a room id", body = protocol::api::ErrorBody),
+        (status = 426, description = "A WebSocket version other than 13; `Sec-WebSocket-Version: 13` names the one served", body = protocol::api::ErrorBody),
         (status = 503, description = "The server is shutting down", body = protocol::api::ErrorBody),
     ))]
 pub async fn ws_handler(
