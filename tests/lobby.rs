@@ -166,6 +166,71 @@ async fn private_lobbies_are_unlisted_and_need_their_code() {
 }
 
 #[tokio::test]
+async fn invisible_names_and_bidi_controls_are_refused() {
+    let server = start(config()).await;
+    let lobby = |name: &str, player: &str| json!({"name": name, "mode": "ctf", "max_players": 2, "player_name": player});
+    for name in [
+        "\u{200B}",
+        "\u{200B}\u{200D}\u{2060}\u{FEFF}",
+        "\u{3000}\u{00A0}\u{2003}",
+        "\u{00AD}",
+        "Friday\u{202E}yadirF",
+        "\u{2066}night\u{2069}",
+        "a\u{200F}b",
+        "a\u{061C}b",
+    ] {
+        let (status, body) = create_lobby(&server, lobby(name, "p")).await;
+        assert_eq!(
+            (status, error_code(&body), body["error"]["field"].as_str()),
+            (400, "invalid_field", Some("name")),
+            "lobby name {name:?}: {body}"
+        );
+    }
+    for player in ["\u{200B}", "a\u{202E}b"] {
+        let (status, body) = create_lobby(&server, lobby("ok", player)).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (400, "invalid_field"),
+            "{player:?}"
+        );
+        let (status, body) = call(
+            http()
+                .post(server.url("/api/v1/matchmaking/join-or-create"))
+                .json(&json!({"player_name": player, "mode": "ctf"})),
+        )
+        .await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (400, "invalid_field"),
+            "{player:?}"
+        );
+    }
+    let (status, body) = create_lobby(&server, lobby("Friday night 🎮", "p")).await;
+    assert_eq!(status, 201, "visible Unicode names stay welcome: {body}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn join_codes_carry_80_random_bits() {
+    let server = start(config()).await;
+    let mut codes = std::collections::HashSet::new();
+    for i in 0..20 {
+        let (status, body) = create_lobby(&server, json!({"name": "secret", "mode": "ctf", "max_players": 2, "player_name": format!("o{i}"), "private": true})).await;
+        assert_eq!(status, 201, "{body}");
+        let code = body["lobby"]["join_code"].as_str().unwrap().to_owned();
+        // 16 symbols of Crockford's base 32: 80 bits.
+        assert_eq!(code.len(), 16, "{code}");
+        assert!(
+            code.bytes()
+                .all(|b| b"0123456789ABCDEFGHJKMNPQRSTVWXYZ".contains(&b)),
+            "{code}"
+        );
+        assert!(codes.insert(code), "codes repeat");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn the_lobby_list_filters_by_mode_and_pages() {
     let server = start(config()).await;
     for i in 0..5 {

@@ -21,6 +21,30 @@ const STARTED_LOBBY_TTL: Duration = Duration::from_secs(300);
 pub const MAX_PAGE: usize = 100;
 /// Page size when none is asked for.
 pub const DEFAULT_PAGE: usize = 20;
+/// The symbols of a join code: Crockford's base 32 (no I, L, O or U), 5 bits each.
+const JOIN_CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/// Symbols in a join code: 16 symbols of 5 bits are 80 random bits.
+pub const JOIN_CODE_LEN: usize = 16;
+
+/// Whether `given` is the join code `code`, ignoring case, in time that does not depend on
+/// where they differ.
+fn same_code(given: &str, code: &str) -> bool {
+    given.len() == code.len()
+        && given
+            .bytes()
+            .zip(code.bytes())
+            .fold(0u8, |diff, (g, c)| diff | (g.to_ascii_uppercase() ^ c))
+            == 0
+}
+
+/// A new join code from the thread's CSPRNG (ChaCha, seeded by the OS).
+fn new_join_code() -> String {
+    use rand::RngExt as _;
+    let mut rng = rand::rng();
+    (0..JOIN_CODE_LEN)
+        .map(|_| char::from(JOIN_CODE_ALPHABET[rng.random_range(0..JOIN_CODE_ALPHABET.len())]))
+        .collect()
+}
 
 /// One member.
 #[derive(Debug, Clone)]
@@ -151,7 +175,7 @@ impl Lobbies {
             name: req.name,
             mode: req.mode,
             max_players: req.max_players,
-            join_code: req.private.then(|| random_token()[..8].to_uppercase()),
+            join_code: req.private.then(new_join_code),
             owner_key: random_token(),
             owner_addr: addr,
             members: vec![owner],
@@ -216,8 +240,10 @@ impl Lobbies {
         self.store.update(id, &mut |l| {
             result = (|| {
                 if let Some(code) = &l.join_code
-                    && req.join_code.as_deref().map(str::to_uppercase).as_deref()
-                        != Some(code.as_str())
+                    && !req
+                        .join_code
+                        .as_deref()
+                        .is_some_and(|given| same_code(given, code))
                 {
                     return Err(LobbyError::Forbidden("a private lobby needs its join code"));
                 }
