@@ -43,6 +43,7 @@ fn app_with_open_tickets(shutdown: CancellationToken) -> Arc<App> {
         match_wait: 1e6,
         ticket_ttl: 1e6,
         tick_threads: 1,
+        modes: vec!["*".into()],
         ..Config::default()
     };
     let app = App::start(config, "http://127.0.0.1:1".into(), shutdown).unwrap();

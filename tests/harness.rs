@@ -18,11 +18,12 @@ pub struct TestServer {
     handle: JoinHandle<Result<(), ServerError>>,
 }
 
-/// A configuration for tests: no REST rate limit, defaults otherwise.
+/// A configuration for tests: no REST rate limit, any mode, defaults otherwise.
 pub fn config() -> Config {
     Config {
         api_rate: 0.0,
         tick_threads: 1,
+        modes: vec![server::lobby::modes::ANY_MODE.into()],
         ..Config::default()
     }
 }

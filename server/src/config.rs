@@ -126,6 +126,16 @@ pub struct Config {
     #[arg(long, env = "GAME_MAX_LOBBIES", default_value_t = 5_000)]
     pub max_lobbies: usize,
 
+    /// Rooms that one client address (an IPv6 /64) may have opened (by join-or-create, a lobby
+    /// start or a match of its ticket) in which no seat has been redeemed yet.
+    #[arg(long, env = "GAME_ROOMS_PER_ADDR", default_value_t = 50)]
+    pub rooms_per_addr: usize,
+
+    /// Game modes the server accepts (comma-separated or repeated); `*` accepts any
+    /// well-formed mode. Default: `default` and the modes named in `--mode-capacity`.
+    #[arg(long, env = "GAME_MODES", value_delimiter = ',', value_parser = crate::lobby::modes::parse_mode)]
+    pub modes: Vec<String>,
+
     /// Seconds a matchmaking ticket searches before it expires.
     #[arg(long, env = "GAME_TICKET_TTL", default_value_t = 60.0)]
     pub ticket_ttl: f64,

@@ -101,10 +101,10 @@ pub async fn leave(
     responses((status = 200, body = LobbyView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn start(
     State(app): State<Arc<App>>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Json<LobbyView>, ApiError> {
-    Ok(Json(
-        app.lobbies.start(&id, required(&headers, OWNER_KEY)?)?,
-    ))
+    let owner_key = required(&headers, OWNER_KEY)?;
+    Ok(Json(app.lobbies.start(&id, owner_key, addr.ip())?))
 }

@@ -10,6 +10,7 @@ use protocol::api::{
     SeatGrant,
 };
 
+use super::modes::ModeSet;
 use super::seats::SeatBook;
 use super::store::Store;
 use super::{LobbyError, validate};
@@ -106,12 +107,14 @@ impl Lobby {
 }
 
 /// Limits on lobbies.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct LobbyLimits {
     /// Open lobbies per client address.
     pub per_addr: usize,
     /// Open lobbies on the server.
     pub max_lobbies: usize,
+    /// The modes a lobby may be of.
+    pub modes: ModeSet,
 }
 
 /// Every lobby.
@@ -142,7 +145,7 @@ impl Lobbies {
     /// Creates a lobby whose first member is its owner.
     pub fn create(&self, req: CreateLobby, addr: IpAddr) -> Result<LobbyMembership, LobbyError> {
         validate::lobby_name(&req.name)?;
-        validate::tag("mode", &req.mode)?;
+        self.limits.modes.check(&req.mode)?;
         validate::player_name("player_name", &req.player_name)?;
         let capacity = self.registry.capacity_for(&req.mode);
         if !(1..=capacity).contains(&req.max_players) {
@@ -295,8 +298,9 @@ impl Lobbies {
         Ok(())
     }
 
-    /// Starts the game: opens a room and reserves a seat for every member.
-    pub fn start(&self, id: &str, owner_key: &str) -> Result<LobbyView, LobbyError> {
+    /// Starts the game: opens a room (counted against `addr`, the caller's address) and
+    /// reserves a seat for every member.
+    pub fn start(&self, id: &str, owner_key: &str, addr: IpAddr) -> Result<LobbyView, LobbyError> {
         let lobby = self.store.get(id).ok_or(LobbyError::NotFound("lobby"))?;
         if lobby.owner_key != owner_key {
             return Err(LobbyError::Forbidden(
@@ -306,7 +310,7 @@ impl Lobbies {
         if lobby.state == LobbyState::Started {
             return Err(LobbyError::Started);
         }
-        let room = self.registry.create(&lobby.mode)?;
+        let room = self.registry.create(&lobby.mode, addr)?;
         let mut result = Err(LobbyError::NotFound("lobby"));
         self.store.update(id, &mut |l| {
             if l.state == LobbyState::Started {

@@ -8,6 +8,7 @@
 //! State lives behind [`store::Store`], in memory by default.
 
 pub mod lobbies;
+pub mod modes;
 pub mod seats;
 pub mod store;
 pub mod tickets;
@@ -55,6 +56,7 @@ impl From<RegistryError> for LobbyError {
     fn from(e: RegistryError) -> Self {
         match e {
             RegistryError::TooManyRooms(_) => LobbyError::Unavailable(e.to_string()),
+            RegistryError::TooManyUnenteredRooms(_) => LobbyError::Limit(e.to_string()),
             RegistryError::RoomFull(_) => LobbyError::Full("the room"),
             RegistryError::NoSuchRoom(_) => LobbyError::NotFound("room"),
         }

@@ -11,12 +11,13 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use protocol::api::{CreateTicket, SeatGrant, TicketStatus, TicketView};
+use protocol::api::{CreateTicket, JoinOrCreate, SeatGrant, TicketStatus, TicketView};
 
+use super::modes::ModeSet;
 use super::seats::SeatBook;
 use super::store::Store;
 use super::{LobbyError, validate};
-use crate::room::{RoomRegistry, random_token};
+use crate::room::{RegistryError, RoomRegistry, random_token};
 
 /// How long a finished ticket stays readable.
 const FINISHED_TICKET_TTL: Duration = Duration::from_secs(60);
@@ -81,6 +82,8 @@ pub struct MatchRules {
     pub per_addr: usize,
     /// Searching tickets on the server.
     pub max_tickets: usize,
+    /// The modes tickets and join-or-create may ask for.
+    pub modes: ModeSet,
 }
 
 impl MatchRules {
@@ -118,7 +121,7 @@ impl Matchmaker {
     /// Validates and stores a new searching ticket.
     pub fn create(&self, req: CreateTicket, addr: IpAddr) -> Result<TicketView, LobbyError> {
         validate::player_name("player_name", &req.player_name)?;
-        validate::tag("mode", &req.mode)?;
+        self.rules.modes.check(&req.mode)?;
         validate::tag("region", &req.region)?;
         let skill = req.skill.unwrap_or(1_000.0);
         validate::skill(skill)?;
@@ -169,6 +172,18 @@ impl Matchmaker {
         let view = ticket.view();
         self.tickets.insert(ticket.id.clone(), ticket);
         Ok(view)
+    }
+
+    /// A seat right now: in an open room of the mode, or in a new room opened for `addr`.
+    pub fn join_or_create(
+        &self,
+        req: &JoinOrCreate,
+        addr: IpAddr,
+    ) -> Result<SeatGrant, LobbyError> {
+        validate::player_name("player_name", &req.player_name)?;
+        self.rules.modes.check(&req.mode)?;
+        let (room, player_id) = self.registry.seat_in_any(&req.mode, addr)?;
+        Ok(self.seats.book(&room, player_id, &req.player_name))
     }
 
     /// One ticket.
@@ -271,10 +286,18 @@ impl Matchmaker {
         groups
     }
 
-    /// Opens a room for a group and hands every player a seat.
+    /// Opens a room for a group (counted against the address of its oldest ticket) and hands
+    /// every player a seat.
     fn seat_group(&self, mode: &str, group: &[&Ticket]) {
-        let room = match self.registry.create(mode) {
+        let Some(anchor) = group.first() else {
+            return;
+        };
+        let room = match self.registry.create(mode, anchor.owner_addr) {
             Ok(room) => room,
+            Err(e @ RegistryError::TooManyUnenteredRooms(_)) => {
+                tracing::debug!(error = %e, addr = %anchor.owner_addr, "tickets keep searching");
+                return;
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "matchmaker cannot open a room; tickets keep searching");
                 return;
@@ -323,6 +346,7 @@ mod tests {
             ticket_ttl: Duration::from_secs(60),
             per_addr: 10,
             max_tickets: 100,
+            modes: ModeSet::Any,
         }
     }
 
