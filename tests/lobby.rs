@@ -317,6 +317,98 @@ async fn leaving_a_lobby_and_the_owner_closing_it() {
 }
 
 #[tokio::test]
+async fn the_owner_leaving_hands_the_lobby_to_the_next_member() {
+    let server = start(config()).await;
+    let (_, body) = create_lobby(
+        &server,
+        json!({"name": "x", "mode": "ctf", "max_players": 4, "player_name": "o"}),
+    )
+    .await;
+    let owner: LobbyMembership = serde_json::from_value(body).unwrap();
+    let id = owner.lobby.lobby_id.clone();
+    let mut members = Vec::new();
+    for name in ["m1", "m2"] {
+        let (_, body) = call(
+            http()
+                .post(server.url(&format!("/api/v1/lobbies/{id}/join")))
+                .json(&json!({"player_name": name})),
+        )
+        .await;
+        members.push(serde_json::from_value::<LobbyMembership>(body).unwrap());
+    }
+    let leave = server.url(&format!("/api/v1/lobbies/{id}/leave"));
+    let status = call(
+        http()
+            .post(&leave)
+            .header("x-member-key", &owner.member_key),
+    )
+    .await
+    .0;
+    assert_eq!(status, 204);
+    let (status, body) = call(http().get(server.url(&format!("/api/v1/lobbies/{id}")))).await;
+    assert_eq!(status, 200, "the lobby lives on: {body}");
+    assert_eq!(body["members"], json!(["m1", "m2"]), "m1 owns it now");
+
+    let start_url = server.url(&format!("/api/v1/lobbies/{id}/start"));
+    for (key, who) in [
+        (owner.owner_key.as_deref().unwrap(), "the old owner key"),
+        (members[1].member_key.as_str(), "another member's key"),
+    ] {
+        let (status, body) = call(http().post(&start_url).header("x-owner-key", key)).await;
+        assert_eq!((status, error_code(&body)), (403, "forbidden"), "{who}");
+    }
+    let (status, body) = call(
+        http()
+            .post(&start_url)
+            .header("x-owner-key", &members[0].member_key),
+    )
+    .await;
+    assert_eq!(status, 200, "the new owner starts it: {body}");
+    assert_eq!(body["state"], "started");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn idle_lobbies_close_and_free_the_cap() {
+    let server = start(server::Config {
+        lobby_idle_secs: 1.0,
+        max_lobbies: 2,
+        ..config()
+    })
+    .await;
+    let lobby =
+        |name: &str| json!({"name": name, "mode": "ctf", "max_players": 4, "player_name": "o"});
+    let (_, idle) = create_lobby(&server, lobby("idle")).await;
+    let (_, busy) = create_lobby(&server, lobby("busy")).await;
+    let (status, body) = create_lobby(&server, lobby("third")).await;
+    assert_eq!((status, error_code(&body)), (429, "limit_reached"));
+
+    let url = |body: &Value| {
+        let id = body["lobby"]["lobby_id"].as_str().unwrap();
+        server.url(&format!("/api/v1/lobbies/{id}"))
+    };
+    let (idle_url, busy_url) = (url(&idle), url(&busy));
+    let busy_key = busy["member_key"].as_str().unwrap().to_owned();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        // A member reading the lobby keeps it alive; a stranger's read does not.
+        let (status, _) = call(http().get(&busy_url).header("x-member-key", &busy_key)).await;
+        assert_eq!(status, 200, "a lobby in use stays open");
+        if call(http().get(&idle_url)).await.0 == 404 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the idle lobby is still open after 15 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (status, body) = create_lobby(&server, lobby("third")).await;
+    assert_eq!(status, 201, "the closed lobby freed its place: {body}");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn bad_requests_get_the_right_status_and_a_json_error() {
     let server = start(server::Config {
         lobbies_per_addr: 2,

@@ -82,6 +82,7 @@ impl App {
             per_addr: config.lobbies_per_addr,
             max_lobbies: config.max_lobbies,
             modes: ModeSet::from_config(&config),
+            idle: secs(config.lobby_idle_secs),
         };
         let lobbies = Arc::new(Lobbies::new(
             Arc::new(MemoryStore::default()),

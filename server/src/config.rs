@@ -136,6 +136,11 @@ pub struct Config {
     #[arg(long, env = "GAME_MODES", value_delimiter = ',', value_parser = crate::lobby::modes::parse_mode)]
     pub modes: Vec<String>,
 
+    /// Seconds an open lobby may go without a join, a leave or a member reading it before it
+    /// closes.
+    #[arg(long, env = "GAME_LOBBY_IDLE_SECS", default_value_t = 600.0)]
+    pub lobby_idle_secs: f64,
+
     /// Seconds a matchmaking ticket searches before it expires.
     #[arg(long, env = "GAME_TICKET_TTL", default_value_t = 60.0)]
     pub ticket_ttl: f64,

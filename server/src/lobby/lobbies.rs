@@ -1,5 +1,6 @@
 //! Player-made lobbies: create, list, join (with a code when private), leave, and start, which
-//! opens a room and gives every member a seat.
+//! opens a room and gives every member a seat. When the owner leaves, the longest-standing
+//! member becomes the owner; an open lobby without activity for `--lobby-idle-secs` closes.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -71,7 +72,8 @@ pub struct Lobby {
     pub max_players: u32,
     /// Private lobbies are unlisted and need the join code.
     pub join_code: Option<String>,
-    /// The owner's key.
+    /// The key that starts the lobby: the creator's owner key, or after a hand-over the new
+    /// owner's member key.
     pub owner_key: String,
     /// Who created it.
     pub owner_addr: IpAddr,
@@ -83,6 +85,8 @@ pub struct Lobby {
     pub room_id: Option<u32>,
     /// When it was created.
     pub created: Instant,
+    /// Its last join, leave or member read.
+    pub last_active: Instant,
     /// When it started.
     pub started: Option<Instant>,
 }
@@ -115,6 +119,8 @@ pub struct LobbyLimits {
     pub max_lobbies: usize,
     /// The modes a lobby may be of.
     pub modes: ModeSet,
+    /// How long an open lobby may go without activity.
+    pub idle: Duration,
 }
 
 /// Every lobby.
@@ -185,6 +191,7 @@ impl Lobbies {
             state: LobbyState::Open,
             room_id: None,
             created: Instant::now(),
+            last_active: Instant::now(),
             started: None,
         };
         let membership = LobbyMembership {
@@ -228,12 +235,17 @@ impl Lobbies {
         })
     }
 
-    /// One lobby, with the join code and seat when `member_key` is a member's.
+    /// One lobby, with the join code and seat when `member_key` is a member's (which counts
+    /// as activity).
     pub fn get(&self, id: &str, member_key: Option<&str>) -> Result<LobbyView, LobbyError> {
-        self.store
-            .get(id)
-            .map(|l| l.view(member_key))
-            .ok_or(LobbyError::NotFound("lobby"))
+        let mut view = None;
+        self.store.update(id, &mut |l| {
+            if member_key.is_some_and(|key| l.members.iter().any(|m| m.key == key)) {
+                l.last_active = Instant::now();
+            }
+            view = Some(l.view(member_key));
+        });
+        view.ok_or(LobbyError::NotFound("lobby"))
     }
 
     /// Adds a member.
@@ -253,6 +265,10 @@ impl Lobbies {
                 if l.state == LobbyState::Started {
                     return Err(LobbyError::Started);
                 }
+                if l.members.is_empty() {
+                    // Its last member just left; it is closing.
+                    return Err(LobbyError::NotFound("lobby"));
+                }
                 if l.members.len() >= l.max_players as usize {
                     return Err(LobbyError::Full("the lobby"));
                 }
@@ -268,6 +284,7 @@ impl Lobbies {
                 };
                 let member_key = member.key.clone();
                 l.members.push(member);
+                l.last_active = Instant::now();
                 Ok(LobbyMembership {
                     lobby: l.view(Some(&member_key)),
                     member_key,
@@ -278,22 +295,14 @@ impl Lobbies {
         result
     }
 
-    /// Removes a member; the owner leaving closes the lobby.
+    /// Removes a member. When the owner leaves, the longest-standing member becomes the owner
+    /// (their member key now starts the lobby); the last member leaving closes it.
     pub fn leave(&self, id: &str, member_key: &str) -> Result<(), LobbyError> {
-        let lobby = self.store.get(id).ok_or(LobbyError::NotFound("lobby"))?;
-        let Some(pos) = lobby.members.iter().position(|m| m.key == member_key) else {
-            return Err(LobbyError::Forbidden(
-                "the member key does not belong to this lobby",
-            ));
-        };
-        if lobby.state == LobbyState::Started {
-            return Err(LobbyError::Started);
-        }
-        if pos == 0 {
-            self.store.remove(id);
-        } else {
-            self.store
-                .update(id, &mut |l| l.members.retain(|m| m.key != member_key));
+        let mut result = Err(LobbyError::NotFound("lobby"));
+        self.store
+            .update(id, &mut |l| result = remove_member(l, member_key));
+        if result? {
+            self.store.remove_if(id, &mut |l| l.members.is_empty());
         }
         Ok(())
     }
@@ -333,12 +342,35 @@ impl Lobbies {
         result
     }
 
-    /// Drops lobbies that started long ago.
+    /// Drops lobbies that started long ago and open lobbies idle for longer than the limit.
     pub fn sweep(&self) {
         let now = Instant::now();
-        self.store.retain(&mut |_, l| {
-            l.started
-                .is_none_or(|s| now.duration_since(s) < STARTED_LOBBY_TTL)
+        let idle = self.limits.idle;
+        self.store.retain(&mut |_, l| match l.started {
+            Some(s) => now.duration_since(s) < STARTED_LOBBY_TTL,
+            None => now.duration_since(l.last_active) < idle,
         });
     }
+}
+
+/// Removes the member with `member_key` from an open lobby, handing ownership to the next
+/// member when the owner leaves; returns whether the lobby is now empty.
+fn remove_member(l: &mut Lobby, member_key: &str) -> Result<bool, LobbyError> {
+    let Some(pos) = l.members.iter().position(|m| m.key == member_key) else {
+        return Err(LobbyError::Forbidden(
+            "the member key does not belong to this lobby",
+        ));
+    };
+    if l.state == LobbyState::Started {
+        return Err(LobbyError::Started);
+    }
+    l.members.remove(pos);
+    l.last_active = Instant::now();
+    if pos == 0
+        && let Some(heir) = l.members.first()
+    {
+        l.owner_key = heir.key.clone();
+        tracing::debug!(lobby = %l.id, owner = %heir.name, "lobby handed over");
+    }
+    Ok(l.members.is_empty())
 }
