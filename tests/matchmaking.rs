@@ -423,3 +423,41 @@ async fn only_the_configured_modes_are_accepted() {
     assert_eq!(join_or_create(&server, "b", "default").await.0, 400);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_ticket_requests_never_exceed_the_caps() {
+    for (per_addr, max) in [(10, 1_000), (1_000, 10)] {
+        let server = start(server::Config {
+            tickets_per_addr: per_addr,
+            max_tickets: max,
+            // Nobody matches, so no ticket gives its place back during the burst.
+            match_wait: 600.0,
+            skill_window: 1.0,
+            skill_widen_per_sec: 0.0,
+            ..config()
+        })
+        .await;
+        let http = reqwest::Client::new();
+        let url = server.url("/api/v1/matchmaking/tickets");
+        let requests = (0..300).map(|i| {
+            let skill = Some(f64::from(i) * 10.0);
+            let request = http.post(&url).json(&ticket(&format!("p{i}"), skill, &[]));
+            async move { request.send().await.unwrap().status().as_u16() }
+        });
+        let statuses = futures_util::future::join_all(requests.map(tokio::spawn)).await;
+        let accepted = statuses
+            .iter()
+            .filter(|s| *s.as_ref().unwrap() == 202)
+            .count();
+        let refused = statuses
+            .iter()
+            .filter(|s| *s.as_ref().unwrap() == 429)
+            .count();
+        assert_eq!(
+            (accepted, refused),
+            (10, 290),
+            "per address {per_addr}, on the server {max}"
+        );
+        server.stop().await;
+    }
+}

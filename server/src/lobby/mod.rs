@@ -2,12 +2,15 @@
 //!
 //! - [`seats::SeatBook`]: single-use, expiring seat tokens bound to one room and one player;
 //!   the only way into a room.
-//! - [`tickets::Matchmaker`]: quick-match tickets and the matcher that groups them into rooms.
+//! - [`tickets::Matchmaker`]: quick-match tickets, their queues per mode and region, and the
+//!   matcher pass that groups them ([`matcher`]) into rooms.
 //! - [`lobbies::Lobbies`]: player-made lobbies whose owner starts the game.
 //!
 //! State lives behind [`store::Store`], in memory by default.
 
+pub mod caps;
 pub mod lobbies;
+pub mod matcher;
 pub mod modes;
 pub mod seats;
 pub mod store;
