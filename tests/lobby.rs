@@ -690,3 +690,28 @@ async fn the_openapi_document_lists_every_route() {
     }
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_lobby_creates_never_exceed_the_caps() {
+    for (per_addr, max) in [(5, 1_000), (1_000, 5)] {
+        let server = start(server::Config {
+            lobbies_per_addr: per_addr,
+            max_lobbies: max,
+            ..config()
+        })
+        .await;
+        let url = server.url("/api/v1/lobbies");
+        let requests = (0..200).map(|i| {
+            let body = json!({"name": "n", "mode": "ctf", "max_players": 2, "player_name": format!("p{i}")});
+            let request = http().post(&url).json(&body);
+            async move { request.send().await.unwrap().status().as_u16() }
+        });
+        let statuses = futures_util::future::join_all(requests.map(tokio::spawn)).await;
+        let accepted = statuses
+            .iter()
+            .filter(|s| *s.as_ref().unwrap() == 201)
+            .count();
+        assert_eq!(accepted, 5, "per address {per_addr}, on the server {max}");
+        server.stop().await;
+    }
+}

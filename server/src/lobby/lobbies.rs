@@ -11,6 +11,7 @@ use protocol::api::{
     SeatGrant,
 };
 
+use super::caps::Caps;
 use super::modes::ModeSet;
 use super::seats::SeatBook;
 use super::store::Store;
@@ -75,7 +76,7 @@ pub struct Lobby {
     /// The key that starts the lobby: the creator's owner key, or after a hand-over the new
     /// owner's member key.
     pub owner_key: String,
-    /// Who created it.
+    /// Who created it (its open lobby counts against this address until it starts or closes).
     pub owner_addr: IpAddr,
     /// Members, the owner first.
     pub members: Vec<Member>,
@@ -130,6 +131,8 @@ pub struct Lobbies {
     seats: Arc<SeatBook>,
     registry: Arc<RoomRegistry>,
     limits: LobbyLimits,
+    /// Open lobbies, counted against their creators' addresses.
+    open: Caps,
 }
 
 impl Lobbies {
@@ -141,6 +144,7 @@ impl Lobbies {
         limits: LobbyLimits,
     ) -> Self {
         Self {
+            open: Caps::new("open lobbies", limits.max_lobbies, limits.per_addr),
             store,
             seats,
             registry,
@@ -160,19 +164,7 @@ impl Lobbies {
                 message: format!("must be 1-{capacity} for mode `{}`", req.mode),
             });
         }
-        let open = self.store.collect(&mut |l| l.state == LobbyState::Open);
-        if open.len() >= self.limits.max_lobbies {
-            return Err(LobbyError::Limit(format!(
-                "the server holds {} open lobbies",
-                self.limits.max_lobbies
-            )));
-        }
-        if open.iter().filter(|l| l.owner_addr == addr).count() >= self.limits.per_addr {
-            return Err(LobbyError::Limit(format!(
-                "{} open lobbies per address",
-                self.limits.per_addr
-            )));
-        }
+        self.open.acquire(addr)?;
         let owner = Member {
             name: req.player_name,
             key: random_token(),
@@ -301,8 +293,8 @@ impl Lobbies {
         let mut result = Err(LobbyError::NotFound("lobby"));
         self.store
             .update(id, &mut |l| result = remove_member(l, member_key));
-        if result? {
-            self.store.remove_if(id, &mut |l| l.members.is_empty());
+        if result? && let Some(closed) = self.store.remove_if(id, &mut |l| l.members.is_empty()) {
+            self.open.release(closed.owner_addr);
         }
         Ok(())
     }
@@ -333,12 +325,18 @@ impl Lobbies {
                 }
             }
             l.state = LobbyState::Started;
+            self.open.release(l.owner_addr);
             l.room_id = Some(room.id);
             l.started = Some(Instant::now());
             let owner = l.members.first().map(|m| m.key.clone());
             result = Ok(l.view(owner.as_deref()));
         });
-        tracing::info!(lobby = id, room = room.id, "lobby started");
+        if result.is_err() {
+            // Started or closed meanwhile: nobody holds a seat of the new room.
+            self.registry.close_if_abandoned(room.id);
+        } else {
+            tracing::info!(lobby = id, room = room.id, "lobby started");
+        }
         result
     }
 
@@ -348,7 +346,13 @@ impl Lobbies {
         let idle = self.limits.idle;
         self.store.retain(&mut |_, l| match l.started {
             Some(s) => now.duration_since(s) < STARTED_LOBBY_TTL,
-            None => now.duration_since(l.last_active) < idle,
+            None => {
+                let keep = now.duration_since(l.last_active) < idle;
+                if !keep {
+                    self.open.release(l.owner_addr);
+                }
+                keep
+            }
         });
     }
 }
