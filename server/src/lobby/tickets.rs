@@ -263,7 +263,9 @@ impl Matchmaker {
             .into_iter()
             .collect();
         for ((mode, _), queue) in &mut queues {
-            queue.retain(|w| !cancelled.contains(&w.id) && !self.expire(w, now));
+            queue.retain(|w| {
+                (cancelled.is_empty() || !cancelled.contains(&w.id)) && !self.expire(w, now)
+            });
             let grouping = self
                 .rules
                 .grouping(self.registry.capacity_for(mode) as usize);

@@ -87,13 +87,9 @@ impl Unentered {
     }
 
     /// Stops counting `room` against its creator.
-    fn forget(&self, room: u32) -> bool {
-        match self.creator.remove(&room) {
-            Some((_, addr)) => {
-                self.unclaim(addr);
-                true
-            }
-            None => false,
+    fn forget(&self, room: u32) {
+        if let Some((_, addr)) = self.creator.remove(&room) {
+            self.unclaim(addr);
         }
     }
 }
