@@ -1,13 +1,14 @@
 //! Quick-match tickets and the matcher.
 //!
 //! Searching tickets wait in one queue per mode and region. Every pass (10 per second, on a
-//! blocking thread, never on the async workers) the matcher takes the queues, drops the tickets
-//! cancelled or expired since, and groups each queue with [`matcher::form_groups`]: oldest
-//! ticket first, the unmatched tickets within its skill window, closest first, until a room is
-//! full. The window starts at `--skill-window` and widens by `--skill-widen` rating points per
-//! second of waiting; a group short of a full room still matches once its oldest ticket has
-//! waited `--match-wait`. A party is one ticket and always lands whole. The caps on searching
-//! tickets (`--max-tickets`, `--tickets-per-addr`) are taken atomically at creation.
+//! blocking thread, never on the async workers) the matcher takes the queues, drops the
+//! tickets cancelled or expired since, and groups each queue with [`matcher::form_groups`]:
+//! oldest ticket first, the unmatched tickets within its skill window, closest first, until a
+//! room is full. The window starts at `--skill-window` and widens by `--skill-widen-per-sec`
+//! rating points per second of waiting; a group short of a full room still matches once its
+//! oldest ticket has waited `--match-wait`. A party is one ticket and always lands whole. The
+//! caps on searching tickets (`--max-tickets`, `--tickets-per-addr`) are taken atomically at
+//! creation.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
