@@ -693,7 +693,9 @@ async fn the_openapi_document_lists_every_route() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_lobby_creates_never_exceed_the_caps() {
-    for (per_addr, max) in [(5, 1_000), (1_000, 5)] {
+    // With many lobbies open, a check-then-insert cap has a wide window for a race.
+    const OPEN: usize = 2_000;
+    for (per_addr, max) in [(OPEN + 5, 100_000), (100_000, OPEN + 5)] {
         let server = start(server::Config {
             lobbies_per_addr: per_addr,
             max_lobbies: max,
@@ -701,9 +703,12 @@ async fn concurrent_lobby_creates_never_exceed_the_caps() {
         })
         .await;
         let url = server.url("/api/v1/lobbies");
-        let requests = (0..200).map(|i| {
-            let body = json!({"name": "n", "mode": "ctf", "max_players": 2, "player_name": format!("p{i}")});
-            let request = http().post(&url).json(&body);
+        let body = |i: usize| json!({"name": "n", "mode": "ctf", "max_players": 2, "player_name": format!("p{i}")});
+        for i in 0..OPEN {
+            assert_eq!(create_lobby(&server, body(i)).await.0, 201);
+        }
+        let requests = (OPEN..OPEN + 200).map(|i| {
+            let request = http().post(&url).json(&body(i));
             async move { request.send().await.unwrap().status().as_u16() }
         });
         let statuses = futures_util::future::join_all(requests.map(tokio::spawn)).await;

@@ -426,10 +426,12 @@ async fn only_the_configured_modes_are_accepted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_ticket_requests_never_exceed_the_caps() {
-    for (per_addr, max) in [(10, 1_000), (1_000, 10)] {
+    // With many tickets open, a check-then-insert cap has a wide window for a race.
+    const OPEN: u32 = 2_000;
+    for (per_addr, max) in [(OPEN + 10, 100_000), (100_000, OPEN + 10)] {
         let server = start(server::Config {
-            tickets_per_addr: per_addr,
-            max_tickets: max,
+            tickets_per_addr: per_addr as usize,
+            max_tickets: max as usize,
             // Nobody matches, so no ticket gives its place back during the burst.
             match_wait: 600.0,
             skill_window: 1.0,
@@ -439,9 +441,19 @@ async fn concurrent_ticket_requests_never_exceed_the_caps() {
         .await;
         let http = reqwest::Client::new();
         let url = server.url("/api/v1/matchmaking/tickets");
-        let requests = (0..300).map(|i| {
-            let skill = Some(f64::from(i) * 10.0);
-            let request = http.post(&url).json(&ticket(&format!("p{i}"), skill, &[]));
+        let body = |i: u32| ticket(&format!("p{i}"), Some(f64::from(i) * 2.0), &[]);
+        for i in 0..OPEN {
+            let status = http
+                .post(&url)
+                .json(&body(i))
+                .send()
+                .await
+                .unwrap()
+                .status();
+            assert_eq!(status, 202);
+        }
+        let requests = (OPEN..OPEN + 300).map(|i| {
+            let request = http.post(&url).json(&body(i));
             async move { request.send().await.unwrap().status().as_u16() }
         });
         let statuses = futures_util::future::join_all(requests.map(tokio::spawn)).await;
