@@ -20,12 +20,13 @@ pub struct TestServer {
     handle: JoinHandle<Result<(), ServerError>>,
 }
 
-/// A configuration for tests: no REST rate limit, one tick thread, the flags' defaults otherwise
-/// (never the environment's `GAME_*` variables: [`Config::default`] ignores them).
+/// A configuration for tests: no REST rate limit, one tick thread, any mode, the flags' defaults
+/// otherwise (never the environment's `GAME_*` variables: [`Config::default`] ignores them).
 pub fn config() -> Config {
     Config {
         api_rate: 0.0,
         tick_threads: 1,
+        modes: vec![server::lobby::modes::ANY_MODE.into()],
         ..Config::default()
     }
 }

@@ -166,6 +166,71 @@ async fn private_lobbies_are_unlisted_and_need_their_code() {
 }
 
 #[tokio::test]
+async fn invisible_names_and_bidi_controls_are_refused() {
+    let server = start(config()).await;
+    let lobby = |name: &str, player: &str| json!({"name": name, "mode": "ctf", "max_players": 2, "player_name": player});
+    for name in [
+        "\u{200B}",
+        "\u{200B}\u{200D}\u{2060}\u{FEFF}",
+        "\u{3000}\u{00A0}\u{2003}",
+        "\u{00AD}",
+        "Friday\u{202E}yadirF",
+        "\u{2066}night\u{2069}",
+        "a\u{200F}b",
+        "a\u{061C}b",
+    ] {
+        let (status, body) = create_lobby(&server, lobby(name, "p")).await;
+        assert_eq!(
+            (status, error_code(&body), body["error"]["field"].as_str()),
+            (400, "invalid_field", Some("name")),
+            "lobby name {name:?}: {body}"
+        );
+    }
+    for player in ["\u{200B}", "a\u{202E}b"] {
+        let (status, body) = create_lobby(&server, lobby("ok", player)).await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (400, "invalid_field"),
+            "{player:?}"
+        );
+        let (status, body) = call(
+            http()
+                .post(server.url("/api/v1/matchmaking/join-or-create"))
+                .json(&json!({"player_name": player, "mode": "ctf"})),
+        )
+        .await;
+        assert_eq!(
+            (status, error_code(&body)),
+            (400, "invalid_field"),
+            "{player:?}"
+        );
+    }
+    let (status, body) = create_lobby(&server, lobby("Friday night 🎮", "p")).await;
+    assert_eq!(status, 201, "visible Unicode names stay welcome: {body}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn join_codes_carry_80_random_bits() {
+    let server = start(config()).await;
+    let mut codes = std::collections::HashSet::new();
+    for i in 0..20 {
+        let (status, body) = create_lobby(&server, json!({"name": "secret", "mode": "ctf", "max_players": 2, "player_name": format!("o{i}"), "private": true})).await;
+        assert_eq!(status, 201, "{body}");
+        let code = body["lobby"]["join_code"].as_str().unwrap().to_owned();
+        // 16 symbols of Crockford's base 32: 80 bits.
+        assert_eq!(code.len(), 16, "{code}");
+        assert!(
+            code.bytes()
+                .all(|b| b"0123456789ABCDEFGHJKMNPQRSTVWXYZ".contains(&b)),
+            "{code}"
+        );
+        assert!(codes.insert(code), "codes repeat");
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn the_lobby_list_filters_by_mode_and_pages() {
     let server = start(config()).await;
     for i in 0..5 {
@@ -248,6 +313,98 @@ async fn leaving_a_lobby_and_the_owner_closing_it() {
         (404, "not_found"),
         "the owner leaving closes the lobby"
     );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_owner_leaving_hands_the_lobby_to_the_next_member() {
+    let server = start(config()).await;
+    let (_, body) = create_lobby(
+        &server,
+        json!({"name": "x", "mode": "ctf", "max_players": 4, "player_name": "o"}),
+    )
+    .await;
+    let owner: LobbyMembership = serde_json::from_value(body).unwrap();
+    let id = owner.lobby.lobby_id.clone();
+    let mut members = Vec::new();
+    for name in ["m1", "m2"] {
+        let (_, body) = call(
+            http()
+                .post(server.url(&format!("/api/v1/lobbies/{id}/join")))
+                .json(&json!({"player_name": name})),
+        )
+        .await;
+        members.push(serde_json::from_value::<LobbyMembership>(body).unwrap());
+    }
+    let leave = server.url(&format!("/api/v1/lobbies/{id}/leave"));
+    let status = call(
+        http()
+            .post(&leave)
+            .header("x-member-key", &owner.member_key),
+    )
+    .await
+    .0;
+    assert_eq!(status, 204);
+    let (status, body) = call(http().get(server.url(&format!("/api/v1/lobbies/{id}")))).await;
+    assert_eq!(status, 200, "the lobby lives on: {body}");
+    assert_eq!(body["members"], json!(["m1", "m2"]), "m1 owns it now");
+
+    let start_url = server.url(&format!("/api/v1/lobbies/{id}/start"));
+    for (key, who) in [
+        (owner.owner_key.as_deref().unwrap(), "the old owner key"),
+        (members[1].member_key.as_str(), "another member's key"),
+    ] {
+        let (status, body) = call(http().post(&start_url).header("x-owner-key", key)).await;
+        assert_eq!((status, error_code(&body)), (403, "forbidden"), "{who}");
+    }
+    let (status, body) = call(
+        http()
+            .post(&start_url)
+            .header("x-owner-key", &members[0].member_key),
+    )
+    .await;
+    assert_eq!(status, 200, "the new owner starts it: {body}");
+    assert_eq!(body["state"], "started");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn idle_lobbies_close_and_free_the_cap() {
+    let server = start(server::Config {
+        lobby_idle_secs: Duration::from_secs(1),
+        max_lobbies: 2,
+        ..config()
+    })
+    .await;
+    let lobby =
+        |name: &str| json!({"name": name, "mode": "ctf", "max_players": 4, "player_name": "o"});
+    let (_, idle) = create_lobby(&server, lobby("idle")).await;
+    let (_, busy) = create_lobby(&server, lobby("busy")).await;
+    let (status, body) = create_lobby(&server, lobby("third")).await;
+    assert_eq!((status, error_code(&body)), (429, "limit_reached"));
+
+    let url = |body: &Value| {
+        let id = body["lobby"]["lobby_id"].as_str().unwrap();
+        server.url(&format!("/api/v1/lobbies/{id}"))
+    };
+    let (idle_url, busy_url) = (url(&idle), url(&busy));
+    let busy_key = busy["member_key"].as_str().unwrap().to_owned();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        // A member reading the lobby keeps it alive; a stranger's read does not.
+        let (status, _) = call(http().get(&busy_url).header("x-member-key", &busy_key)).await;
+        assert_eq!(status, 200, "a lobby in use stays open");
+        if call(http().get(&idle_url)).await.0 == 404 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the idle lobby is still open after 15 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (status, body) = create_lobby(&server, lobby("third")).await;
+    assert_eq!(status, 201, "the closed lobby freed its place: {body}");
     server.stop().await;
 }
 
@@ -531,4 +688,34 @@ async fn the_openapi_document_lists_every_route() {
         }
     }
     server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_lobby_creates_never_exceed_the_caps() {
+    // With many lobbies open, a check-then-insert cap has a wide window for a race.
+    const OPEN: usize = 2_000;
+    for (per_addr, max) in [(OPEN + 5, 100_000), (100_000, OPEN + 5)] {
+        let server = start(server::Config {
+            lobbies_per_addr: per_addr,
+            max_lobbies: max,
+            ..config()
+        })
+        .await;
+        let url = server.url("/api/v1/lobbies");
+        let body = |i: usize| json!({"name": "n", "mode": "ctf", "max_players": 2, "player_name": format!("p{i}")});
+        for i in 0..OPEN {
+            assert_eq!(create_lobby(&server, body(i)).await.0, 201);
+        }
+        let requests = (OPEN..OPEN + 200).map(|i| {
+            let request = http().post(&url).json(&body(i));
+            async move { request.send().await.unwrap().status().as_u16() }
+        });
+        let statuses = futures_util::future::join_all(requests.map(tokio::spawn)).await;
+        let accepted = statuses
+            .iter()
+            .filter(|s| *s.as_ref().unwrap() == 201)
+            .count();
+        assert_eq!(accepted, 5, "per address {per_addr}, on the server {max}");
+        server.stop().await;
+    }
 }

@@ -164,13 +164,16 @@ pub struct JoinOrCreate {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateLobby {
-    /// Display name (1–64 characters, no control characters, not only white space).
+    /// Display name: 1–64 characters, at least one of them visible (not white space, a
+    /// zero-width or format character, or a combining mark alone), with no control character and
+    /// no bidirectional formatting control (U+061C, U+200E, U+200F, U+202A–U+202E,
+    /// U+2066–U+2069).
     #[cfg_attr(
         feature = "openapi",
         schema(
             min_length = 1,
             max_length = 64,
-            pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+            pattern = r"^[^\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*[^\s\u0000-\u001F\u007F-\u009F\u00AD\u0300-\u036F\u061C\u180E\u200B-\u200F\u202A-\u202E\u2060-\u206F\uFE00-\uFE0F\uFEFF][^\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
         )
     )]
     pub name: String,

@@ -9,6 +9,7 @@ use tokio_util::task::TaskTracker;
 use crate::config::Config;
 use crate::http::limit::AddrLimiter;
 use crate::lobby::lobbies::{Lobbies, LobbyLimits};
+use crate::lobby::modes::ModeSet;
 use crate::lobby::seats::SeatBook;
 use crate::lobby::store::MemoryStore;
 use crate::lobby::tickets::{MatchRules, Matchmaker};
@@ -71,6 +72,7 @@ impl App {
             ticket_ttl: config.ticket_ttl,
             per_addr: config.tickets_per_addr,
             max_tickets: config.max_tickets,
+            modes: ModeSet::from_config(&config),
         };
         let matchmaker = Arc::new(Matchmaker::new(
             Arc::new(MemoryStore::default()),
@@ -81,6 +83,8 @@ impl App {
         let limits = LobbyLimits {
             per_addr: config.lobbies_per_addr,
             max_lobbies: config.max_lobbies,
+            modes: ModeSet::from_config(&config),
+            idle: config.lobby_idle_secs,
         };
         let lobbies = Arc::new(Lobbies::new(
             Arc::new(MemoryStore::default()),

@@ -178,6 +178,21 @@ pub struct Config {
     #[arg(long, env = "GAME_MAX_LOBBIES", default_value_t = 5_000, value_parser = RangedU64ValueParser::<usize>::new().range(1..=10_000_000))]
     pub max_lobbies: usize,
 
+    /// Rooms that one client address (an IPv6 /64) may have opened (by join-or-create, a lobby
+    /// start or a match of its ticket) in which no seat has been redeemed yet (1–1000000).
+    #[arg(long, env = "GAME_ROOMS_PER_ADDR", default_value_t = 50, value_parser = RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+    pub rooms_per_addr: usize,
+
+    /// Game modes the server accepts (comma-separated or repeated); `*` accepts any
+    /// well-formed mode. Default: `default` and the modes named in `--mode-capacity`.
+    #[arg(long, env = "GAME_MODES", value_delimiter = ',', value_parser = crate::lobby::modes::parse_mode)]
+    pub modes: Vec<String>,
+
+    /// How long an open lobby may go without a join, a leave or a member reading it before it
+    /// closes (seconds, or e.g. `10m`).
+    #[arg(long, env = "GAME_LOBBY_IDLE_SECS", default_value = "10m", value_parser = duration_from(Duration::from_secs(1)))]
+    pub lobby_idle_secs: Duration,
+
     /// How long a matchmaking ticket searches before it expires (seconds, or e.g. `2m`).
     #[arg(long, env = "GAME_TICKET_TTL", default_value = "60s", value_parser = duration_from(Duration::from_millis(1)))]
     pub ticket_ttl: Duration,

@@ -9,7 +9,8 @@
 //!    `--public-metrics`, and otherwise not at all.
 //! 3. Each game connection ([`net`]) is one task that feeds the room's inbox with the client's
 //!    inputs and writes the frames the room queues for it.
-//! 4. A housekeeping task runs the matcher, expires seat reservations and lobbies.
+//! 4. A housekeeping task runs the matcher (each pass on a blocking thread), expires seat
+//!    reservations and lobbies.
 //! 5. On shutdown: stop accepting, close every game connection with 1001, end spectator streams,
 //!    stop the tick threads, all within `--shutdown-grace`.
 //!
@@ -192,7 +193,11 @@ async fn housekeeping(app: Arc<App>) {
     loop {
         tokio::select! {
             _ = app.shutdown.cancelled() => return,
-            _ = matcher.tick() => app.matchmaker.run_pass(),
+            _ = matcher.tick() => {
+                // A pass over tens of thousands of tickets must not hold an async worker.
+                let matchmaker = app.matchmaker.clone();
+                let _ = tokio::task::spawn_blocking(move || matchmaker.run_pass()).await;
+            }
             _ = sweeper.tick() => {
                 app.seats.sweep();
                 app.lobbies.sweep();

@@ -81,7 +81,8 @@ pub async fn join(
     Ok(Json(app.lobbies.join(&id, req)?))
 }
 
-/// Leaves a lobby; the owner leaving closes it.
+/// Leaves a lobby; when the owner leaves, the next member becomes the owner (their member key
+/// then serves as `X-Owner-Key`), and the last member leaving closes the lobby.
 #[utoipa::path(post, path = "/api/v1/lobbies/{id}/leave", tag = "lobbies", operation_id = "leave_lobby",
     params(("id" = String, Path, description = "lobby id"), ("x-member-key" = String, Header, description = "the member key")),
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
@@ -95,16 +96,17 @@ pub async fn leave(
 }
 
 /// Starts the game: opens a room and gives every member a seat (read it with `GET` and the
-/// member key).
+/// member key). `X-Owner-Key` is the creator's owner key, or after a hand-over the new owner's
+/// member key.
 #[utoipa::path(post, path = "/api/v1/lobbies/{id}/start", tag = "lobbies", operation_id = "start_lobby",
     params(("id" = String, Path, description = "lobby id"), ("x-owner-key" = String, Header, description = "the owner key")),
     responses((status = 200, body = LobbyView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn start(
     State(app): State<Arc<App>>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Json<LobbyView>, ApiError> {
-    Ok(Json(
-        app.lobbies.start(&id, required(&headers, OWNER_KEY)?)?,
-    ))
+    let owner_key = required(&headers, OWNER_KEY)?;
+    Ok(Json(app.lobbies.start(&id, owner_key, addr.ip())?))
 }

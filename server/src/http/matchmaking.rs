@@ -10,7 +10,6 @@ use protocol::api::{CreateTicket, ErrorBody, JoinOrCreate, SeatGrant, TicketView
 
 use super::error::{ApiError, ApiJson, ApiPath};
 use crate::app::App;
-use crate::lobby::validate;
 
 /// Starts searching for a match.
 #[utoipa::path(post, path = "/api/v1/matchmaking/tickets", tag = "matchmaking", request_body = CreateTicket,
@@ -61,13 +60,8 @@ pub async fn cancel_ticket(
     ))]
 pub async fn join_or_create(
     State(app): State<Arc<App>>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
     ApiJson(req): ApiJson<JoinOrCreate>,
 ) -> Result<Json<SeatGrant>, ApiError> {
-    validate::player_name("player_name", &req.player_name)?;
-    validate::tag("mode", &req.mode)?;
-    let (room, player_id) = app
-        .registry
-        .seat_in_any(&req.mode)
-        .map_err(crate::lobby::LobbyError::from)?;
-    Ok(Json(app.seats.book(&room, player_id, &req.player_name)))
+    Ok(Json(app.matchmaker.join_or_create(&req, addr.ip())?))
 }

@@ -1,5 +1,6 @@
 //! Player-made lobbies: create, list, join (with a code when private), leave, and start, which
-//! opens a room and gives every member a seat.
+//! opens a room and gives every member a seat. When the owner leaves, the longest-standing
+//! member becomes the owner; an open lobby without activity for `--lobby-idle-secs` closes.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -10,6 +11,8 @@ use protocol::api::{
     SeatGrant,
 };
 
+use super::caps::Caps;
+use super::modes::ModeSet;
 use super::seats::SeatBook;
 use super::store::Store;
 use super::{LobbyError, validate};
@@ -21,6 +24,30 @@ const STARTED_LOBBY_TTL: Duration = Duration::from_secs(300);
 pub const MAX_PAGE: usize = 100;
 /// Page size when none is asked for.
 pub const DEFAULT_PAGE: usize = 20;
+/// The symbols of a join code: Crockford's base 32 (no I, L, O or U), 5 bits each.
+const JOIN_CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+/// Symbols in a join code: 16 symbols of 5 bits are 80 random bits.
+pub const JOIN_CODE_LEN: usize = 16;
+
+/// Whether `given` is the join code `code`, ignoring case, in time that does not depend on
+/// where they differ.
+fn same_code(given: &str, code: &str) -> bool {
+    given.len() == code.len()
+        && given
+            .bytes()
+            .zip(code.bytes())
+            .fold(0u8, |diff, (g, c)| diff | (g.to_ascii_uppercase() ^ c))
+            == 0
+}
+
+/// A new join code from the thread's CSPRNG (ChaCha, seeded by the OS).
+fn new_join_code() -> String {
+    use rand::RngExt as _;
+    let mut rng = rand::rng();
+    (0..JOIN_CODE_LEN)
+        .map(|_| char::from(JOIN_CODE_ALPHABET[rng.random_range(0..JOIN_CODE_ALPHABET.len())]))
+        .collect()
+}
 
 /// One member.
 #[derive(Debug, Clone)]
@@ -46,9 +73,10 @@ pub struct Lobby {
     pub max_players: u32,
     /// Private lobbies are unlisted and need the join code.
     pub join_code: Option<String>,
-    /// The owner's key.
+    /// The key that starts the lobby: the creator's owner key, or after a hand-over the new
+    /// owner's member key.
     pub owner_key: String,
-    /// Who created it.
+    /// Who created it (its open lobby counts against this address until it starts or closes).
     pub owner_addr: IpAddr,
     /// Members, the owner first.
     pub members: Vec<Member>,
@@ -58,6 +86,8 @@ pub struct Lobby {
     pub room_id: Option<u32>,
     /// When it was created.
     pub created: Instant,
+    /// Its last join, leave or member read.
+    pub last_active: Instant,
     /// When it started.
     pub started: Option<Instant>,
 }
@@ -82,12 +112,16 @@ impl Lobby {
 }
 
 /// Limits on lobbies.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct LobbyLimits {
     /// Open lobbies per client address.
     pub per_addr: usize,
     /// Open lobbies on the server.
     pub max_lobbies: usize,
+    /// The modes a lobby may be of.
+    pub modes: ModeSet,
+    /// How long an open lobby may go without activity.
+    pub idle: Duration,
 }
 
 /// Every lobby.
@@ -97,6 +131,8 @@ pub struct Lobbies {
     seats: Arc<SeatBook>,
     registry: Arc<RoomRegistry>,
     limits: LobbyLimits,
+    /// Open lobbies, counted against their creators' addresses.
+    open: Caps,
 }
 
 impl Lobbies {
@@ -108,6 +144,7 @@ impl Lobbies {
         limits: LobbyLimits,
     ) -> Self {
         Self {
+            open: Caps::new("open lobbies", limits.max_lobbies, limits.per_addr),
             store,
             seats,
             registry,
@@ -118,7 +155,7 @@ impl Lobbies {
     /// Creates a lobby whose first member is its owner.
     pub fn create(&self, req: CreateLobby, addr: IpAddr) -> Result<LobbyMembership, LobbyError> {
         validate::lobby_name(&req.name)?;
-        validate::tag("mode", &req.mode)?;
+        self.limits.modes.check(&req.mode)?;
         validate::player_name("player_name", &req.player_name)?;
         let capacity = self.registry.capacity_for(&req.mode);
         if !(1..=capacity).contains(&req.max_players) {
@@ -127,19 +164,7 @@ impl Lobbies {
                 message: format!("must be 1-{capacity} for mode `{}`", req.mode),
             });
         }
-        let open = self.store.collect(&mut |l| l.state == LobbyState::Open);
-        if open.len() >= self.limits.max_lobbies {
-            return Err(LobbyError::Limit(format!(
-                "the server holds {} open lobbies",
-                self.limits.max_lobbies
-            )));
-        }
-        if open.iter().filter(|l| l.owner_addr == addr).count() >= self.limits.per_addr {
-            return Err(LobbyError::Limit(format!(
-                "{} open lobbies per address",
-                self.limits.per_addr
-            )));
-        }
+        self.open.acquire(addr)?;
         let owner = Member {
             name: req.player_name,
             key: random_token(),
@@ -151,13 +176,14 @@ impl Lobbies {
             name: req.name,
             mode: req.mode,
             max_players: req.max_players,
-            join_code: req.private.then(|| random_token()[..8].to_uppercase()),
+            join_code: req.private.then(new_join_code),
             owner_key: random_token(),
             owner_addr: addr,
             members: vec![owner],
             state: LobbyState::Open,
             room_id: None,
             created: Instant::now(),
+            last_active: Instant::now(),
             started: None,
         };
         let membership = LobbyMembership {
@@ -201,12 +227,17 @@ impl Lobbies {
         })
     }
 
-    /// One lobby, with the join code and seat when `member_key` is a member's.
+    /// One lobby, with the join code and seat when `member_key` is a member's (which counts
+    /// as activity).
     pub fn get(&self, id: &str, member_key: Option<&str>) -> Result<LobbyView, LobbyError> {
-        self.store
-            .get(id)
-            .map(|l| l.view(member_key))
-            .ok_or(LobbyError::NotFound("lobby"))
+        let mut view = None;
+        self.store.update(id, &mut |l| {
+            if member_key.is_some_and(|key| l.members.iter().any(|m| m.key == key)) {
+                l.last_active = Instant::now();
+            }
+            view = Some(l.view(member_key));
+        });
+        view.ok_or(LobbyError::NotFound("lobby"))
     }
 
     /// Adds a member.
@@ -216,13 +247,19 @@ impl Lobbies {
         self.store.update(id, &mut |l| {
             result = (|| {
                 if let Some(code) = &l.join_code
-                    && req.join_code.as_deref().map(str::to_uppercase).as_deref()
-                        != Some(code.as_str())
+                    && !req
+                        .join_code
+                        .as_deref()
+                        .is_some_and(|given| same_code(given, code))
                 {
                     return Err(LobbyError::Forbidden("a private lobby needs its join code"));
                 }
                 if l.state == LobbyState::Started {
                     return Err(LobbyError::Started);
+                }
+                if l.members.is_empty() {
+                    // Its last member just left; it is closing.
+                    return Err(LobbyError::NotFound("lobby"));
                 }
                 if l.members.len() >= l.max_players as usize {
                     return Err(LobbyError::Full("the lobby"));
@@ -239,6 +276,7 @@ impl Lobbies {
                 };
                 let member_key = member.key.clone();
                 l.members.push(member);
+                l.last_active = Instant::now();
                 Ok(LobbyMembership {
                     lobby: l.view(Some(&member_key)),
                     member_key,
@@ -249,28 +287,21 @@ impl Lobbies {
         result
     }
 
-    /// Removes a member; the owner leaving closes the lobby.
+    /// Removes a member. When the owner leaves, the longest-standing member becomes the owner
+    /// (their member key now starts the lobby); the last member leaving closes it.
     pub fn leave(&self, id: &str, member_key: &str) -> Result<(), LobbyError> {
-        let lobby = self.store.get(id).ok_or(LobbyError::NotFound("lobby"))?;
-        let Some(pos) = lobby.members.iter().position(|m| m.key == member_key) else {
-            return Err(LobbyError::Forbidden(
-                "the member key does not belong to this lobby",
-            ));
-        };
-        if lobby.state == LobbyState::Started {
-            return Err(LobbyError::Started);
-        }
-        if pos == 0 {
-            self.store.remove(id);
-        } else {
-            self.store
-                .update(id, &mut |l| l.members.retain(|m| m.key != member_key));
+        let mut result = Err(LobbyError::NotFound("lobby"));
+        self.store
+            .update(id, &mut |l| result = remove_member(l, member_key));
+        if result? && let Some(closed) = self.store.remove_if(id, &mut |l| l.members.is_empty()) {
+            self.open.release(closed.owner_addr);
         }
         Ok(())
     }
 
-    /// Starts the game: opens a room and reserves a seat for every member.
-    pub fn start(&self, id: &str, owner_key: &str) -> Result<LobbyView, LobbyError> {
+    /// Starts the game: opens a room (counted against `addr`, the caller's address) and
+    /// reserves a seat for every member.
+    pub fn start(&self, id: &str, owner_key: &str, addr: IpAddr) -> Result<LobbyView, LobbyError> {
         let lobby = self.store.get(id).ok_or(LobbyError::NotFound("lobby"))?;
         if lobby.owner_key != owner_key {
             return Err(LobbyError::Forbidden(
@@ -280,7 +311,7 @@ impl Lobbies {
         if lobby.state == LobbyState::Started {
             return Err(LobbyError::Started);
         }
-        let room = self.registry.create(&lobby.mode)?;
+        let room = self.registry.create(&lobby.mode, addr)?;
         let mut result = Err(LobbyError::NotFound("lobby"));
         self.store.update(id, &mut |l| {
             if l.state == LobbyState::Started {
@@ -294,21 +325,56 @@ impl Lobbies {
                 }
             }
             l.state = LobbyState::Started;
+            self.open.release(l.owner_addr);
             l.room_id = Some(room.id);
             l.started = Some(Instant::now());
             let owner = l.members.first().map(|m| m.key.clone());
             result = Ok(l.view(owner.as_deref()));
         });
-        tracing::info!(lobby = id, room = room.id, "lobby started");
+        if result.is_err() {
+            // Started or closed meanwhile: nobody holds a seat of the new room.
+            self.registry.close_if_abandoned(room.id);
+        } else {
+            tracing::info!(lobby = id, room = room.id, "lobby started");
+        }
         result
     }
 
-    /// Drops lobbies that started long ago.
+    /// Drops lobbies that started long ago and open lobbies idle for longer than the limit.
     pub fn sweep(&self) {
         let now = Instant::now();
-        self.store.retain(&mut |_, l| {
-            l.started
-                .is_none_or(|s| now.duration_since(s) < STARTED_LOBBY_TTL)
+        let idle = self.limits.idle;
+        self.store.retain(&mut |_, l| match l.started {
+            Some(s) => now.duration_since(s) < STARTED_LOBBY_TTL,
+            None => {
+                let keep = now.duration_since(l.last_active) < idle;
+                if !keep {
+                    self.open.release(l.owner_addr);
+                }
+                keep
+            }
         });
     }
+}
+
+/// Removes the member with `member_key` from an open lobby, handing ownership to the next
+/// member when the owner leaves; returns whether the lobby is now empty.
+fn remove_member(l: &mut Lobby, member_key: &str) -> Result<bool, LobbyError> {
+    let Some(pos) = l.members.iter().position(|m| m.key == member_key) else {
+        return Err(LobbyError::Forbidden(
+            "the member key does not belong to this lobby",
+        ));
+    };
+    if l.state == LobbyState::Started {
+        return Err(LobbyError::Started);
+    }
+    l.members.remove(pos);
+    l.last_active = Instant::now();
+    if pos == 0
+        && let Some(heir) = l.members.first()
+    {
+        l.owner_key = heir.key.clone();
+        tracing::debug!(lobby = %l.id, owner = %heir.name, "lobby handed over");
+    }
+    Ok(l.members.is_empty())
 }

@@ -2,12 +2,16 @@
 //!
 //! - [`seats::SeatBook`]: single-use, expiring seat tokens bound to one room and one player;
 //!   the only way into a room.
-//! - [`tickets::Matchmaker`]: quick-match tickets and the matcher that groups them into rooms.
+//! - [`tickets::Matchmaker`]: quick-match tickets, their queues per mode and region, and the
+//!   matcher pass that groups them ([`matcher`]) into rooms.
 //! - [`lobbies::Lobbies`]: player-made lobbies whose owner starts the game.
 //!
 //! State lives behind [`store::Store`], in memory by default.
 
+pub mod caps;
 pub mod lobbies;
+pub mod matcher;
+pub mod modes;
 pub mod seats;
 pub mod store;
 pub mod tickets;
@@ -55,6 +59,7 @@ impl From<RegistryError> for LobbyError {
     fn from(e: RegistryError) -> Self {
         match e {
             RegistryError::TooManyRooms(_) => LobbyError::Unavailable(e.to_string()),
+            RegistryError::TooManyUnenteredRooms(_) => LobbyError::Limit(e.to_string()),
             RegistryError::RoomFull(_) => LobbyError::Full("the room"),
             RegistryError::NoSuchRoom(_) => LobbyError::NotFound("room"),
         }

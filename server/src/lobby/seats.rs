@@ -1,5 +1,6 @@
 //! Seat reservations: 128-bit random tokens, single use, bound to one room and one player,
-//! expiring after a TTL. A reservation holds a seat of its room until redeemed or expired.
+//! expiring after a TTL. A reservation holds a seat of its room until redeemed or expired; a
+//! room whose every reservation expired or was withdrawn before anyone entered closes at once.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -108,8 +109,10 @@ impl SeatBook {
         let seat = self.store.remove(token).ok_or(RedeemError::Unknown)?;
         if seat.expires_at <= Instant::now() {
             self.release(&seat);
+            self.registry.close_if_abandoned(seat.room_id);
             return Err(RedeemError::Expired);
         }
+        self.registry.entered(seat.room_id);
         Ok(seat)
     }
 
@@ -117,6 +120,7 @@ impl SeatBook {
     pub fn cancel(&self, token: &str) {
         if let Some(seat) = self.store.remove(token) {
             self.release(&seat);
+            self.registry.close_if_abandoned(seat.room_id);
         }
     }
 
@@ -127,7 +131,8 @@ impl SeatBook {
         }
     }
 
-    /// Drops expired reservations and frees their seats.
+    /// Drops expired reservations and frees their seats; closes the rooms no one entered that
+    /// this leaves without a seat held.
     pub fn sweep(&self) {
         let now = Instant::now();
         let mut expired = Vec::new();
@@ -141,6 +146,11 @@ impl SeatBook {
         for seat in &expired {
             self.release(seat);
         }
+        let rooms: std::collections::BTreeSet<u32> = expired.iter().map(|s| s.room_id).collect();
+        for room in rooms {
+            self.registry.close_if_abandoned(room);
+        }
+        self.registry.prune_unentered();
         if !expired.is_empty() {
             tracing::debug!(count = expired.len(), "expired seat reservations released");
         }

@@ -14,6 +14,9 @@ pub trait Store<V>: Send + Sync + std::fmt::Debug {
     fn get(&self, key: &str) -> Option<V>;
     /// Removes and returns one value.
     fn remove(&self, key: &str) -> Option<V>;
+    /// Removes and returns one value if `remove` accepts it, atomically with respect to other
+    /// calls on the same key.
+    fn remove_if(&self, key: &str, remove: &mut dyn FnMut(&V) -> bool) -> Option<V>;
     /// Changes one value in place, atomically with respect to other calls on the same key;
     /// returns whether the key existed.
     fn update(&self, key: &str, f: &mut dyn FnMut(&mut V)) -> bool;
@@ -50,6 +53,10 @@ impl<V: Clone + Send + Sync + std::fmt::Debug> Store<V> for MemoryStore<V> {
 
     fn remove(&self, key: &str) -> Option<V> {
         self.0.remove(key).map(|(_, v)| v)
+    }
+
+    fn remove_if(&self, key: &str, remove: &mut dyn FnMut(&V) -> bool) -> Option<V> {
+        self.0.remove_if(key, |_, v| remove(v)).map(|(_, v)| v)
     }
 
     fn update(&self, key: &str, f: &mut dyn FnMut(&mut V)) -> bool {
@@ -90,6 +97,7 @@ mod tests {
         s.insert("b".into(), 2);
         assert!(s.update("a", &mut |v| *v += 10));
         assert!(!s.update("zz", &mut |v| *v += 10));
+        assert_eq!(s.remove_if("b", &mut |v| *v > 5), None);
         s.retain(&mut |_, v| *v > 5);
         assert_eq!(s.get("a"), Some(11));
         assert_eq!(s.get("b"), None);

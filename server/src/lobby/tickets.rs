@@ -1,25 +1,34 @@
 //! Quick-match tickets and the matcher.
 //!
-//! Every pass (10 per second) the matcher groups searching tickets by mode and region and, oldest
-//! ticket first, gathers the tickets whose skill lies within the oldest one's window, closest
-//! first, until a room is full. The window starts at `--skill-window` and widens by
-//! `--skill-widen-per-sec` per second of waiting. A group short of a full room still matches
-//! once its oldest ticket has waited `--match-wait`. A party is one ticket and always lands whole.
+//! Searching tickets wait in one queue per mode and region. Every pass (10 per second, on a
+//! blocking thread, never on the async workers) the matcher takes the queues, drops the
+//! tickets cancelled or expired since, and groups each queue with [`matcher::form_groups`]:
+//! oldest ticket first, the unmatched tickets within its skill window, closest first, until a
+//! room is full. The window starts at `--skill-window` and widens by `--skill-widen-per-sec`
+//! rating points per second of waiting; a group short of a full room still matches once its
+//! oldest ticket has waited `--match-wait`. A party is one ticket and always lands whole. The
+//! caps on searching tickets (`--max-tickets`, `--tickets-per-addr`) are taken atomically at
+//! creation.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use protocol::api::{CreateTicket, SeatGrant, TicketStatus, TicketView};
+use protocol::api::{CreateTicket, JoinOrCreate, SeatGrant, TicketStatus, TicketView};
 
+use super::caps::Caps;
+use super::matcher::{self, Grouping, Waiting};
+use super::modes::ModeSet;
 use super::seats::SeatBook;
 use super::store::Store;
 use super::{LobbyError, validate};
-use crate::room::{RoomRegistry, random_token};
+use crate::room::{RegistryError, RoomRegistry, random_token};
 
 /// How long a finished ticket stays readable.
 const FINISHED_TICKET_TTL: Duration = Duration::from_secs(60);
+/// The skill of a ticket that gives none: the middle of the range.
+const DEFAULT_SKILL: f64 = 1_000.0;
 
 /// One ticket.
 #[derive(Debug, Clone)]
@@ -81,13 +90,28 @@ pub struct MatchRules {
     pub per_addr: usize,
     /// Searching tickets on the server.
     pub max_tickets: usize,
+    /// The modes tickets and join-or-create may ask for.
+    pub modes: ModeSet,
 }
 
 impl MatchRules {
-    /// The skill window of a ticket that has waited `waited`.
-    pub fn window(&self, waited: Duration) -> f64 {
-        self.skill_window + self.widen_per_sec * waited.as_secs_f64()
+    /// How groups of a room of `capacity` form.
+    fn grouping(&self, capacity: usize) -> Grouping {
+        Grouping {
+            capacity,
+            skill_window: self.skill_window,
+            widen_per_sec: self.widen_per_sec,
+            match_wait: self.match_wait,
+        }
     }
+}
+
+/// A queue's key: mode and region.
+type QueueKey = (String, String);
+
+/// Locks a mutex whose data stays valid even if a holder panicked.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Tickets and the matcher.
@@ -97,6 +121,13 @@ pub struct Matchmaker {
     seats: Arc<SeatBook>,
     registry: Arc<RoomRegistry>,
     rules: MatchRules,
+    caps: Caps,
+    /// Searching tickets by mode and region, as the matcher sees them.
+    queues: Mutex<HashMap<QueueKey, Vec<Waiting>>>,
+    /// Tickets cancelled since the last pass.
+    cancelled: Mutex<Vec<String>>,
+    /// Tickets that left `searching`, oldest first, to forget after [`FINISHED_TICKET_TTL`].
+    finished: Mutex<VecDeque<(Instant, String)>>,
 }
 
 impl Matchmaker {
@@ -108,20 +139,54 @@ impl Matchmaker {
         rules: MatchRules,
     ) -> Self {
         Self {
+            caps: Caps::new("searching tickets", rules.max_tickets, rules.per_addr),
             tickets,
             seats,
             registry,
             rules,
+            queues: Mutex::default(),
+            cancelled: Mutex::default(),
+            finished: Mutex::default(),
         }
     }
 
-    /// Validates and stores a new searching ticket.
+    /// Validates and queues a new searching ticket.
     pub fn create(&self, req: CreateTicket, addr: IpAddr) -> Result<TicketView, LobbyError> {
+        self.validate(&req)?;
+        self.caps.acquire(addr)?;
+        let skill = req.skill.unwrap_or(DEFAULT_SKILL);
+        let ticket = Ticket {
+            id: random_token(),
+            owner_addr: addr,
+            players: std::iter::once(req.player_name).chain(req.party).collect(),
+            mode: req.mode,
+            region: req.region,
+            skill,
+            created: Instant::now(),
+            status: TicketStatus::Searching,
+            finished: None,
+            seats: Vec::new(),
+        };
+        let view = ticket.view();
+        let waiting = Waiting {
+            id: ticket.id.clone(),
+            owner_addr: addr,
+            skill,
+            created: ticket.created,
+            players: ticket.players.len(),
+        };
+        let key = (ticket.mode.clone(), ticket.region.clone());
+        self.tickets.insert(ticket.id.clone(), ticket);
+        lock(&self.queues).entry(key).or_default().push(waiting);
+        Ok(view)
+    }
+
+    /// Checks a ticket request's fields.
+    fn validate(&self, req: &CreateTicket) -> Result<(), LobbyError> {
         validate::player_name("player_name", &req.player_name)?;
-        validate::tag("mode", &req.mode)?;
+        self.rules.modes.check(&req.mode)?;
         validate::tag("region", &req.region)?;
-        let skill = req.skill.unwrap_or(1_000.0);
-        validate::skill(skill)?;
+        validate::skill(req.skill.unwrap_or(DEFAULT_SKILL))?;
         let capacity = self.registry.capacity_for(&req.mode) as usize;
         if req.party.len() + 1 > capacity {
             return Err(LobbyError::Invalid {
@@ -139,36 +204,19 @@ impl Matchmaker {
                 });
             }
         }
-        let searching = self
-            .tickets
-            .collect(&mut |t| t.status == TicketStatus::Searching);
-        if searching.len() >= self.rules.max_tickets {
-            return Err(LobbyError::Limit(format!(
-                "the server holds {} searching tickets",
-                self.rules.max_tickets
-            )));
-        }
-        if searching.iter().filter(|t| t.owner_addr == addr).count() >= self.rules.per_addr {
-            return Err(LobbyError::Limit(format!(
-                "{} searching tickets per address",
-                self.rules.per_addr
-            )));
-        }
-        let ticket = Ticket {
-            id: random_token(),
-            owner_addr: addr,
-            players: std::iter::once(req.player_name).chain(req.party).collect(),
-            mode: req.mode,
-            region: req.region,
-            skill,
-            created: Instant::now(),
-            status: TicketStatus::Searching,
-            finished: None,
-            seats: Vec::new(),
-        };
-        let view = ticket.view();
-        self.tickets.insert(ticket.id.clone(), ticket);
-        Ok(view)
+        Ok(())
+    }
+
+    /// A seat right now: in an open room of the mode, or in a new room opened for `addr`.
+    pub fn join_or_create(
+        &self,
+        req: &JoinOrCreate,
+        addr: IpAddr,
+    ) -> Result<SeatGrant, LobbyError> {
+        validate::player_name("player_name", &req.player_name)?;
+        self.rules.modes.check(&req.mode)?;
+        let (room, player_id) = self.registry.seat_in_any(&req.mode, addr)?;
+        Ok(self.seats.book(&room, player_id, &req.player_name))
     }
 
     /// One ticket.
@@ -185,105 +233,120 @@ impl Matchmaker {
         self.tickets.update(id, &mut |t| {
             result = match t.status {
                 TicketStatus::Searching => {
-                    t.status = TicketStatus::Cancelled;
-                    t.finished = Some(Instant::now());
+                    self.finish(t, TicketStatus::Cancelled, Instant::now());
                     Ok(t.view())
                 }
                 TicketStatus::Matched => Err(LobbyError::Conflict("the ticket is already matched")),
                 _ => Ok(t.view()),
             };
         });
+        if result.is_ok() {
+            lock(&self.cancelled).push(id.to_owned());
+        }
         result
     }
 
-    /// One matcher pass: expire old tickets, drop long-finished ones, form matches.
+    /// Moves a searching ticket to `status` and gives back its cap slot.
+    fn finish(&self, t: &mut Ticket, status: TicketStatus, now: Instant) {
+        t.status = status;
+        t.finished = Some(now);
+        self.caps.release(t.owner_addr);
+        lock(&self.finished).push_back((now, t.id.clone()));
+    }
+
+    /// One matcher pass: forget long-finished tickets, drop cancelled and expired ones from
+    /// the queues, form matches. Blocking work: run it off the async workers.
     pub fn run_pass(&self) {
         let now = Instant::now();
-        let ttl = self.rules.ticket_ttl;
-        self.tickets.retain(&mut |_, t| {
-            if t.status == TicketStatus::Searching && now.duration_since(t.created) >= ttl {
-                t.status = TicketStatus::Expired;
-                t.finished = Some(now);
-            }
-            t.finished
-                .is_none_or(|f| now.duration_since(f) < FINISHED_TICKET_TTL)
-        });
-        let mut groups: HashMap<(String, String), Vec<Ticket>> = HashMap::new();
-        for t in self
-            .tickets
-            .collect(&mut |t| t.status == TicketStatus::Searching)
-        {
-            groups
-                .entry((t.mode.clone(), t.region.clone()))
-                .or_default()
-                .push(t);
-        }
-        for ((mode, _), mut tickets) in groups {
-            tickets.sort_by_key(|t| t.created);
-            let capacity = self.registry.capacity_for(&mode) as usize;
-            for group in self.form_groups(&tickets, capacity, now) {
-                self.seat_group(&mode, &group);
-            }
-        }
-    }
-
-    /// Splits tickets (oldest first) into the groups that match now.
-    fn form_groups<'a>(
-        &self,
-        tickets: &'a [Ticket],
-        capacity: usize,
-        now: Instant,
-    ) -> Vec<Vec<&'a Ticket>> {
-        let mut used = vec![false; tickets.len()];
-        let mut groups = Vec::new();
-        for (anchor_i, anchor) in tickets.iter().enumerate() {
-            if used[anchor_i] {
-                continue;
-            }
-            let waited = now.duration_since(anchor.created);
-            let window = self.rules.window(waited);
-            let mut candidates: Vec<usize> = (anchor_i + 1..tickets.len())
-                .filter(|&i| !used[i] && (tickets[i].skill - anchor.skill).abs() <= window)
-                .collect();
-            candidates.sort_by(|&a, &b| {
-                let da = (tickets[a].skill - anchor.skill).abs();
-                let db = (tickets[b].skill - anchor.skill).abs();
-                da.total_cmp(&db)
+        self.forget_finished(now);
+        let mut queues = std::mem::take(&mut *lock(&self.queues));
+        let cancelled: HashSet<String> = std::mem::take(&mut *lock(&self.cancelled))
+            .into_iter()
+            .collect();
+        for ((mode, _), queue) in &mut queues {
+            queue.retain(|w| {
+                (cancelled.is_empty() || !cancelled.contains(&w.id)) && !self.expire(w, now)
             });
-            let mut members = vec![anchor_i];
-            let mut size = anchor.players.len();
-            for i in candidates {
-                if size + tickets[i].players.len() <= capacity {
-                    size += tickets[i].players.len();
-                    members.push(i);
-                }
-                if size == capacity {
-                    break;
+            let grouping = self
+                .rules
+                .grouping(self.registry.capacity_for(mode) as usize);
+            let mut matched = vec![false; queue.len()];
+            for group in matcher::form_groups(queue, &grouping, now) {
+                let members: Vec<&Waiting> = group.iter().map(|&i| &queue[i]).collect();
+                if self.seat_group(mode, &members) {
+                    for i in group {
+                        matched[i] = true;
+                    }
                 }
             }
-            if size == capacity || waited >= self.rules.match_wait {
-                for &i in &members {
-                    used[i] = true;
-                }
-                groups.push(members.into_iter().map(|i| &tickets[i]).collect());
+            let mut index = 0..;
+            queue.retain(|_| index.next().is_some_and(|i| !matched[i]));
+        }
+        // Put the rest back ahead of the tickets queued during the pass.
+        let mut live = lock(&self.queues);
+        for (key, mut queue) in queues {
+            if let Some(newer) = live.remove(&key) {
+                queue.extend(newer);
+            }
+            if !queue.is_empty() {
+                live.insert(key, queue);
             }
         }
-        groups
     }
 
-    /// Opens a room for a group and hands every player a seat.
-    fn seat_group(&self, mode: &str, group: &[&Ticket]) {
-        let room = match self.registry.create(mode) {
+    /// Expires a ticket that has searched for its whole lifetime; returns whether it did.
+    fn expire(&self, w: &Waiting, now: Instant) -> bool {
+        if now.saturating_duration_since(w.created) < self.rules.ticket_ttl {
+            return false;
+        }
+        self.tickets.update(&w.id, &mut |t| {
+            if t.status == TicketStatus::Searching {
+                self.finish(t, TicketStatus::Expired, now);
+            }
+        });
+        true
+    }
+
+    /// Removes tickets finished longer than [`FINISHED_TICKET_TTL`] ago.
+    fn forget_finished(&self, now: Instant) {
+        let mut finished = lock(&self.finished);
+        while let Some((at, _)) = finished.front() {
+            if now.saturating_duration_since(*at) < FINISHED_TICKET_TTL {
+                break;
+            }
+            if let Some((_, id)) = finished.pop_front() {
+                self.tickets.remove(&id);
+            }
+        }
+    }
+
+    /// Opens a room for a group (counted against the address of its oldest ticket) and hands
+    /// every player a seat; returns whether the room opened.
+    fn seat_group(&self, mode: &str, group: &[&Waiting]) -> bool {
+        let Some(anchor) = group.first() else {
+            return false;
+        };
+        let room = match self.registry.create(mode, anchor.owner_addr) {
             Ok(room) => room,
+            Err(e @ RegistryError::TooManyUnenteredRooms(_)) => {
+                tracing::debug!(error = %e, addr = %anchor.owner_addr, "tickets keep searching");
+                return false;
+            }
             Err(e) => {
                 tracing::warn!(error = %e, "matchmaker cannot open a room; tickets keep searching");
-                return;
+                return false;
             }
         };
         let now = Instant::now();
-        for ticket in group {
-            let mut seats = Vec::with_capacity(ticket.players.len());
-            for name in &ticket.players {
+        for waiting in group {
+            let mut players = Vec::new();
+            let mut seats = Vec::new();
+            self.tickets.update(&waiting.id, &mut |t| {
+                if t.status == TicketStatus::Searching {
+                    players.clone_from(&t.players);
+                }
+            });
+            for name in &players {
                 match self.seats.reserve(&room, name) {
                     Ok(seat) => seats.push(seat),
                     Err(e) => {
@@ -292,44 +355,18 @@ impl Matchmaker {
                 }
             }
             let mut seats = Some(seats);
-            let updated = self.tickets.update(&ticket.id, &mut |t| {
+            self.tickets.update(&waiting.id, &mut |t| {
                 if t.status == TicketStatus::Searching {
-                    t.status = TicketStatus::Matched;
-                    t.finished = Some(now);
+                    self.finish(t, TicketStatus::Matched, now);
                     t.seats = seats.take().unwrap_or_default();
                 }
             });
-            // Cancelled or gone since this pass read it: give its seats back.
+            // Cancelled or gone since it was read: give its seats back.
             for seat in seats.into_iter().flatten() {
                 self.seats.cancel(&seat.seat_token);
             }
-            if !updated {
-                tracing::debug!(ticket = %ticket.id, "ticket vanished while matching");
-            }
         }
         tracing::info!(room = room.id, mode, tickets = group.len(), "match formed");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rules() -> MatchRules {
-        MatchRules {
-            skill_window: 100.0,
-            widen_per_sec: 50.0,
-            match_wait: Duration::from_secs(5),
-            ticket_ttl: Duration::from_secs(60),
-            per_addr: 10,
-            max_tickets: 100,
-        }
-    }
-
-    #[test]
-    fn the_window_widens_with_waiting() {
-        let r = rules();
-        assert_eq!(r.window(Duration::ZERO), 100.0);
-        assert_eq!(r.window(Duration::from_secs(4)), 300.0);
+        true
     }
 }

@@ -1,5 +1,6 @@
 //! [`RoomRegistry`]: every open room by id, room creation and seat-taking.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -9,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::components::Shared;
 use super::game::{Room, RoomSettings};
-use super::handle::RoomHandle;
+use super::handle::{RoomHandle, SpectatorEvent};
 use super::pool::TickPool;
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -23,6 +24,9 @@ pub enum RegistryError {
     /// The server runs as many rooms as it may.
     #[error("the server runs its maximum of {0} rooms")]
     TooManyRooms(usize),
+    /// The address already opened as many rooms as it may that no player has entered yet.
+    #[error("{0} rooms per address that no player has entered yet")]
+    TooManyUnenteredRooms(usize),
     /// The room has no free seat.
     #[error("room {0} is full")]
     RoomFull(u32),
@@ -41,8 +45,53 @@ pub struct RoomRegistry {
     default_capacity: u32,
     mode_capacities: std::collections::HashMap<String, u32>,
     max_rooms: usize,
+    unentered: Unentered,
     pool: TickPool,
     metrics: Arc<Metrics>,
+}
+
+/// Rooms no player has entered yet, and how many each address opened (`--rooms-per-addr`).
+#[derive(Debug, Default)]
+struct Unentered {
+    creator: DashMap<u32, IpAddr>,
+    per_addr: DashMap<IpAddr, usize>,
+    limit: usize,
+}
+
+/// The network an address counts for: itself for IPv4, its /64 prefix for IPv6 (one host
+/// usually holds a whole /64).
+fn network(addr: IpAddr) -> IpAddr {
+    match addr {
+        IpAddr::V4(_) => addr,
+        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+    }
+}
+
+impl Unentered {
+    /// Counts one more room for `addr`, atomically against the limit.
+    fn claim(&self, addr: IpAddr) -> Result<(), RegistryError> {
+        let mut count = self.per_addr.entry(network(addr)).or_insert(0);
+        if *count >= self.limit {
+            return Err(RegistryError::TooManyUnenteredRooms(self.limit));
+        }
+        *count += 1;
+        Ok(())
+    }
+
+    /// Gives back one room of `addr`.
+    fn unclaim(&self, addr: IpAddr) {
+        self.per_addr.remove_if_mut(&network(addr), |_, count| {
+            *count = count.saturating_sub(1);
+            *count == 0
+        });
+    }
+
+    /// Stops counting `room` against its creator.
+    fn forget(&self, room: u32) {
+        if let Some((_, addr)) = self.creator.remove(&room) {
+            self.unclaim(addr);
+        }
+    }
 }
 
 impl RoomRegistry {
@@ -66,6 +115,10 @@ impl RoomRegistry {
             default_capacity: config.room_capacity,
             mode_capacities: config.mode_capacities.iter().cloned().collect(),
             max_rooms: config.max_rooms,
+            unentered: Unentered {
+                limit: config.rooms_per_addr,
+                ..Unentered::default()
+            },
             pool,
             metrics,
         })
@@ -79,12 +132,15 @@ impl RoomRegistry {
             .unwrap_or(self.default_capacity)
     }
 
-    /// Opens a new room of `mode`.
-    pub fn create(&self, mode: &str) -> Result<Arc<RoomHandle>, RegistryError> {
+    /// Opens a new room of `mode` for `creator`, which counts against `--rooms-per-addr` until
+    /// a seat in it is redeemed.
+    pub fn create(&self, mode: &str, creator: IpAddr) -> Result<Arc<RoomHandle>, RegistryError> {
         if self.rooms.len() >= self.max_rooms {
             return Err(RegistryError::TooManyRooms(self.max_rooms));
         }
+        self.unentered.claim(creator)?;
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.unentered.creator.insert(id, creator);
         let capacity = self.capacity_for(mode);
         let inbox = (capacity as usize)
             .saturating_mul(INBOX_PER_PLAYER)
@@ -102,8 +158,12 @@ impl RoomRegistry {
         Ok(handle)
     }
 
-    /// Takes a seat in an open room of `mode` that has one, or in a new room.
-    pub fn seat_in_any(&self, mode: &str) -> Result<(Arc<RoomHandle>, u32), RegistryError> {
+    /// Takes a seat in an open room of `mode` that has one, or in a new room for `creator`.
+    pub fn seat_in_any(
+        &self,
+        mode: &str,
+        creator: IpAddr,
+    ) -> Result<(Arc<RoomHandle>, u32), RegistryError> {
         let mut open: Vec<Arc<RoomHandle>> = self
             .rooms
             .iter()
@@ -117,9 +177,48 @@ impl RoomRegistry {
                 return Ok((room, player_id));
             }
         }
-        let room = self.create(mode)?;
+        let room = self.create(mode, creator)?;
         let player_id = room.try_reserve().ok_or(RegistryError::RoomFull(room.id))?;
         Ok((room, player_id))
+    }
+
+    /// A seat of `room` was redeemed: a player entered, so the room no longer counts against
+    /// its creator.
+    pub fn entered(&self, room: u32) {
+        self.unentered.forget(room);
+    }
+
+    /// Closes `room` at once if no player ever entered it and no seat of it is held any more
+    /// (its reservations expired or were withdrawn); returns whether it closed.
+    pub fn close_if_abandoned(&self, room: u32) -> bool {
+        let Some(handle) = self.get(room) else {
+            self.unentered.forget(room);
+            return false;
+        };
+        if handle.occupancy() > 0 || !self.unentered.creator.contains_key(&room) {
+            return false;
+        }
+        // The tick thread drops a room marked closed at its next tick.
+        handle.mark_closed();
+        self.rooms.remove(&room);
+        self.unentered.forget(room);
+        let _ = handle.spectators.events.send(SpectatorEvent::End);
+        tracing::info!(room, mode = %handle.mode, "room closed: its seats expired unredeemed");
+        true
+    }
+
+    /// Stops counting rooms that closed in other ways against their creators.
+    pub fn prune_unentered(&self) {
+        let closed: Vec<u32> = self
+            .unentered
+            .creator
+            .iter()
+            .map(|e| *e.key())
+            .filter(|id| !self.rooms.contains_key(id))
+            .collect();
+        for room in closed {
+            self.unentered.forget(room);
+        }
     }
 
     /// One room.
