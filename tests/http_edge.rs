@@ -333,6 +333,50 @@ async fn seat_url(addr: SocketAddr, headers: &[(&str, &str)]) -> String {
 }
 
 #[tokio::test]
+async fn matched_ticket_seat_urls_follow_the_host_when_bound_to_any_address() {
+    // The matcher books a ticket's seats between requests; reading the ticket must still give
+    // a URL on the host the client reached.
+    let (addr, shutdown) = start_on_any_address(server::Config {
+        match_wait: Duration::ZERO,
+        ..config()
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let created: serde_json::Value = http
+        .post(format!("http://{addr}/api/v1/matchmaking/tickets"))
+        .json(&serde_json::json!({"player_name": "ann", "mode": "lan", "region": "eu"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["ticket_id"].as_str().unwrap().to_owned();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let ticket = loop {
+        let ticket: serde_json::Value = http
+            .get(format!("http://{addr}/api/v1/matchmaking/tickets/{id}"))
+            .header("host", "192.168.1.20:9000")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if ticket["status"] == "matched" || tokio::time::Instant::now() > deadline {
+            break ticket;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(ticket["status"], "matched", "{ticket}");
+    for url in [&ticket["ws_url"], &ticket["seats"][0]["ws_url"]] {
+        let url = url.as_str().unwrap();
+        assert!(url.starts_with("ws://192.168.1.20:9000/ws?room="), "{url}");
+    }
+    shutdown.cancel();
+}
+
+#[tokio::test]
 async fn seat_urls_follow_the_host_when_bound_to_any_address() {
     let (addr, shutdown) = start_on_any_address(config()).await;
     let port = addr.port();

@@ -207,3 +207,24 @@ async fn an_integral_float_is_an_integer() {
     assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_closed_set_of_modes_is_an_enum_of_every_request_mode() {
+    let server = start(server::Config {
+        modes: vec!["duel".into(), "default".into()],
+        ..config()
+    })
+    .await;
+    let doc = document(&server).await;
+    for request in ["CreateLobby", "CreateTicket", "JoinOrCreate"] {
+        let mode = &doc["components"]["schemas"][request]["properties"]["mode"];
+        assert_eq!(mode["enum"], json!(["default", "duel"]), "{request}: {mode}");
+    }
+    server.stop().await;
+
+    let server = start(config()).await; // `--modes '*'`
+    let doc = document(&server).await;
+    let mode = &doc["components"]["schemas"]["JoinOrCreate"]["properties"]["mode"];
+    assert!(mode.get("enum").is_none(), "any mode: {mode}");
+    server.stop().await;
+}

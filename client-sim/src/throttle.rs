@@ -6,7 +6,7 @@ use std::time::Duration;
 
 /// What to tell a user whose load test is being throttled.
 pub const HINT: &str = "the server's REST rate limit (HTTP 429) is slowing the bots down; \
-    start it with --api-rate 0 for load tests";
+    for load tests from one machine start it with --api-rate 0 --max-connections-per-addr 0";
 
 /// Rate limiting met so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

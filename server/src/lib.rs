@@ -18,6 +18,7 @@
 //! wraps, with listeners they opened on `127.0.0.1:0`.
 
 pub mod app;
+pub mod client_addr;
 pub mod config;
 pub mod http;
 pub mod lobby;

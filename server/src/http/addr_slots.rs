@@ -1,9 +1,11 @@
 //! Open things (connections, spectator streams) counted per client address, with a cap.
 
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use dashmap::DashMap;
+
+use crate::client_addr::client_key;
 
 /// Per-address counters with a cap. An IPv6 client counts by its /64 prefix: one host is
 /// usually given a whole /64, so counting single addresses would cap nothing.
@@ -31,7 +33,7 @@ impl AddrSlots {
 
     /// Takes a slot for `ip`, or `None` when its address already holds the cap.
     pub fn try_acquire(self: &Arc<Self>, ip: IpAddr) -> Option<AddrSlot> {
-        let key = key(ip);
+        let key = client_key(ip);
         let mut held = self.counts.entry(key).or_insert(0);
         if self.cap > 0 && *held >= self.cap {
             return None;
@@ -50,17 +52,6 @@ impl Drop for AddrSlot {
             *held = held.saturating_sub(1);
             *held == 0
         });
-    }
-}
-
-/// The counting key: an IPv4 address (also when IPv4-mapped) or an IPv6 /64 prefix.
-fn key(ip: IpAddr) -> IpAddr {
-    match ip.to_canonical() {
-        IpAddr::V6(v6) => {
-            let prefix = v6.to_bits() & !u128::from(u64::MAX);
-            IpAddr::V6(Ipv6Addr::from_bits(prefix))
-        }
-        v4 => v4,
     }
 }
 

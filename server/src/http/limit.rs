@@ -4,7 +4,7 @@
 //! whole /64 and can pick a fresh address for every request, so keying on the full address would
 //! give it billions of buckets.
 
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,9 +17,7 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::error::ApiError;
 use crate::app::App;
-
-/// Bits of an IPv6 address that name one client (its /64 prefix).
-const IPV6_CLIENT_PREFIX: u32 = 64;
+use crate::client_addr::client_key;
 
 /// One GCRA bucket per client key (IPv4 address or IPv6 /64), via `governor`.
 #[derive(Debug)]
@@ -59,18 +57,6 @@ impl AddrLimiter {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
-    }
-}
-
-/// The key one client is limited under: an IPv4 address (also when mapped into IPv6) or the /64
-/// prefix of an IPv6 address.
-pub fn client_key(ip: IpAddr) -> IpAddr {
-    match ip.to_canonical() {
-        IpAddr::V6(v6) => {
-            let mask = u128::MAX << (128 - IPV6_CLIENT_PREFIX);
-            IpAddr::V6(Ipv6Addr::from_bits(v6.to_bits() & mask))
-        }
-        v4 => v4,
     }
 }
 

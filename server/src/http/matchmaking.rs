@@ -36,7 +36,7 @@ pub async fn get_ticket(
     State(app): State<Arc<App>>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<TicketView>, ApiError> {
-    Ok(Json(app.matchmaker.get(&id)?))
+    Ok(Json(seat_urls_for_this_request(&app, app.matchmaker.get(&id)?)))
 }
 
 /// Cancels a searching ticket. The ticket stays readable, with status `cancelled`, for a while
@@ -48,7 +48,23 @@ pub async fn cancel_ticket(
     State(app): State<Arc<App>>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<TicketView>, ApiError> {
-    Ok(Json(app.matchmaker.cancel(&id)?))
+    Ok(Json(seat_urls_for_this_request(
+        &app,
+        app.matchmaker.cancel(&id)?,
+    )))
+}
+
+/// A ticket's seat URLs as this request's client reaches the server. The matcher books seats
+/// between requests, on the configured base; when the server derives its base from each
+/// request ([`super::public`]), the URLs are rebuilt on this request's base.
+fn seat_urls_for_this_request(app: &App, mut view: TicketView) -> TicketView {
+    if super::public::request_base().is_some() {
+        for seat in &mut view.seats {
+            seat.ws_url = app.seats.ws_url(seat.room_id);
+        }
+        view.ws_url = view.room_id.map(|room| app.seats.ws_url(room));
+    }
+    view
 }
 
 /// A seat right now: in an open room of the mode, or in a new one.

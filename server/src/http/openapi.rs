@@ -17,6 +17,7 @@ use utoipa::{PartialSchema as _, ToSchema as _};
 
 use super::MAX_BODY;
 use crate::config::Config;
+use crate::lobby::modes::ModeSet;
 
 /// Prefix of the REST API, every operation of which is rate limited per client.
 const API_PREFIX: &str = "/api/v1/";
@@ -43,7 +44,7 @@ pub fn info() -> Info {
 
 /// Completes the generated document: this server's `info`, the shared error answers of every
 /// operation, a description on every response, the spectator events' schemas, the WebSocket
-/// upgrade's headers, and the limits that depend on `config`.
+/// upgrade's headers, and the limits that depend on `config` (room capacities, accepted modes).
 pub fn complete(doc: &mut OpenApi, config: &Config) {
     doc.info = info();
     for (path, item) in doc.paths.paths.iter_mut() {
@@ -64,6 +65,7 @@ pub fn complete(doc: &mut OpenApi, config: &Config) {
     add_event_schemas(doc);
     add_upgrade_headers(doc);
     limit_max_players(doc, config);
+    limit_modes(doc, &ModeSet::from_config(config));
 }
 
 /// The answers a layer or an extractor gives to `op` at `path`.
@@ -288,6 +290,24 @@ fn limit_max_players(doc: &mut OpenApi, config: &Config) {
         && let Some(RefOr::T(Schema::Array(party))) = ticket.properties.get_mut("party")
     {
         party.max_items = Some(largest.saturating_sub(1) as usize);
+    }
+}
+
+/// The modes this server accepts (`--modes`), as an `enum` on every request's `mode`, unless it
+/// accepts any well-formed mode.
+fn limit_modes(doc: &mut OpenApi, modes: &ModeSet) {
+    let ModeSet::Only(modes) = modes else {
+        return;
+    };
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    for request in ["CreateLobby", "CreateTicket", "JoinOrCreate"] {
+        if let Some(RefOr::T(Schema::Object(schema))) = components.schemas.get_mut(request)
+            && let Some(RefOr::T(Schema::Object(mode))) = schema.properties.get_mut("mode")
+        {
+            mode.enum_values = Some(modes.iter().map(|m| m.as_str().into()).collect());
+        }
     }
 }
 

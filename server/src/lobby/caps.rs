@@ -7,8 +7,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use dashmap::DashMap;
 
 use super::LobbyError;
+use crate::client_addr::client_key;
 
-/// Counts of open things against two limits.
+/// Counts of open things against two limits; an address counts as its client (IPv6: its /64,
+/// see [`client_key`]).
 #[derive(Debug)]
 pub struct Caps {
     what: &'static str,
@@ -40,7 +42,7 @@ impl Caps {
                 self.max_total, self.what
             )));
         }
-        let mut count = self.per_addr.entry(addr).or_insert(0);
+        let mut count = self.per_addr.entry(client_key(addr)).or_insert(0);
         if *count >= self.max_per_addr {
             drop(count);
             self.total.fetch_sub(1, Ordering::AcqRel);
@@ -55,7 +57,7 @@ impl Caps {
 
     /// Gives back a slot of `addr`; call once for each successful [`Caps::acquire`].
     pub fn release(&self, addr: IpAddr) {
-        self.per_addr.remove_if_mut(&addr, |_, count| {
+        self.per_addr.remove_if_mut(&client_key(addr), |_, count| {
             *count = count.saturating_sub(1);
             *count == 0
         });

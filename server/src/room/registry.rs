@@ -12,6 +12,7 @@ use super::components::Shared;
 use super::game::{Room, RoomSettings};
 use super::handle::{RoomHandle, SpectatorEvent};
 use super::pool::TickPool;
+use crate::client_addr::client_key;
 use crate::config::Config;
 use crate::metrics::Metrics;
 
@@ -58,19 +59,10 @@ struct Unentered {
     limit: usize,
 }
 
-/// The network an address counts for: itself for IPv4, its /64 prefix for IPv6 (one host
-/// usually holds a whole /64).
-fn network(addr: IpAddr) -> IpAddr {
-    match addr {
-        IpAddr::V4(_) => addr,
-        IpAddr::V6(v6) => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
-    }
-}
-
 impl Unentered {
     /// Counts one more room for `addr`, atomically against the limit.
     fn claim(&self, addr: IpAddr) -> Result<(), RegistryError> {
-        let mut count = self.per_addr.entry(network(addr)).or_insert(0);
+        let mut count = self.per_addr.entry(client_key(addr)).or_insert(0);
         if *count >= self.limit {
             return Err(RegistryError::TooManyUnenteredRooms(self.limit));
         }
@@ -80,7 +72,7 @@ impl Unentered {
 
     /// Gives back one room of `addr`.
     fn unclaim(&self, addr: IpAddr) {
-        self.per_addr.remove_if_mut(&network(addr), |_, count| {
+        self.per_addr.remove_if_mut(&client_key(addr), |_, count| {
             *count = count.saturating_sub(1);
             *count == 0
         });
