@@ -218,7 +218,11 @@ async fn a_closed_set_of_modes_is_an_enum_of_every_request_mode() {
     let doc = document(&server).await;
     for request in ["CreateLobby", "CreateTicket", "JoinOrCreate"] {
         let mode = &doc["components"]["schemas"][request]["properties"]["mode"];
-        assert_eq!(mode["enum"], json!(["default", "duel"]), "{request}: {mode}");
+        assert_eq!(
+            mode["enum"],
+            json!(["default", "duel"]),
+            "{request}: {mode}"
+        );
     }
     server.stop().await;
 

@@ -36,7 +36,10 @@ pub async fn get_ticket(
     State(app): State<Arc<App>>,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<TicketView>, ApiError> {
-    Ok(Json(seat_urls_for_this_request(&app, app.matchmaker.get(&id)?)))
+    Ok(Json(seat_urls_for_this_request(
+        &app,
+        app.matchmaker.get(&id)?,
+    )))
 }
 
 /// Cancels a searching ticket. The ticket stays readable, with status `cancelled`, for a while
