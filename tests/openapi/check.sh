@@ -33,7 +33,10 @@ curl -fsS "$base/openapi.json" >target/openapi.json
 
 echo "== schemathesis"
 # Run from target/: schemathesis keeps its cache in ./.schemathesis.
+# DELETE on a ticket cancels it, and the ticket stays readable with status `cancelled` for a
+# while, as the operation's description says: "deleted resource still available" (use_after_free)
+# is the design. Ticket cancel is the API's only DELETE, so that check is left out.
 config="$PWD/tests/openapi/schemathesis.toml"
 (cd target && "$PWD/openapi-venv/bin/schemathesis" --config-file "$config" run "$base/openapi.json" \
-  --checks all --exclude-path /ws --max-examples 10 --seed 1 --workers 2 \
+  --checks all --exclude-checks use_after_free --exclude-path /ws --max-examples 10 --seed 1 --workers 2 \
   --request-timeout 2 --no-color)
