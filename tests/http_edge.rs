@@ -235,7 +235,10 @@ async fn preflight(base: &str, origin: &str) -> reqwest::Response {
         .request(reqwest::Method::OPTIONS, format!("{base}/api/v1/lobbies"))
         .header("origin", origin)
         .header("access-control-request-method", "POST")
-        .header("access-control-request-headers", "content-type")
+        .header(
+            "access-control-request-headers",
+            "content-type, x-member-key, x-owner-key",
+        )
         .send()
         .await
         .unwrap()
@@ -268,6 +271,15 @@ async fn cors_allows_only_the_configured_origins() {
         .to_str()
         .unwrap();
     assert!(methods.contains("POST"), "{methods}");
+    let headers = res.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap();
+    for lobby_key in ["x-member-key", "x-owner-key"] {
+        assert!(
+            headers.contains(lobby_key),
+            "lobbies need {lobby_key}: {headers}"
+        );
+    }
     let res = preflight(&server.base, "https://evil.example").await;
     assert!(res.headers().get("access-control-allow-origin").is_none());
     let res = reqwest::Client::new()

@@ -698,6 +698,8 @@ async fn concurrent_lobby_creates_never_exceed_the_caps() {
         let server = start(server::Config {
             lobbies_per_addr: per_addr,
             max_lobbies: max,
+            // 200 requests at once from one address: no per-address connection cap here.
+            max_connections_per_addr: 0,
             ..config()
         })
         .await;
@@ -718,4 +720,46 @@ async fn concurrent_lobby_creates_never_exceed_the_caps() {
         assert_eq!(accepted, 5, "per address {per_addr}, on the server {max}");
         server.stop().await;
     }
+}
+
+#[tokio::test]
+async fn a_members_seat_url_names_the_host_it_reached_not_the_starters() {
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:0").await.unwrap();
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], listener.local_addr().unwrap().port()));
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    tokio::spawn(server::run(listener, config(), shutdown.clone()));
+    let base = format!("http://{addr}");
+    let (status, owner) = call(http().post(format!("{base}/api/v1/lobbies")).json(&json!(
+        {"name": "lan", "mode": "ctf", "max_players": 4, "player_name": "o"}
+    )))
+    .await;
+    assert_eq!(status, 201, "{owner}");
+    let id = owner["lobby"]["lobby_id"].as_str().unwrap();
+    let (status, member) = call(
+        http()
+            .post(format!("{base}/api/v1/lobbies/{id}/join"))
+            .json(&json!({"player_name": "m"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{member}");
+    // The owner starts it through a Host of its choosing.
+    let (status, started) = call(
+        http()
+            .post(format!("{base}/api/v1/lobbies/{id}/start"))
+            .header("host", "evil.example")
+            .header("x-owner-key", owner["owner_key"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(status, 200, "{started}");
+    let (status, view) = call(
+        http()
+            .get(format!("{base}/api/v1/lobbies/{id}"))
+            .header("host", "192.168.1.20:9000")
+            .header("x-member-key", member["member_key"].as_str().unwrap()),
+    )
+    .await;
+    assert_eq!(status, 200, "{view}");
+    let url = view["seat"]["ws_url"].as_str().unwrap();
+    assert!(url.starts_with("ws://192.168.1.20:9000/ws?room="), "{url}");
+    shutdown.cancel();
 }

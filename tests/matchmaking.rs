@@ -436,6 +436,8 @@ async fn concurrent_ticket_requests_never_exceed_the_caps() {
             match_wait: Duration::from_secs(600),
             skill_window: 1.0,
             skill_widen_per_sec: 0.0,
+            // Many requests at once from one address: no per-address connection cap here.
+            max_connections_per_addr: 0,
             ..config()
         })
         .await;

@@ -33,6 +33,8 @@ pub fn cors(origins: &[HeaderValue]) -> Option<CorsLayer> {
             .allow_headers([
                 header::CONTENT_TYPE,
                 HeaderName::from_static("last-event-id"),
+                HeaderName::from_static(super::lobbies::MEMBER_KEY),
+                HeaderName::from_static(super::lobbies::OWNER_KEY),
             ])
             .expose_headers([header::RETRY_AFTER])
             .max_age(PREFLIGHT_MAX_AGE),

@@ -66,7 +66,8 @@ pub async fn get(
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Json<LobbyView>, ApiError> {
-    Ok(Json(app.lobbies.get(&id, header(&headers, MEMBER_KEY))?))
+    let view = app.lobbies.get(&id, header(&headers, MEMBER_KEY))?;
+    Ok(Json(seat_url_for_this_request(&app, view)))
 }
 
 /// Joins a lobby (a private one needs `join_code`).
@@ -108,5 +109,15 @@ pub async fn start(
     headers: HeaderMap,
 ) -> Result<Json<LobbyView>, ApiError> {
     let owner_key = required(&headers, OWNER_KEY)?;
-    Ok(Json(app.lobbies.start(&id, owner_key, addr.ip())?))
+    let view = app.lobbies.start(&id, owner_key, addr.ip())?;
+    Ok(Json(seat_url_for_this_request(&app, view)))
+}
+
+/// The member's seat URL as this request's client reaches the server: the owner's `start`
+/// booked every member's seat (see [`crate::lobby::seats::SeatBook::rebase`]).
+fn seat_url_for_this_request(app: &App, mut view: LobbyView) -> LobbyView {
+    if let Some(seat) = &mut view.seat {
+        app.seats.rebase(seat);
+    }
+    view
 }

@@ -57,16 +57,13 @@ pub async fn cancel_ticket(
     )))
 }
 
-/// A ticket's seat URLs as this request's client reaches the server. The matcher books seats
-/// between requests, on the configured base; when the server derives its base from each
-/// request ([`super::public`]), the URLs are rebuilt on this request's base.
+/// A ticket's seat URLs as this request's client reaches the server (the matcher booked them
+/// between requests; see [`crate::lobby::seats::SeatBook::rebase`]).
 fn seat_urls_for_this_request(app: &App, mut view: TicketView) -> TicketView {
-    if super::public::request_base().is_some() {
-        for seat in &mut view.seats {
-            seat.ws_url = app.seats.ws_url(seat.room_id);
-        }
-        view.ws_url = view.room_id.map(|room| app.seats.ws_url(room));
+    for seat in &mut view.seats {
+        app.seats.rebase(seat);
     }
+    view.ws_url = view.seats.first().map(|seat| seat.ws_url.clone());
     view
 }
 

@@ -293,7 +293,9 @@ impl Lobbies {
         let mut result = Err(LobbyError::NotFound("lobby"));
         self.store
             .update(id, &mut |l| result = remove_member(l, member_key));
-        if result? && let Some(closed) = self.store.remove_if(id, &mut |l| l.members.is_empty()) {
+        // Only an open lobby still holds its slot of the open-lobby cap (start gave it back).
+        let closing = |l: &Lobby| l.members.is_empty() && l.state == LobbyState::Open;
+        if result? && let Some(closed) = self.store.remove_if(id, &mut |l| closing(l)) {
             self.open.release(closed.owner_addr);
         }
         Ok(())
@@ -316,6 +318,10 @@ impl Lobbies {
         self.store.update(id, &mut |l| {
             if l.state == LobbyState::Started {
                 result = Err(LobbyError::Started);
+                return;
+            }
+            if l.members.is_empty() {
+                // Its last member just left; it is closing (and gives its cap slot back).
                 return;
             }
             for m in &mut l.members {

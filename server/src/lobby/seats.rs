@@ -73,6 +73,14 @@ impl SeatBook {
         }
     }
 
+    /// Rebuilds a seat's `ws_url` for the request being handled. A seat booked in another
+    /// request (a lobby's start) or between requests (by the matcher) carries that moment's base;
+    /// every reader gets the base it reached the server at (see [`Self::ws_url`]), never one that
+    /// another client's `Host` named.
+    pub fn rebase(&self, seat: &mut SeatGrant) {
+        seat.ws_url = self.ws_url(seat.room_id);
+    }
+
     /// Reserves a seat in `room` for `player_name`.
     pub fn reserve(&self, room: &RoomHandle, player_name: &str) -> Result<SeatGrant, LobbyError> {
         let player_id = room.try_reserve().ok_or(LobbyError::Full("the room"))?;
