@@ -187,11 +187,10 @@ impl RoomRegistry {
             self.unentered.forget(room);
             return false;
         };
-        if handle.occupancy() > 0 || !self.unentered.creator.contains_key(&room) {
+        // The tick thread drops a room marked closed at its next tick.
+        if !self.unentered.creator.contains_key(&room) || !handle.close_if_unoccupied() {
             return false;
         }
-        // The tick thread drops a room marked closed at its next tick.
-        handle.mark_closed();
         self.rooms.remove(&room);
         self.unentered.forget(room);
         let _ = handle.spectators.events.send(SpectatorEvent::End);
@@ -243,5 +242,61 @@ impl RoomRegistry {
     /// Waits for the tick threads to end (after shutdown).
     pub fn join(&self) {
         self.pool.join();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+    use std::sync::Barrier;
+    use std::sync::atomic::AtomicBool;
+
+    use super::*;
+
+    fn registry(config: &Config) -> RoomRegistry {
+        RoomRegistry::start(config, Arc::default(), CancellationToken::new())
+            .unwrap_or_else(|e| panic!("tick pool: {e}"))
+    }
+
+    #[test]
+    fn no_seat_is_granted_in_a_room_that_closes_as_abandoned() {
+        let registry = registry(&Config::default());
+        let creator = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        for round in 0..4_000 {
+            let room = registry
+                .create("ffa", creator)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let barrier = Barrier::new(2);
+            let done = AtomicBool::new(false);
+            let (reserved, closed) = std::thread::scope(|s| {
+                // Starts a little later each round, then keeps trying until the closer is
+                // done, so some round lands in any window the closer leaves.
+                let reserver = s.spawn(|| {
+                    barrier.wait();
+                    for _ in 0..round % 1_000 {
+                        std::hint::spin_loop();
+                    }
+                    while !done.load(Ordering::Acquire) {
+                        if room.try_reserve().is_some() {
+                            return true;
+                        }
+                    }
+                    false
+                });
+                barrier.wait();
+                let closed = registry.close_if_abandoned(room.id);
+                done.store(true, Ordering::Release);
+                (reserver.join().unwrap_or(false), closed)
+            });
+            assert!(
+                !(reserved && closed),
+                "room {} closed under a granted seat",
+                room.id
+            );
+            if reserved {
+                room.release();
+                assert!(registry.close_if_abandoned(room.id));
+            }
+        }
     }
 }
