@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use dashmap::DashMap;
 use thiserror::Error;
@@ -36,10 +36,53 @@ pub enum RegistryError {
     NoSuchRoom(u32),
 }
 
+/// Open rooms by id, with a count of them that creators reserve against `--max-rooms` before
+/// they insert, so concurrent creators never overshoot the cap.
+#[derive(Debug, Default)]
+pub struct OpenRooms {
+    by_id: DashMap<u32, Arc<RoomHandle>>,
+    counted: AtomicUsize,
+}
+
+impl OpenRooms {
+    /// Reserves a place for one more room if fewer than `max` are open or reserved.
+    fn reserve(&self, max: usize) -> bool {
+        if self.counted.fetch_add(1, Ordering::AcqRel) < max {
+            return true;
+        }
+        self.unreserve();
+        false
+    }
+
+    /// Gives back a place reserved or held by a room.
+    fn unreserve(&self) {
+        let _ = self
+            .counted
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+    }
+
+    /// Adds a room, into a place reserved for it.
+    pub fn insert(&self, id: u32, handle: Arc<RoomHandle>) {
+        self.by_id.insert(id, handle);
+    }
+
+    /// Removes a room, if it is still listed, and gives its place back.
+    pub fn remove(&self, id: &u32) {
+        if self.by_id.remove(id).is_some() {
+            self.unreserve();
+        }
+    }
+
+    /// Rooms open or reserved (a count kept apart from the map, so reading it locks nothing).
+    fn count(&self) -> usize {
+        self.counted.load(Ordering::Acquire)
+    }
+}
+
 /// Every open room.
 #[derive(Debug)]
 pub struct RoomRegistry {
-    rooms: Arc<DashMap<u32, Arc<RoomHandle>>>,
+    rooms: Arc<OpenRooms>,
     resume_index: Arc<DashMap<String, u32>>,
     next_id: AtomicU32,
     settings: RoomSettings,
@@ -127,10 +170,13 @@ impl RoomRegistry {
     /// Opens a new room of `mode` for `creator`, which counts against `--rooms-per-addr` until
     /// a seat in it is redeemed.
     pub fn create(&self, mode: &str, creator: IpAddr) -> Result<Arc<RoomHandle>, RegistryError> {
-        if self.rooms.len() >= self.max_rooms {
+        if !self.rooms.reserve(self.max_rooms) {
             return Err(RegistryError::TooManyRooms(self.max_rooms));
         }
-        self.unentered.claim(creator)?;
+        if let Err(e) = self.unentered.claim(creator) {
+            self.rooms.unreserve();
+            return Err(e);
+        }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         self.unentered.creator.insert(id, creator);
         let capacity = self.capacity_for(mode);
@@ -158,6 +204,7 @@ impl RoomRegistry {
     ) -> Result<(Arc<RoomHandle>, u32), RegistryError> {
         let mut open: Vec<Arc<RoomHandle>> = self
             .rooms
+            .by_id
             .iter()
             .filter(|r| r.mode == mode && !r.is_closed() && r.occupancy() < r.capacity)
             .map(|r| r.value().clone())
@@ -205,7 +252,7 @@ impl RoomRegistry {
             .creator
             .iter()
             .map(|e| *e.key())
-            .filter(|id| !self.rooms.contains_key(id))
+            .filter(|id| !self.rooms.by_id.contains_key(id))
             .collect();
         for room in closed {
             self.unentered.forget(room);
@@ -214,12 +261,12 @@ impl RoomRegistry {
 
     /// One room.
     pub fn get(&self, id: u32) -> Option<Arc<RoomHandle>> {
-        self.rooms.get(&id).map(|r| r.value().clone())
+        self.rooms.by_id.get(&id).map(|r| r.value().clone())
     }
 
     /// Every open room, by id.
     pub fn list(&self) -> Vec<Arc<RoomHandle>> {
-        let mut rooms: Vec<_> = self.rooms.iter().map(|r| r.value().clone()).collect();
+        let mut rooms: Vec<_> = self.rooms.by_id.iter().map(|r| r.value().clone()).collect();
         rooms.sort_by_key(|r| r.id);
         rooms
     }
@@ -229,14 +276,14 @@ impl RoomRegistry {
         self.resume_index.get(token).map(|r| *r)
     }
 
-    /// Open rooms.
+    /// Open rooms (and rooms being opened).
     pub fn len(&self) -> usize {
-        self.rooms.len()
+        self.rooms.count()
     }
 
-    /// Whether no room is open.
+    /// Whether no room is open or being opened.
     pub fn is_empty(&self) -> bool {
-        self.rooms.is_empty()
+        self.len() == 0
     }
 
     /// Waits for the tick threads to end (after shutdown).
@@ -256,6 +303,45 @@ mod tests {
     fn registry(config: &Config) -> RoomRegistry {
         RoomRegistry::start(config, Arc::default(), CancellationToken::new())
             .unwrap_or_else(|e| panic!("tick pool: {e}"))
+    }
+
+    #[test]
+    fn concurrent_creators_never_open_more_rooms_than_the_cap() {
+        let max_rooms = 8;
+        let registry = registry(&Config {
+            max_rooms,
+            rooms_per_addr: usize::MAX,
+            ..Config::default()
+        });
+        let creators = 8;
+        let barrier = Barrier::new(creators);
+        let opened: usize = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..creators)
+                .map(|n| {
+                    let (registry, barrier) = (&registry, &barrier);
+                    s.spawn(move || {
+                        let creator = IpAddr::V4(Ipv4Addr::new(10, 0, 0, n as u8));
+                        barrier.wait();
+                        (0..max_rooms)
+                            .filter(|_| registry.create("ffa", creator).is_ok())
+                            .count()
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap_or(0)).sum()
+        });
+        assert_eq!(opened, max_rooms);
+        assert_eq!(registry.len(), max_rooms);
+        assert_eq!(registry.list().len(), max_rooms);
+        for room in registry.list() {
+            assert!(registry.close_if_abandoned(room.id));
+        }
+        assert!(registry.is_empty());
+        assert!(
+            registry
+                .create("ffa", IpAddr::V4(Ipv4Addr::LOCALHOST))
+                .is_ok()
+        );
     }
 
     #[test]
