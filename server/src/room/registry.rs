@@ -12,7 +12,7 @@ use super::components::Shared;
 use super::game::{Room, RoomSettings};
 use super::handle::{RoomHandle, SpectatorEvent};
 use super::pool::TickPool;
-use crate::client_addr::client_key;
+use crate::client_addr::ClientCounts;
 use crate::config::Config;
 use crate::metrics::Metrics;
 
@@ -98,27 +98,22 @@ pub struct RoomRegistry {
 #[derive(Debug, Default)]
 struct Unentered {
     creator: DashMap<u32, IpAddr>,
-    per_addr: DashMap<IpAddr, usize>,
+    per_addr: ClientCounts,
     limit: usize,
 }
 
 impl Unentered {
     /// Counts one more room for `addr`, atomically against the limit.
     fn claim(&self, addr: IpAddr) -> Result<(), RegistryError> {
-        let mut count = self.per_addr.entry(client_key(addr)).or_insert(0);
-        if *count >= self.limit {
+        if !self.per_addr.try_acquire(addr, self.limit) {
             return Err(RegistryError::TooManyUnenteredRooms(self.limit));
         }
-        *count += 1;
         Ok(())
     }
 
     /// Gives back one room of `addr`.
     fn unclaim(&self, addr: IpAddr) {
-        self.per_addr.remove_if_mut(&client_key(addr), |_, count| {
-            *count = count.saturating_sub(1);
-            *count == 0
-        });
+        self.per_addr.release(addr);
     }
 
     /// Stops counting `room` against its creator.
