@@ -123,9 +123,15 @@ impl Session {
         if req.code == CloseCode::Lagging {
             while self.frames.try_recv().is_some() {}
         } else if let Some(first) = self.frames.try_recv() {
-            writer::write_batch(&mut self.socket, first, &mut self.frames).await?;
+            writer::write_batch(
+                &mut self.socket,
+                first,
+                &mut self.frames,
+                self.app.config.write_timeout,
+            )
+            .await?;
         }
-        writer::send_close(&mut self.socket, req).await?;
+        writer::send_close(&mut self.socket, req, self.app.config.write_timeout).await?;
         writer::drain(&mut self.socket).await;
         Ok(())
     }
@@ -236,7 +242,7 @@ impl Session {
                     let written = tokio::select! {
                         biased;
                         req = close.wait() => return (ending, Some(req)),
-                        r = writer::write_batch(&mut self.socket, frame, &mut self.frames) => r.is_ok(),
+                        r = writer::write_batch(&mut self.socket, frame, &mut self.frames, self.app.config.write_timeout) => r.is_ok(),
                     };
                     if !written {
                         return (ending, None);
@@ -259,7 +265,7 @@ impl Session {
                     }
                 }
                 _ = ping.tick() => {
-                    if writer::ping(&mut self.socket).await.is_err() {
+                    if writer::ping(&mut self.socket, self.app.config.write_timeout).await.is_err() {
                         return (ending, None);
                     }
                 }
