@@ -23,7 +23,7 @@ use crate::room::link::JoinAccepted;
 use crate::room::queue::{FrameReceiver, frame_queue};
 use crate::room::{ClientConn, CloseRequest, CloseSignal, Departure, RoomCommand, RoomHandle};
 
-/// Longest a connection waits for its room to answer a join.
+/// Longest a connection waits for its room to take a join and answer it, both together.
 const ROOM_REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Runs a connection from upgrade to close.
@@ -203,7 +203,8 @@ impl Session {
                 (room, cmd, Some(seat))
             }
         };
-        let queued = tokio::time::timeout(ROOM_REPLY_TIMEOUT, room.send(cmd)).await;
+        let deadline = tokio::time::Instant::now() + ROOM_REPLY_TIMEOUT;
+        let queued = tokio::time::timeout_at(deadline, room.send(cmd)).await;
         if !matches!(queued, Ok(Ok(()))) {
             // The join never reached the room: its seat is ours to give back.
             if let Some(seat) = &seat {
@@ -213,7 +214,7 @@ impl Session {
         }
         // Queued: the room owns the seat now, and gives it back unless it admits this join
         // (it does not admit a join whose connection gave up waiting).
-        match tokio::time::timeout(ROOM_REPLY_TIMEOUT, answer).await {
+        match tokio::time::timeout_at(deadline, answer).await {
             Ok(Ok(Ok(JoinAccepted { player_id }))) => Some((room, player_id)),
             Ok(Ok(Err(refused))) => self.refuse(refused.close_code(), refused.to_string()),
             Ok(Err(_)) | Err(_) => self.refuse(CloseCode::RoomClosed, "the room did not answer"),
