@@ -5,7 +5,8 @@
 //! (the tests) keep separate figures. Hot paths hold registered handles: bumping a counter is an
 //! atomic add, recording a tick duration an append to a lock-free bucket that [`Metrics::upkeep`]
 //! drains. Process metrics (CPU seconds, resident memory, open file descriptors) are read from
-//! `/proc/self` at each render (on Linux; elsewhere they are not exported).
+//! `/proc/self` by [`Metrics::upkeep`], not at each render, so scrapes cost no file-system work
+//! (on Linux; elsewhere they are not exported).
 
 use metrics::{Counter, Gauge, Histogram, Key, Label, Recorder as _, SharedString, Unit};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
@@ -130,19 +131,20 @@ impl Metrics {
     }
 
     /// Drains recorded histogram samples into their buckets, so memory stays bounded between
-    /// scrapes. Call it every second or so.
+    /// scrapes, and reads the process figures (at the connection cap, listing the open file
+    /// descriptors walks tens of thousands of entries). Call it every second or so.
     pub fn upkeep(&self) {
+        #[cfg(target_os = "linux")]
+        self.process.read();
         self.handle.run_upkeep();
     }
 
     /// The Prometheus text exposition of every metric, with `gauges` and the process figures
-    /// read now.
+    /// of the last [`Metrics::upkeep`].
     pub fn render(&self, gauges: Gauges) -> String {
         self.rooms.set(gauges.rooms as f64);
         self.players.set(gauges.players as f64);
         self.spectators.set(gauges.spectators as f64);
-        #[cfg(target_os = "linux")]
-        self.process.read();
         self.handle.run_upkeep();
         self.handle.render()
     }
@@ -290,7 +292,9 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn process_metrics_are_exported() {
-        let text = Metrics::default().render(Gauges::default());
+        let m = Metrics::default();
+        m.upkeep();
+        let text = m.render(Gauges::default());
         for name in [
             "process_resident_memory_bytes",
             "process_open_fds",
@@ -298,5 +302,24 @@ mod tests {
         ] {
             assert!(text.contains(&format!("\n{name} ")), "{name} in\n{text}");
         }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_render_reads_no_process_figures_only_upkeep_does() {
+        fn open_fds(text: &str) -> Option<&str> {
+            text.lines().find(|l| l.starts_with("process_open_fds "))
+        }
+        let m = Metrics::default();
+        m.upkeep();
+        let before = m.render(Gauges::default());
+        let held: Vec<_> = (0..64)
+            .map(|_| std::fs::File::open("/dev/null"))
+            .collect::<Result<_, _>>()
+            .unwrap_or_else(|e| panic!("/dev/null: {e}"));
+        let after = m.render(Gauges::default());
+        assert!(open_fds(&before).is_some(), "{before}");
+        assert_eq!(open_fds(&before), open_fds(&after));
+        drop(held);
     }
 }

@@ -3,23 +3,21 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use dashmap::DashMap;
-
-use crate::client_addr::client_key;
+use crate::client_addr::ClientCounts;
 
 /// Per-address counters with a cap. An IPv6 client counts by its /64 prefix: one host is
 /// usually given a whole /64, so counting single addresses would cap nothing.
 #[derive(Debug)]
 pub struct AddrSlots {
     cap: usize,
-    counts: DashMap<IpAddr, usize>,
+    counts: ClientCounts,
 }
 
 /// One slot held by an address; dropping it gives the slot back.
 #[derive(Debug)]
 pub struct AddrSlot {
     slots: Arc<AddrSlots>,
-    key: IpAddr,
+    ip: IpAddr,
 }
 
 impl AddrSlots {
@@ -27,31 +25,23 @@ impl AddrSlots {
     pub fn new(cap: usize) -> Arc<Self> {
         Arc::new(Self {
             cap,
-            counts: DashMap::new(),
+            counts: ClientCounts::default(),
         })
     }
 
     /// Takes a slot for `ip`, or `None` when its address already holds the cap.
     pub fn try_acquire(self: &Arc<Self>, ip: IpAddr) -> Option<AddrSlot> {
-        let key = client_key(ip);
-        let mut held = self.counts.entry(key).or_insert(0);
-        if self.cap > 0 && *held >= self.cap {
-            return None;
-        }
-        *held += 1;
-        Some(AddrSlot {
+        let limit = if self.cap == 0 { usize::MAX } else { self.cap };
+        self.counts.try_acquire(ip, limit).then(|| AddrSlot {
             slots: self.clone(),
-            key,
+            ip,
         })
     }
 }
 
 impl Drop for AddrSlot {
     fn drop(&mut self) {
-        self.slots.counts.remove_if_mut(&self.key, |_, held| {
-            *held = held.saturating_sub(1);
-            *held == 0
-        });
+        self.slots.counts.release(self.ip);
     }
 }
 
@@ -68,8 +58,11 @@ mod tests {
         assert!(slots.try_acquire(a).is_none(), "the third is refused");
         assert!(slots.try_acquire([10, 0, 0, 2].into()).is_some());
         drop(held);
-        assert!(slots.counts.is_empty(), "a freed address is forgotten");
-        assert!(slots.try_acquire(a).is_some());
+        let again = [slots.try_acquire(a), slots.try_acquire(a)];
+        assert!(
+            again.iter().all(Option::is_some),
+            "dropped slots are free again"
+        );
     }
 
     #[test]

@@ -4,19 +4,17 @@
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use dashmap::DashMap;
-
 use super::LobbyError;
-use crate::client_addr::client_key;
+use crate::client_addr::ClientCounts;
 
 /// Counts of open things against two limits; an address counts as its client (IPv6: its /64,
-/// see [`client_key`]).
+/// see [`crate::client_addr::client_key`]).
 #[derive(Debug)]
 pub struct Caps {
     what: &'static str,
     total: AtomicUsize,
     max_total: usize,
-    per_addr: DashMap<IpAddr, usize>,
+    per_addr: ClientCounts,
     max_per_addr: usize,
 }
 
@@ -27,7 +25,7 @@ impl Caps {
             what,
             total: AtomicUsize::new(0),
             max_total,
-            per_addr: DashMap::new(),
+            per_addr: ClientCounts::default(),
             max_per_addr,
         }
     }
@@ -42,33 +40,22 @@ impl Caps {
                 self.max_total, self.what
             )));
         }
-        let mut count = self.per_addr.entry(client_key(addr)).or_insert(0);
-        if *count >= self.max_per_addr {
-            drop(count);
+        if !self.per_addr.try_acquire(addr, self.max_per_addr) {
             self.total.fetch_sub(1, Ordering::AcqRel);
             return Err(LobbyError::Limit(format!(
                 "{} {} per address",
                 self.max_per_addr, self.what
             )));
         }
-        *count += 1;
         Ok(())
     }
 
     /// Gives back a slot of `addr`; call once for each successful [`Caps::acquire`].
     pub fn release(&self, addr: IpAddr) {
-        self.per_addr.remove_if_mut(&client_key(addr), |_, count| {
-            *count = count.saturating_sub(1);
-            *count == 0
-        });
+        self.per_addr.release(addr);
         let _ = self
             .total
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
-    }
-
-    /// Slots held on the server.
-    pub fn total(&self) -> usize {
-        self.total.load(Ordering::Acquire)
     }
 }
 
@@ -94,10 +81,12 @@ mod tests {
             }
         });
         assert_eq!(taken.load(Ordering::Relaxed), 50);
-        assert_eq!(caps.total(), 50);
         assert!(caps.acquire(addrs[0]).is_err());
         caps.release(addrs[0]);
-        assert_eq!(caps.total(), 49);
-        assert!(caps.acquire(addrs[0]).is_ok());
+        assert!(
+            caps.acquire(addrs[0]).is_ok(),
+            "a released slot can be taken again"
+        );
+        assert!(caps.acquire(addrs[1]).is_err(), "but only that one");
     }
 }

@@ -132,7 +132,8 @@ impl SeatBook {
         }
     }
 
-    /// Gives the seat of a redeemed reservation back to its room (the join did not happen).
+    /// Gives the seat of a reservation back to its room: one redeemed whose join did not happen,
+    /// or one that expired or was cancelled.
     pub fn release(&self, seat: &Seat) {
         if let Some(room) = self.registry.get(seat.room_id) {
             room.release();

@@ -1,7 +1,6 @@
 //! Close codes and human-readable reasons for client messages the server cannot accept.
 
 use bincode::error::{DecodeError, IntegerType};
-use protocol::message::MAX_TOKEN_LEN;
 use protocol::{CloseCode, CodecError};
 
 /// The close code and a reason a person can read (no Rust debug text) for a message that
@@ -13,7 +12,7 @@ pub fn refusal(e: &CodecError) -> (CloseCode, String) {
         CodecError::Malformed(inner) => (CloseCode::Malformed, malformed(inner)),
         CodecError::OutOfRange { field } => (
             CloseCode::Malformed,
-            format!("{field} is longer than {MAX_TOKEN_LEN} bytes"),
+            format!("{field} is outside the range PROTOCOL.md gives for it"),
         ),
         CodecError::Trailing { .. } | CodecError::Encode(_) => {
             (CloseCode::Malformed, e.to_string())
@@ -90,6 +89,20 @@ mod tests {
                 "{bytes:02x?}: {reason}"
             );
         }
+    }
+
+    #[test]
+    fn an_out_of_range_field_is_named_without_claiming_why() {
+        let e = CodecError::OutOfRange {
+            field: "seat_token",
+        };
+        assert_eq!(
+            refusal(&e),
+            (
+                CloseCode::Malformed,
+                "seat_token is outside the range PROTOCOL.md gives for it".into()
+            )
+        );
     }
 
     #[test]

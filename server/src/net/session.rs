@@ -18,12 +18,13 @@ use tracing::Instrument as _;
 
 use super::writer::{self, PING_INTERVAL};
 use crate::app::App;
+use crate::lobby::seats::Seat;
 use crate::rate::TokenBucket;
-use crate::room::link::JoinAccepted;
+use crate::room::link::{JoinAccepted, JoinRefused, JoinReply};
 use crate::room::queue::{FrameReceiver, frame_queue};
 use crate::room::{ClientConn, CloseRequest, CloseSignal, Departure, RoomCommand, RoomHandle};
 
-/// Longest a connection waits for its room to answer a join.
+/// Longest a connection waits for its room to take a join and answer it, both together.
 const ROOM_REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Runs a connection from upgrade to close.
@@ -123,15 +124,30 @@ impl Session {
         if req.code == CloseCode::Lagging {
             while self.frames.try_recv().is_some() {}
         } else if let Some(first) = self.frames.try_recv() {
-            writer::write_batch(&mut self.socket, first, &mut self.frames).await?;
+            writer::write_batch(
+                &mut self.socket,
+                first,
+                &mut self.frames,
+                self.app.config.write_timeout,
+            )
+            .await?;
         }
-        writer::send_close(&mut self.socket, req).await?;
+        writer::send_close(&mut self.socket, req, self.app.config.write_timeout).await?;
         writer::drain(&mut self.socket).await;
         Ok(())
     }
 
     /// Waits for the join and gets the room to accept it.
     async fn join(&mut self, room_hint: Option<u32>) -> Option<(Arc<RoomHandle>, u32)> {
+        let (seat_token, resume_token) = self.read_join().await?;
+        let (reply, answer) = oneshot::channel();
+        let (room, cmd, seat) = self.resolve(seat_token, resume_token, room_hint, reply)?;
+        self.hand_to_room(room, cmd, seat.as_ref(), answer).await
+    }
+
+    /// Reads the first message within `--join-timeout`; it must be a join. Returns its seat
+    /// token and resume token.
+    async fn read_join(&mut self) -> Option<(String, Option<String>)> {
         let deadline = tokio::time::Instant::now() + self.app.config.join_timeout;
         let msg = loop {
             let next = tokio::select! {
@@ -154,60 +170,73 @@ impl Session {
                 },
             }
         };
-        let ClientMsg::Join {
-            seat_token,
-            resume_token,
-            ..
-        } = msg
-        else {
-            return self.refuse(CloseCode::Malformed, "the first message must be a join");
+        match msg {
+            ClientMsg::Join {
+                seat_token,
+                resume_token,
+                ..
+            } => Some((seat_token, resume_token)),
+            _ => self.refuse(CloseCode::Malformed, "the first message must be a join"),
+        }
+    }
+
+    /// Finds the room of a resume token, or redeems the seat token; returns the room, the
+    /// command that asks it to admit this connection, and the redeemed seat (if any).
+    fn resolve(
+        &self,
+        seat_token: String,
+        resume_token: Option<String>,
+        room_hint: Option<u32>,
+        reply: JoinReply,
+    ) -> Option<(Arc<RoomHandle>, RoomCommand, Option<Seat>)> {
+        if let Some(token) = resume_token {
+            let room = self
+                .app
+                .registry
+                .room_of_resume_token(&token)
+                .and_then(|id| self.app.registry.get(id));
+            let Some(room) = room.filter(|r| room_hint.is_none_or(|h| h == r.id)) else {
+                return self.refuse(CloseCode::BadToken, "unknown or expired resume token");
+            };
+            let conn = self.conn.clone();
+            return Some((room, RoomCommand::Resume { token, conn, reply }, None));
+        }
+        let seat = match self.app.seats.redeem(&seat_token, room_hint) {
+            Ok(seat) => seat,
+            Err(e) => return self.refuse(CloseCode::BadToken, e.to_string()),
         };
-        let (reply, answer) = oneshot::channel();
-        let (room, cmd, seat) = match resume_token {
-            Some(token) => {
-                let room = self
-                    .app
-                    .registry
-                    .room_of_resume_token(&token)
-                    .and_then(|id| self.app.registry.get(id));
-                let Some(room) = room.filter(|r| room_hint.is_none_or(|h| h == r.id)) else {
-                    return self.refuse(CloseCode::BadToken, "unknown or expired resume token");
-                };
-                let cmd = RoomCommand::Resume {
-                    token,
-                    conn: self.conn.clone(),
-                    reply,
-                };
-                (room, cmd, None)
-            }
-            None => {
-                let seat = match self.app.seats.redeem(&seat_token, room_hint) {
-                    Ok(seat) => seat,
-                    Err(e) => return self.refuse(CloseCode::BadToken, e.to_string()),
-                };
-                let Some(room) = self.app.registry.get(seat.room_id) else {
-                    return self.refuse(CloseCode::RoomClosed, "the room has closed");
-                };
-                let cmd = RoomCommand::Join {
-                    player_id: seat.player_id,
-                    name: seat.player_name.clone(),
-                    conn: self.conn.clone(),
-                    reply,
-                };
-                (room, cmd, Some(seat))
-            }
+        let Some(room) = self.app.registry.get(seat.room_id) else {
+            return self.refuse(CloseCode::RoomClosed, "the room has closed");
         };
-        let queued = tokio::time::timeout(ROOM_REPLY_TIMEOUT, room.send(cmd)).await;
+        let cmd = RoomCommand::Join {
+            player_id: seat.player_id,
+            name: seat.player_name.clone(),
+            conn: self.conn.clone(),
+            reply,
+        };
+        Some((room, cmd, Some(seat)))
+    }
+
+    /// Queues the join in its room and waits for the answer, both within one
+    /// [`ROOM_REPLY_TIMEOUT`]. The seat is ours until the join is queued: if it never reaches
+    /// the room we give it back; once queued, the room owns it and gives it back unless it
+    /// admits this join (it does not admit a join whose connection gave up waiting).
+    async fn hand_to_room(
+        &mut self,
+        room: Arc<RoomHandle>,
+        cmd: RoomCommand,
+        seat: Option<&Seat>,
+        answer: oneshot::Receiver<Result<JoinAccepted, JoinRefused>>,
+    ) -> Option<(Arc<RoomHandle>, u32)> {
+        let deadline = tokio::time::Instant::now() + ROOM_REPLY_TIMEOUT;
+        let queued = tokio::time::timeout_at(deadline, room.send(cmd)).await;
         if !matches!(queued, Ok(Ok(()))) {
-            // The join never reached the room: its seat is ours to give back.
-            if let Some(seat) = &seat {
+            if let Some(seat) = seat {
                 self.app.seats.release(seat);
             }
             return self.refuse(CloseCode::RoomClosed, "the room did not answer");
         }
-        // Queued: the room owns the seat now, and gives it back unless it admits this join
-        // (it does not admit a join whose connection gave up waiting).
-        match tokio::time::timeout(ROOM_REPLY_TIMEOUT, answer).await {
+        match tokio::time::timeout_at(deadline, answer).await {
             Ok(Ok(Ok(JoinAccepted { player_id }))) => Some((room, player_id)),
             Ok(Ok(Err(refused))) => self.refuse(refused.close_code(), refused.to_string()),
             Ok(Err(_)) | Err(_) => self.refuse(CloseCode::RoomClosed, "the room did not answer"),
@@ -236,7 +265,7 @@ impl Session {
                     let written = tokio::select! {
                         biased;
                         req = close.wait() => return (ending, Some(req)),
-                        r = writer::write_batch(&mut self.socket, frame, &mut self.frames) => r.is_ok(),
+                        r = writer::write_batch(&mut self.socket, frame, &mut self.frames, self.app.config.write_timeout) => r.is_ok(),
                     };
                     if !written {
                         return (ending, None);
@@ -259,7 +288,7 @@ impl Session {
                     }
                 }
                 _ = ping.tick() => {
-                    if writer::ping(&mut self.socket).await.is_err() {
+                    if writer::ping(&mut self.socket, self.app.config.write_timeout).await.is_err() {
                         return (ending, None);
                     }
                 }

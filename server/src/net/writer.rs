@@ -1,4 +1,5 @@
-//! Writing to a game connection: batched frames, close frames, each write bounded in time.
+//! Writing to a game connection: batched frames, close frames, each write bounded by the
+//! caller's write timeout (`--write-timeout`).
 
 use std::time::Duration;
 
@@ -12,8 +13,6 @@ use crate::room::queue::FrameReceiver;
 
 /// How often the server pings a client (its pongs keep the idle timer happy).
 pub const PING_INTERVAL: Duration = Duration::from_secs(5);
-/// Longest a single write may take before the peer is taken for dead.
-pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Longest the server keeps reading a closed connection's input (see [`drain`]).
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 /// Most messages [`drain`] reads before it gives up on the peer.
@@ -26,27 +25,32 @@ const MAX_BATCH: usize = 64;
 pub struct WriteFailed;
 
 /// Feeds `first` and whatever else is queued (up to a batch), then flushes once: one syscall for
-/// a client that fell a few frames behind, not one per frame.
+/// a client that fell a few frames behind, not one per frame. Each write may take `timeout`.
 pub async fn write_batch(
     socket: &mut WebSocket,
     first: Bytes,
     frames: &mut FrameReceiver,
+    timeout: Duration,
 ) -> Result<(), WriteFailed> {
-    timed(socket.feed(Message::Binary(first))).await?;
+    timed(timeout, socket.feed(Message::Binary(first))).await?;
     for _ in 1..MAX_BATCH {
         let Some(next) = frames.try_recv() else { break };
-        timed(socket.feed(Message::Binary(next))).await?;
+        timed(timeout, socket.feed(Message::Binary(next))).await?;
     }
-    timed(socket.flush()).await
+    timed(timeout, socket.flush()).await
 }
 
-/// Sends a keep-alive ping.
-pub async fn ping(socket: &mut WebSocket) -> Result<(), WriteFailed> {
-    timed(socket.send(Message::Ping(Bytes::new()))).await
+/// Sends a keep-alive ping, within `timeout`.
+pub async fn ping(socket: &mut WebSocket, timeout: Duration) -> Result<(), WriteFailed> {
+    timed(timeout, socket.send(Message::Ping(Bytes::new()))).await
 }
 
-/// Sends the `Disconnect` message and the close frame, both within one [`WRITE_TIMEOUT`].
-pub async fn send_close(socket: &mut WebSocket, req: &CloseRequest) -> Result<(), WriteFailed> {
+/// Sends the `Disconnect` message and the close frame, both within one `timeout`.
+pub async fn send_close(
+    socket: &mut WebSocket,
+    req: &CloseRequest,
+    timeout: Duration,
+) -> Result<(), WriteFailed> {
     let msg = ServerMsg::Disconnect {
         code: req.code,
         reason: req.reason.to_string(),
@@ -55,7 +59,7 @@ pub async fn send_close(socket: &mut WebSocket, req: &CloseRequest) -> Result<()
         code: req.code.code(),
         reason: close_reason(&req.reason).into(),
     };
-    timed(async {
+    timed(timeout, async {
         if let Ok(bytes) = protocol::encode_server(&msg) {
             socket.feed(Message::Binary(bytes.into())).await?;
         }
@@ -96,8 +100,12 @@ fn close_reason(reason: &str) -> &str {
     &reason[..end]
 }
 
-async fn timed<F: Future<Output = Result<(), axum::Error>>>(f: F) -> Result<(), WriteFailed> {
-    match tokio::time::timeout(WRITE_TIMEOUT, f).await {
+/// Runs the write `f`, failed if it errs or takes longer than `timeout`.
+async fn timed<F: Future<Output = Result<(), axum::Error>>>(
+    timeout: Duration,
+    f: F,
+) -> Result<(), WriteFailed> {
+    match tokio::time::timeout(timeout, f).await {
         Ok(Ok(())) => Ok(()),
         _ => Err(WriteFailed),
     }
@@ -106,6 +114,14 @@ async fn timed<F: Future<Output = Result<(), axum::Error>>>(f: F) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_stalled_write_fails_after_the_given_timeout() {
+        let stalled = timed(Duration::from_millis(50), std::future::pending());
+        let liveness = Duration::from_secs(5);
+        let result = tokio::time::timeout(liveness, stalled).await;
+        assert_eq!(result, Ok(Err(WriteFailed)));
+    }
 
     #[test]
     fn close_reasons_fit_a_control_frame() {

@@ -185,5 +185,5 @@ pub struct Shared {
     /// Resume token → room id, for the WebSocket endpoint to find a dropped player's room.
     pub resume_index: Arc<DashMap<String, u32>>,
     /// Open rooms, so that a closing room removes itself.
-    pub rooms: Arc<DashMap<u32, Arc<RoomHandle>>>,
+    pub rooms: Arc<super::registry::OpenRooms>,
 }

@@ -172,8 +172,10 @@ impl Room {
         self.world.resource::<Replication>().0.replica.0.checksum()
     }
 
-    /// Closes the room: every client is closed with `code`, spectators get `end`, and the room
-    /// leaves the registry. Also safe after a panicked tick: it only reads resources.
+    /// Closes the room: every client is closed with `code`, its players' resume tokens are
+    /// forgotten, spectators get `end`, and the room leaves the registry. Also safe after a
+    /// panicked tick: it reads the world's resources without changing them (it changes only the
+    /// shared registry, resume index and close signals).
     pub fn close(&mut self, code: CloseCode, reason: &'static str) {
         self.handle.mark_closed();
         let shared = &self.world.resource::<RoomConfig>().shared;

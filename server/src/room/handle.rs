@@ -135,6 +135,20 @@ impl RoomHandle {
         self.closed.store(true, Ordering::Release);
     }
 
+    /// Closes the room if no seat is taken, atomically against [`RoomHandle::try_reserve`]:
+    /// the seat count goes from zero to full in one step, so no seat is granted in a room that
+    /// is closing. Returns whether it closed; a closed room then reports itself full.
+    pub(crate) fn close_if_unoccupied(&self) -> bool {
+        let claimed =
+            self.occupancy
+                .compare_exchange(0, self.capacity, Ordering::AcqRel, Ordering::Acquire);
+        if claimed.is_err() {
+            return false;
+        }
+        self.mark_closed();
+        true
+    }
+
     /// Queues a command without waiting; fails when the inbox is full or the room is gone.
     pub fn try_send(&self, cmd: RoomCommand) -> Result<(), mpsc::error::TrySendError<RoomCommand>> {
         self.commands.try_send(cmd)

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use dashmap::DashMap;
 use thiserror::Error;
@@ -12,7 +12,7 @@ use super::components::Shared;
 use super::game::{Room, RoomSettings};
 use super::handle::{RoomHandle, SpectatorEvent};
 use super::pool::TickPool;
-use crate::client_addr::client_key;
+use crate::client_addr::ClientCounts;
 use crate::config::Config;
 use crate::metrics::Metrics;
 
@@ -36,10 +36,53 @@ pub enum RegistryError {
     NoSuchRoom(u32),
 }
 
+/// Open rooms by id, with a count of them that creators reserve against `--max-rooms` before
+/// they insert, so concurrent creators never overshoot the cap.
+#[derive(Debug, Default)]
+pub struct OpenRooms {
+    by_id: DashMap<u32, Arc<RoomHandle>>,
+    counted: AtomicUsize,
+}
+
+impl OpenRooms {
+    /// Reserves a place for one more room if fewer than `max` are open or reserved.
+    fn reserve(&self, max: usize) -> bool {
+        if self.counted.fetch_add(1, Ordering::AcqRel) < max {
+            return true;
+        }
+        self.unreserve();
+        false
+    }
+
+    /// Gives back a place reserved or held by a room.
+    fn unreserve(&self) {
+        let _ = self
+            .counted
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+    }
+
+    /// Adds a room, into a place reserved for it.
+    pub fn insert(&self, id: u32, handle: Arc<RoomHandle>) {
+        self.by_id.insert(id, handle);
+    }
+
+    /// Removes a room, if it is still listed, and gives its place back.
+    pub fn remove(&self, id: &u32) {
+        if self.by_id.remove(id).is_some() {
+            self.unreserve();
+        }
+    }
+
+    /// Rooms open or reserved (a count kept apart from the map, so reading it locks nothing).
+    fn count(&self) -> usize {
+        self.counted.load(Ordering::Acquire)
+    }
+}
+
 /// Every open room.
 #[derive(Debug)]
 pub struct RoomRegistry {
-    rooms: Arc<DashMap<u32, Arc<RoomHandle>>>,
+    rooms: Arc<OpenRooms>,
     resume_index: Arc<DashMap<String, u32>>,
     next_id: AtomicU32,
     settings: RoomSettings,
@@ -55,27 +98,22 @@ pub struct RoomRegistry {
 #[derive(Debug, Default)]
 struct Unentered {
     creator: DashMap<u32, IpAddr>,
-    per_addr: DashMap<IpAddr, usize>,
+    per_addr: ClientCounts,
     limit: usize,
 }
 
 impl Unentered {
     /// Counts one more room for `addr`, atomically against the limit.
     fn claim(&self, addr: IpAddr) -> Result<(), RegistryError> {
-        let mut count = self.per_addr.entry(client_key(addr)).or_insert(0);
-        if *count >= self.limit {
+        if !self.per_addr.try_acquire(addr, self.limit) {
             return Err(RegistryError::TooManyUnenteredRooms(self.limit));
         }
-        *count += 1;
         Ok(())
     }
 
     /// Gives back one room of `addr`.
     fn unclaim(&self, addr: IpAddr) {
-        self.per_addr.remove_if_mut(&client_key(addr), |_, count| {
-            *count = count.saturating_sub(1);
-            *count == 0
-        });
+        self.per_addr.release(addr);
     }
 
     /// Stops counting `room` against its creator.
@@ -127,10 +165,13 @@ impl RoomRegistry {
     /// Opens a new room of `mode` for `creator`, which counts against `--rooms-per-addr` until
     /// a seat in it is redeemed.
     pub fn create(&self, mode: &str, creator: IpAddr) -> Result<Arc<RoomHandle>, RegistryError> {
-        if self.rooms.len() >= self.max_rooms {
+        if !self.rooms.reserve(self.max_rooms) {
             return Err(RegistryError::TooManyRooms(self.max_rooms));
         }
-        self.unentered.claim(creator)?;
+        if let Err(e) = self.unentered.claim(creator) {
+            self.rooms.unreserve();
+            return Err(e);
+        }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         self.unentered.creator.insert(id, creator);
         let capacity = self.capacity_for(mode);
@@ -158,6 +199,7 @@ impl RoomRegistry {
     ) -> Result<(Arc<RoomHandle>, u32), RegistryError> {
         let mut open: Vec<Arc<RoomHandle>> = self
             .rooms
+            .by_id
             .iter()
             .filter(|r| r.mode == mode && !r.is_closed() && r.occupancy() < r.capacity)
             .map(|r| r.value().clone())
@@ -187,11 +229,10 @@ impl RoomRegistry {
             self.unentered.forget(room);
             return false;
         };
-        if handle.occupancy() > 0 || !self.unentered.creator.contains_key(&room) {
+        // The tick thread drops a room marked closed at its next tick.
+        if !self.unentered.creator.contains_key(&room) || !handle.close_if_unoccupied() {
             return false;
         }
-        // The tick thread drops a room marked closed at its next tick.
-        handle.mark_closed();
         self.rooms.remove(&room);
         self.unentered.forget(room);
         let _ = handle.spectators.events.send(SpectatorEvent::End);
@@ -206,7 +247,7 @@ impl RoomRegistry {
             .creator
             .iter()
             .map(|e| *e.key())
-            .filter(|id| !self.rooms.contains_key(id))
+            .filter(|id| !self.rooms.by_id.contains_key(id))
             .collect();
         for room in closed {
             self.unentered.forget(room);
@@ -215,12 +256,12 @@ impl RoomRegistry {
 
     /// One room.
     pub fn get(&self, id: u32) -> Option<Arc<RoomHandle>> {
-        self.rooms.get(&id).map(|r| r.value().clone())
+        self.rooms.by_id.get(&id).map(|r| r.value().clone())
     }
 
     /// Every open room, by id.
     pub fn list(&self) -> Vec<Arc<RoomHandle>> {
-        let mut rooms: Vec<_> = self.rooms.iter().map(|r| r.value().clone()).collect();
+        let mut rooms: Vec<_> = self.rooms.by_id.iter().map(|r| r.value().clone()).collect();
         rooms.sort_by_key(|r| r.id);
         rooms
     }
@@ -230,18 +271,113 @@ impl RoomRegistry {
         self.resume_index.get(token).map(|r| *r)
     }
 
-    /// Open rooms.
+    /// Open rooms (and rooms being opened).
     pub fn len(&self) -> usize {
-        self.rooms.len()
+        self.rooms.count()
     }
 
-    /// Whether no room is open.
+    /// Whether no room is open or being opened.
     pub fn is_empty(&self) -> bool {
-        self.rooms.is_empty()
+        self.len() == 0
     }
 
     /// Waits for the tick threads to end (after shutdown).
     pub fn join(&self) {
         self.pool.join();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+    use std::sync::Barrier;
+    use std::sync::atomic::AtomicBool;
+
+    use super::*;
+
+    fn registry(config: &Config) -> RoomRegistry {
+        RoomRegistry::start(config, Arc::default(), CancellationToken::new())
+            .unwrap_or_else(|e| panic!("tick pool: {e}"))
+    }
+
+    #[test]
+    fn concurrent_creators_never_open_more_rooms_than_the_cap() {
+        let max_rooms = 8;
+        let registry = registry(&Config {
+            max_rooms,
+            rooms_per_addr: usize::MAX,
+            ..Config::default()
+        });
+        let creators = 8;
+        let barrier = Barrier::new(creators);
+        let opened: usize = std::thread::scope(|s| {
+            let workers: Vec<_> = (0..creators)
+                .map(|n| {
+                    let (registry, barrier) = (&registry, &barrier);
+                    s.spawn(move || {
+                        let creator = IpAddr::V4(Ipv4Addr::new(10, 0, 0, n as u8));
+                        barrier.wait();
+                        (0..max_rooms)
+                            .filter(|_| registry.create("ffa", creator).is_ok())
+                            .count()
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap_or(0)).sum()
+        });
+        assert_eq!(opened, max_rooms);
+        assert_eq!(registry.len(), max_rooms);
+        assert_eq!(registry.list().len(), max_rooms);
+        for room in registry.list() {
+            assert!(registry.close_if_abandoned(room.id));
+        }
+        assert!(registry.is_empty());
+        assert!(
+            registry
+                .create("ffa", IpAddr::V4(Ipv4Addr::LOCALHOST))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn no_seat_is_granted_in_a_room_that_closes_as_abandoned() {
+        let registry = registry(&Config::default());
+        let creator = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        for round in 0..4_000 {
+            let room = registry
+                .create("ffa", creator)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let barrier = Barrier::new(2);
+            let done = AtomicBool::new(false);
+            let (reserved, closed) = std::thread::scope(|s| {
+                // Starts a little later each round, then keeps trying until the closer is
+                // done, so some round lands in any window the closer leaves.
+                let reserver = s.spawn(|| {
+                    barrier.wait();
+                    for _ in 0..round % 1_000 {
+                        std::hint::spin_loop();
+                    }
+                    while !done.load(Ordering::Acquire) {
+                        if room.try_reserve().is_some() {
+                            return true;
+                        }
+                    }
+                    false
+                });
+                barrier.wait();
+                let closed = registry.close_if_abandoned(room.id);
+                done.store(true, Ordering::Release);
+                (reserver.join().unwrap_or(false), closed)
+            });
+            assert!(
+                !(reserved && closed),
+                "room {} closed under a granted seat",
+                room.id
+            );
+            if reserved {
+                room.release();
+                assert!(registry.close_if_abandoned(room.id));
+            }
+        }
     }
 }
