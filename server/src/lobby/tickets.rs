@@ -230,28 +230,41 @@ impl Matchmaker {
     /// Cancels a searching ticket; a matched one cannot be cancelled.
     pub fn cancel(&self, id: &str) -> Result<TicketView, LobbyError> {
         let mut result = Err(LobbyError::NotFound("ticket"));
+        let mut finished_at = None;
         self.tickets.update(id, &mut |t| {
             result = match t.status {
                 TicketStatus::Searching => {
-                    self.finish(t, TicketStatus::Cancelled, Instant::now());
+                    finished_at = Some(self.finish(t, TicketStatus::Cancelled));
                     Ok(t.view())
                 }
                 TicketStatus::Matched => Err(LobbyError::Conflict("the ticket is already matched")),
                 _ => Ok(t.view()),
             };
         });
+        if let Some(at) = finished_at {
+            self.record_finished(id, at);
+        }
         if result.is_ok() {
             lock(&self.cancelled).push(id.to_owned());
         }
         result
     }
 
-    /// Moves a searching ticket to `status` and gives back its cap slot.
-    fn finish(&self, t: &mut Ticket, status: TicketStatus, now: Instant) {
+    /// Moves a searching ticket to `status` and gives back its cap slot; returns when it
+    /// finished. Runs under the store's lock, so the caller records the ticket with
+    /// [`Self::record_finished`] after the update returns, never inside it.
+    fn finish(&self, t: &mut Ticket, status: TicketStatus) -> Instant {
+        let now = Instant::now();
         t.status = status;
         t.finished = Some(now);
         self.caps.release(t.owner_addr);
-        lock(&self.finished).push_back((now, t.id.clone()));
+        now
+    }
+
+    /// Queues a finished ticket to be forgotten after [`FINISHED_TICKET_TTL`]. Must not be
+    /// called with a store lock held: [`Self::forget_finished`] takes the two the other way.
+    fn record_finished(&self, id: &str, at: Instant) {
+        lock(&self.finished).push_back((at, id.to_owned()));
     }
 
     /// One matcher pass: forget long-finished tickets, drop cancelled and expired ones from
@@ -299,24 +312,33 @@ impl Matchmaker {
         if now.saturating_duration_since(w.created) < self.rules.ticket_ttl {
             return false;
         }
+        let mut finished_at = None;
         self.tickets.update(&w.id, &mut |t| {
             if t.status == TicketStatus::Searching {
-                self.finish(t, TicketStatus::Expired, now);
+                finished_at = Some(self.finish(t, TicketStatus::Expired));
             }
         });
+        if let Some(at) = finished_at {
+            self.record_finished(&w.id, at);
+        }
         true
     }
 
-    /// Removes tickets finished longer than [`FINISHED_TICKET_TTL`] ago.
+    /// Removes tickets finished longer than [`FINISHED_TICKET_TTL`] ago. The ids are taken
+    /// under the `finished` mutex, and the mutex is released before the store is touched.
     fn forget_finished(&self, now: Instant) {
-        let mut finished = lock(&self.finished);
-        while let Some((at, _)) = finished.front() {
-            if now.saturating_duration_since(*at) < FINISHED_TICKET_TTL {
-                break;
+        let mut old = Vec::new();
+        {
+            let mut finished = lock(&self.finished);
+            while let Some((at, _)) = finished.front() {
+                if now.saturating_duration_since(*at) < FINISHED_TICKET_TTL {
+                    break;
+                }
+                old.extend(finished.pop_front().map(|(_, id)| id));
             }
-            if let Some((_, id)) = finished.pop_front() {
-                self.tickets.remove(&id);
-            }
+        }
+        for id in old {
+            self.tickets.remove(&id);
         }
     }
 
@@ -337,7 +359,6 @@ impl Matchmaker {
                 return false;
             }
         };
-        let now = Instant::now();
         for waiting in group {
             let mut players = Vec::new();
             let mut seats = Vec::new();
@@ -355,12 +376,16 @@ impl Matchmaker {
                 }
             }
             let mut seats = Some(seats);
+            let mut finished_at = None;
             self.tickets.update(&waiting.id, &mut |t| {
                 if t.status == TicketStatus::Searching {
-                    self.finish(t, TicketStatus::Matched, now);
+                    finished_at = Some(self.finish(t, TicketStatus::Matched));
                     t.seats = seats.take().unwrap_or_default();
                 }
             });
+            if let Some(at) = finished_at {
+                self.record_finished(&waiting.id, at);
+            }
             // Cancelled or gone since it was read: give its seats back.
             for seat in seats.into_iter().flatten() {
                 self.seats.cancel(&seat.seat_token);
@@ -368,5 +393,81 @@ impl Matchmaker {
         }
         tracing::info!(room = room.id, mode, tickets = group.len(), "match formed");
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+    use std::sync::mpsc;
+    use std::thread;
+
+    use super::*;
+    use crate::{App, Config};
+
+    fn app() -> (Arc<App>, tokio_util::sync::CancellationToken) {
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let config = Config {
+            max_tickets: 100_000,
+            tickets_per_addr: 100_000,
+            tick_threads: 1,
+            modes: vec!["*".into()],
+            ..Config::default()
+        };
+        let app =
+            App::start(config, "http://127.0.0.1:1".into(), shutdown.clone()).expect("app starts");
+        (app, shutdown)
+    }
+
+    fn ticket(i: usize, party: usize) -> CreateTicket {
+        CreateTicket {
+            player_name: format!("p{i}"),
+            mode: "test".into(),
+            region: "eu".into(),
+            skill: Some(1_000.0),
+            party: (0..party).map(|k| format!("p{i}m{k}")).collect(),
+        }
+    }
+
+    const ADDR: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+    #[test]
+    fn cancelling_while_old_tickets_are_forgotten_does_not_deadlock() {
+        let (app, shutdown) = app();
+        let ids: Vec<String> = (0..20_000)
+            .map(|i| {
+                app.matchmaker
+                    .create(ticket(i, 0), ADDR)
+                    .expect("created")
+                    .ticket_id
+            })
+            .collect();
+        let (done, finished) = mpsc::channel();
+        let forgetter = {
+            let (app, done) = (app.clone(), done.clone());
+            thread::spawn(move || {
+                let later = Instant::now() + FINISHED_TICKET_TTL * 2;
+                for _ in 0..200_000 {
+                    app.matchmaker.forget_finished(later);
+                }
+                let _ = done.send(());
+            })
+        };
+        let canceller = {
+            let app = app.clone();
+            thread::spawn(move || {
+                for id in &ids {
+                    let _ = app.matchmaker.cancel(id);
+                }
+                let _ = done.send(());
+            })
+        };
+        for _ in 0..2 {
+            finished
+                .recv_timeout(Duration::from_secs(60))
+                .expect("cancel and forget_finished deadlocked");
+        }
+        let _ = (forgetter.join(), canceller.join());
+        shutdown.cancel();
     }
 }
