@@ -241,10 +241,9 @@ impl Matchmaker {
                 _ => Ok(t.view()),
             };
         });
+        // Only a ticket this call cancelled: repeated cancels must not grow the list.
         if let Some(at) = finished_at {
             self.record_finished(id, at);
-        }
-        if result.is_ok() {
             lock(&self.cancelled).push(id.to_owned());
         }
         result
@@ -511,6 +510,22 @@ mod tests {
                 .expect("cancel and forget_finished deadlocked");
         }
         let _ = (forgetter.join(), canceller.join());
+        shutdown.cancel();
+    }
+
+    #[test]
+    fn repeated_cancels_queue_the_ticket_once() {
+        let (app, shutdown) = app();
+        let id = app
+            .matchmaker
+            .create(ticket(0, 0), ADDR)
+            .expect("created")
+            .ticket_id;
+        for _ in 0..3 {
+            let view = app.matchmaker.cancel(&id).expect("cancel answers");
+            assert_eq!(view.status, TicketStatus::Cancelled);
+        }
+        assert_eq!(*lock(&app.matchmaker.cancelled), [id]);
         shutdown.cancel();
     }
 
