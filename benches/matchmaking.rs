@@ -5,6 +5,10 @@
 //! apart and a fixed window of ±0.1, so no two ever match: the queue stays at 50,000 and every
 //! pass does the full work of looking for a match and finding none (the steady state of a big
 //! queue). Ticket creation is also timed one by one, and its p50 / p99 printed.
+//!
+//! A second pass case holds 50,000 parties of 6 of one skill in rooms of 10: no two fit in one
+//! room, so every anchor meets only tickets that do not fit (the input that made a pass
+//! quadratic before anchors stopped early).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -33,8 +37,19 @@ fn ticket(i: usize) -> CreateTicket {
     }
 }
 
-/// A server state holding [`OPEN`] searching tickets that never match.
-fn app_with_open_tickets(shutdown: CancellationToken) -> Arc<App> {
+/// A party of 6 of skill 1,000: two never fit in one room of 10 (the default capacity).
+fn party_of_six(i: usize) -> CreateTicket {
+    CreateTicket {
+        player_name: format!("p{i}"),
+        mode: "bench".into(),
+        region: "eu".into(),
+        skill: Some(1_000.0),
+        party: (1..6).map(|k| format!("p{i}m{k}")).collect(),
+    }
+}
+
+/// A server state holding [`OPEN`] searching tickets made by `make` that never match.
+fn app_with_open_tickets(shutdown: CancellationToken, make: fn(usize) -> CreateTicket) -> Arc<App> {
     let config = Config {
         max_tickets: 10 * OPEN,
         tickets_per_addr: 10 * OPEN,
@@ -49,7 +64,7 @@ fn app_with_open_tickets(shutdown: CancellationToken) -> Arc<App> {
     let app = App::start(config, "http://127.0.0.1:1".into(), shutdown).unwrap();
     let start = Instant::now();
     for i in 0..OPEN {
-        app.matchmaker.create(ticket(i), addr(i)).unwrap();
+        app.matchmaker.create(make(i), addr(i)).unwrap();
     }
     println!("filled {OPEN} tickets in {:?}", start.elapsed());
     app
@@ -70,7 +85,7 @@ fn create_once(app: &App, i: usize) -> Duration {
 
 fn bench(c: &mut Criterion) {
     let shutdown = CancellationToken::new();
-    let app = app_with_open_tickets(shutdown.clone());
+    let app = app_with_open_tickets(shutdown.clone(), ticket);
 
     let mut times: Vec<Duration> = (0..TIMED_CREATES).map(|i| create_once(&app, i)).collect();
     times.sort();
@@ -102,6 +117,10 @@ fn bench(c: &mut Criterion) {
     app.matchmaker.run_pass();
     group.bench_function("matcher_pass/50000_open", |b| {
         b.iter(|| app.matchmaker.run_pass())
+    });
+    let parties = app_with_open_tickets(shutdown.clone(), party_of_six);
+    group.bench_function("matcher_pass/50000_parties_of_6_in_10", |b| {
+        b.iter(|| parties.matchmaker.run_pass())
     });
     group.finish();
     shutdown.cancel();

@@ -9,8 +9,8 @@
 //!    `--public-metrics`, and otherwise not at all.
 //! 3. Each game connection ([`net`]) is one task that feeds the room's inbox with the client's
 //!    inputs and writes the frames the room queues for it.
-//! 4. A housekeeping task runs the matcher (each pass on a blocking thread), expires seat
-//!    reservations and lobbies.
+//! 4. A housekeeping task runs the matcher (each pass on a blocking thread); a sweeper task of
+//!    its own expires seat reservations and lobbies, so a slow pass never delays it.
 //! 5. On shutdown: stop accepting, close every game connection with 1001, end spectator streams,
 //!    stop the tick threads, all within `--shutdown-grace`.
 //!
@@ -187,18 +187,32 @@ pub async fn serve(
     Ok(())
 }
 
-/// Runs the matcher and the sweepers until shutdown.
+/// Runs the matcher and, in a task of its own so that a slow pass never delays them, the
+/// sweepers, until shutdown.
 async fn housekeeping(app: Arc<App>) {
+    let sweeping = tokio::spawn(sweep(app.clone()));
     let mut matcher = tokio::time::interval(MATCH_INTERVAL);
-    let mut sweeper = tokio::time::interval(SWEEP_INTERVAL);
+    matcher.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = app.shutdown.cancelled() => return,
+            _ = app.shutdown.cancelled() => break,
             _ = matcher.tick() => {
                 // A pass over tens of thousands of tickets must not hold an async worker.
                 let matchmaker = app.matchmaker.clone();
                 let _ = tokio::task::spawn_blocking(move || matchmaker.run_pass()).await;
             }
+        }
+    }
+    sweeping.abort();
+}
+
+/// Expires seat reservations and lobbies, prunes rate buckets and keeps metrics up to date,
+/// every [`SWEEP_INTERVAL`], until shutdown.
+async fn sweep(app: Arc<App>) {
+    let mut sweeper = tokio::time::interval(SWEEP_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = app.shutdown.cancelled() => return,
             _ = sweeper.tick() => {
                 app.seats.sweep();
                 app.lobbies.sweep();

@@ -5,8 +5,11 @@
 //! full. The group forms when the room is full, or short of full once the anchor has waited
 //! `--match-wait`. Tickets sorted by skill sit in a linked list from which matched tickets are
 //! unlinked, so an anchor walks outwards from its own place in skill order and meets only
-//! unmatched tickets: a pass costs O(n log n) for the two sorts plus, per anchor, the tickets
-//! it looks at, which stop at a full room or at the window's edge.
+//! unmatched tickets. An anchor stops at a full room, at its window's edge, when the room
+//! left is smaller than the smallest party waiting, or after skipping 2 × capacity tickets
+//! too big to fit; each ticket it takes fills at least one seat, so it looks at no more than
+//! 3 × capacity tickets. A pass over n tickets for rooms of capacity c thus costs
+//! O(n log n + n·c): the two sorts plus at most 3c steps per anchor.
 
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -78,6 +81,39 @@ impl SkillList {
     }
 }
 
+/// How many tickets that do not fit an anchor may skip, per player of room capacity, before
+/// it stops looking: this bounds the work per anchor whatever the mix of party sizes.
+const SKIPS_PER_SEAT: usize = 2;
+
+/// Unmatched tickets counted by party size, to know the smallest party still waiting.
+struct SizeCounts(Vec<usize>);
+
+impl SizeCounts {
+    /// Counts the tickets of `queue`; sizes over `capacity` are counted as `capacity`.
+    fn new(queue: &[Waiting], capacity: usize) -> Self {
+        let mut counts = vec![0; capacity + 1];
+        for w in queue {
+            counts[w.players.min(capacity)] += 1;
+        }
+        Self(counts)
+    }
+
+    /// Takes a matched ticket of `players` out of the count.
+    fn remove(&mut self, players: usize) {
+        let last = self.0.len() - 1;
+        let slot = &mut self.0[players.min(last)];
+        *slot = slot.saturating_sub(1);
+    }
+
+    /// The smallest party size still waiting (the room's capacity when none is).
+    fn smallest(&self) -> usize {
+        self.0
+            .iter()
+            .position(|&n| n > 0)
+            .unwrap_or(self.0.len() - 1)
+    }
+}
+
 /// Splits one queue into the groups that match at `now`; each group is a list of indices
 /// into `queue`, its anchor first.
 pub fn form_groups(queue: &[Waiting], rules: &Grouping, now: Instant) -> Vec<Vec<usize>> {
@@ -91,6 +127,7 @@ pub fn form_groups(queue: &[Waiting], rules: &Grouping, now: Instant) -> Vec<Vec
     by_age.sort_by_key(|&i| queue[i].created);
 
     let mut list = SkillList::new(queue.len());
+    let mut sizes = SizeCounts::new(queue, rules.capacity);
     let mut matched = vec![false; queue.len()];
     let mut groups = Vec::new();
     for anchor in by_age {
@@ -105,12 +142,14 @@ pub fn form_groups(queue: &[Waiting], rules: &Grouping, now: Instant) -> Vec<Vec
             place[anchor],
             rules.window(waited),
             rules.capacity,
+            sizes.smallest(),
         );
         let size: usize = members.iter().map(|&i| queue[i].players).sum();
         if size == rules.capacity || waited >= rules.match_wait {
             for &i in &members {
                 matched[i] = true;
                 list.unlink(place[i]);
+                sizes.remove(queue[i].players);
             }
             groups.push(members);
         }
@@ -119,7 +158,9 @@ pub fn form_groups(queue: &[Waiting], rules: &Grouping, now: Instant) -> Vec<Vec
 }
 
 /// The anchor at skill position `at` and the unmatched tickets within `window` of its skill,
-/// closest first, that fit in a room of `capacity`.
+/// closest first, that fit in a room of `capacity`. It stops at a full room, at the window's
+/// edge, when the room left is smaller than `smallest` (the smallest party waiting), or after
+/// skipping [`SKIPS_PER_SEAT`] × `capacity` tickets that do not fit.
 fn gather(
     queue: &[Waiting],
     by_skill: &[usize],
@@ -127,14 +168,16 @@ fn gather(
     at: usize,
     window: f64,
     capacity: usize,
+    smallest: usize,
 ) -> Vec<usize> {
     let anchor = by_skill[at];
     let skill = queue[anchor].skill;
     let distance = |p: usize| (p != NONE).then(|| (queue[by_skill[p]].skill - skill).abs());
     let mut members = vec![anchor];
     let mut size = queue[anchor].players;
+    let mut skips_left = SKIPS_PER_SEAT * capacity;
     let (mut left, mut right) = (list.prev[at], list.next[at]);
-    while size < capacity {
+    while size < capacity && capacity - size >= smallest {
         let take_left = match (distance(left), distance(right)) {
             (Some(l), Some(r)) => l <= r,
             (Some(_), None) => true,
@@ -149,6 +192,10 @@ fn gather(
         if size + queue[candidate].players <= capacity {
             size += queue[candidate].players;
             members.push(candidate);
+        } else if skips_left == 0 {
+            break;
+        } else {
+            skips_left -= 1;
         }
         if take_left {
             left = list.prev[p];
@@ -234,5 +281,34 @@ mod tests {
         // Three full rooms; the youngest waited 1 s, too short to play short-handed.
         assert_eq!(groups.len(), 3);
         assert!(groups.iter().all(|g| g.len() == 3));
+    }
+
+    #[test]
+    fn an_anchor_stops_after_skipping_twice_the_capacity_of_parties_that_do_not_fit() {
+        let now = Instant::now();
+        // An anchor of 6 in rooms of 10; 21 parties of 6 closer in skill than a party of 4.
+        let mut queue = vec![waiting(now, 10, 1000.0, 6)];
+        queue.extend((1..=21).map(|i| waiting(now, 0, 1000.0 + i as f64, 6)));
+        queue.push(waiting(now, 0, 1050.0, 4));
+        let groups = form_groups(&queue, &rules(10), now);
+        assert_eq!(
+            groups[0],
+            [0],
+            "the anchor plays short-handed after its wait"
+        );
+        // One party of 6 fewer (20 skips): the party of 4 is within reach and fills the room.
+        queue.remove(21);
+        let groups = form_groups(&queue, &rules(10), now);
+        assert_eq!(groups[0], [0, 21]);
+    }
+
+    #[test]
+    fn the_smallest_party_waiting_bounds_the_room_left() {
+        let sizes = SizeCounts::new(&[waiting(Instant::now(), 0, 1.0, 6)], 10);
+        assert_eq!(sizes.smallest(), 6);
+        let mut sizes = SizeCounts::new(&[], 10);
+        assert_eq!(sizes.smallest(), 10);
+        sizes.remove(3);
+        assert_eq!(sizes.smallest(), 10);
     }
 }

@@ -23,7 +23,7 @@ use super::modes::ModeSet;
 use super::seats::SeatBook;
 use super::store::Store;
 use super::{LobbyError, validate};
-use crate::room::{RegistryError, RoomRegistry, random_token};
+use crate::room::{RegistryError, RoomHandle, RoomRegistry, random_token};
 
 /// How long a finished ticket stays readable.
 const FINISHED_TICKET_TTL: Duration = Duration::from_secs(60);
@@ -230,28 +230,40 @@ impl Matchmaker {
     /// Cancels a searching ticket; a matched one cannot be cancelled.
     pub fn cancel(&self, id: &str) -> Result<TicketView, LobbyError> {
         let mut result = Err(LobbyError::NotFound("ticket"));
+        let mut finished_at = None;
         self.tickets.update(id, &mut |t| {
             result = match t.status {
                 TicketStatus::Searching => {
-                    self.finish(t, TicketStatus::Cancelled, Instant::now());
+                    finished_at = Some(self.finish(t, TicketStatus::Cancelled));
                     Ok(t.view())
                 }
                 TicketStatus::Matched => Err(LobbyError::Conflict("the ticket is already matched")),
                 _ => Ok(t.view()),
             };
         });
-        if result.is_ok() {
+        // Only a ticket this call cancelled: repeated cancels must not grow the list.
+        if let Some(at) = finished_at {
+            self.record_finished(id, at);
             lock(&self.cancelled).push(id.to_owned());
         }
         result
     }
 
-    /// Moves a searching ticket to `status` and gives back its cap slot.
-    fn finish(&self, t: &mut Ticket, status: TicketStatus, now: Instant) {
+    /// Moves a searching ticket to `status` and gives back its cap slot; returns when it
+    /// finished. Runs under the store's lock, so the caller records the ticket with
+    /// [`Self::record_finished`] after the update returns, never inside it.
+    fn finish(&self, t: &mut Ticket, status: TicketStatus) -> Instant {
+        let now = Instant::now();
         t.status = status;
         t.finished = Some(now);
         self.caps.release(t.owner_addr);
-        lock(&self.finished).push_back((now, t.id.clone()));
+        now
+    }
+
+    /// Queues a finished ticket to be forgotten after [`FINISHED_TICKET_TTL`]. Must not be
+    /// called with a store lock held: [`Self::forget_finished`] takes the two the other way.
+    fn record_finished(&self, id: &str, at: Instant) {
+        lock(&self.finished).push_back((at, id.to_owned()));
     }
 
     /// One matcher pass: forget long-finished tickets, drop cancelled and expired ones from
@@ -270,17 +282,16 @@ impl Matchmaker {
             let grouping = self
                 .rules
                 .grouping(self.registry.capacity_for(mode) as usize);
-            let mut matched = vec![false; queue.len()];
+            let mut leaving = vec![false; queue.len()];
             for group in matcher::form_groups(queue, &grouping, now) {
                 let members: Vec<&Waiting> = group.iter().map(|&i| &queue[i]).collect();
-                if self.seat_group(mode, &members) {
-                    for i in group {
-                        matched[i] = true;
-                    }
+                let left = self.seat_group(mode, &members);
+                for (i, gone) in group.into_iter().zip(left) {
+                    leaving[i] = gone;
                 }
             }
             let mut index = 0..;
-            queue.retain(|_| index.next().is_some_and(|i| !matched[i]));
+            queue.retain(|_| index.next().is_some_and(|i| !leaving[i]));
         }
         // Put the rest back ahead of the tickets queued during the pass.
         let mut live = lock(&self.queues);
@@ -299,74 +310,286 @@ impl Matchmaker {
         if now.saturating_duration_since(w.created) < self.rules.ticket_ttl {
             return false;
         }
+        let mut finished_at = None;
         self.tickets.update(&w.id, &mut |t| {
             if t.status == TicketStatus::Searching {
-                self.finish(t, TicketStatus::Expired, now);
+                finished_at = Some(self.finish(t, TicketStatus::Expired));
             }
         });
+        if let Some(at) = finished_at {
+            self.record_finished(&w.id, at);
+        }
         true
     }
 
-    /// Removes tickets finished longer than [`FINISHED_TICKET_TTL`] ago.
+    /// Removes tickets finished longer than [`FINISHED_TICKET_TTL`] ago. The ids are taken
+    /// under the `finished` mutex, and the mutex is released before the store is touched.
     fn forget_finished(&self, now: Instant) {
-        let mut finished = lock(&self.finished);
-        while let Some((at, _)) = finished.front() {
-            if now.saturating_duration_since(*at) < FINISHED_TICKET_TTL {
-                break;
+        let mut old = Vec::new();
+        {
+            let mut finished = lock(&self.finished);
+            while let Some((at, _)) = finished.front() {
+                if now.saturating_duration_since(*at) < FINISHED_TICKET_TTL {
+                    break;
+                }
+                old.extend(finished.pop_front().map(|(_, id)| id));
             }
-            if let Some((_, id)) = finished.pop_front() {
-                self.tickets.remove(&id);
-            }
+        }
+        for id in old {
+            self.tickets.remove(&id);
         }
     }
 
     /// Opens a room for a group (counted against the address of its oldest ticket) and hands
-    /// every player a seat; returns whether the room opened.
-    fn seat_group(&self, mode: &str, group: &[&Waiting]) -> bool {
+    /// every player a seat. Returns, in group order, whether each ticket leaves the queue:
+    /// matched, or cancelled or gone since. A ticket that got fewer seats than players stays
+    /// searching and queued. Seats a ticket cannot take are given back only once the whole
+    /// group is seated, so the room never looks abandoned halfway; a room in which no ticket
+    /// was matched is closed at once.
+    fn seat_group(&self, mode: &str, group: &[&Waiting]) -> Vec<bool> {
         let Some(anchor) = group.first() else {
-            return false;
+            return Vec::new();
         };
         let room = match self.registry.create(mode, anchor.owner_addr) {
             Ok(room) => room,
             Err(e @ RegistryError::TooManyUnenteredRooms(_)) => {
                 tracing::debug!(error = %e, addr = %anchor.owner_addr, "tickets keep searching");
-                return false;
+                return vec![false; group.len()];
             }
             Err(e) => {
                 tracing::warn!(error = %e, "matchmaker cannot open a room; tickets keep searching");
-                return false;
+                return vec![false; group.len()];
             }
         };
-        let now = Instant::now();
-        for waiting in group {
-            let mut players = Vec::new();
-            let mut seats = Vec::new();
-            self.tickets.update(&waiting.id, &mut |t| {
-                if t.status == TicketStatus::Searching {
-                    players.clone_from(&t.players);
-                }
-            });
-            for name in &players {
-                match self.seats.reserve(&room, name) {
-                    Ok(seat) => seats.push(seat),
-                    Err(e) => {
-                        tracing::error!(error = %e, room = room.id, "a matched room had no seat")
-                    }
-                }
+        let mut give_back = Vec::new();
+        let seated: Vec<Seating> = group
+            .iter()
+            .map(|waiting| self.seat_ticket(&room, waiting, &mut give_back))
+            .collect();
+        for seat in give_back {
+            self.seats.cancel(&seat.seat_token);
+        }
+        let matched = seated.iter().filter(|s| **s == Seating::Matched).count();
+        if matched == 0 {
+            self.registry.close_if_abandoned(room.id);
+        } else {
+            tracing::info!(room = room.id, mode, tickets = matched, "match formed");
+        }
+        seated.iter().map(|s| *s != Seating::Searching).collect()
+    }
+
+    /// Reserves a seat in `room` for every player of one searching ticket and marks it
+    /// matched. Seats it cannot keep (too few for its players, or the ticket was cancelled
+    /// meanwhile) go to `give_back`.
+    fn seat_ticket(
+        &self,
+        room: &RoomHandle,
+        waiting: &Waiting,
+        give_back: &mut Vec<SeatGrant>,
+    ) -> Seating {
+        let mut players = Vec::new();
+        self.tickets.update(&waiting.id, &mut |t| {
+            if t.status == TicketStatus::Searching {
+                players.clone_from(&t.players);
             }
-            let mut seats = Some(seats);
-            self.tickets.update(&waiting.id, &mut |t| {
-                if t.status == TicketStatus::Searching {
-                    self.finish(t, TicketStatus::Matched, now);
-                    t.seats = seats.take().unwrap_or_default();
+        });
+        if players.is_empty() {
+            return Seating::Gone;
+        }
+        let mut seats = Vec::with_capacity(players.len());
+        for name in &players {
+            match self.seats.reserve(room, name) {
+                Ok(seat) => seats.push(seat),
+                Err(e) => {
+                    tracing::error!(error = %e, room = room.id, "a matched room had no seat");
+                    give_back.extend(seats);
+                    return Seating::Searching;
                 }
-            });
-            // Cancelled or gone since it was read: give its seats back.
-            for seat in seats.into_iter().flatten() {
-                self.seats.cancel(&seat.seat_token);
             }
         }
-        tracing::info!(room = room.id, mode, tickets = group.len(), "match formed");
-        true
+        let mut seats = Some(seats);
+        let mut finished_at = None;
+        self.tickets.update(&waiting.id, &mut |t| {
+            if t.status == TicketStatus::Searching {
+                finished_at = Some(self.finish(t, TicketStatus::Matched));
+                t.seats = seats.take().unwrap_or_default();
+            }
+        });
+        // Cancelled or gone since it was read: its seats go back.
+        give_back.extend(seats.into_iter().flatten());
+        match finished_at {
+            Some(at) => {
+                self.record_finished(&waiting.id, at);
+                Seating::Matched
+            }
+            None => Seating::Gone,
+        }
+    }
+}
+
+/// What became of one ticket of a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Seating {
+    /// It has a seat for every player.
+    Matched,
+    /// It was cancelled, expired or removed before it could be seated.
+    Gone,
+    /// It got fewer seats than players and keeps searching.
+    Searching,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+    use std::sync::mpsc;
+    use std::thread;
+
+    use super::*;
+    use crate::{App, Config};
+
+    fn app() -> (Arc<App>, tokio_util::sync::CancellationToken) {
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let config = Config {
+            max_tickets: 100_000,
+            tickets_per_addr: 100_000,
+            tick_threads: 1,
+            modes: vec!["*".into()],
+            ..Config::default()
+        };
+        let app =
+            App::start(config, "http://127.0.0.1:1".into(), shutdown.clone()).expect("app starts");
+        (app, shutdown)
+    }
+
+    fn ticket(i: usize, party: usize) -> CreateTicket {
+        CreateTicket {
+            player_name: format!("p{i}"),
+            mode: "test".into(),
+            region: "eu".into(),
+            skill: Some(1_000.0),
+            party: (0..party).map(|k| format!("p{i}m{k}")).collect(),
+        }
+    }
+
+    const ADDR: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+    #[test]
+    fn cancelling_while_old_tickets_are_forgotten_does_not_deadlock() {
+        let (app, shutdown) = app();
+        let ids: Vec<String> = (0..20_000)
+            .map(|i| {
+                app.matchmaker
+                    .create(ticket(i, 0), ADDR)
+                    .expect("created")
+                    .ticket_id
+            })
+            .collect();
+        let (done, finished) = mpsc::channel();
+        let forgetter = {
+            let (app, done) = (app.clone(), done.clone());
+            thread::spawn(move || {
+                let later = Instant::now() + FINISHED_TICKET_TTL * 2;
+                for _ in 0..200_000 {
+                    app.matchmaker.forget_finished(later);
+                }
+                let _ = done.send(());
+            })
+        };
+        let canceller = {
+            let app = app.clone();
+            thread::spawn(move || {
+                for id in &ids {
+                    let _ = app.matchmaker.cancel(id);
+                }
+                let _ = done.send(());
+            })
+        };
+        for _ in 0..2 {
+            finished
+                .recv_timeout(Duration::from_secs(60))
+                .expect("cancel and forget_finished deadlocked");
+        }
+        let _ = (forgetter.join(), canceller.join());
+        shutdown.cancel();
+    }
+
+    #[test]
+    fn repeated_cancels_queue_the_ticket_once() {
+        let (app, shutdown) = app();
+        let id = app
+            .matchmaker
+            .create(ticket(0, 0), ADDR)
+            .expect("created")
+            .ticket_id;
+        for _ in 0..3 {
+            let view = app.matchmaker.cancel(&id).expect("cancel answers");
+            assert_eq!(view.status, TicketStatus::Cancelled);
+        }
+        assert_eq!(*lock(&app.matchmaker.cancelled), [id]);
+        shutdown.cancel();
+    }
+
+    fn waiting_for(app: &App, id: &str) -> Waiting {
+        let t = app.matchmaker.tickets.get(id).expect("stored");
+        Waiting {
+            id: t.id,
+            owner_addr: t.owner_addr,
+            skill: t.skill,
+            created: t.created,
+            players: t.players.len(),
+        }
+    }
+
+    #[test]
+    fn a_group_cancelled_before_it_is_seated_leaves_no_open_room() {
+        let (app, shutdown) = app();
+        let ids: Vec<String> = (0..2)
+            .map(|i| {
+                app.matchmaker
+                    .create(ticket(i, 0), ADDR)
+                    .expect("created")
+                    .ticket_id
+            })
+            .collect();
+        let group: Vec<Waiting> = ids.iter().map(|id| waiting_for(&app, id)).collect();
+        for id in &ids {
+            app.matchmaker.cancel(id).expect("cancelled");
+        }
+        let left = app
+            .matchmaker
+            .seat_group("test", &group.iter().collect::<Vec<_>>());
+        assert_eq!(left, [true, true], "cancelled tickets leave the queue");
+        assert_eq!(app.registry.len(), 0, "the room without a seat is closed");
+        shutdown.cancel();
+    }
+
+    #[test]
+    fn a_ticket_short_of_seats_keeps_searching_and_its_room_closes() {
+        let (app, shutdown) = app();
+        let capacity = app.registry.capacity_for("test") as usize;
+        let id = app
+            .matchmaker
+            .create(ticket(0, capacity - 1), ADDR)
+            .expect("created")
+            .ticket_id;
+        // One player more than a room holds (validation refuses this; a room that fills or
+        // closes under the matcher does the same).
+        app.matchmaker.tickets.update(&id, &mut |t| {
+            t.players.push("late".into());
+        });
+        let group = [waiting_for(&app, &id)];
+        let left = app
+            .matchmaker
+            .seat_group("test", &group.iter().collect::<Vec<_>>());
+        assert_eq!(left, [false], "it stays queued");
+        let view = app.matchmaker.get(&id).expect("readable");
+        assert_eq!(view.status, TicketStatus::Searching);
+        assert!(view.seats.is_empty());
+        assert_eq!(
+            app.registry.len(),
+            0,
+            "the seats went back and the room closed"
+        );
+        shutdown.cancel();
     }
 }
