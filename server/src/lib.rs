@@ -214,10 +214,17 @@ async fn sweep(app: Arc<App>) {
         tokio::select! {
             _ = app.shutdown.cancelled() => return,
             _ = sweeper.tick() => {
-                app.seats.sweep();
-                app.lobbies.sweep();
-                app.api_limiter.prune();
-                app.metrics.upkeep();
+                // The sweeps walk whole maps and /proc/self/fd: off the async workers.
+                let app = app.clone();
+                let swept = tokio::task::spawn_blocking(move || {
+                    app.seats.sweep();
+                    app.lobbies.sweep();
+                    app.api_limiter.prune();
+                    app.metrics.upkeep();
+                });
+                if let Err(e) = swept.await {
+                    tracing::error!(error = %e, "a sweep of seats, lobbies and limits failed");
+                }
             }
         }
     }
