@@ -7,16 +7,7 @@ use std::time::Duration;
 use protocol::Input;
 use protocol::api::RoomList;
 use server::room::fault::PANIC_MODE;
-use tests::{close_code, config, next_frame, play_for, start};
-
-fn metric(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find_map(|l| {
-            l.strip_prefix(name)
-                .and_then(|rest| rest.trim().parse().ok())
-        })
-        .unwrap_or_else(|| panic!("metric {name} missing"))
-}
+use tests::{close_code, config, metric, next_frame, play_for, start};
 
 #[tokio::test]
 async fn a_panicking_room_is_closed_alone_and_its_tick_thread_goes_on() {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use client_sim::{ClientError, Event, GameClient};
 use futures_util::SinkExt;
 use protocol::{ClientMsg, Input};
-use tests::{close_code, config, next_frame, play_for, start};
+use tests::{close_code, config, metric, next_frame, play_for, start};
 use tokio_tungstenite::tungstenite::Message;
 
 fn input(seq: u32, move_x: i8, move_y: i8) -> Input {
@@ -496,16 +496,6 @@ async fn a_client_that_pauses_reading_is_resynced_with_a_snapshot() {
     let metrics = server.metrics().await;
     assert!(metric(&metrics, "game_resyncs_total") >= 1.0, "{metrics}");
     server.stop().await;
-}
-
-/// The value of one Prometheus sample.
-fn metric(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find_map(|l| {
-            l.strip_prefix(name)
-                .and_then(|rest| rest.trim().parse().ok())
-        })
-        .unwrap_or_else(|| panic!("metric {name} missing"))
 }
 
 #[tokio::test]

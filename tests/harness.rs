@@ -269,3 +269,13 @@ async fn walker(
     });
     (room, task)
 }
+
+/// The value of one Prometheus sample in a `/metrics` text; panics when it is missing.
+pub fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| {
+            l.strip_prefix(name)
+                .and_then(|rest| rest.trim().parse().ok())
+        })
+        .unwrap_or_else(|| panic!("metric {name} missing"))
+}

@@ -473,17 +473,22 @@ mod tests {
 
     const ADDR: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
-    #[test]
-    fn cancelling_while_old_tickets_are_forgotten_does_not_deadlock() {
-        let (app, shutdown) = app();
-        let ids: Vec<String> = (0..20_000)
+    /// Opens `n` searching tickets of one player each; returns their ids.
+    fn open_lone_tickets(app: &App, n: usize) -> Vec<String> {
+        (0..n)
             .map(|i| {
                 app.matchmaker
                     .create(ticket(i, 0), ADDR)
                     .expect("created")
                     .ticket_id
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn cancelling_while_old_tickets_are_forgotten_does_not_deadlock() {
+        let (app, shutdown) = app();
+        let ids = open_lone_tickets(&app, 20_000);
         let (done, finished) = mpsc::channel();
         let forgetter = {
             let (app, done) = (app.clone(), done.clone());
@@ -543,14 +548,7 @@ mod tests {
     #[test]
     fn a_group_cancelled_before_it_is_seated_leaves_no_open_room() {
         let (app, shutdown) = app();
-        let ids: Vec<String> = (0..2)
-            .map(|i| {
-                app.matchmaker
-                    .create(ticket(i, 0), ADDR)
-                    .expect("created")
-                    .ticket_id
-            })
-            .collect();
+        let ids = open_lone_tickets(&app, 2);
         let group: Vec<Waiting> = ids.iter().map(|id| waiting_for(&app, id)).collect();
         for id in &ids {
             app.matchmaker.cancel(id).expect("cancelled");
