@@ -1,9 +1,9 @@
-//! The world checksum: an order-independent sum of per-entity hashes.
+//! The checksum of what one client sees: an order-independent wrapping sum of hashes.
 //!
-//! Because it is a wrapping sum, both ends update it in O(changed entities): subtract an entity's
-//! old hash, add its new one. `PROTOCOL.md` gives the same algorithm for other languages.
-
-use crate::frame::EntityState;
+//! One hash per entity (its id and kind), one per component of each entity (a chain over its
+//! field values, see [`crate::wire::FieldWriter`]), and one for the client's acknowledged input.
+//! Because it is a wrapping sum, both ends update it in O(changes): subtract the old hash, add
+//! the new one. `PROTOCOL.md` §7 gives the same algorithm for other languages.
 
 /// The splitmix64 finalizer: a cheap, well-mixing bijection on 64-bit integers.
 pub const fn mix64(mut z: u64) -> u64 {
@@ -12,54 +12,45 @@ pub const fn mix64(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The hash of one entity's quantized state.
-pub const fn entity_hash(e: &EntityState) -> u64 {
-    let key = e.id as u64 | ((e.kind as u8 as u64) << 32);
-    let pos = e.pos.x as u32 as u64 | ((e.pos.y as u32 as u64) << 32);
-    mix64(mix64(mix64(key) ^ pos) ^ e.ack as u64)
+/// FNV-1a, 64-bit: the checksum word of a string's bytes.
+pub const fn fnv1a64(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < bytes.len() {
+        h ^= bytes[i] as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        i += 1;
+    }
+    h
 }
 
-/// The checksum of a whole world: the wrapping sum of [`entity_hash`] over its entities (0 when
-/// empty).
-pub fn world_checksum<'a>(entities: impl IntoIterator<Item = &'a EntityState>) -> u64 {
-    entities
-        .into_iter()
-        .fold(0u64, |sum, e| sum.wrapping_add(entity_hash(e)))
+/// The hash of an entity's existence: `mix64(id | kind << 32)`.
+pub const fn entity_hash(id: u32, kind: u32) -> u64 {
+    mix64(id as u64 | ((kind as u64) << 32))
+}
+
+/// Where the hash chain of component `index` of entity `id` starts:
+/// `mix64(id | (256 + index) << 32)`. Each field then folds in as `h = mix64(h ^ word)`.
+pub const fn component_seed(id: u32, index: usize) -> u64 {
+    mix64(id as u64 | ((256 + index as u64) << 32))
+}
+
+/// The hash of a client's acknowledged input sequence:
+/// `mix64(mix64(player | 512 << 32) ^ ack)`.
+pub const fn ack_hash(player: u32, ack: u32) -> u64 {
+    mix64(mix64(player as u64 | (512u64 << 32)) ^ ack as u64)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::EntityKind;
-    use crate::quant::QPos;
 
     #[test]
-    fn known_vector() {
+    fn known_vectors() {
         // Also in PROTOCOL.md; computed independently with the Python given there.
-        let e = EntityState {
-            id: 1,
-            kind: EntityKind::Player,
-            pos: QPos::new(100, -2),
-            ack: 7,
-        };
-        assert_eq!(
-            entity_hash(&e),
-            0x63b3_ea42_6d41_49c2,
-            "{:#018x}",
-            entity_hash(&e)
-        );
-    }
-
-    #[test]
-    fn order_does_not_matter() {
-        let a = EntityState {
-            id: 1,
-            kind: EntityKind::Player,
-            pos: QPos::new(1, 2),
-            ack: 0,
-        };
-        let b = EntityState { id: 2, ..a };
-        assert_eq!(world_checksum([&a, &b]), world_checksum([&b, &a]));
-        assert_ne!(world_checksum([&a]), world_checksum([&b]));
+        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_ne!(entity_hash(1, 0), component_seed(1, 0));
+        assert_ne!(component_seed(1, 0), ack_hash(1, 0));
     }
 }

@@ -1,128 +1,105 @@
-//! What one frame carries: entity state, full snapshots and deltas.
+//! A frame (snapshot or delta) as plain data: what PROTOCOL.md §6 lays out byte by byte.
 //!
-//! Every list of entities is sorted by ascending [`NetId`] and travels as id *gaps* (the first
-//! item's id, then each id minus the previous one), so that ids cost one byte however large they
-//! grow. Encoding a list that is not strictly ascending fails; decoding one fails too.
+//! The server writes frames with [`crate::replica::Replica`] and clients apply them with
+//! [`crate::world::WorldView::apply`], neither through these types; [`Frame`] is the readable
+//! form for tools, tests and the golden vectors, and it decodes exactly what a client accepts.
 
-use serde::{Deserialize, Serialize};
-
-use crate::id_gaps::{self, HasNetId};
-use crate::quant::QPos;
+use crate::cursor::Malformed;
+use crate::schema::Schema;
+use crate::wire::Value;
 
 /// A replicated entity's id, unique within its room. A player's id is its entity's id.
 pub type NetId = u32;
 
-/// What an entity is. New kinds are appended; a client ignores none of them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[repr(u8)]
-pub enum EntityKind {
-    /// A player's avatar.
-    Player = 0,
-}
+/// Component values of one entity: `(component index, its field values)` by ascending index.
+pub type Components = Vec<(usize, Vec<Value>)>;
 
-/// The full replicated state of one entity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EntityState {
-    /// The entity's id (travels as a gap, see the module docs).
-    #[serde(skip)]
+/// One entity's displacement since the baseline (component 0, the position).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Moved {
+    /// The entity.
     pub id: NetId,
-    /// What the entity is.
-    pub kind: EntityKind,
-    /// Where it is.
-    pub pos: QPos,
-    /// For a player: the last input sequence number the server has applied for it (0 before any).
-    pub ack: u32,
-}
-
-/// One entity's displacement since the baseline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Move {
-    /// The entity that moved (travels as a gap).
-    #[serde(skip)]
-    pub id: NetId,
-    /// Change of x, in quanta.
+    /// Change of x, in quanta (wrapping).
     pub dx: i32,
-    /// Change of y, in quanta.
+    /// Change of y, in quanta (wrapping).
     pub dy: i32,
 }
 
-/// How far one player's acknowledged input sequence advanced since the baseline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Ack {
-    /// The player's entity (travels as a gap).
-    #[serde(skip)]
+/// New values of some components of one entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changed {
+    /// The entity.
     pub id: NetId,
-    /// New acknowledged sequence minus the old one (wrapping, never 0 on the wire).
-    pub advance: u32,
+    /// The components that changed, with all their fields' new values.
+    pub components: Components,
 }
 
-/// One removed entity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Despawn {
-    /// The entity that is gone (travels as a gap; nothing else is sent).
-    #[serde(skip)]
+/// An entity that appeared, in full.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spawned {
+    /// The entity.
     pub id: NetId,
+    /// Its kind (index into the schema's `kinds`).
+    pub kind: u32,
+    /// Every component it has (owner-only ones travel in [`Own::owned`]).
+    pub components: Components,
 }
 
-/// The whole world at one tick.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Snapshot {
-    /// The server tick this state belongs to.
+/// One event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventValue {
+    /// Its type (index into the schema's `events`).
+    pub event: usize,
+    /// Its fields' values.
+    pub values: Vec<Value>,
+}
+
+/// The part of a frame written for one client alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Own {
+    /// In a snapshot: the last input `seq` applied for this player. In a delta: how much it
+    /// advanced since the baseline (wrapping).
+    pub ack: u32,
+    /// Owner-only components of entities this client owns: new values (full for new entities).
+    pub owned: Vec<Changed>,
+    /// Events for this client since its previous frame, in the order they were raised.
+    pub events: Vec<EventValue>,
+}
+
+/// A snapshot or a delta.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// The tick it leads to.
     pub tick: u32,
+    /// `None` for a snapshot; for a delta the tick the receiver must hold.
+    pub baseline: Option<u32>,
     /// When the server finished the tick, in microseconds since the Unix epoch.
     pub server_time_us: u64,
-    /// Every entity, by ascending id.
-    #[serde(with = "id_gaps")]
-    pub entities: Vec<EntityState>,
-    /// [`crate::checksum::world_checksum`] of `entities`.
+    /// Delta only: entities removed, by ascending id.
+    pub despawned: Vec<NetId>,
+    /// Delta only: entities whose position changed, by ascending id.
+    pub moved: Vec<Moved>,
+    /// Delta only: entities other components of which changed, by ascending id.
+    pub changed: Vec<Changed>,
+    /// Entities that appeared (a snapshot's whole world), by ascending id.
+    pub spawned: Vec<Spawned>,
+    /// This client's own part.
+    pub own: Own,
+    /// The checksum of the client's world after the frame (PROTOCOL.md §7).
     pub checksum: u64,
 }
 
-/// What changed between the baseline tick and `tick`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Delta {
-    /// The server tick this delta leads to.
-    pub tick: u32,
-    /// The tick the receiver must hold for the delta to apply.
-    pub baseline: u32,
-    /// When the server finished the tick, in microseconds since the Unix epoch.
-    pub server_time_us: u64,
-    /// Entities removed since the baseline, by ascending id.
-    #[serde(with = "id_gaps")]
-    pub despawned: Vec<Despawn>,
-    /// Entities that exist in both ticks and moved, by ascending id.
-    #[serde(with = "id_gaps")]
-    pub moved: Vec<Move>,
-    /// Players whose acknowledged input sequence advanced, by ascending id.
-    #[serde(with = "id_gaps")]
-    pub acks: Vec<Ack>,
-    /// Entities that appeared since the baseline, in full, by ascending id.
-    #[serde(with = "id_gaps")]
-    pub spawned: Vec<EntityState>,
-    /// [`crate::checksum::world_checksum`] of the whole world at `tick`.
-    pub checksum: u64,
-}
+impl Frame {
+    /// The frame's bytes under `schema`; fails on unsorted ids or values that do not fit their
+    /// fields.
+    pub fn encode(&self, schema: &Schema) -> Result<Vec<u8>, Malformed> {
+        let _ = schema;
+        todo!("helper P")
+    }
 
-impl Delta {
-    /// Whether nothing but the tick advanced.
-    pub fn is_empty(&self) -> bool {
-        self.despawned.is_empty()
-            && self.moved.is_empty()
-            && self.acks.is_empty()
-            && self.spawned.is_empty()
+    /// Reads a frame under `schema`, refusing everything PROTOCOL.md does not allow.
+    pub fn decode(schema: &Schema, bytes: &[u8]) -> Result<Frame, Malformed> {
+        let _ = (schema, bytes);
+        todo!("helper P")
     }
 }
-
-macro_rules! has_net_id {
-    ($($t:ty),*) => {$(
-        impl HasNetId for $t {
-            fn net_id(&self) -> NetId {
-                self.id
-            }
-            fn set_net_id(&mut self, id: NetId) {
-                self.id = id;
-            }
-        }
-    )*};
-}
-has_net_id!(EntityState, Move, Ack, Despawn);

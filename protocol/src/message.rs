@@ -1,22 +1,45 @@
-//! Every message of the game WebSocket. One WebSocket binary message carries exactly one of them.
+//! Every message of the game WebSocket. One WebSocket binary message carries exactly one of them,
+//! starting with its tag byte ([`tag`]).
+//!
+//! Snapshots and deltas ([`tag::SNAPSHOT`], [`tag::DELTA`]) are encoded by the game's schema and
+//! are read with [`crate::world::WorldView::apply`], not decoded into a [`ServerMsg`].
 
 use serde::{Deserialize, Serialize};
 
 use crate::close::CloseCode;
-use crate::frame::{Delta, NetId, Snapshot};
+use crate::frame::NetId;
 use crate::quant::Bounds;
+use crate::wire::{FieldWriter, Wire};
 
 /// Longest seat or resume token the server reads, in bytes.
 pub const MAX_TOKEN_LEN: usize = 64;
 
-/// Largest magnitude of a movement intent axis; `-128` is read as `-127`.
-pub const MAX_INTENT: i8 = 127;
-
-/// Button bits the server knows; others are ignored.
-pub const KNOWN_BUTTONS: u8 = 0b0000_0011;
+/// The first byte of every message: which message it is (PROTOCOL.md §5, §6).
+pub mod tag {
+    /// Client → server: [`super::ClientMsg::Join`].
+    pub const JOIN: u8 = 0;
+    /// Client → server: [`super::ClientMsg::Input`].
+    pub const INPUT: u8 = 1;
+    /// Client → server: [`super::ClientMsg::Ping`].
+    pub const PING: u8 = 2;
+    /// Client → server: [`super::ClientMsg::Leave`].
+    pub const LEAVE: u8 = 3;
+    /// Server → client: [`super::ServerMsg::Welcome`].
+    pub const WELCOME: u8 = 0;
+    /// Server → client: [`super::ServerMsg::Schema`].
+    pub const SCHEMA: u8 = 1;
+    /// Server → client: a full snapshot of the world.
+    pub const SNAPSHOT: u8 = 2;
+    /// Server → client: the changes since the previous frame.
+    pub const DELTA: u8 = 3;
+    /// Server → client: [`super::ServerMsg::Pong`].
+    pub const PONG: u8 = 4;
+    /// Server → client: [`super::ServerMsg::Disconnect`].
+    pub const DISCONNECT: u8 = 5;
+}
 
 /// A message from a game client.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientMsg {
     /// The first message on a connection: take a reserved seat, or resume a dropped one.
     Join {
@@ -38,30 +61,38 @@ pub enum ClientMsg {
     Leave,
 }
 
-/// One input of a player.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+/// One input of a player: sequence numbers, then the game's input fields.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Input {
     /// Strictly increasing per player; the server drops any input not above the last it applied.
     pub seq: u32,
     /// The client's own tick counter when it sampled the input (informative).
     pub client_tick: u32,
-    /// Horizontal intent, -127 (left) to 127 (right).
-    pub move_x: i8,
-    /// Vertical intent, -127 (down, towards y = 0) to 127 (up).
-    pub move_y: i8,
-    /// Button bit set; see [`KNOWN_BUTTONS`].
-    pub buttons: u8,
+    /// The game's input fields, encoded in the order of the schema's `input` list. A decoded
+    /// input's fields have been checked against that list.
+    pub fields: Vec<u8>,
 }
 
-/// A message from the server.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+impl Input {
+    /// An input whose fields are `value`'s.
+    pub fn new(seq: u32, client_tick: u32, value: &impl Wire) -> Self {
+        let mut fields = Vec::with_capacity(8);
+        value.write(&mut FieldWriter::new(&mut fields, 0));
+        Self {
+            seq,
+            client_tick,
+            fields,
+        }
+    }
+}
+
+/// A message from the server other than a frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerMsg {
-    /// The answer to a successful join; a [`ServerMsg::Snapshot`] follows.
+    /// The answer to a successful join; the schema and a snapshot follow.
     Welcome(Welcome),
-    /// The whole world; the receiver replaces its mirror.
-    Snapshot(Snapshot),
-    /// The changes since the frame before; the receiver applies it to its mirror.
-    Delta(Delta),
+    /// The room's game: how to decode its frames and write its inputs.
+    Schema(crate::schema::Schema),
     /// The answer to a [`ClientMsg::Ping`].
     Pong {
         /// The value the client sent.
@@ -89,8 +120,6 @@ pub struct Welcome {
     pub tick_rate: u16,
     /// The playable rectangle.
     pub bounds: Bounds,
-    /// Most quanta an entity moves along each axis per tick.
-    pub max_speed: i32,
     /// The room's tick when the client joined.
     pub tick: u32,
     /// Redeem within the grace period after a drop to get the same entity back.
