@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
+use crate::game::GameCatalog;
 use crate::http::limit::AddrLimiter;
 use crate::lobby::lobbies::{Lobbies, LobbyLimits};
 use crate::lobby::modes::ModeSet;
@@ -46,15 +47,18 @@ pub struct App {
 }
 
 impl App {
-    /// Builds the state and starts the tick threads. `base_url` is where clients reach us.
+    /// Builds the state and starts the tick threads; rooms play the games of `games`.
+    /// `base_url` is where clients reach us.
     pub fn start(
         config: Config,
+        games: GameCatalog,
         base_url: String,
         shutdown: CancellationToken,
     ) -> std::io::Result<Arc<Self>> {
         let metrics = Arc::new(Metrics::default());
         let registry = Arc::new(RoomRegistry::start(
             &config,
+            games,
             metrics.clone(),
             shutdown.clone(),
         )?);

@@ -55,6 +55,15 @@ pub struct Config {
     #[arg(long = "mode-capacity", env = "GAME_MODE_CAPACITY", value_delimiter = ',', value_parser = parse_mode_capacity)]
     pub mode_capacities: Vec<(String, u32)>,
 
+    /// The game rooms of one mode play, as MODE=GAME (repeatable), e.g. `--mode-game duel=coins`.
+    /// Built in: `coins=coins`. Games: `movement`, `coins`, and any the embedding program adds.
+    #[arg(long = "mode-game", env = "GAME_MODE_GAME", value_delimiter = ',', value_parser = parse_mode_game)]
+    pub mode_games: Vec<(String, String)>,
+
+    /// The game of every mode that `--mode-game` does not name.
+    #[arg(long, env = "GAME_DEFAULT_GAME", default_value = "movement")]
+    pub default_game: String,
+
     /// Most rooms open at once (1–10000000).
     #[arg(long, env = "GAME_MAX_ROOMS", default_value_t = 5_000, value_parser = RangedU64ValueParser::<usize>::new().range(1..=10_000_000))]
     pub max_rooms: usize,
@@ -128,8 +137,9 @@ pub struct Config {
     #[arg(long, env = "GAME_IDLE_TIMEOUT", default_value = "15s", value_parser = duration_from(Duration::from_millis(1)))]
     pub idle_timeout: Duration,
 
-    /// Frames queued per client (2–65536); a full queue skips the client and resyncs it later.
-    #[arg(long, env = "GAME_CLIENT_QUEUE", default_value_t = 16, value_parser = RangedU64ValueParser::<usize>::new().range(2..=65_536))]
+    /// Messages queued per client (3–65536: a join queues the welcome, the schema and a
+    /// snapshot); a full queue skips the client and resyncs it later.
+    #[arg(long, env = "GAME_CLIENT_QUEUE", default_value_t = 16, value_parser = RangedU64ValueParser::<usize>::new().range(3..=65_536))]
     pub client_queue: usize,
 
     /// Ticks a client may stay behind (its queue full) before it is closed as lagging (1–1000000).
@@ -292,6 +302,18 @@ fn parse_mode_capacity(s: &str) -> Result<(String, u32), String> {
         return Err(format!("player count in `{s}` must be 1-10000"));
     }
     Ok((name.to_owned(), n))
+}
+
+/// Parses `MODE=GAME` for `--mode-game` (whether the game exists is checked at start).
+fn parse_mode_game(s: &str) -> Result<(String, String), String> {
+    let (mode, game) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected MODE=GAME, got `{s}`"))?;
+    crate::lobby::modes::parse_mode(mode)?;
+    if game.is_empty() || game.len() > protocol::schema::MAX_NAME {
+        return Err(format!("game name in `{s}` must be 1-32 bytes"));
+    }
+    Ok((mode.to_owned(), game.to_owned()))
 }
 
 /// Parses one `--cors-origin`: `*`, or `scheme://host[:port]` with nothing after it.

@@ -20,6 +20,8 @@
 pub mod app;
 pub mod client_addr;
 pub mod config;
+pub mod game;
+pub mod games;
 pub mod http;
 pub mod lobby;
 pub mod logging;
@@ -38,6 +40,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use app::App;
 pub use config::Config;
+pub use game::{Game, GameCatalog};
 
 /// Why the server could not run.
 #[derive(Debug, Error)]
@@ -48,6 +51,9 @@ pub enum ServerError {
     /// Tick threads could not be started.
     #[error("cannot start the tick threads: {0}")]
     TickThreads(#[source] std::io::Error),
+    /// A game is broken, or `--mode-game` / `--default-game` names no known game.
+    #[error(transparent)]
+    Game(#[from] game::GameError),
     /// The operations listener (`--admin-bind`) could not be opened.
     #[error("cannot listen on the admin address {addr}: {source}")]
     AdminBind {
@@ -75,11 +81,22 @@ const MATCH_INTERVAL: Duration = Duration::from_millis(100);
 /// How often reservations, lobbies and rate buckets are swept.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 
-/// Serves on `listener` (and on `--admin-bind` when given) until `shutdown` fires, then shuts
-/// down gracefully.
+/// Serves the built-in games on `listener` (and on `--admin-bind` when given) until `shutdown`
+/// fires, then shuts down gracefully.
 pub async fn run(
     listener: TcpListener,
     config: Config,
+    shutdown: CancellationToken,
+) -> Result<(), ServerError> {
+    run_with(listener, config, GameCatalog::builtin(), shutdown).await
+}
+
+/// [`run`] with the games of `games` (the built-in ones plus a program's own, for example):
+/// `--mode-game` and `--default-game` choose among them.
+pub async fn run_with(
+    listener: TcpListener,
+    config: Config,
+    games: GameCatalog,
     shutdown: CancellationToken,
 ) -> Result<(), ServerError> {
     let admin = match config.admin_bind {
@@ -94,7 +111,7 @@ pub async fn run(
         public: listener,
         admin,
     };
-    serve(listeners, config, shutdown).await
+    serve_with(listeners, config, games, shutdown).await
 }
 
 /// Serves on already-open `listeners` until `shutdown` fires, then shuts down gracefully.
@@ -105,6 +122,17 @@ pub async fn serve(
     config: Config,
     shutdown: CancellationToken,
 ) -> Result<(), ServerError> {
+    serve_with(listeners, config, GameCatalog::builtin(), shutdown).await
+}
+
+/// [`serve`] with the games of `games`.
+pub async fn serve_with(
+    listeners: Listeners,
+    config: Config,
+    mut games: GameCatalog,
+    shutdown: CancellationToken,
+) -> Result<(), ServerError> {
+    configure_games(&mut games, &config)?;
     let Listeners {
         public: listener,
         admin,
@@ -115,7 +143,8 @@ pub async fn serve(
         .clone()
         .unwrap_or_else(|| format!("http://{local}"));
     let grace = config.shutdown_grace;
-    let app = App::start(config, base_url, shutdown.clone()).map_err(ServerError::TickThreads)?;
+    let app = App::start(config, games, base_url, shutdown.clone())
+        .map_err(ServerError::TickThreads)?;
     let derive_base = http::public::derived_from_requests(app.config.public_url.as_deref(), local);
     if derive_base {
         tracing::warn!(
@@ -228,6 +257,16 @@ async fn sweep(app: Arc<App>) {
             }
         }
     }
+}
+
+/// Applies `--default-game` and `--mode-game` to `games` and builds every game once, so that a
+/// broken game or an unknown name stops the server before it listens.
+fn configure_games(games: &mut GameCatalog, config: &Config) -> Result<(), game::GameError> {
+    games.set_default(&config.default_game)?;
+    for (mode, game) in &config.mode_games {
+        games.assign(mode, game)?;
+    }
+    games.check_all()
 }
 
 /// Says where the operations endpoints are served.

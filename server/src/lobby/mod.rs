@@ -58,7 +58,9 @@ pub enum LobbyError {
 impl From<RegistryError> for LobbyError {
     fn from(e: RegistryError) -> Self {
         match e {
-            RegistryError::TooManyRooms(_) => LobbyError::Unavailable(e.to_string()),
+            RegistryError::TooManyRooms(_) | RegistryError::GameFailed => {
+                LobbyError::Unavailable(e.to_string())
+            }
             RegistryError::TooManyUnenteredRooms(_) => LobbyError::Limit(e.to_string()),
             RegistryError::RoomFull(_) => LobbyError::Full("the room"),
             RegistryError::NoSuchRoom(_) => LobbyError::NotFound("room"),

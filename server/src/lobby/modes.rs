@@ -5,9 +5,11 @@ use std::collections::BTreeSet;
 use super::{LobbyError, validate};
 use crate::config::Config;
 
-/// The mode accepted when `--modes` is not given, besides those named in `--mode-capacity`
-/// (the mode client-sim asks for).
+/// The mode accepted when `--modes` is not given, besides those named in `--mode-capacity` or
+/// `--mode-game` and the built-in games' modes (the mode client-sim asks for).
 pub const DEFAULT_MODE: &str = "default";
+/// Modes accepted without `--modes` because a built-in game plays them.
+pub const BUILTIN_MODES: [&str; 1] = ["coins"];
 /// The `--modes` entry that accepts any well-formed mode.
 pub const ANY_MODE: &str = "*";
 
@@ -31,7 +33,8 @@ pub enum ModeSet {
 
 impl ModeSet {
     /// The modes `config` accepts: `--modes` when given (`*` for any), otherwise
-    /// [`DEFAULT_MODE`] and every mode named in `--mode-capacity`.
+    /// [`DEFAULT_MODE`], [`BUILTIN_MODES`] and every mode named in `--mode-capacity` or
+    /// `--mode-game`.
     pub fn from_config(config: &Config) -> Self {
         if config.modes.iter().any(|m| m == ANY_MODE) {
             return Self::Any;
@@ -39,9 +42,16 @@ impl ModeSet {
         if !config.modes.is_empty() {
             return Self::Only(config.modes.iter().cloned().collect());
         }
-        let named = config.mode_capacities.iter().map(|(m, _)| m.clone());
+        let named = config
+            .mode_capacities
+            .iter()
+            .map(|(m, _)| m.clone())
+            .chain(config.mode_games.iter().map(|(m, _)| m.clone()));
         Self::Only(
-            std::iter::once(DEFAULT_MODE.to_owned())
+            [DEFAULT_MODE]
+                .into_iter()
+                .chain(BUILTIN_MODES)
+                .map(str::to_owned)
                 .chain(named)
                 .collect(),
         )

@@ -457,7 +457,12 @@ mod tests {
             ..Config::default()
         };
         let app =
-            App::start(config, "http://127.0.0.1:1".into(), shutdown.clone()).expect("app starts");
+            App::start(
+                config,
+                crate::GameCatalog::builtin(),
+                "http://127.0.0.1:1".into(),
+                shutdown.clone(),
+            ).expect("app starts");
         (app, shutdown)
     }
 

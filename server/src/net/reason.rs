@@ -14,7 +14,8 @@ pub fn refusal(e: &CodecError) -> (CloseCode, String) {
             CloseCode::Malformed,
             format!("{field} is outside the range PROTOCOL.md gives for it"),
         ),
-        CodecError::Trailing { .. } | CodecError::Encode(_) => {
+        CodecError::Invalid(inner) => (CloseCode::Malformed, inner.to_string()),
+        CodecError::Trailing { .. } | CodecError::Encode(_) | CodecError::Frame => {
             (CloseCode::Malformed, e.to_string())
         }
     }
@@ -80,7 +81,7 @@ mod tests {
         let mut cases: Vec<Vec<u8>> = inputs_with_every_first_byte().collect();
         cases.extend([vec![9], vec![0, 1, 1, 0xff], vec![0, 1, 0, 7], vec![]]);
         for bytes in cases {
-            let Err(e) = protocol::decode_client(&bytes) else {
+            let Err(e) = protocol::decode_client(&bytes, &[]) else {
                 continue;
             };
             let (_, reason) = refusal(&e);
@@ -107,13 +108,14 @@ mod tests {
 
     #[test]
     fn a_wrong_integer_prefix_names_both_types() {
-        let bytes = [vec![1u8, 0xfd], vec![0; 8], vec![0; 5]].concat();
-        let e = protocol::decode_client(&bytes).unwrap_err();
+        // A join whose u16 version starts with the prefix of a u32.
+        let bytes = [vec![0u8, 0xfc], vec![0; 8]].concat();
+        let e = protocol::decode_client(&bytes, &[]).unwrap_err();
         assert_eq!(
             refusal(&e),
             (
                 CloseCode::Malformed,
-                "a u32 field starts with the prefix of a longer u64 (see PROTOCOL.md §3)".into()
+                "a u16 field starts with the prefix of a longer u32 (see PROTOCOL.md §3)".into()
             )
         );
     }

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use axum::extract::ws::{Message, WebSocket};
 use bytes::Bytes;
 use futures_util::StreamExt;
+use protocol::schema::FieldDef;
 use protocol::{ClientMsg, CloseCode, ServerMsg};
 use tokio::sync::oneshot;
 use tracing::Instrument as _;
@@ -38,7 +39,7 @@ pub async fn run(socket: WebSocket, app: Arc<App>, room_hint: Option<u32>) {
     );
     async move {
         app.metrics.connections.increment(1);
-        let (frames_tx, frames) = frame_queue(app.config.client_queue.max(2));
+        let (frames_tx, frames) = frame_queue(app.config.client_queue.max(3));
         let conn = ClientConn {
             conn_id,
             frames: frames_tx,
@@ -164,7 +165,7 @@ impl Session {
                 Ok(Some(Ok(Message::Text(_)))) => {
                     return self.refuse(CloseCode::Malformed, "binary messages only");
                 }
-                Ok(Some(Ok(Message::Binary(bytes)))) => match decode(&bytes) {
+                Ok(Some(Ok(Message::Binary(bytes)))) => match decode(&bytes, &[]) {
                     Ok(msg) => break msg,
                     Err((code, reason)) => return self.refuse(code, reason),
                 },
@@ -322,7 +323,7 @@ impl Session {
             Message::Close(_) => return Err(None),
         };
         let conn_id = self.conn.conn_id;
-        match decode(&bytes) {
+        match decode(&bytes, room.input_fields()) {
             Ok(ClientMsg::Input(input)) => {
                 if room
                     .try_send(RoomCommand::Input {
@@ -379,7 +380,8 @@ fn too_big(e: &axum::Error) -> bool {
         .is_some_and(|e| matches!(e, Error::Capacity(_)))
 }
 
-/// Decodes a client message, mapping failures to the close code and reason to send.
-fn decode(bytes: &[u8]) -> Result<ClientMsg, (CloseCode, String)> {
-    protocol::decode_client(bytes).map_err(|e| super::reason::refusal(&e))
+/// Decodes a client message (an input's fields by `input`, the room's input fields), mapping
+/// failures to the close code and reason to send.
+fn decode(bytes: &[u8], input: &[FieldDef]) -> Result<ClientMsg, (CloseCode, String)> {
+    protocol::decode_client(bytes, input).map_err(|e| super::reason::refusal(&e))
 }

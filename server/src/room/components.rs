@@ -6,53 +6,13 @@ use std::sync::Arc;
 use bevy_ecs::prelude::*;
 use bytes::Bytes;
 use dashmap::DashMap;
-use protocol::{EntityKind, NetId, QPos, WorldView};
+use protocol::{NetId, Replica};
 
 use super::game::RoomSettings;
 use super::handle::{RoomHandle, RoomInbox};
 use super::link::ClientConn;
+use crate::game::sync::{ComponentSync, NetIndex};
 use crate::metrics::Metrics;
-
-/// A replicated entity's network identity.
-#[derive(Component, Debug, Clone, Copy)]
-pub struct Replicated {
-    /// Its id, unique within the room.
-    pub id: NetId,
-    /// What it is.
-    pub kind: EntityKind,
-}
-
-/// Where an entity is, in quanta.
-#[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Position(pub QPos);
-
-/// How far an entity moves per tick, in quanta.
-#[derive(Component, Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Velocity {
-    /// Along x.
-    pub x: i32,
-    /// Along y.
-    pub y: i32,
-}
-
-/// A player's latest validated input and the last sequence number applied.
-#[derive(Component, Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Controller {
-    /// Horizontal intent, -127..=127.
-    pub move_x: i8,
-    /// Vertical intent, -127..=127.
-    pub move_y: i8,
-    /// Known button bits.
-    pub buttons: u8,
-    /// Last input sequence applied (replicated as the entity's `ack`).
-    pub ack: u32,
-    /// Inputs applied during the current tick.
-    pub inputs_this_tick: u8,
-}
-
-/// A player's display name (for spectators).
-#[derive(Component, Debug, Clone)]
-pub struct PlayerName(pub String);
 
 // Every resource is a sparse-set component of 64 preallocated slots (with change ticks), so a
 // room keeps few resources and boxes their contents: a world per room stays a few KiB.
@@ -109,6 +69,19 @@ pub struct ClientLink {
     pub behind: u32,
     /// Closed as lagging; waiting for its connection to report the drop.
     pub kicked: bool,
+    /// The input `seq` acknowledged in the last frame sent (the next delta's ack is relative).
+    pub sent_ack: u32,
+    /// Events not sent yet: raised while the client's queue was full.
+    pub pending_events: PendingEvents,
+}
+
+/// Encoded events waiting for a client's next frame.
+#[derive(Debug, Default)]
+pub struct PendingEvents {
+    /// How many.
+    pub count: usize,
+    /// Their encodings, back to back.
+    pub bytes: Vec<u8>,
 }
 
 /// Connected players by id.
@@ -132,10 +105,6 @@ pub struct DroppedPlayer {
 #[derive(Debug, Default)]
 pub struct Dropped(pub HashMap<String, DroppedPlayer>);
 
-/// Net id of every replicated entity, to name despawned entities.
-#[derive(Debug, Default)]
-pub struct NetIndex(pub HashMap<Entity, NetId>);
-
 /// Everyone the room knows: connected players, dropped ones, and entity ids.
 #[derive(Debug, Default)]
 pub struct PlayerBook {
@@ -143,38 +112,55 @@ pub struct PlayerBook {
     pub clients: Clients,
     /// Players within their grace period.
     pub dropped: Dropped,
-    /// Net ids by entity.
-    pub index: NetIndex,
 }
 
 /// The room's players (boxed: see the note on resources above).
 #[derive(Resource, Debug, Default)]
 pub struct Players(pub Box<PlayerBook>);
 
-/// The world as clients hold it after the last frame.
-#[derive(Debug, Default)]
-pub struct Replica(pub WorldView);
-
-/// Replication state: the replica and this tick's frames.
-#[derive(Debug, Default)]
+/// Replication state: the replica, the component syncs and this tick's encoded frames.
 pub struct ReplicationState {
     /// The world as clients hold it.
     pub replica: Replica,
+    /// Network ids by entity, to name despawned entities.
+    pub index: NetIndex,
+    /// One sync per replicated component, position first.
+    pub syncs: Vec<Box<dyn ComponentSync>>,
     /// This tick's encoded frames.
     pub outbox: Outbox,
 }
 
+impl std::fmt::Debug for ReplicationState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplicationState")
+            .field("replica", &self.replica)
+            .field("entities", &self.index.len())
+            .field("syncs", &self.syncs.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// The room's replication state (boxed: see the note on resources above).
-#[derive(Resource, Debug, Default)]
+#[derive(Resource, Debug)]
 pub struct Replication(pub Box<ReplicationState>);
 
 /// This tick's encoded frames.
 #[derive(Debug, Default)]
 pub struct Outbox {
-    /// The delta from the previous tick, shared by every client in sync.
-    pub delta: Bytes,
-    /// The snapshot, encoded on first need and shared by every client that resyncs.
-    pub snapshot: Option<Bytes>,
+    /// The shared part of the delta from the previous tick, written once for every client.
+    pub delta: Vec<u8>,
+    /// The shared part of a snapshot, written on first need and used by every client that
+    /// resyncs this tick.
+    pub snapshot: Option<Vec<u8>>,
+}
+
+/// The room's game: its schema, as clients receive it.
+#[derive(Resource, Debug, Clone)]
+pub struct GameSchema {
+    /// The schema.
+    pub schema: Arc<protocol::Schema>,
+    /// Its encoded message, sent to every client after its welcome.
+    pub message: Bytes,
 }
 
 /// Server-wide state a room touches.

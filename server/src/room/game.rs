@@ -5,14 +5,15 @@ use std::time::Duration;
 
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::SingleThreadedExecutor;
-use protocol::{Bounds, CloseCode};
+use bytes::Bytes;
+use protocol::clock::unix_micros;
+use protocol::{Bounds, CloseCode, Replica, ServerMsg};
 
 use super::components::*;
 use super::handle::{RoomHandle, RoomInbox, SpectatorEvent};
-use protocol::clock::unix_micros;
-
 use super::{replication, spectator, systems};
 use crate::config::Config;
+use crate::game::{Game, GameError, RoomInfo, TickSet};
 
 /// Settings every room of a server shares, derived from [`Config`].
 #[derive(Debug, Clone)]
@@ -66,19 +67,6 @@ impl RoomSettings {
     }
 }
 
-/// The phases of a tick, run in this order.
-#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TickSet {
-    /// Drain the inbox.
-    Receive,
-    /// Move the world.
-    Simulate,
-    /// Diff and encode.
-    Replicate,
-    /// Queue frames and spectator updates.
-    Send,
-}
-
 /// One room: its world and schedule.
 pub struct Room {
     world: World,
@@ -94,15 +82,49 @@ impl std::fmt::Debug for Room {
     }
 }
 
+/// The engine's systems in their phases; the game adds its own.
+fn engine_schedule() -> Schedule {
+    let mut schedule = Schedule::default();
+    schedule.set_executor(SingleThreadedExecutor::new());
+    schedule.configure_sets(
+        (
+            TickSet::Receive,
+            TickSet::Simulate,
+            TickSet::Replicate,
+            TickSet::Send,
+        )
+            .chain(),
+    );
+    schedule.add_systems((
+        (systems::receive, systems::expire_dropped)
+            .chain()
+            .in_set(TickSet::Receive),
+        replication::replicate.in_set(TickSet::Replicate),
+        (replication::fan_out, spectator::publish).in_set(TickSet::Send),
+    ));
+    schedule
+}
+
 impl Room {
-    /// A room with an empty world that drains `inbox`.
+    /// A room playing `game` that drains `inbox`; fails when the game's definition is broken
+    /// (the server checks every game when it starts, so this is not expected).
     pub fn new(
         handle: Arc<RoomHandle>,
         settings: RoomSettings,
         inbox: RoomInbox,
         shared: Shared,
-    ) -> Self {
+        game: &dyn Game,
+    ) -> Result<Self, GameError> {
         let mut world = World::new();
+        world.insert_resource(RoomInfo {
+            room_id: handle.id,
+            mode: handle.mode.clone(),
+            tick_rate: settings.tick_rate,
+            tick: 0,
+            bounds: settings.bounds,
+            max_speed: settings.max_speed,
+            capacity: handle.capacity,
+        });
         world.insert_resource(RoomConfig(Arc::new(RoomContext {
             settings,
             handle: handle.clone(),
@@ -111,35 +133,35 @@ impl Room {
         world.insert_resource(TickClock::default());
         world.insert_resource(Inbox(inbox));
         world.init_resource::<Players>();
-        world.init_resource::<Replication>();
         world.init_resource::<spectator::SpectatorState>();
 
-        let mut schedule = Schedule::default();
-        schedule.set_executor(SingleThreadedExecutor::new());
-        schedule.configure_sets(
-            (
-                TickSet::Receive,
-                TickSet::Simulate,
-                TickSet::Replicate,
-                TickSet::Send,
-            )
-                .chain(),
-        );
-        schedule.add_systems((
-            (systems::receive, systems::expire_dropped)
-                .chain()
-                .in_set(TickSet::Receive),
-            (systems::steer, systems::integrate)
-                .chain()
-                .in_set(TickSet::Simulate),
-            replication::replicate.in_set(TickSet::Replicate),
-            (replication::fan_out, spectator::publish).in_set(TickSet::Send),
-        ));
-        Self {
+        let mut schedule = engine_schedule();
+        let mut startup = Schedule::default();
+        startup.set_executor(SingleThreadedExecutor::new());
+        let built = crate::game::build(game, &mut world, &mut schedule, &mut startup)?;
+        let message = protocol::encode_server(&ServerMsg::Schema(built.schema.clone()))
+            .map_err(|e| GameError {
+                game: game.name().to_owned(),
+                reason: format!("cannot encode the schema: {e}"),
+            })?;
+        world.insert_resource(Replication(Box::new(ReplicationState {
+            replica: Replica::new(&built.schema),
+            index: Default::default(),
+            syncs: built.syncs,
+            outbox: Outbox::default(),
+        })));
+        let schema = Arc::new(built.schema);
+        handle.set_schema(schema.clone());
+        world.insert_resource(GameSchema {
+            schema,
+            message: Bytes::from(message),
+        });
+        startup.run(&mut world);
+        Ok(Self {
             world,
             schedule,
             handle,
-        }
+        })
     }
 
     /// Runs one tick. Returns `false` once the room has closed (it stayed empty too long).
@@ -147,11 +169,13 @@ impl Room {
         if self.handle.is_closed() {
             return false;
         }
-        {
+        let tick = {
             let mut clock = self.world.resource_mut::<TickClock>();
             clock.tick = clock.tick.wrapping_add(1);
             clock.server_time_us = unix_micros();
-        }
+            clock.tick
+        };
+        self.world.resource_mut::<RoomInfo>().tick = tick;
         self.schedule.run(&mut self.world);
         self.world.clear_trackers();
         self.check_idle()
@@ -167,10 +191,6 @@ impl Room {
         &mut self.world
     }
 
-    /// The checksum clients should hold after the last tick.
-    pub fn checksum(&self) -> u64 {
-        self.world.resource::<Replication>().0.replica.0.checksum()
-    }
 
     /// Closes the room: every client is closed with `code`, its players' resume tokens are
     /// forgotten, spectators get `end`, and the room leaves the registry. Also safe after a

@@ -1,9 +1,10 @@
 //! [`RoomHandle`]: what the rest of the server holds of a room that lives on a tick thread.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 
 use protocol::NetId;
+use protocol::schema::{FieldDef, Schema};
 use protocol::api::SpectatorSnapshot;
 use tokio::sync::{broadcast, mpsc, watch};
 
@@ -57,11 +58,12 @@ pub struct RoomHandle {
     commands: mpsc::Sender<RoomCommand>,
     departures: mpsc::UnboundedSender<Departure>,
     occupancy: AtomicU32,
-    next_player_id: AtomicU32,
+    next_net_id: AtomicU32,
     tick: AtomicU32,
     closed: AtomicBool,
     /// Spectator channels.
     pub spectators: SpectatorFeed,
+    schema: OnceLock<Arc<Schema>>,
 }
 
 impl RoomHandle {
@@ -76,7 +78,7 @@ impl RoomHandle {
             commands: tx,
             departures,
             occupancy: AtomicU32::new(0),
-            next_player_id: AtomicU32::new(1),
+            next_net_id: AtomicU32::new(1),
             tick: AtomicU32::new(0),
             closed: AtomicBool::new(false),
             spectators: SpectatorFeed {
@@ -84,12 +86,34 @@ impl RoomHandle {
                 events: broadcast::channel(64).0,
                 watchers: AtomicUsize::new(0),
             },
+            schema: OnceLock::new(),
         };
         let inbox = RoomInbox {
             commands: rx,
             departures: departed,
         };
         (Arc::new(handle), inbox)
+    }
+
+    /// Records the schema of the room's game (once, when the room is built).
+    pub fn set_schema(&self, schema: Arc<Schema>) {
+        let _ = self.schema.set(schema);
+    }
+
+    /// The schema of the room's game (none before the room is built).
+    pub fn schema(&self) -> Option<&Arc<Schema>> {
+        self.schema.get()
+    }
+
+    /// The fields of the game's input (none before the room is built).
+    pub fn input_fields(&self) -> &[FieldDef] {
+        self.schema.get().map_or(&[], |s| &s.input)
+    }
+
+    /// A network id for an entity the game spawned, unique in the room (players' ids come from
+    /// the same counter, through [`RoomHandle::try_reserve`]).
+    pub fn allocate_id(&self) -> NetId {
+        self.next_net_id.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Takes a seat if one is free; returns the player id bound to it.
@@ -102,7 +126,7 @@ impl RoomHandle {
                 (n < self.capacity).then_some(n + 1)
             })
             .ok()?;
-        Some(self.next_player_id.fetch_add(1, Ordering::Relaxed))
+        Some(self.next_net_id.fetch_add(1, Ordering::Relaxed))
     }
 
     /// Gives a seat back (an unused reservation expired, or a player is gone for good).

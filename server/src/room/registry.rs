@@ -14,6 +14,7 @@ use super::handle::{RoomHandle, SpectatorEvent};
 use super::pool::TickPool;
 use crate::client_addr::ClientCounts;
 use crate::config::Config;
+use crate::game::GameCatalog;
 use crate::metrics::Metrics;
 
 /// Room commands queued per player of capacity (inputs at the tick rate, plus slack).
@@ -34,6 +35,9 @@ pub enum RegistryError {
     /// No such room.
     #[error("room {0} does not exist")]
     NoSuchRoom(u32),
+    /// The mode's game failed to build a room (logged with the reason).
+    #[error("the game of this mode could not open a room")]
+    GameFailed,
 }
 
 /// Open rooms by id, with a count of them that creators reserve against `--max-rooms` before
@@ -92,6 +96,7 @@ pub struct RoomRegistry {
     unentered: Unentered,
     pool: TickPool,
     metrics: Arc<Metrics>,
+    games: GameCatalog,
 }
 
 /// Rooms no player has entered yet, and how many each address opened (`--rooms-per-addr`).
@@ -125,9 +130,11 @@ impl Unentered {
 }
 
 impl RoomRegistry {
-    /// A registry whose rooms tick on a new tick pool until `shutdown`.
+    /// A registry whose rooms play the games of `games` and tick on a new tick pool until
+    /// `shutdown`.
     pub fn start(
         config: &Config,
+        games: GameCatalog,
         metrics: Arc<Metrics>,
         shutdown: CancellationToken,
     ) -> std::io::Result<Self> {
@@ -151,7 +158,13 @@ impl RoomRegistry {
             },
             pool,
             metrics,
+            games,
         })
+    }
+
+    /// The games this registry's rooms play.
+    pub fn games(&self) -> &GameCatalog {
+        &self.games
     }
 
     /// The capacity of a room of `mode`.
@@ -184,10 +197,20 @@ impl RoomRegistry {
             resume_index: self.resume_index.clone(),
             rooms: self.rooms.clone(),
         };
-        let room = Room::new(handle.clone(), self.settings.clone(), rx, shared);
+        let game = self.games.game_for(mode);
+        let room = match Room::new(handle.clone(), self.settings.clone(), rx, shared, game.as_ref())
+        {
+            Ok(room) => room,
+            Err(e) => {
+                tracing::error!(room = id, mode, error = %e, "cannot open a room");
+                self.unentered.forget(id);
+                self.rooms.unreserve();
+                return Err(RegistryError::GameFailed);
+            }
+        };
         self.rooms.insert(id, handle.clone());
         self.pool.spawn(room);
-        tracing::info!(room = id, mode, capacity, "room opened");
+        tracing::info!(room = id, mode, game = game.name(), capacity, "room opened");
         Ok(handle)
     }
 
@@ -296,7 +319,12 @@ mod tests {
     use super::*;
 
     fn registry(config: &Config) -> RoomRegistry {
-        RoomRegistry::start(config, Arc::default(), CancellationToken::new())
+        RoomRegistry::start(
+            config,
+            crate::GameCatalog::builtin(),
+            Arc::default(),
+            CancellationToken::new(),
+        )
             .unwrap_or_else(|e| panic!("tick pool: {e}"))
     }
 

@@ -1,94 +1,182 @@
-//! The replicate and send phases: one delta per tick, encoded once, fanned out without waiting.
+//! The replicate and send phases: each tick's changes go into the replica, which writes the
+//! shared part of the delta once; each client's frame is that part plus its own (its ack,
+//! owner-only components and events), queued without waiting.
 
-use super::queue::PushError;
 use bevy_ecs::prelude::*;
+use bevy_ecs::system::SystemState;
 use bytes::Bytes;
-use protocol::{CloseCode, EntityState, ServerMsg};
+use protocol::replica::{EventBatch, ReplicaFrame};
+use protocol::{CloseCode, NetId};
 
 use super::components::*;
+use super::queue::PushError;
+use crate::game::sync::{InputQueue, NetIndex};
+use crate::game::{Audience, GameEvents, NetEntity, Owner, Replicate};
 
-/// Replicated entities whose position or controller changed this tick.
-type ChangedEntities<'w, 's> = Query<
-    'w,
-    's,
-    (&'static Replicated, &'static Position, &'static Controller),
-    Or<(Changed<Position>, Changed<Controller>)>,
->;
+/// Entities that became replicated, changed owner, or stopped being replicated.
+type EntityChanges = (
+    Query<'static, 'static, (Entity, &'static NetEntity, Option<&'static Owner>), Added<NetEntity>>,
+    Query<'static, 'static, (&'static NetEntity, Option<&'static Owner>), Changed<Owner>>,
+    RemovedComponents<'static, 'static, NetEntity>,
+    RemovedComponents<'static, 'static, Owner>,
+);
 
-/// Records this tick's changes into the replica and encodes the delta once.
+/// Entities the game asked to replicate that have no network id yet.
+type Unassigned = Query<'static, 'static, (Entity, &'static Replicate), Without<NetEntity>>;
+
+/// Records this tick's changes into the replica and writes the delta's shared part once.
 pub fn replicate(
-    mut removed: RemovedComponents<Replicated>,
-    changed: ChangedEntities,
-    mut players: ResMut<Players>,
-    mut replication: ResMut<Replication>,
-    clock: Res<TickClock>,
-    config: Res<RoomConfig>,
-    mut size_hint: Local<usize>,
+    world: &mut World,
+    unassigned: &mut SystemState<Unassigned>,
+    entities: &mut SystemState<EntityChanges>,
 ) {
-    let ReplicationState { replica, outbox } = &mut *replication.0;
-    let index = &mut players.0.index;
-    let mut frame = replica.0.begin_frame(clock.tick, clock.server_time_us);
-    for entity in removed.read() {
-        if let Some(id) = index.0.remove(&entity) {
-            frame.remove(id);
+    assign_net_ids(world, unassigned);
+    world.resource_scope(|world, mut replication: Mut<Replication>| {
+        let clock = *world.resource::<TickClock>();
+        let ReplicationState {
+            replica,
+            index,
+            syncs,
+            outbox,
+        } = &mut *replication.0;
+        let mut frame = replica.begin(clock.tick, clock.server_time_us);
+        let spawned = sync_entities(world, entities, index, &mut frame);
+        for &(entity, id) in &spawned {
+            for sync in syncs.iter() {
+                sync.spawn(world, entity, id, &mut frame);
+            }
         }
-    }
-    for (r, p, c) in &changed {
-        frame.upsert(EntityState {
-            id: r.id,
-            kind: r.kind,
-            pos: p.0,
-            ack: c.ack,
-        });
-    }
-    let delta = frame.finish();
-    outbox.delta = encode(&ServerMsg::Delta(delta), &mut size_hint);
-    outbox.snapshot = None;
-    config.handle.set_tick(clock.tick);
+        for sync in syncs.iter_mut() {
+            sync.sync(world, index, &mut frame);
+        }
+        outbox.delta.clear();
+        frame.finish(&mut outbox.delta);
+        outbox.snapshot = None;
+    });
+    let config = world.resource::<RoomConfig>();
+    config.handle.set_tick(world.resource::<TickClock>().tick);
 }
 
-/// Queues this tick's frame to every client without waiting: the shared delta, or the shared
-/// snapshot for a client that must resync. A full queue skips the client and marks it for a
-/// resync; a client behind for longer than the limit is closed as lagging.
+/// Gives every entity the game asked to replicate a network id and its kind's index.
+fn assign_net_ids(world: &mut World, unassigned: &mut SystemState<Unassigned>) {
+    // A query always validates.
+    let Ok(wanted) = unassigned.get(world) else {
+        return;
+    };
+    if wanted.is_empty() {
+        return;
+    }
+    let new: Vec<(Entity, &'static str)> = wanted.iter().map(|(e, r)| (e, r.kind)).collect();
+    let handle = world.resource::<RoomConfig>().handle.clone();
+    let schema = world.resource::<GameSchema>().schema.clone();
+    for (entity, kind) in new {
+        let Some(kind_index) = schema.kind_index(kind) else {
+            tracing::error!(
+                room = handle.id,
+                kind,
+                "Replicate names a kind the game never declared; the entity is not replicated"
+            );
+            world.entity_mut(entity).remove::<Replicate>();
+            continue;
+        };
+        world.entity_mut(entity).insert(NetEntity {
+            id: handle.allocate_id(),
+            kind: kind_index,
+        });
+    }
+}
+
+/// Applies despawns, spawns and owner changes to the frame; returns the new entities.
+fn sync_entities(
+    world: &mut World,
+    entities: &mut SystemState<EntityChanges>,
+    index: &mut NetIndex,
+    frame: &mut ReplicaFrame<'_>,
+) -> Vec<(Entity, NetId)> {
+    // Queries and removal readers always validate.
+    let Ok((added, owned, mut gone, mut unowned)) = entities.get_mut(world) else {
+        return Vec::new();
+    };
+    for entity in gone.read() {
+        if let Some(id) = index.remove(&entity) {
+            frame.despawn(id);
+        }
+    }
+    let mut spawned = Vec::new();
+    for (entity, net, owner) in &added {
+        index.insert(entity, net.id);
+        frame.spawn(net.id, net.kind, owner.map(|o| o.0));
+        spawned.push((entity, net.id));
+    }
+    for (net, owner) in &owned {
+        frame.spawn(net.id, net.kind, owner.map(|o| o.0));
+    }
+    let unowned: Vec<Entity> = unowned.read().collect();
+    for entity in unowned {
+        if let Some(net) = world.get::<NetEntity>(entity)
+            && world.get::<Owner>(entity).is_none()
+        {
+            frame.spawn(net.id, net.kind, None);
+        }
+    }
+    spawned
+}
+
+/// Queues this tick's frame to every client without waiting: the shared delta plus the client's
+/// own part, or a snapshot for a client that must resync. A full queue skips the client, keeps
+/// its events for the next frame and marks it for a resync; a client behind for longer than the
+/// limit is closed as lagging.
 pub fn fan_out(
     mut players: ResMut<Players>,
     mut replication: ResMut<Replication>,
-    clock: Res<TickClock>,
+    mut events: ResMut<GameEvents>,
+    queues: Query<&InputQueue>,
     config: Res<RoomConfig>,
-    mut size_hint: Local<usize>,
 ) {
     let lag_limit = config.settings.lag_limit_ticks;
-    let (mut frames, mut bytes, mut resyncs, mut drops) = (0u64, 0u64, 0u64, 0u64);
-    let ReplicationState { replica, outbox } = &mut *replication.0;
-    let clients = &mut players.0.clients;
-    for (player_id, link) in clients.0.iter_mut().filter(|(_, l)| !l.kicked) {
-        let frame = if link.needs_snapshot {
-            outbox
-                .snapshot
-                .get_or_insert_with(|| {
-                    encode(
-                        &ServerMsg::Snapshot(replica.0.snapshot(clock.server_time_us)),
-                        &mut size_hint,
-                    )
-                })
-                .clone()
-        } else {
-            outbox.delta.clone()
+    let mut sent = Sent::default();
+    let ReplicationState {
+        replica, outbox, ..
+    } = &mut *replication.0;
+    for (&player, link) in players.0.clients.0.iter_mut().filter(|(_, l)| !l.kicked) {
+        queue_events(&events, player, &mut link.pending_events);
+        let ack = queues.get(link.entity).map_or(0, |q| q.ack);
+        let batch = EventBatch {
+            count: link.pending_events.count,
+            bytes: &link.pending_events.bytes,
         };
+        let mut frame;
+        if link.needs_snapshot {
+            let shared = outbox.snapshot.get_or_insert_with(|| {
+                let mut out = Vec::with_capacity(outbox.delta.len() * 4);
+                replica.write_snapshot_shared(&mut out);
+                out
+            });
+            frame = Vec::with_capacity(shared.len() + batch.bytes.len() + 32);
+            frame.extend_from_slice(shared);
+            replica.write_own_snapshot(player, ack, batch, &mut frame);
+        } else {
+            frame = Vec::with_capacity(outbox.delta.len() + batch.bytes.len() + 16);
+            frame.extend_from_slice(&outbox.delta);
+            replica.write_own_delta(player, link.sent_ack, ack, batch, &mut frame);
+        }
         let len = frame.len() as u64;
-        match link.conn.frames.try_send(frame) {
+        match link.conn.frames.try_send(Bytes::from(frame)) {
             Ok(()) => {
-                frames += 1;
-                bytes += len;
+                sent.frames += 1;
+                sent.bytes += len;
                 if link.needs_snapshot {
                     // A snapshot after skipped frames is a resync; the first one of a join is not.
-                    resyncs += u64::from(link.behind > 0);
+                    sent.resyncs += u64::from(link.behind > 0);
                     link.needs_snapshot = false;
                 }
                 link.behind = 0;
+                link.sent_ack = ack;
+                link.pending_events.count = 0;
+                link.pending_events.bytes.clear();
             }
             Err(PushError::Full(_)) => {
-                drops += 1;
+                sent.drops += 1;
                 link.needs_snapshot = true;
                 link.behind += 1;
                 if link.behind > lag_limit {
@@ -96,33 +184,45 @@ pub fn fan_out(
                     link.conn
                         .close
                         .close(CloseCode::Lagging, "fell too far behind the game");
-                    tracing::info!(
-                        room = config.handle.id,
-                        player_id,
-                        "closing a lagging client"
-                    );
+                    tracing::info!(room = config.handle.id, player, "closing a lagging client");
                 }
             }
             // The connection's task is gone; the next receive phase drops the player.
             Err(PushError::Closed(_)) => {}
         }
     }
-    let m = &config.shared.metrics;
-    m.frames_sent.increment(frames);
-    m.bytes_sent.increment(bytes);
-    m.resyncs.increment(resyncs);
-    m.queue_drops.increment(drops);
+    events.clear();
+    sent.record(&config);
 }
 
-/// Encodes a server message into shared bytes, sized by the last frame of this kind
-/// (`size_hint`), and remembers its size for the next one.
-fn encode(msg: &ServerMsg, size_hint: &mut usize) -> Bytes {
-    let mut buf = Vec::with_capacity(*size_hint);
-    if let Err(e) = protocol::codec::encode_into(msg, &mut buf) {
-        // Only unsorted ids can fail, which the frame builder rules out.
-        tracing::error!(error = %e, "cannot encode a frame");
-        buf.clear();
+/// Appends this tick's events for `player` to its pending ones.
+fn queue_events(events: &GameEvents, player: NetId, pending: &mut PendingEvents) {
+    if events.is_empty() {
+        return;
     }
-    *size_hint = buf.len();
-    Bytes::from(buf)
+    for (audience, bytes) in events.raised() {
+        if audience == Audience::All || audience == Audience::Player(player) {
+            pending.count += 1;
+            pending.bytes.extend_from_slice(bytes);
+        }
+    }
+}
+
+/// What one send phase queued.
+#[derive(Debug, Default)]
+struct Sent {
+    frames: u64,
+    bytes: u64,
+    resyncs: u64,
+    drops: u64,
+}
+
+impl Sent {
+    fn record(&self, config: &RoomConfig) {
+        let m = &config.shared.metrics;
+        m.frames_sent.increment(self.frames);
+        m.bytes_sent.increment(self.bytes);
+        m.resyncs.increment(self.resyncs);
+        m.queue_drops.increment(self.drops);
+    }
 }

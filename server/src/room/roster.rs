@@ -3,13 +3,18 @@
 
 use bevy_ecs::prelude::*;
 use bytes::Bytes;
-use protocol::{CloseCode, EntityKind, Input, NetId, QPos, ServerMsg, Welcome};
+use protocol::{CloseCode, Input, NetId, QPos, ServerMsg, Welcome};
 use rand::RngExt as _;
 
 use super::components::*;
 use super::link::{ClientConn, Departure, JoinAccepted, JoinRefused, JoinReply};
 use super::random_token;
 use super::systems::apply_input;
+use crate::game::sync::InputQueue;
+use crate::game::{
+    Disconnected, NetEntity, Owner, Player, PlayerDropped, PlayerJoined, PlayerLeft, PlayerResumed,
+    Position,
+};
 
 /// The close reason of a connection whose player resumed on another connection.
 const REPLACED_REASON: &str = "replaced: this player resumed on another connection";
@@ -20,10 +25,12 @@ pub struct Roster<'a, 'w, 's, 'qw, 'qs> {
     pub commands: &'a mut Commands<'w, 's>,
     /// Connected and dropped players.
     pub book: &'a mut PlayerBook,
-    /// Every player's controller.
-    pub controllers: &'a mut Query<'qw, 'qs, &'static mut Controller>,
+    /// Every player's input queue.
+    pub queues: &'a mut Query<'qw, 'qs, &'static mut InputQueue>,
     /// The room's settings and shared state.
     pub config: &'a RoomConfig,
+    /// The room's game schema, sent after each welcome.
+    pub schema: &'a GameSchema,
     /// The tick being computed.
     pub clock: &'a TickClock,
 }
@@ -39,8 +46,8 @@ impl Roster<'_, '_, '_, '_, '_> {
             .0
             .get(&player_id)
             .filter(|l| l.conn.conn_id == conn_id)
-            .and_then(|l| self.controllers.get_mut(l.entity).ok())
-            .is_some_and(|mut c| apply_input(&mut c, input, cap))
+            .and_then(|l| self.queues.get_mut(l.entity).ok())
+            .is_some_and(|mut q| apply_input(&mut q, input, cap))
     }
 
     /// Spawns the player who redeemed a seat, unless its connection is gone or the room holds
@@ -66,17 +73,23 @@ impl Roster<'_, '_, '_, '_, '_> {
         let entity = self
             .commands
             .spawn((
-                Replicated {
+                Player {
                     id: player_id,
-                    kind: EntityKind::Player,
+                    name,
                 },
+                NetEntity {
+                    id: player_id,
+                    kind: 0,
+                },
+                Owner(player_id),
                 Position(random_spawn(&self.config.settings)),
-                Velocity::default(),
-                Controller::default(),
-                PlayerName(name),
+                InputQueue::default(),
             ))
             .id();
-        self.book.index.0.insert(entity, player_id);
+        self.commands.trigger(PlayerJoined {
+            entity,
+            player: player_id,
+        });
         self.admit(player_id, entity, conn);
     }
 
@@ -103,6 +116,11 @@ impl Roster<'_, '_, '_, '_, '_> {
             return;
         };
         self.config.shared.resume_index.remove(token);
+        self.commands.entity(entity).remove::<Disconnected>();
+        self.commands.trigger(PlayerResumed {
+            entity,
+            player: player_id,
+        });
         self.admit(player_id, entity, conn);
     }
 
@@ -166,15 +184,21 @@ impl Roster<'_, '_, '_, '_, '_> {
             (token, d.entity)
         };
         self.config.shared.resume_index.remove(&token);
+        self.commands.trigger(PlayerLeft {
+            entity,
+            player: player_id,
+        });
         self.commands.entity(entity).despawn();
         self.config.handle.release();
         tracing::debug!(room = self.config.handle.id, player_id, "player left");
     }
 
     fn keep_for_grace(&mut self, player_id: NetId, link: ClientLink) {
-        if let Ok(mut c) = self.controllers.get_mut(link.entity) {
-            (c.move_x, c.move_y, c.buttons) = (0, 0, 0);
-        }
+        self.commands.entity(link.entity).insert(Disconnected);
+        self.commands.trigger(PlayerDropped {
+            entity: link.entity,
+            player: player_id,
+        });
         let grace = self.config.settings.resume_grace_ticks;
         self.book.dropped.0.insert(
             link.resume_token,
@@ -211,14 +235,14 @@ impl Roster<'_, '_, '_, '_, '_> {
             room_id: config.handle.id,
             tick_rate: settings.tick_rate,
             bounds: settings.bounds,
-            max_speed: settings.max_speed,
             tick: self.clock.tick,
             resume_token: resume_token.clone(),
         });
         match protocol::encode_server(&welcome) {
             Ok(bytes) => {
-                // The queue is new and empty: this cannot be full.
+                // The queue is new and empty: neither can find it full.
                 let _ = conn.frames.try_send(Bytes::from(bytes));
+                let _ = conn.frames.try_send(self.schema.message.clone());
             }
             Err(e) => {
                 tracing::error!(error = %e, "cannot encode a welcome");
@@ -236,6 +260,8 @@ impl Roster<'_, '_, '_, '_, '_> {
             needs_snapshot: true,
             behind: 0,
             kicked: false,
+            sent_ack: 0,
+            pending_events: PendingEvents::default(),
         };
         self.book.clients.0.insert(player_id, link);
         tracing::debug!(room = config.handle.id, player_id, "player joined");

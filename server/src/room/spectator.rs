@@ -16,6 +16,7 @@ use protocol::api::{SpectatorDelta, SpectatorEntity, SpectatorMove, SpectatorSna
 
 use super::components::*;
 use super::handle::SpectatorEvent;
+use crate::game::{NetEntity, Player, Position};
 
 /// One captured state waiting to be published.
 #[derive(Debug)]
@@ -37,7 +38,8 @@ struct Publisher {
 
 /// Captures the state at the spectator rate and publishes what is old enough.
 pub fn publish(
-    entities: Query<(&Replicated, &Position, Option<&PlayerName>)>,
+    entities: Query<(&NetEntity, &Position, Option<&Player>)>,
+    schema: Res<GameSchema>,
     mut state: ResMut<SpectatorState>,
     clock: Res<TickClock>,
     config: Res<RoomConfig>,
@@ -56,12 +58,17 @@ pub fn publish(
         state.ticks_until_capture = settings.spectator_every_ticks.max(1);
         let mut captured: Vec<SpectatorEntity> = entities
             .iter()
-            .map(|(r, p, name)| SpectatorEntity {
-                id: r.id,
-                kind: "player".to_owned(),
+            .map(|(net, p, player)| SpectatorEntity {
+                id: net.id,
+                kind: schema
+                    .schema
+                    .kinds
+                    .get(net.kind as usize)
+                    .cloned()
+                    .unwrap_or_default(),
                 x: p.0.x,
                 y: p.0.y,
-                name: name.map(|n| n.0.clone()),
+                name: player.map(|pl| pl.name.clone()),
             })
             .collect();
         captured.sort_unstable_by_key(|e| e.id);

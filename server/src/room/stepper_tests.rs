@@ -7,10 +7,12 @@ use bytes::Bytes;
 use protocol::{CloseCode, Input, ServerMsg, WorldView};
 use tokio::sync::oneshot;
 
-use super::components::Shared;
+use super::components::{Replication, Shared};
 use super::queue::{FrameReceiver, frame_queue};
 use super::{ClientConn, CloseSignal, Departure, Room, RoomCommand, RoomHandle, RoomSettings};
 use crate::config::Config;
+use crate::game::Game;
+use crate::games::movement::{Movement, Steer};
 
 struct Stepper {
     room: Room,
@@ -22,10 +24,14 @@ struct TestClient {
     conn_id: u64,
     frames: FrameReceiver,
     close: CloseSignal,
-    world: WorldView,
+    world: Option<WorldView>,
 }
 
 fn stepper(config: Config) -> Stepper {
+    stepper_of(config, &Movement)
+}
+
+fn stepper_of(config: Config, game: &dyn Game) -> Stepper {
     let (handle, rx) = RoomHandle::new(7, "test".into(), config.room_capacity, 1024);
     let shared = Shared {
         metrics: Arc::default(),
@@ -38,7 +44,9 @@ fn stepper(config: Config) -> Stepper {
         RoomSettings::from_config(&config),
         rx,
         shared,
-    );
+        game,
+    )
+    .unwrap();
     Stepper { room, handle }
 }
 
@@ -71,7 +79,7 @@ impl Stepper {
             conn_id,
             frames,
             close,
-            world: WorldView::new(),
+            world: None,
         }
     }
 
@@ -87,13 +95,12 @@ impl Stepper {
     }
 
     fn input(&self, c: &TestClient, seq: u32, move_x: i8, move_y: i8) {
-        let input = Input {
-            seq,
-            client_tick: seq,
+        let steer = Steer {
             move_x,
             move_y,
             buttons: 0,
         };
+        let input = Input::new(seq, seq, &steer);
         self.handle
             .try_send(RoomCommand::Input {
                 player_id: c.player_id,
@@ -105,19 +112,43 @@ impl Stepper {
 }
 
 impl TestClient {
-    /// Drains the queue, applying every frame; returns the raw frames.
+    /// Drains the queue, applying every frame (the schema makes the mirror); returns the raw
+    /// messages.
     fn drain(&mut self) -> Vec<Bytes> {
         let mut out = Vec::new();
         while let Some(bytes) = self.frames.try_recv() {
-            match protocol::decode_server(&bytes).unwrap() {
-                ServerMsg::Snapshot(s) => self.world.apply_snapshot(&s).unwrap(),
-                ServerMsg::Delta(d) => self.world.apply_delta(&d).unwrap(),
-                _ => {}
+            if protocol::world::is_frame(&bytes) {
+                let world = self.world.as_mut().expect("a schema before any frame");
+                world.apply(&bytes).unwrap();
+            } else if let ServerMsg::Schema(schema) = protocol::decode_server(&bytes).unwrap() {
+                self.world = Some(WorldView::new(Arc::new(schema), self.player_id));
             }
             out.push(bytes);
         }
         out
     }
+
+    fn world(&self) -> &WorldView {
+        self.world.as_ref().expect("joined")
+    }
+
+    fn has(&self, id: u32) -> bool {
+        self.world().get(id).is_some()
+    }
+
+    fn pos(&self) -> protocol::QPos {
+        self.world().get(self.player_id).unwrap().position().unwrap()
+    }
+}
+
+/// The entities a client sees, with their components.
+fn seen(w: &WorldView) -> Vec<(u32, u32, Vec<(usize, Vec<protocol::Value>)>)> {
+    w.entities()
+        .map(|e| {
+            let comps = e.components().map(|(i, v)| (i, v.to_vec())).collect();
+            (e.id, e.kind, comps)
+        })
+        .collect()
 }
 
 #[test]
@@ -132,21 +163,22 @@ fn a_join_gets_a_welcome_then_a_snapshot_then_shared_deltas() {
     ));
     assert!(matches!(
         protocol::decode_server(&first[1]).unwrap(),
-        ServerMsg::Snapshot(_)
+        ServerMsg::Schema(_)
     ));
+    assert_eq!(first[2][0], protocol::message::tag::SNAPSHOT);
     b.drain();
     s.input(&a, 1, 127, 0);
     s.tick(1);
     let (fa, fb) = (a.drain(), b.drain());
     assert_eq!(fa.len(), 1);
-    assert_eq!(
-        fa[0].as_ptr(),
-        fb[0].as_ptr(),
-        "one encoding of the delta shared by both clients"
+    let shared = s.room.world_mut().resource::<Replication>().0.outbox.delta.clone();
+    assert!(
+        fa[0].starts_with(&shared) && fb[0].starts_with(&shared),
+        "both frames start with the one encoding of the delta's shared part"
     );
-    assert_eq!(a.world, b.world);
-    assert_eq!(a.world.checksum(), s.room.checksum());
-    assert_eq!(a.world.get(a.player_id).unwrap().ack, 1);
+    assert_eq!(seen(a.world()), seen(b.world()));
+    assert_eq!(a.world().ack(), 1);
+    assert_eq!(b.world().ack(), 0, "each client gets its own ack");
 }
 
 #[test]
@@ -157,23 +189,22 @@ fn inputs_are_validated_capped_and_deduplicated() {
     });
     let mut a = s.join(64);
     a.drain();
-    let start = a.world.get(a.player_id).unwrap().pos;
+    let start = a.pos();
     // Five inputs in one tick: only two apply; the last applied (seq 2) sets the intent.
     for seq in 1..=5 {
         s.input(&a, seq, i8::MIN, 0);
     }
     s.tick(1);
     a.drain();
-    let e = *a.world.get(a.player_id).unwrap();
-    assert_eq!(e.ack, 2, "capped at two inputs per tick");
+    assert_eq!(a.world().ack(), 2, "capped at two inputs per tick");
     let max = RoomSettings::from_config(&Config::default()).max_speed;
-    assert!(start.x - e.pos.x <= max, "moved at most the maximum speed");
+    assert!(start.x - a.pos().x <= max, "moved at most the maximum speed");
     // Stale and duplicate sequence numbers are ignored.
     s.input(&a, 2, 127, 0);
     s.input(&a, 1, 127, 0);
     s.tick(1);
     a.drain();
-    assert_eq!(a.world.get(a.player_id).unwrap().ack, 2);
+    assert_eq!(a.world().ack(), 2);
 }
 
 #[test]
@@ -182,25 +213,24 @@ fn a_full_queue_skips_the_client_then_resyncs_it_and_a_long_lag_closes_it() {
         lag_limit_ticks: 5,
         ..Config::default()
     });
-    let mut slow = s.join(2);
+    let mut slow = s.join(3);
     let mut fast = s.join(64);
     fast.drain();
-    // The slow client's queue (welcome + snapshot) is full: it is skipped, the fast one is not.
+    // The slow client's queue (welcome, schema + snapshot) is full: it is skipped, the fast
+    // one is not.
     s.input(&fast, 1, 127, 127);
     s.tick(3);
     assert_eq!(fast.drain().len(), 3, "the fast client got every tick");
     slow.drain();
     s.tick(1);
     let resync = slow.drain();
-    assert!(
-        matches!(
-            protocol::decode_server(&resync[0]).unwrap(),
-            ServerMsg::Snapshot(_)
-        ),
+    assert_eq!(
+        resync[0][0],
+        protocol::message::tag::SNAPSHOT,
         "a resync snapshot"
     );
     fast.drain();
-    assert_eq!(slow.world, fast.world);
+    assert_eq!(seen(slow.world()), seen(fast.world()));
     assert!(slow.close.requested().is_none());
     // Now it stops reading for longer than the lag limit.
     s.tick(10);
@@ -229,12 +259,12 @@ fn a_dropped_player_is_removed_after_the_grace_period_and_its_seat_freed() {
     s.tick(3);
     b.drain();
     assert!(
-        b.world.get(a.player_id).is_some(),
+        b.has(a.player_id),
         "kept during the grace period"
     );
     s.tick(5);
     b.drain();
-    assert!(b.world.get(a.player_id).is_none(), "removed after it");
+    assert!(!b.has(a.player_id), "removed after it");
     assert_eq!(s.handle.occupancy(), 1);
 }
 
@@ -278,10 +308,10 @@ fn a_connection_whose_task_is_gone_is_dropped_without_its_departure() {
     drop(a);
     s.tick(3);
     b.drain();
-    assert!(b.world.get(a_id).is_some(), "kept during the grace period");
+    assert!(b.has(a_id), "kept during the grace period");
     s.tick(5);
     b.drain();
-    assert!(b.world.get(a_id).is_none(), "removed after it");
+    assert!(!b.has(a_id), "removed after it");
     assert_eq!(s.handle.occupancy(), 1, "its seat is free again");
 }
 
@@ -302,7 +332,7 @@ fn a_join_whose_connection_gave_up_waiting_is_not_admitted_and_frees_its_seat() 
     drop(answer);
     s.tick(2);
     b.drain();
-    assert!(b.world.get(player_id).is_none(), "not admitted");
+    assert!(!b.has(player_id), "not admitted");
     assert_eq!(s.handle.occupancy(), 1, "its seat is given back");
 }
 
@@ -311,13 +341,12 @@ fn a_leave_is_never_lost_when_the_inbox_is_full() {
     let mut s = stepper(Config::default());
     let a = s.join(8);
     let mut b = s.join(64);
-    let input = Input::default();
     while s
         .handle
         .try_send(RoomCommand::Input {
             player_id: a.player_id,
             conn_id: a.conn_id,
-            input,
+            input: Input::default(),
         })
         .is_ok()
     {}
@@ -327,7 +356,7 @@ fn a_leave_is_never_lost_when_the_inbox_is_full() {
     });
     s.tick(1);
     b.drain();
-    assert!(b.world.get(a.player_id).is_none(), "the player is gone");
+    assert!(!b.has(a.player_id), "the player is gone");
     assert_eq!(s.handle.occupancy(), 1);
 }
 
@@ -347,7 +376,7 @@ fn a_leave_after_the_drop_was_noticed_still_removes_the_player() {
     s.tick(1);
     b.drain();
     assert!(
-        b.world.get(player_id).is_none(),
+        !b.has(player_id),
         "removed at once, not after the grace"
     );
     assert_eq!(s.handle.occupancy(), 1);
@@ -374,7 +403,7 @@ fn a_join_beyond_the_rooms_seats_is_refused_with_4004() {
     assert_eq!(refused.close_code(), CloseCode::RoomFull);
     assert_eq!(refused.close_code().code(), 4004);
     a.drain();
-    assert!(a.world.get(99).is_none(), "not admitted");
+    assert!(!a.has(99), "not admitted");
 }
 
 #[test]
@@ -385,10 +414,107 @@ fn the_first_valid_seq_is_1() {
     s.input(&a, 0, 127, 0);
     s.tick(1);
     a.drain();
-    let e = *a.world.get(a.player_id).unwrap();
-    assert_eq!(e.ack, 0, "seq 0 is never applied");
+    assert_eq!(a.world().ack(), 0, "seq 0 is never applied");
     s.input(&a, 1, 127, 0);
     s.tick(1);
     a.drain();
-    assert_eq!(a.world.get(a.player_id).unwrap().ack, 1);
+    assert_eq!(a.world().ack(), 1);
+}
+
+mod coins {
+    use bevy_ecs::prelude::*;
+
+    use super::*;
+    use crate::game::{Player, Position};
+    use crate::games::coins::{Coin, Coins};
+
+    /// Moves player `id`'s avatar onto some coin of the room.
+    fn step_on_a_coin(s: &mut Stepper, id: u32) {
+        let world = s.room.world_mut();
+        let coin = world
+            .query_filtered::<&Position, With<Coin>>()
+            .iter(world)
+            .next()
+            .copied()
+            .expect("coins on the field");
+        let mut players = world.query::<(&Player, &mut Position)>();
+        for (p, mut pos) in players.iter_mut(world) {
+            if p.id == id {
+                *pos = coin;
+            }
+        }
+    }
+
+    fn event_names(c: &TestClient) -> Vec<String> {
+        let schema = c.world().schema();
+        c.world()
+            .events()
+            .iter()
+            .map(|e| schema.events[e.event].name.clone())
+            .collect()
+    }
+
+    #[test]
+    fn a_coin_scores_for_everyone_to_see_and_the_purse_only_for_its_owner() {
+        let mut s = stepper_of(Config::default(), &Coins);
+        let mut a = s.join(64);
+        let mut b = s.join(64);
+        a.drain();
+        assert_eq!(event_names(&a), ["Hello"], "a greeting to the joining player");
+        b.drain();
+        assert_eq!(event_names(&b), ["Hello"]);
+        s.tick(1);
+        a.drain();
+        let schema = a.world().schema().clone();
+        let coin_kind = schema.kind_index("coin").unwrap();
+        let coins = a.world().entities().filter(|e| e.kind == coin_kind).count();
+        assert_eq!(coins, 5, "the field is stocked");
+
+        step_on_a_coin(&mut s, a.player_id);
+        s.tick(1);
+        a.drain();
+        b.drain();
+        assert_eq!(event_names(&a), ["CoinTaken"]);
+        assert_eq!(event_names(&b), ["CoinTaken"], "a broadcast reaches everyone");
+        let score = schema.component_index("Score").unwrap();
+        let purse = schema.component_index("Purse").unwrap();
+        let a_in_b = b.world().get(a.player_id).unwrap();
+        assert_eq!(a_in_b.component(score).unwrap()[0].as_int(), Some(1));
+        assert!(a_in_b.component(purse).is_none(), "b never sees a's purse");
+        let a_in_a = a.world().get(a.player_id).unwrap();
+        assert_eq!(a_in_a.component(purse).unwrap()[0].as_int(), Some(1));
+    }
+
+    #[test]
+    fn the_first_to_the_target_wins_and_a_new_round_starts_after_the_pause() {
+        let mut s = stepper_of(
+            Config {
+                tick_rate: 10,
+                ..Config::default()
+            },
+            &Coins,
+        );
+        let mut a = s.join(4096);
+        s.tick(1);
+        let mut names = Vec::new();
+        for _ in 0..10 {
+            step_on_a_coin(&mut s, a.player_id);
+            s.tick(1);
+            a.drain();
+            names.extend(event_names(&a));
+        }
+        assert_eq!(names.last().map(String::as_str), Some("RoundOver"));
+        let schema = a.world().schema().clone();
+        let round_kind = schema.kind_index("round").unwrap();
+        let round = schema.component_index("Round").unwrap();
+        let state = |a: &TestClient| {
+            let e = a.world().entities().find(|e| e.kind == round_kind).unwrap();
+            e.component(round).unwrap().to_vec()
+        };
+        assert_eq!(state(&a)[2], protocol::Value::Bool(false), "paused");
+        s.tick(31);
+        a.drain();
+        assert_eq!(state(&a)[0].as_int(), Some(2), "round 2");
+        assert_eq!(state(&a)[2], protocol::Value::Bool(true));
+    }
 }

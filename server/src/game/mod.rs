@@ -1,0 +1,111 @@
+//! The game API: how a game is defined on this server, on `bevy_ecs`.
+//!
+//! A game is a type implementing [`Game`]. For each room of its modes the server makes a fresh
+//! `World`, and [`Game::build`] declares on a [`GameBuilder`] everything the game is made of:
+//! - entity **kinds** beyond `player`, and **replicated components** (changes travel to every
+//!   player, encoded once per tick) or **owner-only** ones (they reach only the entity's owner);
+//! - the **input** type players send, decoded into [`PlayerInput`] on every avatar;
+//! - **events** raised with [`GameEvents`] to every player or one, in the frame of their tick;
+//! - **systems** in the Simulate phase, run each tick between Receive (inputs) and Replicate;
+//! - what happens when a player **joins, drops, resumes or leaves** (observers);
+//! - its **resources** and **params** (numbers its clients read from the schema), and startup
+//!   systems that spawn its first entities.
+//!
+//! The engine owns [`Position`] (component 0, the cheapest on the wire), [`Player`], [`Owner`],
+//! [`NetEntity`] and [`RoomInfo`]. Clients learn the game from the schema message and decode it
+//! without generated code (PROTOCOL.md). Data types are declared with [`protocol::wire_struct!`].
+//!
+//! A whole game (every player gets a score that counts the ticks it moved):
+//!
+//! ```
+//! use server::game::prelude::*;
+//!
+//! wire_struct! {
+//!     #[derive(Component, Clone, Debug, Default)]
+//!     pub struct Steps { pub count: u32 }
+//! }
+//! wire_struct! {
+//!     #[derive(Clone, Debug, Default)]
+//!     pub struct Walk { pub dx: i8, pub dy: i8 }
+//! }
+//!
+//! pub struct Walker;
+//!
+//! impl Game for Walker {
+//!     fn name(&self) -> &'static str {
+//!         "walker"
+//!     }
+//!     fn build(&self, game: &mut GameBuilder) {
+//!         game.replicate::<Steps>()
+//!             .input::<Walk>()
+//!             .on_join(|joined: On<PlayerJoined>, mut commands: Commands| {
+//!                 commands.entity(joined.entity).insert(Steps::default());
+//!             })
+//!             .add_systems(walk);
+//!     }
+//! }
+//!
+//! fn walk(mut players: Query<(&PlayerInput<Walk>, &mut Position, &mut Steps)>, room: Res<RoomInfo>) {
+//!     for (input, mut pos, mut steps) in &mut players {
+//!         let Walk { dx, dy } = input.latest;
+//!         if (dx, dy) != (0, 0) {
+//!             let next = QPos::new(pos.0.x + i32::from(dx), pos.0.y + i32::from(dy));
+//!             pos.0 = room.bounds.clamp(next);
+//!             steps.count += 1;
+//!         }
+//!     }
+//! }
+//! # server::game::check(&Walker).unwrap();
+//! ```
+
+mod builder;
+mod catalog;
+mod engine;
+mod events;
+pub(crate) mod sync;
+
+pub use builder::{GameBuilder, GameError};
+pub(crate) use catalog::build;
+pub use catalog::{GameCatalog, check};
+pub use engine::{
+    Disconnected, NetEntity, Owner, Player, PlayerDropped, PlayerInput, PlayerJoined, PlayerLeft,
+    PlayerResumed, Position, Replicate, RoomInfo,
+};
+pub use events::{Audience, GameEvents};
+
+use bevy_ecs::schedule::SystemSet;
+
+/// A game the server can run: declares itself on a [`GameBuilder`] for each room.
+pub trait Game: Send + Sync + 'static {
+    /// The game's name (what `--mode-game MODE=GAME` names), 1 to 32 bytes.
+    fn name(&self) -> &'static str;
+
+    /// Declares the game's kinds, components, input, events, systems and hooks for one room.
+    fn build(&self, game: &mut GameBuilder<'_>);
+}
+
+/// The phases of a tick, run in this order.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TickSet {
+    /// The engine drains the inbox: joins, leaves and inputs (decoded into [`PlayerInput`]).
+    Receive,
+    /// The game's systems ([`GameBuilder::add_systems`]).
+    Simulate,
+    /// The engine diffs the replicated components and encodes the frame's shared part.
+    Replicate,
+    /// The engine queues every client's frame and the spectator update.
+    Send,
+}
+
+/// Everything a game's file needs: the game API, `bevy_ecs`'s prelude, the wire types and
+/// [`protocol::wire_struct!`].
+pub mod prelude {
+    pub use super::{
+        Audience, Disconnected, Game, GameBuilder, GameEvents, NetEntity, Owner, Player,
+        PlayerDropped, PlayerInput, PlayerJoined, PlayerLeft, PlayerResumed, Position, Replicate,
+        RoomInfo,
+    };
+    pub use bevy_ecs::prelude::*;
+    pub use protocol::wire::{Fixed, Text};
+    pub use protocol::{NetId, QPos, wire_struct};
+}
