@@ -196,7 +196,15 @@ mod tests {
 
     #[test]
     fn varints_take_their_shortest_form_and_read_back() {
-        for v in [0u64, 250, 251, 65_535, 65_536, u64::from(u32::MAX), u64::MAX] {
+        for v in [
+            0u64,
+            250,
+            251,
+            65_535,
+            65_536,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
             let mut out = Vec::new();
             put_varint(&mut out, v);
             assert_eq!(Cursor::new(&out).u64(), Ok(v));

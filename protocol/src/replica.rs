@@ -146,8 +146,16 @@ impl ReplicaFrame<'_> {
 
     /// Sets component `index` of entity `id` to what `write` encodes; nothing travels when the
     /// bytes equal the ones held. Ignored for an unknown entity.
-    pub fn set_component(&mut self, id: NetId, index: usize, write: impl FnOnce(&mut FieldWriter<'_>)) {
-        todo!("helper P {id} {index} {}", std::any::type_name_of_val(&write))
+    pub fn set_component(
+        &mut self,
+        id: NetId,
+        index: usize,
+        write: impl FnOnce(&mut FieldWriter<'_>),
+    ) {
+        todo!(
+            "helper P {id} {index} {}",
+            std::any::type_name_of_val(&write)
+        )
     }
 
     /// Removes component `index` of entity `id` (the entity is replaced, see
