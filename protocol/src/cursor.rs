@@ -147,6 +147,10 @@ impl<'a> Cursor<'a> {
 
     /// A list length. Every item takes at least one byte, so a length past the input is
     /// malformed rather than a reason to loop or allocate.
+    #[allow(
+        clippy::len_without_is_empty,
+        reason = "reads a list length; the cursor is no collection"
+    )]
     pub fn len(&mut self) -> Result<usize, Malformed> {
         let n = self.u64()?;
         if n > self.remaining() as u64 {

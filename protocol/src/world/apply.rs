@@ -2,6 +2,7 @@
 //! updating values and the checksum in place.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use super::{Desync, EntityView, Held};
 use crate::checksum::{ack_hash, component_seed, entity_hash, mix64};
@@ -117,12 +118,15 @@ impl Sink for Apply<'_> {
         }
         if list != List::Spawned {
             self.live_entity(id);
-        } else if self.entities.contains_key(&id) {
-            self.fail(Desync::DuplicateEntity(id));
-        } else {
-            let held = Vec::new();
-            self.entities.insert(id, EntityView { id, kind, held });
-            self.mirror.sum = self.mirror.sum.wrapping_add(entity_hash(id, kind));
+            return;
+        }
+        match self.entities.entry(id) {
+            Entry::Occupied(_) => self.fail(Desync::DuplicateEntity(id)),
+            Entry::Vacant(slot) => {
+                let held = Vec::new();
+                slot.insert(EntityView { id, kind, held });
+                self.mirror.sum = self.mirror.sum.wrapping_add(entity_hash(id, kind));
+            }
         }
     }
 
