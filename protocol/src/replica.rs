@@ -249,12 +249,14 @@ impl ReplicaFrame<'_> {
     /// components it still has).
     pub fn spawn(&mut self, id: NetId, kind: u32, owner: Option<NetId>) {
         let r = &mut *self.replica;
+        if r.entities
+            .get(&id)
+            .is_some_and(|e| e.kind == kind && e.owner == owner)
+        {
+            return;
+        }
         let existed = r.touch(id).existed;
         let old = match r.entities.remove(&id) {
-            Some(e) if e.kind == kind && e.owner == owner => {
-                r.entities.insert(id, e);
-                return;
-            }
             Some(e) => {
                 r.account(id, &e, false);
                 e
@@ -311,7 +313,6 @@ impl ReplicaFrame<'_> {
     ) {
         let r = &mut *self.replica;
         let known = index != 0 && index < 64 && r.masks.all & 1 << index != 0;
-        debug_assert!(known, "set_component of component {index}");
         if !known || !r.entities.contains_key(&id) {
             return;
         }

@@ -157,14 +157,15 @@ pub(crate) fn header(c: &mut Cursor<'_>) -> Result<Header, Malformed> {
     })
 }
 
-/// Reads a whole frame under `schema`, feeding `sink`; `scratch` is a reusable value buffer.
+/// Reads a whole frame under `schema`, feeding `sink`, and returns its header; `scratch` is a
+/// reusable value buffer.
 pub(crate) fn walk(
     schema: &Schema,
     masks: Masks,
     bytes: &[u8],
     scratch: &mut Vec<Value>,
     sink: &mut impl Sink,
-) -> Result<(), Malformed> {
+) -> Result<Header, Malformed> {
     if bytes.len() > MAX_SERVER_MSG {
         return Err(Malformed("frame larger than MAX_SERVER_MSG"));
     }
@@ -188,7 +189,7 @@ pub(crate) fn walk(
     let checksum = r.c.u64()?;
     r.c.finish()?;
     sink.checksum(checksum);
-    Ok(())
+    Ok(head)
 }
 
 struct Reader<'s, 'b, 'v> {

@@ -245,15 +245,14 @@ impl WorldView {
             &mut self.scratch,
             &mut sink,
         );
-        let outcome = match (walked, sink.desync, sink.header) {
-            (Err(m), _, _) => Err(FrameError::Malformed(m)),
-            (Ok(()), Some(d), _) => Err(FrameError::Desync(d)),
-            (Ok(()), None, Some(h)) => Ok(FrameInfo {
+        let outcome = match (walked, sink.desync) {
+            (Err(m), _) => Err(FrameError::Malformed(m)),
+            (Ok(_), Some(d)) => Err(FrameError::Desync(d)),
+            (Ok(h), None) => Ok(FrameInfo {
                 tick: h.tick,
                 server_time_us: h.server_time_us,
                 snapshot: h.baseline.is_none(),
             }),
-            (Ok(()), None, None) => Err(FrameError::Malformed(Malformed("no header"))),
         };
         self.mirror.tick = outcome.as_ref().ok().map(|info| info.tick);
         if outcome.is_err() {
