@@ -609,3 +609,100 @@ fn masks_that_break_their_list_s_rules_are_malformed() {
         "component 7 does not exist"
     );
 }
+
+#[test]
+fn a_frame_over_the_size_limit_is_malformed() {
+    let schema = schema();
+    let mut bytes = vec![2u8];
+    bytes.resize(protocol::codec::MAX_SERVER_MSG + 1, 0);
+    assert!(Frame::decode(&schema, &bytes).is_err());
+    let mut view = WorldView::new(schema, 1);
+    assert!(matches!(view.apply(&bytes), Err(FrameError::Malformed(_))));
+}
+
+/// A change to a frame.
+type Edit = fn(&mut Frame);
+
+#[test]
+fn deltas_that_do_not_fit_the_mirror_are_typed_desyncs() {
+    let schema = schema();
+    let (_, views) = start(&one(Some(1)));
+    let base = delta_of(&one(Some(1)), |_| {});
+    let cases: [(Edit, Desync); 4] = [
+        (|f| f.despawned = vec![3], Desync::UnknownEntity(3)),
+        (
+            |f| {
+                f.spawned = vec![protocol::frame::Spawned {
+                    id: 9,
+                    kind: 0,
+                    components: Vec::new(),
+                }]
+            },
+            Desync::DuplicateEntity(9),
+        ),
+        (
+            |f| {
+                f.changed = vec![protocol::frame::Changed {
+                    id: 9,
+                    components: vec![(MARKER, Vec::new())],
+                }]
+            },
+            Desync::MissingComponent {
+                id: 9,
+                component: MARKER,
+            },
+        ),
+        (
+            |f| {
+                f.moved = vec![protocol::frame::Moved {
+                    id: 9,
+                    dx: 1,
+                    dy: 1,
+                }];
+                f.checksum ^= 1;
+            },
+            Desync::Checksum {
+                tick: 2,
+                mirror: 0,
+                server: 0,
+            },
+        ),
+    ];
+    for (edit, want) in cases {
+        let mut frame = base.clone();
+        edit(&mut frame);
+        let mut view = views[0].clone();
+        let got = view.apply(&frame.encode(&schema).unwrap());
+        match (got, want) {
+            (Err(FrameError::Desync(Desync::Checksum { tick, .. })), Desync::Checksum { .. }) => {
+                assert_eq!(tick, 2);
+            }
+            (got, want) => assert_eq!(got, Err(FrameError::Desync(want))),
+        }
+        assert_eq!(view.tick(), None, "a failed frame leaves no baseline");
+    }
+}
+
+#[test]
+fn a_snapshot_carries_its_events_and_the_next_frame_replaces_them() {
+    let schema = schema();
+    let mut replica = Replica::new(&schema);
+    step(&mut replica, 1, &one(Some(1)));
+    let (event_bytes, event_values) = hits(3);
+    let mut bytes = Vec::new();
+    replica.write_snapshot_shared(&mut bytes);
+    let events = EventBatch {
+        count: 3,
+        bytes: &event_bytes,
+    };
+    replica.write_own_snapshot(1, 4, events, &mut bytes);
+    let mut view = WorldView::new(schema, 1);
+    view.apply(&bytes).unwrap();
+    let got: Vec<_> = view.events().iter().map(|e| e.values.clone()).collect();
+    assert_eq!(got, event_values);
+    assert_eq!(view.ack(), 4);
+    let shared = step(&mut replica, 2, &one(Some(1)));
+    view.apply(&delta(&shared, &replica, 1, (4, 4), EventBatch::default()))
+        .unwrap();
+    assert!(view.events().is_empty());
+}
