@@ -94,7 +94,9 @@ pub struct Frame {
 
 impl Frame {
     /// The frame's bytes under `schema`; fails on unsorted ids or values that do not fit their
-    /// fields.
+    /// fields, and on anything else [`Frame::decode`] refuses (unknown kinds, components or
+    /// events, components a list does not allow, a snapshot with delta lists, more than
+    /// [`crate::codec::MAX_SERVER_MSG`] bytes).
     pub fn encode(&self, schema: &Schema) -> Result<Vec<u8>, Malformed> {
         encode::frame(self, schema)
     }

@@ -2,6 +2,7 @@
 //! anything [`Frame::decode`](super::Frame::decode) would refuse.
 
 use super::{Changed, Components, EventValue, Frame, NetId, Own};
+use crate::codec::MAX_SERVER_MSG;
 use crate::cursor::{GapWriter, Malformed, put_signed, put_varint};
 use crate::message::tag;
 use crate::schema::{FieldDef, Schema};
@@ -42,6 +43,9 @@ pub(super) fn frame(f: &Frame, schema: &Schema) -> Result<Vec<u8>, Malformed> {
     }
     w.own(&f.own, &mut out)?;
     put_varint(&mut out, f.checksum);
+    if out.len() > MAX_SERVER_MSG {
+        return Err(Malformed("frame larger than MAX_SERVER_MSG"));
+    }
     Ok(out)
 }
 
