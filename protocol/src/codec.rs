@@ -137,9 +137,7 @@ pub fn encode_client(msg: &ClientMsg) -> Result<Vec<u8>, CodecError> {
 /// the join).
 pub fn decode_client(bytes: &[u8], input: &[FieldDef]) -> Result<ClientMsg, CodecError> {
     check_len(bytes, MAX_CLIENT_MSG)?;
-    let (&first, rest) = bytes
-        .split_first()
-        .ok_or(Malformed("empty message"))?;
+    let (&first, rest) = bytes.split_first().ok_or(Malformed("empty message"))?;
     match first {
         tag::JOIN => decode_join(rest),
         tag::INPUT => Ok(ClientMsg::Input(decode_input(rest, input)?)),
@@ -166,7 +164,10 @@ fn decode_join(rest: &[u8]) -> Result<ClientMsg, CodecError> {
             field: "seat_token",
         });
     }
-    if resume_token.as_ref().is_some_and(|t| t.len() > MAX_TOKEN_LEN) {
+    if resume_token
+        .as_ref()
+        .is_some_and(|t| t.len() > MAX_TOKEN_LEN)
+    {
         return Err(CodecError::OutOfRange {
             field: "resume_token",
         });
@@ -229,9 +230,7 @@ pub fn encode_server(msg: &ServerMsg) -> Result<Vec<u8>, CodecError> {
 /// is [`CodecError::Frame`].
 pub fn decode_server(bytes: &[u8]) -> Result<ServerMsg, CodecError> {
     check_len(bytes, MAX_SERVER_MSG)?;
-    let (&first, rest) = bytes
-        .split_first()
-        .ok_or(Malformed("empty message"))?;
+    let (&first, rest) = bytes.split_first().ok_or(Malformed("empty message"))?;
     const N: usize = MAX_SERVER_MSG;
     Ok(match first {
         tag::WELCOME => ServerMsg::Welcome(payload::<_, N>(rest)?),
@@ -304,7 +303,10 @@ mod tests {
             ClientMsg::Input(input)
         );
         for cut in 0..bytes.len() {
-            assert!(decode_client(&bytes[..cut], &layout).is_err(), "cut at {cut}");
+            assert!(
+                decode_client(&bytes[..cut], &layout).is_err(),
+                "cut at {cut}"
+            );
         }
         assert!(
             decode_client(&bytes, &layout[..2]).is_err(),

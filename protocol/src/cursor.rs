@@ -147,6 +147,10 @@ impl<'a> Cursor<'a> {
 
     /// A list length. Every item takes at least one byte, so a length past the input is
     /// malformed rather than a reason to loop or allocate.
+    #[allow(
+        clippy::len_without_is_empty,
+        reason = "reads a list length; the cursor is no collection"
+    )]
     pub fn len(&mut self) -> Result<usize, Malformed> {
         let n = self.u64()?;
         if n > self.remaining() as u64 {
@@ -196,7 +200,15 @@ mod tests {
 
     #[test]
     fn varints_take_their_shortest_form_and_read_back() {
-        for v in [0u64, 250, 251, 65_535, 65_536, u64::from(u32::MAX), u64::MAX] {
+        for v in [
+            0u64,
+            250,
+            251,
+            65_535,
+            65_536,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
             let mut out = Vec::new();
             put_varint(&mut out, v);
             assert_eq!(Cursor::new(&out).u64(), Ok(v));

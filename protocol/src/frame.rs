@@ -6,7 +6,10 @@
 
 use crate::cursor::Malformed;
 use crate::schema::Schema;
+use crate::walk::{self, Header, List, Masks, Sink};
 use crate::wire::Value;
+
+mod encode;
 
 /// A replicated entity's id, unique within its room. A player's id is its entity's id.
 pub type NetId = u32;
@@ -91,15 +94,94 @@ pub struct Frame {
 
 impl Frame {
     /// The frame's bytes under `schema`; fails on unsorted ids or values that do not fit their
-    /// fields.
+    /// fields, and on anything else [`Frame::decode`] refuses (unknown kinds, components or
+    /// events, components a list does not allow, a snapshot with delta lists, more than
+    /// [`crate::codec::MAX_SERVER_MSG`] bytes).
     pub fn encode(&self, schema: &Schema) -> Result<Vec<u8>, Malformed> {
-        let _ = schema;
-        todo!("helper P")
+        encode::frame(self, schema)
     }
 
     /// Reads a frame under `schema`, refusing everything PROTOCOL.md does not allow.
     pub fn decode(schema: &Schema, bytes: &[u8]) -> Result<Frame, Malformed> {
-        let _ = (schema, bytes);
-        todo!("helper P")
+        let mut sink = Builder { frame: empty() };
+        walk::walk(schema, Masks::of(schema), bytes, &mut Vec::new(), &mut sink)?;
+        Ok(sink.frame)
+    }
+}
+
+/// Builds a [`Frame`] from what [`walk::walk`] reads.
+struct Builder {
+    frame: Frame,
+}
+
+/// A snapshot of nothing, for [`Builder`] to fill.
+fn empty() -> Frame {
+    Frame {
+        tick: 0,
+        baseline: None,
+        server_time_us: 0,
+        despawned: Vec::new(),
+        moved: Vec::new(),
+        changed: Vec::new(),
+        spawned: Vec::new(),
+        own: Own {
+            ack: 0,
+            owned: Vec::new(),
+            events: Vec::new(),
+        },
+        checksum: 0,
+    }
+}
+
+impl Sink for Builder {
+    fn header(&mut self, header: Header) {
+        self.frame.tick = header.tick;
+        self.frame.baseline = header.baseline;
+        self.frame.server_time_us = header.server_time_us;
+    }
+
+    fn despawn(&mut self, id: NetId) {
+        self.frame.despawned.push(id);
+    }
+
+    fn moved(&mut self, id: NetId, dx: i32, dy: i32) {
+        self.frame.moved.push(Moved { id, dx, dy });
+    }
+
+    fn entry(&mut self, list: List, id: NetId, kind: u32) {
+        let components = Vec::new();
+        match list {
+            List::Changed => self.frame.changed.push(Changed { id, components }),
+            List::Owned => self.frame.own.owned.push(Changed { id, components }),
+            List::Spawned => self.frame.spawned.push(Spawned {
+                id,
+                kind,
+                components,
+            }),
+        }
+    }
+
+    fn component(&mut self, list: List, _id: NetId, index: usize, values: &mut Vec<Value>, _: u64) {
+        let entry = match list {
+            List::Changed => self.frame.changed.last_mut().map(|c| &mut c.components),
+            List::Owned => self.frame.own.owned.last_mut().map(|c| &mut c.components),
+            List::Spawned => self.frame.spawned.last_mut().map(|s| &mut s.components),
+        };
+        if let Some(components) = entry {
+            components.push((index, std::mem::take(values)));
+        }
+    }
+
+    fn ack(&mut self, ack: u32) {
+        self.frame.own.ack = ack;
+    }
+
+    fn event(&mut self, event: usize, values: &mut Vec<Value>) {
+        let values = std::mem::take(values);
+        self.frame.own.events.push(EventValue { event, values });
+    }
+
+    fn checksum(&mut self, checksum: u64) {
+        self.frame.checksum = checksum;
     }
 }

@@ -34,6 +34,7 @@ pub mod message;
 pub mod quant;
 pub mod replica;
 pub mod schema;
+mod walk;
 pub mod wire;
 pub mod world;
 

@@ -2,14 +2,50 @@
 //! one tick's changes into the shared part of a delta (encoded once for every client) and writes
 //! each client's own part (its acknowledged input, owner-only components, events, checksum).
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::checksum::{ack_hash, component_seed};
 use crate::frame::NetId;
 use crate::quant::QPos;
 use crate::schema::Schema;
+use crate::walk::Masks;
 use crate::wire::FieldWriter;
+
+mod entity;
+mod write;
+
+use entity::{Entity, Stored, Touch, pos_hash};
 
 /// The replicated world at the last finished tick.
 #[derive(Debug, Default)]
-pub struct Replica {}
+pub struct Replica {
+    /// Which components exist and which are owner-only.
+    masks: Masks,
+    entities: BTreeMap<NetId, Entity>,
+    /// The last finished tick and its server time.
+    tick: Option<u32>,
+    server_time_us: u64,
+    /// Wrapping sum of every entity's hash and its shared components' hashes.
+    shared_sum: u64,
+    /// Per player: the entities it owns and the sum of their owner-only components' hashes.
+    owners: HashMap<NetId, Owned>,
+    /// Entities touched since the last finished tick, with their state before it.
+    touched: HashMap<NetId, Touch>,
+    /// The ids of `touched`, in the order first touched (sorted by `finish`).
+    order: Vec<NetId>,
+    /// The last delta's owner-only changes: `(owner, entity, mask)` by owner, then entity.
+    own_changes: Vec<(NetId, NetId, u64)>,
+    /// Reused buffer for encoding a component.
+    scratch: Vec<u8>,
+}
+
+/// What one player owns.
+#[derive(Debug, Default)]
+struct Owned {
+    entities: BTreeSet<NetId>,
+    /// Wrapping sum of the hashes of their owner-only components.
+    sum: u64,
+}
 
 /// Events queued for one client: how many, and their encodings back to back (each: the event
 /// index as a varint, then its fields).
@@ -30,21 +66,30 @@ pub struct ReplicaEntity<'a> {
     pub kind: u32,
     /// The player that owns it, if any.
     pub owner: Option<NetId>,
-    #[doc(hidden)]
-    pub _p: std::marker::PhantomData<&'a ()>,
+    entity: &'a Entity,
 }
 
 impl<'a> ReplicaEntity<'a> {
+    fn new(id: NetId, entity: &'a Entity) -> Self {
+        Self {
+            id,
+            kind: entity.kind,
+            owner: entity.owner,
+            entity,
+        }
+    }
+
     /// Its position, if it has one.
     pub fn position(&self) -> Option<QPos> {
-        todo!("helper P")
+        self.entity.pos
     }
 
     /// Every component but the position, by ascending index, with its encoded fields.
     pub fn components(&self) -> impl Iterator<Item = (usize, &'a [u8])> {
-        todo!("helper P");
-        #[allow(unreachable_code)]
-        std::iter::empty()
+        self.entity
+            .comps
+            .iter()
+            .map(|c| (c.index, c.bytes.as_slice()))
     }
 }
 
@@ -52,17 +97,20 @@ impl Replica {
     /// An empty replica for a game described by `schema` (it keeps which components are
     /// owner-only).
     pub fn new(schema: &Schema) -> Self {
-        todo!("helper P {schema:?}")
+        Self {
+            masks: Masks::of(schema),
+            ..Self::default()
+        }
     }
 
     /// The last finished tick, if any.
     pub fn tick(&self) -> Option<u32> {
-        todo!("helper P")
+        self.tick
     }
 
     /// How many entities exist.
     pub fn len(&self) -> usize {
-        todo!("helper P")
+        self.entities.len()
     }
 
     /// Whether no entity exists.
@@ -72,25 +120,30 @@ impl Replica {
 
     /// One entity.
     pub fn entity(&self, id: NetId) -> Option<ReplicaEntity<'_>> {
-        todo!("helper P {id}")
+        self.entities.get(&id).map(|e| ReplicaEntity::new(id, e))
     }
 
     /// Every entity by ascending id.
     pub fn entities(&self) -> impl Iterator<Item = ReplicaEntity<'_>> {
-        todo!("helper P");
-        #[allow(unreachable_code)]
-        std::iter::empty()
+        self.entities
+            .iter()
+            .map(|(&id, e)| ReplicaEntity::new(id, e))
     }
 
-    /// Starts recording the changes that lead to `tick`.
+    /// Starts recording the changes that lead to `tick`. Changes of a frame dropped without
+    /// [`ReplicaFrame::finish`] stay in the replica and travel with the next finished one.
     pub fn begin(&mut self, tick: u32, server_time_us: u64) -> ReplicaFrame<'_> {
-        todo!("helper P {tick} {server_time_us}")
+        ReplicaFrame {
+            replica: self,
+            tick,
+            server_time_us,
+        }
     }
 
     /// Appends the shared part of a snapshot of the last finished tick: tag, tick, time and every
-    /// entity with its shared components.
+    /// entity with its shared components (tick 0 before any finished tick).
     pub fn write_snapshot_shared(&self, out: &mut Vec<u8>) {
-        todo!("helper P {out:?}")
+        self.snapshot_shared(out);
     }
 
     /// Appends player `player`'s own part of a snapshot: `ack`, the owner-only components of
@@ -102,12 +155,13 @@ impl Replica {
         events: EventBatch<'_>,
         out: &mut Vec<u8>,
     ) {
-        todo!("helper P {player} {ack} {events:?} {out:?}")
+        self.own_snapshot(player, ack, events, out);
     }
 
     /// Appends player `player`'s own part of the delta of the last finished tick: its ack
     /// advance (`ack` minus `previous_ack`, wrapping), the owner-only components of its entities
     /// that changed (all of them for an entity new in this delta), `events`, and its checksum.
+    /// The work is proportional to this player's own changes, not to the world.
     pub fn write_own_delta(
         &self,
         player: NetId,
@@ -116,7 +170,68 @@ impl Replica {
         events: EventBatch<'_>,
         out: &mut Vec<u8>,
     ) {
-        todo!("helper P {player} {previous_ack} {ack} {events:?} {out:?}")
+        self.own_delta(player, previous_ack, ack, events, out);
+    }
+
+    /// The checksum player `player` must compute after its frame.
+    fn checksum(&self, player: NetId, ack: u32) -> u64 {
+        let owned = self.owners.get(&player).map_or(0, |o| o.sum);
+        self.shared_sum
+            .wrapping_add(owned)
+            .wrapping_add(ack_hash(player, ack))
+    }
+
+    /// Records entity `id`'s state before the frame, on its first touch.
+    fn touch(&mut self, id: NetId) -> &mut Touch {
+        if !self.touched.contains_key(&id) {
+            self.order.push(id);
+        }
+        let now = self.entities.get(&id);
+        self.touched.entry(id).or_insert_with(|| Touch {
+            existed: now.is_some(),
+            old_pos: now.and_then(|e| e.pos),
+            ..Touch::default()
+        })
+    }
+
+    /// Replaces hash `old` by `new` of component `index` of an entity owned by `owner`, in the
+    /// sum that holds it.
+    fn rehash(&mut self, index: usize, owner: Option<NetId>, old: u64, new: u64) {
+        let sum = if self.masks.owner_only & 1 << index == 0 {
+            &mut self.shared_sum
+        } else if let Some(o) = owner.and_then(|o| self.owners.get_mut(&o)) {
+            &mut o.sum
+        } else {
+            return;
+        };
+        *sum = sum.wrapping_sub(old).wrapping_add(new);
+    }
+
+    /// Adds (`add`) or removes entity `id`'s hashes and ownership.
+    fn account(&mut self, id: NetId, e: &Entity, add: bool) {
+        let shared = e.shared_hash(id, self.masks.owner_only);
+        let owned = e.owned_hash(self.masks.owner_only);
+        let apply = |sum: u64, h: u64| {
+            if add {
+                sum.wrapping_add(h)
+            } else {
+                sum.wrapping_sub(h)
+            }
+        };
+        self.shared_sum = apply(self.shared_sum, shared);
+        let Some(owner) = e.owner else {
+            return;
+        };
+        let o = self.owners.entry(owner).or_default();
+        o.sum = apply(o.sum, owned);
+        if add {
+            o.entities.insert(id);
+        } else {
+            o.entities.remove(&id);
+            if o.entities.is_empty() {
+                self.owners.remove(&owner);
+            }
+        }
     }
 }
 
@@ -124,6 +239,8 @@ impl Replica {
 #[derive(Debug)]
 pub struct ReplicaFrame<'a> {
     replica: &'a mut Replica,
+    tick: u32,
+    server_time_us: u64,
 }
 
 impl ReplicaFrame<'_> {
@@ -131,35 +248,149 @@ impl ReplicaFrame<'_> {
     /// one with another kind or owner is replaced (despawned and spawned again, with the
     /// components it still has).
     pub fn spawn(&mut self, id: NetId, kind: u32, owner: Option<NetId>) {
-        todo!("helper P {id} {kind} {owner:?} {:?}", self.replica)
+        let r = &mut *self.replica;
+        if r.entities
+            .get(&id)
+            .is_some_and(|e| e.kind == kind && e.owner == owner)
+        {
+            return;
+        }
+        let existed = r.touch(id).existed;
+        let old = match r.entities.remove(&id) {
+            Some(e) => {
+                r.account(id, &e, false);
+                e
+            }
+            None => Entity::new(kind, owner),
+        };
+        let e = Entity { kind, owner, ..old };
+        r.account(id, &e, true);
+        r.entities.insert(id, e);
+        if existed {
+            r.touch(id).replaced = true;
+        }
     }
 
     /// Removes entity `id`; nothing when it does not exist.
     pub fn despawn(&mut self, id: NetId) {
-        todo!("helper P {id}")
+        let r = &mut *self.replica;
+        if !r.entities.contains_key(&id) {
+            return;
+        }
+        r.touch(id);
+        if let Some(e) = r.entities.remove(&id) {
+            r.account(id, &e, false);
+        }
     }
 
     /// Sets entity `id`'s position (component 0); ignored for an unknown entity.
     pub fn set_position(&mut self, id: NetId, pos: QPos) {
-        todo!("helper P {id} {pos:?}")
+        let r = &mut *self.replica;
+        let Some(old) = r.entities.get(&id).map(|e| e.pos) else {
+            return;
+        };
+        if old == Some(pos) {
+            return;
+        }
+        let touch = r.touch(id);
+        touch.replaced |= old.is_none();
+        let owner = r.entities.get_mut(&id).and_then(|e| {
+            e.pos = Some(pos);
+            e.owner
+        });
+        let old_hash = old.map_or(0, |p| pos_hash(id, p));
+        r.rehash(0, owner, old_hash, pos_hash(id, pos));
     }
 
     /// Sets component `index` of entity `id` to what `write` encodes; nothing travels when the
-    /// bytes equal the ones held. Ignored for an unknown entity.
-    pub fn set_component(&mut self, id: NetId, index: usize, write: impl FnOnce(&mut FieldWriter<'_>)) {
-        todo!("helper P {id} {index} {}", std::any::type_name_of_val(&write))
+    /// bytes equal the ones held. Ignored for an unknown entity, and for an index that is the
+    /// position (use [`ReplicaFrame::set_position`]) or not in the schema.
+    pub fn set_component(
+        &mut self,
+        id: NetId,
+        index: usize,
+        write: impl FnOnce(&mut FieldWriter<'_>),
+    ) {
+        let r = &mut *self.replica;
+        let known = index != 0 && index < 64 && r.masks.all & 1 << index != 0;
+        if !known || !r.entities.contains_key(&id) {
+            return;
+        }
+        let mut scratch = std::mem::take(&mut r.scratch);
+        scratch.clear();
+        let mut w = FieldWriter::new(&mut scratch, component_seed(id, index));
+        write(&mut w);
+        let hash = w.hash();
+        r.store(id, index, &scratch, hash);
+        r.scratch = scratch;
     }
 
     /// Removes component `index` of entity `id` (the entity is replaced, see
     /// [`ReplicaFrame::spawn`]); nothing when it does not have it.
     pub fn remove_component(&mut self, id: NetId, index: usize) {
-        todo!("helper P {id} {index}")
+        let r = &mut *self.replica;
+        let Some(e) = r.entities.get(&id) else {
+            return;
+        };
+        let (owner, pos, found) = (e.owner, e.pos, e.find(index).ok());
+        let old_hash = match (index, pos, found) {
+            (0, Some(p), _) => pos_hash(id, p),
+            (0, None, _) | (_, _, None) => return,
+            (_, _, Some(i)) => e.comps[i].hash,
+        };
+        r.touch(id).replaced = true;
+        if let Some(e) = r.entities.get_mut(&id) {
+            match found {
+                Some(i) if index != 0 => drop(e.comps.remove(i)),
+                _ => e.pos = None,
+            }
+        }
+        r.rehash(index, owner, old_hash, 0);
     }
 
     /// Ends the frame: the replica now holds `tick`. Appends the shared part of the delta to
     /// `out` (tag, tick, baseline, time, despawned, moved, changed, spawned) and keeps what each
     /// owner's own part needs.
     pub fn finish(self, out: &mut Vec<u8>) {
-        todo!("helper P {out:?}")
+        self.replica.finish(self.tick, self.server_time_us, out);
+    }
+}
+
+impl Replica {
+    /// Stores `bytes` (hash `hash`) as component `index` of existing entity `id`, recording the
+    /// change when they differ from the ones held.
+    fn store(&mut self, id: NetId, index: usize, bytes: &[u8], hash: u64) {
+        let owner_only = self.masks.owner_only & 1 << index != 0;
+        let (owner, slot) = match self.entities.get(&id) {
+            Some(e) => (e.owner, e.find(index)),
+            None => return,
+        };
+        let same = |e: &Entity| slot.is_ok_and(|i| e.comps[i].bytes == bytes);
+        if self.entities.get(&id).is_some_and(same) {
+            return;
+        }
+        let touch = self.touch(id);
+        match (slot, owner_only) {
+            (_, true) => touch.owned |= 1 << index,
+            (Ok(_), false) => touch.changed |= 1 << index,
+            (Err(_), false) => touch.replaced = true,
+        }
+        let Some(e) = self.entities.get_mut(&id) else {
+            return;
+        };
+        let old_hash = match slot {
+            Ok(i) => {
+                let c = &mut e.comps[i];
+                c.bytes.clear();
+                c.bytes.extend_from_slice(bytes);
+                std::mem::replace(&mut c.hash, hash)
+            }
+            Err(i) => {
+                let bytes = bytes.to_vec();
+                e.comps.insert(i, Stored { index, bytes, hash });
+                0
+            }
+        };
+        self.rehash(index, owner, old_hash, hash);
     }
 }

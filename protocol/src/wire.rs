@@ -494,7 +494,11 @@ mod tests {
         let mut c = Cursor::new(&out);
         assert_eq!(Sample::read(&mut c), Ok(sample()));
         assert_eq!(c.remaining(), 0);
-        assert_eq!(sample().name.as_str(), "héllo w", "cut at a character boundary");
+        assert_eq!(
+            sample().name.as_str(),
+            "héllo w",
+            "cut at a character boundary"
+        );
     }
 
     #[test]

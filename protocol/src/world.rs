@@ -6,11 +6,17 @@ use std::sync::Arc;
 
 use thiserror::Error;
 
-use crate::cursor::Malformed;
+use crate::checksum::entity_hash;
+use crate::cursor::{Cursor, Malformed};
 use crate::frame::{EventValue, NetId};
 use crate::quant::QPos;
 use crate::schema::Schema;
+use crate::walk::{self, Masks};
 use crate::wire::Value;
+
+mod apply;
+
+use apply::{Apply, Mirror};
 
 /// Why a frame could not be applied: the mirror no longer equals the server's world.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -80,12 +86,25 @@ pub struct FrameInfo {
 /// Whether `bytes` is a snapshot or a delta (otherwise decode it with
 /// [`crate::decode_server`]).
 pub fn is_frame(bytes: &[u8]) -> bool {
-    todo!("helper P {bytes:?}")
+    walk::is_frame(bytes)
 }
 
 /// The tick, server time and kind of an encoded frame, read from its first fields.
 pub fn frame_header(bytes: &[u8]) -> Option<FrameInfo> {
-    todo!("helper P {bytes:?}")
+    let h = walk::header(&mut Cursor::new(bytes)).ok()?;
+    Some(FrameInfo {
+        tick: h.tick,
+        server_time_us: h.server_time_us,
+        snapshot: h.baseline.is_none(),
+    })
+}
+
+/// One component of a mirrored entity: its index, field values and checksum hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Held {
+    index: usize,
+    values: Vec<Value>,
+    hash: u64,
 }
 
 /// One mirrored entity.
@@ -95,25 +114,41 @@ pub struct EntityView {
     pub id: NetId,
     /// Its kind (index into the schema's `kinds`).
     pub kind: u32,
+    /// Its components by ascending index.
+    held: Vec<Held>,
 }
 
 impl EntityView {
     /// The field values of component `index`, if the entity has it (owner-only components only
     /// on entities this client owns).
     pub fn component(&self, index: usize) -> Option<&[Value]> {
-        todo!("helper P {index}")
+        self.find(index)
+            .ok()
+            .map(|i| self.held[i].values.as_slice())
     }
 
     /// Its position, if it has one (component 0).
     pub fn position(&self) -> Option<QPos> {
-        todo!("helper P")
+        self.component(0)?.first()?.as_pos()
     }
 
     /// Every component it has, by ascending index, with its field values.
     pub fn components(&self) -> impl Iterator<Item = (usize, &[Value])> {
-        todo!("helper P");
-        #[allow(unreachable_code)]
-        std::iter::empty()
+        self.held.iter().map(|h| (h.index, h.values.as_slice()))
+    }
+
+    /// Where component `index` is held, or where it would be inserted.
+    fn find(&self, index: usize) -> Result<usize, usize> {
+        self.held.binary_search_by_key(&index, |h| h.index)
+    }
+
+    /// The sum of its hashes: its existence and every component.
+    fn hash(&self) -> u64 {
+        self.held
+            .iter()
+            .fold(entity_hash(self.id, self.kind), |sum, h| {
+                sum.wrapping_add(h.hash)
+            })
     }
 }
 
@@ -121,15 +156,25 @@ impl EntityView {
 #[derive(Debug, Clone)]
 pub struct WorldView {
     schema: Arc<Schema>,
+    masks: Masks,
     player_id: NetId,
     entities: BTreeMap<NetId, EntityView>,
+    mirror: Mirror,
+    scratch: Vec<Value>,
 }
 
 impl WorldView {
     /// An empty mirror for player `player_id` of a game described by `schema`; it holds no
     /// tick yet.
     pub fn new(schema: Arc<Schema>, player_id: NetId) -> Self {
-        todo!("helper P {schema:?} {player_id}")
+        Self {
+            masks: Masks::of(&schema),
+            schema,
+            player_id,
+            entities: BTreeMap::new(),
+            mirror: Mirror::default(),
+            scratch: Vec::new(),
+        }
     }
 
     /// The schema frames are decoded by.
@@ -142,19 +187,19 @@ impl WorldView {
         self.player_id
     }
 
-    /// The tick the mirror holds, if any frame was applied.
+    /// The tick the mirror holds, if any frame was applied (none after a frame failed).
     pub fn tick(&self) -> Option<u32> {
-        todo!("helper P")
+        self.mirror.tick
     }
 
     /// The checksum of what this client sees.
     pub fn checksum(&self) -> u64 {
-        todo!("helper P")
+        self.mirror.checksum(self.player_id)
     }
 
     /// The last input `seq` the server applied for this player (0 before any).
     pub fn ack(&self) -> u32 {
-        todo!("helper P")
+        self.mirror.ack
     }
 
     /// Every entity by ascending id.
@@ -179,12 +224,40 @@ impl WorldView {
 
     /// The events of the last applied frame, in the order they were raised.
     pub fn events(&self) -> &[EventValue] {
-        todo!("helper P")
+        &self.mirror.events[..self.mirror.n_events]
     }
 
     /// Applies an encoded snapshot or delta and verifies its checksum. On error the mirror is
-    /// left in an unspecified state: keep reading, the next snapshot repairs it.
+    /// left in an unspecified state and holds no tick: keep reading, the next snapshot repairs
+    /// it.
     pub fn apply(&mut self, bytes: &[u8]) -> Result<FrameInfo, FrameError> {
-        todo!("helper P {bytes:?}")
+        let mut sink = Apply {
+            player: self.player_id,
+            entities: &mut self.entities,
+            mirror: &mut self.mirror,
+            header: None,
+            desync: None,
+        };
+        let walked = walk::walk(
+            &self.schema,
+            self.masks,
+            bytes,
+            &mut self.scratch,
+            &mut sink,
+        );
+        let outcome = match (walked, sink.desync) {
+            (Err(m), _) => Err(FrameError::Malformed(m)),
+            (Ok(_), Some(d)) => Err(FrameError::Desync(d)),
+            (Ok(h), None) => Ok(FrameInfo {
+                tick: h.tick,
+                server_time_us: h.server_time_us,
+                snapshot: h.baseline.is_none(),
+            }),
+        };
+        self.mirror.tick = outcome.as_ref().ok().map(|info| info.tick);
+        if outcome.is_err() {
+            self.mirror.n_events = 0;
+        }
+        outcome
     }
 }

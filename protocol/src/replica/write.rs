@@ -1,0 +1,192 @@
+//! The bytes a [`Replica`] writes: the shared part of a delta (once per tick), the shared part
+//! of a snapshot, and each client's own parts.
+
+use super::{EventBatch, Replica};
+use crate::cursor::{GapWriter, put_signed, put_varint};
+use crate::frame::NetId;
+use crate::message::tag;
+use crate::replica::entity::Fate;
+
+impl Replica {
+    /// Ends the frame leading to `tick`: writes the shared part of its delta and keeps each
+    /// owner's owner-only changes.
+    pub(super) fn finish(&mut self, tick: u32, server_time_us: u64, out: &mut Vec<u8>) {
+        self.order.sort_unstable();
+        out.push(tag::DELTA);
+        put_varint(out, u64::from(tick));
+        // Before any finished tick no client holds a baseline; the one before `tick` stands in.
+        let baseline = self.tick.unwrap_or(tick.wrapping_sub(1));
+        put_varint(out, u64::from(baseline));
+        put_varint(out, server_time_us);
+        self.write_list(out, |f| f.despawned, |_, _, _, _| {});
+        self.write_list(
+            out,
+            |f| f.moved.is_some(),
+            |_, _, fate, out| {
+                if let Some((dx, dy)) = fate.moved {
+                    put_signed(out, i64::from(dx));
+                    put_signed(out, i64::from(dy));
+                }
+            },
+        );
+        self.write_list(
+            out,
+            |f| f.changed != 0,
+            |r, id, fate, out| {
+                put_varint(out, fate.changed);
+                r.values(id, fate.changed, out);
+            },
+        );
+        let shared = !self.masks.owner_only;
+        self.write_list(
+            out,
+            |f| f.spawned,
+            |r, id, _, out| {
+                if let Some(e) = r.entities.get(&id) {
+                    put_varint(out, u64::from(e.kind));
+                    let mask = e.mask() & shared;
+                    put_varint(out, mask);
+                    e.write_values(mask, out);
+                }
+            },
+        );
+        self.keep_own_changes();
+        self.touched.clear();
+        self.order.clear();
+        self.tick = Some(tick);
+        self.server_time_us = server_time_us;
+    }
+
+    /// How touched entity `id` travels.
+    fn fate(&self, id: NetId) -> Fate {
+        self.touched
+            .get(&id)
+            .map(|t| t.fate(self.entities.get(&id)))
+            .unwrap_or_default()
+    }
+
+    /// Writes the list of touched entities whose fate `pick`s them, each as its gap and what
+    /// `item` appends.
+    fn write_list(
+        &self,
+        out: &mut Vec<u8>,
+        pick: impl Fn(&Fate) -> bool,
+        item: impl Fn(&Self, NetId, &Fate, &mut Vec<u8>),
+    ) {
+        let count = self
+            .order
+            .iter()
+            .filter(|&&id| pick(&self.fate(id)))
+            .count();
+        put_varint(out, count as u64);
+        let mut gaps = GapWriter::default();
+        for &id in &self.order {
+            let fate = self.fate(id);
+            if pick(&fate) {
+                gaps.put(out, id);
+                item(self, id, &fate, out);
+            }
+        }
+    }
+
+    /// Appends the values of the components in `mask` of entity `id`.
+    fn values(&self, id: NetId, mask: u64, out: &mut Vec<u8>) {
+        if let Some(e) = self.entities.get(&id) {
+            e.write_values(mask, out);
+        }
+    }
+
+    /// Rebuilds `own_changes` from the touched entities (ascending ids): per owner, the
+    /// owner-only components that changed, or all of them for an entity spawned in the frame.
+    fn keep_own_changes(&mut self) {
+        self.own_changes.clear();
+        for &id in &self.order {
+            let (Some(e), Some(t)) = (self.entities.get(&id), self.touched.get(&id)) else {
+                continue;
+            };
+            let Some(owner) = e.owner else {
+                continue;
+            };
+            let mask = if t.fate(Some(e)).spawned {
+                e.mask() & self.masks.owner_only
+            } else {
+                t.owned
+            };
+            if mask != 0 {
+                self.own_changes.push((owner, id, mask));
+            }
+        }
+        self.own_changes.sort_by_key(|&(owner, _, _)| owner);
+    }
+
+    /// See [`Replica::write_snapshot_shared`].
+    pub(super) fn snapshot_shared(&self, out: &mut Vec<u8>) {
+        out.push(tag::SNAPSHOT);
+        put_varint(out, u64::from(self.tick.unwrap_or(0)));
+        put_varint(out, self.server_time_us);
+        put_varint(out, self.entities.len() as u64);
+        let mut gaps = GapWriter::default();
+        let shared = !self.masks.owner_only;
+        for (&id, e) in &self.entities {
+            gaps.put(out, id);
+            put_varint(out, u64::from(e.kind));
+            let mask = e.mask() & shared;
+            put_varint(out, mask);
+            e.write_values(mask, out);
+        }
+    }
+
+    /// See [`Replica::write_own_snapshot`].
+    pub(super) fn own_snapshot(
+        &self,
+        player: NetId,
+        ack: u32,
+        events: EventBatch<'_>,
+        out: &mut Vec<u8>,
+    ) {
+        put_varint(out, u64::from(ack));
+        let owned = self.owners.get(&player).map(|o| &o.entities);
+        let with_mask = owned.into_iter().flatten().filter_map(|&id| {
+            let mask = self.entities.get(&id)?.mask() & self.masks.owner_only;
+            (mask != 0).then_some((id, mask))
+        });
+        put_varint(out, with_mask.clone().count() as u64);
+        let mut gaps = GapWriter::default();
+        for (id, mask) in with_mask {
+            gaps.put(out, id);
+            put_varint(out, mask);
+            self.values(id, mask, out);
+        }
+        self.own_tail(player, ack, events, out);
+    }
+
+    /// See [`Replica::write_own_delta`].
+    pub(super) fn own_delta(
+        &self,
+        player: NetId,
+        previous_ack: u32,
+        ack: u32,
+        events: EventBatch<'_>,
+        out: &mut Vec<u8>,
+    ) {
+        put_varint(out, u64::from(ack.wrapping_sub(previous_ack)));
+        let start = self.own_changes.partition_point(|&(o, _, _)| o < player);
+        let end = self.own_changes.partition_point(|&(o, _, _)| o <= player);
+        let mine = &self.own_changes[start..end];
+        put_varint(out, mine.len() as u64);
+        let mut gaps = GapWriter::default();
+        for &(_, id, mask) in mine {
+            gaps.put(out, id);
+            put_varint(out, mask);
+            self.values(id, mask, out);
+        }
+        self.own_tail(player, ack, events, out);
+    }
+
+    /// The events and the checksum that end every own part.
+    fn own_tail(&self, player: NetId, ack: u32, events: EventBatch<'_>, out: &mut Vec<u8>) {
+        put_varint(out, events.count as u64);
+        out.extend_from_slice(events.bytes);
+        put_varint(out, self.checksum(player, ack));
+    }
+}

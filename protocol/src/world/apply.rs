@@ -1,0 +1,204 @@
+//! The [`Sink`] that applies a frame to a mirror as [`walk`](crate::walk::walk) reads it,
+//! updating values and the checksum in place.
+
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+
+use super::{Desync, EntityView, Held};
+use crate::checksum::{ack_hash, component_seed, entity_hash, mix64};
+use crate::frame::{EventValue, NetId};
+use crate::walk::{Header, List, Sink};
+use crate::wire::Value;
+
+/// What a mirror holds besides its entities.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Mirror {
+    /// The tick held, if any.
+    pub tick: Option<u32>,
+    /// The player's acked input seq.
+    pub ack: u32,
+    /// Wrapping sum of the hashes of every entity and component held (the ack's not included).
+    pub sum: u64,
+    /// Event slots, reused from frame to frame; the first `n_events` are the last frame's.
+    pub events: Vec<EventValue>,
+    /// How many of `events` the last frame had.
+    pub n_events: usize,
+}
+
+impl Mirror {
+    /// The checksum of what player `player` sees.
+    pub fn checksum(&self, player: NetId) -> u64 {
+        self.sum.wrapping_add(ack_hash(player, self.ack))
+    }
+}
+
+/// Applies one frame; records the first desync and ignores everything after it, while the
+/// walker goes on checking that the bytes are well-formed.
+pub(super) struct Apply<'a> {
+    /// The mirror's player.
+    pub player: NetId,
+    /// The mirror's entities.
+    pub entities: &'a mut BTreeMap<NetId, EntityView>,
+    /// The rest of the mirror.
+    pub mirror: &'a mut Mirror,
+    /// The frame's header, once read.
+    pub header: Option<Header>,
+    /// The first desync met.
+    pub desync: Option<Desync>,
+}
+
+impl Apply<'_> {
+    fn fail(&mut self, desync: Desync) {
+        self.desync.get_or_insert(desync);
+    }
+
+    /// The entity `id` if no desync happened yet; `UnknownEntity` otherwise.
+    fn live_entity(&mut self, id: NetId) -> Option<&mut EntityView> {
+        if self.desync.is_some() {
+            return None;
+        }
+        if !self.entities.contains_key(&id) {
+            self.fail(Desync::UnknownEntity(id));
+        }
+        self.entities.get_mut(&id)
+    }
+}
+
+/// The hash chain of component `index` of `id` over `values`.
+fn chain(id: NetId, index: usize, values: &[Value]) -> u64 {
+    values
+        .iter()
+        .fold(component_seed(id, index), |h, v| mix64(h ^ v.hash_word()))
+}
+
+impl Sink for Apply<'_> {
+    fn header(&mut self, header: Header) {
+        self.header = Some(header);
+        match (header.baseline, self.mirror.tick) {
+            (None, _) => {
+                self.entities.clear();
+                self.mirror.sum = 0;
+            }
+            (Some(_), None) => self.fail(Desync::NoBaseline { tick: header.tick }),
+            (Some(baseline), Some(held)) if baseline != held => {
+                self.fail(Desync::WrongBaseline { baseline, held });
+            }
+            (Some(_), Some(_)) => {}
+        }
+        self.mirror.n_events = 0;
+    }
+
+    fn despawn(&mut self, id: NetId) {
+        if let Some(hash) = self.live_entity(id).map(|e| e.hash()) {
+            self.entities.remove(&id);
+            self.mirror.sum = self.mirror.sum.wrapping_sub(hash);
+        }
+    }
+
+    fn moved(&mut self, id: NetId, dx: i32, dy: i32) {
+        let Some(e) = self.live_entity(id) else {
+            return;
+        };
+        let Some(held) = e.find(0).ok().map(|i| &mut e.held[i]) else {
+            return self.fail(Desync::MissingComponent { id, component: 0 });
+        };
+        let Some(Value::Pos(p)) = held.values.first_mut() else {
+            return self.fail(Desync::MissingComponent { id, component: 0 });
+        };
+        p.x = p.x.wrapping_add(dx);
+        p.y = p.y.wrapping_add(dy);
+        let new = chain(id, 0, &held.values);
+        let old = std::mem::replace(&mut held.hash, new);
+        self.mirror.sum = self.mirror.sum.wrapping_sub(old).wrapping_add(new);
+    }
+
+    fn entry(&mut self, list: List, id: NetId, kind: u32) {
+        if self.desync.is_some() {
+            return;
+        }
+        if list != List::Spawned {
+            self.live_entity(id);
+            return;
+        }
+        match self.entities.entry(id) {
+            Entry::Occupied(_) => self.fail(Desync::DuplicateEntity(id)),
+            Entry::Vacant(slot) => {
+                let held = Vec::new();
+                slot.insert(EntityView { id, kind, held });
+                self.mirror.sum = self.mirror.sum.wrapping_add(entity_hash(id, kind));
+            }
+        }
+    }
+
+    fn component(
+        &mut self,
+        list: List,
+        id: NetId,
+        index: usize,
+        values: &mut Vec<Value>,
+        hash: u64,
+    ) {
+        let Some(e) = self.live_entity(id) else {
+            return;
+        };
+        let old = match e.find(index) {
+            Ok(i) => {
+                std::mem::swap(&mut e.held[i].values, values);
+                std::mem::replace(&mut e.held[i].hash, hash)
+            }
+            Err(_) if list == List::Changed => {
+                return self.fail(Desync::MissingComponent {
+                    id,
+                    component: index,
+                });
+            }
+            Err(i) => {
+                let values = std::mem::take(values);
+                e.held.insert(
+                    i,
+                    Held {
+                        index,
+                        values,
+                        hash,
+                    },
+                );
+                0
+            }
+        };
+        self.mirror.sum = self.mirror.sum.wrapping_sub(old).wrapping_add(hash);
+    }
+
+    fn ack(&mut self, ack: u32) {
+        match self.header.map(|h| h.baseline) {
+            Some(Some(_)) => self.mirror.ack = self.mirror.ack.wrapping_add(ack),
+            _ => self.mirror.ack = ack,
+        }
+    }
+
+    fn event(&mut self, event: usize, values: &mut Vec<Value>) {
+        let n = self.mirror.n_events;
+        match self.mirror.events.get_mut(n) {
+            Some(slot) => {
+                slot.event = event;
+                std::mem::swap(&mut slot.values, values);
+            }
+            None => self.mirror.events.push(EventValue {
+                event,
+                values: std::mem::take(values),
+            }),
+        }
+        self.mirror.n_events = n + 1;
+    }
+
+    fn checksum(&mut self, server: u64) {
+        let mirror = self.mirror.checksum(self.player);
+        if self.desync.is_none() && mirror != server {
+            let tick = self.header.map_or(0, |h| h.tick);
+            self.fail(Desync::Checksum {
+                tick,
+                mirror,
+                server,
+            });
+        }
+    }
+}
