@@ -11,8 +11,9 @@ use std::sync::Arc;
 use protocol::frame::{Changed, EventValue, Moved, Own, Spawned};
 use protocol::schema::{ComponentDef, EventDef, FieldDef, Param};
 use protocol::wire::Wire;
+use protocol::world::FrameError;
 use protocol::{
-    Bounds, ClientMsg, CloseCode, CodecError, Frame, Input, QPos, Schema, ServerMsg, Value,
+    Bounds, ClientMsg, CloseCode, CodecError, Desync, Frame, Input, QPos, Schema, ServerMsg, Value,
     Welcome, WireType, WorldView, decode_client, decode_server, encode_client, encode_server,
 };
 
@@ -250,9 +251,33 @@ const COINS_SNAPSHOT_HEX: &str = "02 fb2c01 fdb07c1d18240a0600
     03 03 00 03 fbd007 fba00f 04 01 00 03 fb7017 fbe803 00 05 01 01 fbe807 fb920f
     29 01 03 04 02 00 fd082ba4feb35b939e";
 
-const WORKED_DELTA_HEX: &str = "03 fb2d01 fb2c01 fd00401e18240a0600
-    01 09 02 03180d 01003c 01 03 02 05 01 0c 01 01 fb1027 fbf401
-    01 01 03 04 03 01 00 03 09 fdb5b4e290d9650944";
+/// The worked delta's bytes by field, so that the refusal tests can replace one of them.
+const WORKED_DELTA_PARTS: [&str; 9] = [
+    "03 fb2d01 fb2c01 fd00401e18240a0600", // tag, tick, baseline, time
+    "01 09",                               // despawned
+    "02 03180d 01003c",                    // moved
+    "01 03 02 05",                         // changed
+    "01 0c 01 01 fb1027 fbf401",           // spawned
+    "01",                                  // ack advance
+    "01 03 04 03",                         // owned
+    "01 00 03 09",                         // events
+    "fdb5b4e290d9650944",                  // checksum
+];
+const HEADER: usize = 0;
+const DESPAWNED: usize = 1;
+const MOVED: usize = 2;
+const CHANGED: usize = 3;
+const SPAWNED: usize = 4;
+const OWNED: usize = 6;
+const EVENTS: usize = 7;
+const CHECKSUM: usize = 8;
+
+/// The worked delta with part `index` replaced by `with`.
+fn worked_delta_with(index: usize, with: &str) -> Vec<u8> {
+    let mut parts = WORKED_DELTA_PARTS;
+    parts[index] = with;
+    unhex(&parts.join(" "))
+}
 
 /// One-line vectors are spelled exactly as PROTOCOL.md prints them inline.
 const MOVEMENT_SNAPSHOT_HEX: &str = "02 02 05 02 01 00 01 00 00 fb2b01 00 01 01 02 02 00 00 2a";
@@ -330,11 +355,15 @@ fn server_vectors() -> Vec<(ServerMsg, &'static str)> {
 }
 
 /// Frames with their schema and bytes.
-fn frame_vectors() -> Vec<(Schema, Frame, &'static str)> {
+fn frame_vectors() -> Vec<(Schema, Frame, String)> {
     vec![
-        (movement(), movement_snapshot(), MOVEMENT_SNAPSHOT_HEX),
-        (coins(), coins_snapshot(), COINS_SNAPSHOT_HEX),
-        (coins(), worked_delta(), WORKED_DELTA_HEX),
+        (
+            movement(),
+            movement_snapshot(),
+            MOVEMENT_SNAPSHOT_HEX.into(),
+        ),
+        (coins(), coins_snapshot(), COINS_SNAPSHOT_HEX.into()),
+        (coins(), worked_delta(), WORKED_DELTA_PARTS.join(" ")),
     ]
 }
 
@@ -402,7 +431,7 @@ fn protocol_md_prints_every_vector_of_this_test() {
         ("schema-example-hex", MOVEMENT_SCHEMA_HEX),
         ("coins-schema-hex", COINS_SCHEMA_HEX),
         ("snapshot-example-hex", COINS_SNAPSHOT_HEX),
-        ("worked-example-hex", WORKED_DELTA_HEX),
+        ("worked-example-hex", &WORKED_DELTA_PARTS.join(" ")),
     ];
     for (marker, golden) in blocks {
         assert_eq!(
@@ -428,8 +457,8 @@ fn protocol_md_prints_every_vector_of_this_test() {
 #[test]
 fn frames_match_their_golden_bytes() {
     for (schema, frame, golden) in frame_vectors() {
-        assert_eq!(hex(&frame.encode(&schema).unwrap()), hex(&unhex(golden)));
-        assert_eq!(Frame::decode(&schema, &unhex(golden)).unwrap(), frame);
+        assert_eq!(hex(&frame.encode(&schema).unwrap()), hex(&unhex(&golden)));
+        assert_eq!(Frame::decode(&schema, &unhex(&golden)).unwrap(), frame);
     }
 }
 
@@ -462,5 +491,106 @@ fn protocol_md_examples_apply_with_their_checksums() {
         other.component(2),
         None,
         "another player's Wallet is not ours"
+    );
+}
+
+/// A mirror of player 3 holding PROTOCOL.md §8's snapshot of tick 300.
+fn mirror_at_300() -> WorldView {
+    let mut mirror = WorldView::new(Arc::new(coins()), 3);
+    mirror.apply(&doc_block("snapshot-example-hex")).unwrap();
+    mirror
+}
+
+#[test]
+fn frames_breaking_protocol_md_rules_are_malformed() {
+    // PROTOCOL.md §6.4 "What a client must refuse", malformed: one case per rule.
+    let cases = [
+        (CHANGED, "01 03 03 00 00 05", "bit 0 in changed"),
+        (CHANGED, "01 03 06 05 03", "an owner-only bit in changed"),
+        (CHANGED, "01 03 08", "a mask bit past the component count"),
+        (CHANGED, "01 03 02 fc05000000", "a u16 with the u32 prefix"),
+        (
+            SPAWNED,
+            "01 0c 01 05 fb1027 fbf401 00",
+            "an owner-only bit in spawned",
+        ),
+        (
+            SPAWNED,
+            "01 0c 02 01 fb1027 fbf401",
+            "a kind past the kind count",
+        ),
+        (OWNED, "01 03 02 05", "a shared component in owned"),
+        (EVENTS, "01 01 03 09", "an event past the event count"),
+        (MOVED, "02 03180d 00003c", "an id gap of 0 after the first"),
+        (
+            CHECKSUM,
+            "fdb5b4e290d9650944 00",
+            "a byte after the checksum",
+        ),
+    ];
+    for (index, with, rule) in cases {
+        let bytes = worked_delta_with(index, with);
+        assert!(Frame::decode(&coins(), &bytes).is_err(), "{rule}");
+        assert!(
+            matches!(mirror_at_300().apply(&bytes), Err(FrameError::Malformed(_))),
+            "{rule}"
+        );
+    }
+    let whole = doc_block("worked-example-hex");
+    for cut in 0..whole.len() {
+        assert!(
+            Frame::decode(&coins(), &whole[..cut]).is_err(),
+            "cut at {cut}"
+        );
+    }
+}
+
+#[test]
+fn frames_that_do_not_fit_the_mirror_are_desyncs() {
+    // PROTOCOL.md §6.4 "What a client must refuse", desync: well-formed bytes, wrong mirror.
+    let delta = doc_block("worked-example-hex");
+    let mut empty = WorldView::new(Arc::new(coins()), 3);
+    let no_baseline = Desync::NoBaseline { tick: 301 };
+    assert_eq!(empty.apply(&delta), Err(FrameError::Desync(no_baseline)));
+
+    let desync = |index, with| match mirror_at_300().apply(&worked_delta_with(index, with)) {
+        Err(FrameError::Desync(d)) => d,
+        other => panic!("{with}: expected a desync, got {other:?}"),
+    };
+    // Baseline 299 (fb2b01) while the mirror holds 300.
+    assert_eq!(
+        desync(HEADER, "03 fb2d01 fb2b01 fd00401e18240a0600"),
+        Desync::WrongBaseline {
+            baseline: 299,
+            held: 300
+        }
+    );
+    assert_eq!(
+        desync(CHECKSUM, "00"),
+        Desync::Checksum {
+            tick: 301,
+            mirror: 0x4409_65d9_90e2_b4b5,
+            server: 0
+        }
+    );
+    // Spawning player 4, which the mirror holds.
+    assert_eq!(
+        desync(SPAWNED, "01 04 01 01 fb1027 fbf401"),
+        Desync::DuplicateEntity(4)
+    );
+    // Changing the Score of coin 9 after its despawn, then of coin 9 still there (it has none).
+    assert_eq!(desync(CHANGED, "01 09 02 05"), Desync::UnknownEntity(9));
+    let mut mirror = mirror_at_300();
+    let kept_coin = [(DESPAWNED, "00"), (CHANGED, "01 09 02 05")];
+    let mut parts = WORKED_DELTA_PARTS;
+    for (index, with) in kept_coin {
+        parts[index] = with;
+    }
+    assert_eq!(
+        mirror.apply(&unhex(&parts.join(" "))),
+        Err(FrameError::Desync(Desync::MissingComponent {
+            id: 9,
+            component: 1
+        }))
     );
 }
