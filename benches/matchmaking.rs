@@ -61,7 +61,13 @@ fn app_with_open_tickets(shutdown: CancellationToken, make: fn(usize) -> CreateT
         modes: vec!["*".into()],
         ..Config::default()
     };
-    let app = App::start(config, server::GameCatalog::builtin(), "http://127.0.0.1:1".into(), shutdown).unwrap();
+    let app = App::start(
+        config,
+        server::GameCatalog::builtin(),
+        "http://127.0.0.1:1".into(),
+        shutdown,
+    )
+    .unwrap();
     let start = Instant::now();
     for i in 0..OPEN {
         app.matchmaker.create(make(i), addr(i)).unwrap();

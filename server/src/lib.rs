@@ -143,8 +143,8 @@ pub async fn serve_with(
         .clone()
         .unwrap_or_else(|| format!("http://{local}"));
     let grace = config.shutdown_grace;
-    let app = App::start(config, games, base_url, shutdown.clone())
-        .map_err(ServerError::TickThreads)?;
+    let app =
+        App::start(config, games, base_url, shutdown.clone()).map_err(ServerError::TickThreads)?;
     let derive_base = http::public::derived_from_requests(app.config.public_url.as_deref(), local);
     if derive_base {
         tracing::warn!(

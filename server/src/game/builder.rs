@@ -112,7 +112,8 @@ impl<'a> GameBuilder<'a> {
             owner_only,
             fields: C::FIELDS.iter().map(FieldDef::from).collect(),
         });
-        self.syncs.push(Box::new(Synced::<C>::new(self.world, index)));
+        self.syncs
+            .push(Box::new(Synced::<C>::new(self.world, index)));
         self
     }
 

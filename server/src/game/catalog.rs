@@ -7,9 +7,9 @@ use bevy_ecs::prelude::*;
 use protocol::Bounds;
 use protocol::schema::Schema;
 
+use super::Game;
 use super::builder::{Built, GameBuilder, GameError};
 use super::engine::RoomInfo;
-use super::Game;
 
 /// The games a server knows, and the game of each mode.
 #[derive(Clone)]
@@ -96,7 +96,9 @@ impl GameCatalog {
     /// Builds every game once on a scratch world, so that a broken definition stops the server
     /// at start rather than when a room opens.
     pub fn check_all(&self) -> Result<(), GameError> {
-        self.games.values().try_for_each(|g| check(g.as_ref()).map(drop))
+        self.games
+            .values()
+            .try_for_each(|g| check(g.as_ref()).map(drop))
     }
 }
 

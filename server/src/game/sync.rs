@@ -119,10 +119,12 @@ pub struct InputQueue {
 /// player who just dropped. (The receive phase empties each [`InputQueue`] at the start of the
 /// tick.)
 pub fn decode_inputs<I: Wire + Clone + Default + Send + Sync + 'static>(
-    mut players: Query<(&InputQueue, &mut PlayerInput<I>)>,
-    mut dropped: Query<&mut PlayerInput<I>, Added<Disconnected>>,
+    mut players: Query<(&InputQueue, &mut PlayerInput<I>, Option<Ref<Disconnected>>)>,
 ) {
-    for (queue, mut input) in &mut players {
+    for (queue, mut input, dropped) in &mut players {
+        if dropped.is_some_and(|d| d.is_added()) {
+            input.latest = I::default();
+        }
         if queue.fields.is_empty() {
             if !input.this_tick.is_empty() {
                 input.bypass_change_detection().this_tick.clear();
@@ -142,8 +144,5 @@ pub fn decode_inputs<I: Wire + Clone + Default + Send + Sync + 'static>(
         if let Some(last) = input.this_tick.last() {
             input.latest = last.clone();
         }
-    }
-    for mut input in &mut dropped {
-        input.latest = I::default();
     }
 }

@@ -242,8 +242,7 @@ fn take_coins(
             let (dx, dy) = (i64::from(p.0.x - at.0.x), i64::from(p.0.y - at.0.y));
             dx * dx + dy * dy <= reach * reach
         };
-        let Some((player, _, mut score, mut purse)) = players.iter_mut().find(|p| near(p.1))
-        else {
+        let Some((player, _, mut score, mut purse)) = players.iter_mut().find(|p| near(p.1)) else {
             continue;
         };
         commands.entity(coin).despawn();

@@ -456,13 +456,13 @@ mod tests {
             modes: vec!["*".into()],
             ..Config::default()
         };
-        let app =
-            App::start(
-                config,
-                crate::GameCatalog::builtin(),
-                "http://127.0.0.1:1".into(),
-                shutdown.clone(),
-            ).expect("app starts");
+        let app = App::start(
+            config,
+            crate::GameCatalog::builtin(),
+            "http://127.0.0.1:1".into(),
+            shutdown.clone(),
+        )
+        .expect("app starts");
         (app, shutdown)
     }
 

@@ -139,10 +139,12 @@ impl Room {
         let mut startup = Schedule::default();
         startup.set_executor(SingleThreadedExecutor::new());
         let built = crate::game::build(game, &mut world, &mut schedule, &mut startup)?;
-        let message = protocol::encode_server(&ServerMsg::Schema(built.schema.clone()))
-            .map_err(|e| GameError {
-                game: game.name().to_owned(),
-                reason: format!("cannot encode the schema: {e}"),
+        let message =
+            protocol::encode_server(&ServerMsg::Schema(built.schema.clone())).map_err(|e| {
+                GameError {
+                    game: game.name().to_owned(),
+                    reason: format!("cannot encode the schema: {e}"),
+                }
             })?;
         world.insert_resource(Replication(Box::new(ReplicationState {
             replica: Replica::new(&built.schema),
@@ -190,7 +192,6 @@ impl Room {
     pub fn world_mut(&mut self) -> &mut World {
         &mut self.world
     }
-
 
     /// Closes the room: every client is closed with `code`, its players' resume tokens are
     /// forgotten, spectators get `end`, and the room leaves the registry. Also safe after a

@@ -1,11 +1,11 @@
 //! [`RoomHandle`]: what the rest of the server holds of a room that lives on a tick thread.
 
-use std::sync::{Arc, OnceLock};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use protocol::NetId;
-use protocol::schema::{FieldDef, Schema};
 use protocol::api::SpectatorSnapshot;
+use protocol::schema::{FieldDef, Schema};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use super::link::{Departure, RoomCommand};

@@ -198,8 +198,13 @@ impl RoomRegistry {
             rooms: self.rooms.clone(),
         };
         let game = self.games.game_for(mode);
-        let room = match Room::new(handle.clone(), self.settings.clone(), rx, shared, game.as_ref())
-        {
+        let room = match Room::new(
+            handle.clone(),
+            self.settings.clone(),
+            rx,
+            shared,
+            game.as_ref(),
+        ) {
             Ok(room) => room,
             Err(e) => {
                 tracing::error!(room = id, mode, error = %e, "cannot open a room");
@@ -325,7 +330,7 @@ mod tests {
             Arc::default(),
             CancellationToken::new(),
         )
-            .unwrap_or_else(|e| panic!("tick pool: {e}"))
+        .unwrap_or_else(|e| panic!("tick pool: {e}"))
     }
 
     #[test]

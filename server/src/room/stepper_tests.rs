@@ -137,7 +137,11 @@ impl TestClient {
     }
 
     fn pos(&self) -> protocol::QPos {
-        self.world().get(self.player_id).unwrap().position().unwrap()
+        self.world()
+            .get(self.player_id)
+            .unwrap()
+            .position()
+            .unwrap()
     }
 }
 
@@ -171,7 +175,14 @@ fn a_join_gets_a_welcome_then_a_snapshot_then_shared_deltas() {
     s.tick(1);
     let (fa, fb) = (a.drain(), b.drain());
     assert_eq!(fa.len(), 1);
-    let shared = s.room.world_mut().resource::<Replication>().0.outbox.delta.clone();
+    let shared = s
+        .room
+        .world_mut()
+        .resource::<Replication>()
+        .0
+        .outbox
+        .delta
+        .clone();
     assert!(
         fa[0].starts_with(&shared) && fb[0].starts_with(&shared),
         "both frames start with the one encoding of the delta's shared part"
@@ -198,7 +209,10 @@ fn inputs_are_validated_capped_and_deduplicated() {
     a.drain();
     assert_eq!(a.world().ack(), 2, "capped at two inputs per tick");
     let max = RoomSettings::from_config(&Config::default()).max_speed;
-    assert!(start.x - a.pos().x <= max, "moved at most the maximum speed");
+    assert!(
+        start.x - a.pos().x <= max,
+        "moved at most the maximum speed"
+    );
     // Stale and duplicate sequence numbers are ignored.
     s.input(&a, 2, 127, 0);
     s.input(&a, 1, 127, 0);
@@ -258,10 +272,7 @@ fn a_dropped_player_is_removed_after_the_grace_period_and_its_seat_freed() {
     });
     s.tick(3);
     b.drain();
-    assert!(
-        b.has(a.player_id),
-        "kept during the grace period"
-    );
+    assert!(b.has(a.player_id), "kept during the grace period");
     s.tick(5);
     b.drain();
     assert!(!b.has(a.player_id), "removed after it");
@@ -375,10 +386,7 @@ fn a_leave_after_the_drop_was_noticed_still_removes_the_player() {
     s.handle.depart(Departure::Left { player_id, conn_id });
     s.tick(1);
     b.drain();
-    assert!(
-        !b.has(player_id),
-        "removed at once, not after the grace"
-    );
+    assert!(!b.has(player_id), "removed at once, not after the grace");
     assert_eq!(s.handle.occupancy(), 1);
 }
 
@@ -458,9 +466,11 @@ mod coins {
     fn a_coin_scores_for_everyone_to_see_and_the_purse_only_for_its_owner() {
         let mut s = stepper_of(Config::default(), &Coins);
         let mut a = s.join(64);
-        let mut b = s.join(64);
         a.drain();
         assert_eq!(event_names(&a), ["Hello"], "a greeting to the joining player");
+        let mut b = s.join(64);
+        a.drain();
+        assert!(event_names(&a).is_empty(), "b's greeting is b's alone");
         b.drain();
         assert_eq!(event_names(&b), ["Hello"]);
         s.tick(1);
@@ -475,7 +485,11 @@ mod coins {
         a.drain();
         b.drain();
         assert_eq!(event_names(&a), ["CoinTaken"]);
-        assert_eq!(event_names(&b), ["CoinTaken"], "a broadcast reaches everyone");
+        assert_eq!(
+            event_names(&b),
+            ["CoinTaken"],
+            "a broadcast reaches everyone"
+        );
         let score = schema.component_index("Score").unwrap();
         let purse = schema.component_index("Purse").unwrap();
         let a_in_b = b.world().get(a.player_id).unwrap();
@@ -497,11 +511,15 @@ mod coins {
         let mut a = s.join(4096);
         s.tick(1);
         let mut names = Vec::new();
+        // Ten coins win (fewer ticks when two coins lie within reach of each other).
         for _ in 0..10 {
             step_on_a_coin(&mut s, a.player_id);
             s.tick(1);
             a.drain();
             names.extend(event_names(&a));
+            if names.iter().any(|n| n == "RoundOver") {
+                break;
+            }
         }
         assert_eq!(names.last().map(String::as_str), Some("RoundOver"));
         let schema = a.world().schema().clone();
