@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use clap::ValueEnum;
 use protocol::api::{CreateLobby, CreateTicket, JoinLobby, SeatGrant};
 use protocol::clock::unix_micros;
-use protocol::{CloseCode, Input};
+use protocol::{CloseCode, Value};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
@@ -273,7 +273,14 @@ async fn play(index: usize, mut client: GameClient, shared: &BotShared, stats: &
             _ = inputs.tick(), if mover.sends_inputs() => {
                 seq = seq.wrapping_add(1);
                 let (move_x, move_y) = mover.next_intent();
-                let input = Input { seq, client_tick: seq, move_x, move_y, buttons: 0 };
+                let steer = [("move_x", Value::Int(move_x.into())), ("move_y", Value::Int(move_y.into()))];
+                let input = match client.input(seq, seq, &steer) {
+                    Ok(input) => input,
+                    Err(e) => {
+                        stats.error(format!("input_{}", e.label()));
+                        continue;
+                    }
+                };
                 if pending.len() == pending.capacity() {
                     pending.pop_front();
                 }

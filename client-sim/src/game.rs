@@ -1,11 +1,13 @@
-//! [`GameClient`]: one game connection that keeps a [`WorldView`] in step with the server.
+//! [`GameClient`]: one game connection that keeps a [`WorldView`] in step with the server,
+//! decoding whatever game the room plays by the schema the server sends after its welcome.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
-use protocol::reader::{self, FrameError, FrameInfo};
-use protocol::{ClientMsg, CloseCode, Desync, Input, ServerMsg, Welcome, WorldView};
+use protocol::world::{self, FrameError, FrameInfo};
+use protocol::{ClientMsg, CloseCode, Desync, Input, Schema, ServerMsg, Value, Welcome, WorldView};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -13,7 +15,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::error::ClientError;
 
-/// Longest wait for the server's welcome.
+/// Longest wait for the server's welcome and schema.
 pub const JOIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Socket buffers: frames are small, so a small read buffer saves memory and zero-filling.
@@ -96,46 +98,27 @@ impl GameClient {
             tokio_tungstenite::connect_async_with_config(ws_url, Some(ws_config()), true).await?;
         ws.send(Message::Binary(protocol::encode_client(&join)?.into()))
             .await?;
-        let welcome = tokio::time::timeout(JOIN_TIMEOUT, async {
-            loop {
-                match ws.next().await {
-                    Some(Ok(Message::Binary(b))) => match protocol::decode_server(&b)? {
-                        ServerMsg::Welcome(w) => return Ok(w),
-                        ServerMsg::Disconnect { code, reason } => {
-                            return Err(ClientError::Closed {
-                                code: code.code(),
-                                reason,
-                            });
-                        }
-                        other => {
-                            return Err(ClientError::Protocol(format!(
-                                "expected a welcome, got {other:?}"
-                            )));
-                        }
-                    },
-                    Some(Ok(Message::Close(frame))) => {
-                        let (code, reason) = frame.map_or((1005, String::new()), |f| {
-                            (f.code.into(), f.reason.to_string())
-                        });
-                        return Err(ClientError::Closed { code, reason });
-                    }
-                    Some(Ok(_)) => {}
-                    Some(Err(e)) => return Err(e.into()),
-                    None => {
-                        return Err(ClientError::Closed {
-                            code: 1006,
-                            reason: "connection lost".into(),
-                        });
-                    }
-                }
-            }
+        let (welcome, schema) = tokio::time::timeout(JOIN_TIMEOUT, async {
+            let welcome = match next_message(&mut ws).await? {
+                ServerMsg::Welcome(w) => w,
+                other => return Err(unexpected("a welcome", &other)),
+            };
+            let schema = match next_message(&mut ws).await? {
+                ServerMsg::Schema(s) => s,
+                other => return Err(unexpected("the schema", &other)),
+            };
+            schema
+                .check()
+                .map_err(|e| ClientError::Protocol(format!("the server's schema: {e}")))?;
+            Ok((welcome, schema))
         })
         .await
         .map_err(|_| ClientError::Timeout("the welcome"))??;
+        let world = WorldView::new(Arc::new(schema), welcome.player_id);
         Ok(Self {
             ws,
             welcome,
-            world: WorldView::new(),
+            world,
             ws_url: ws_url.to_owned(),
             closing: None,
         })
@@ -151,6 +134,11 @@ impl GameClient {
         &self.world
     }
 
+    /// The schema of the room's game.
+    pub fn schema(&self) -> &Schema {
+        self.world.schema()
+    }
+
     /// The URL this client connected to.
     pub fn ws_url(&self) -> &str {
         &self.ws_url
@@ -158,7 +146,35 @@ impl GameClient {
 
     /// The input sequence the server last acknowledged for this player (0 before any).
     pub fn acked_seq(&self) -> u32 {
-        self.world.get(self.welcome.player_id).map_or(0, |e| e.ack)
+        self.world.ack()
+    }
+
+    /// An input of the room's game, its fields named in `values` (any field not named gets its
+    /// type's default); fails for an unknown field or a value that does not fit its type.
+    pub fn input(
+        &self,
+        seq: u32,
+        client_tick: u32,
+        values: &[(&str, Value)],
+    ) -> Result<Input, ClientError> {
+        let fields = &self.schema().input;
+        if let Some((name, _)) = values.iter().find(|(n, _)| !fields.iter().any(|f| f.name == *n)) {
+            return Err(ClientError::Protocol(format!(
+                "the game's input has no field `{name}`"
+            )));
+        }
+        let mut bytes = Vec::with_capacity(fields.len() * 2);
+        for f in fields {
+            let given = values.iter().find(|(n, _)| *n == f.name).map(|(_, v)| v);
+            let value = given.cloned().unwrap_or_else(|| f.ty.default_value());
+            f.ty.write(&value, &mut bytes)
+                .map_err(|e| ClientError::Protocol(format!("input field `{}`: {e}", f.name)))?;
+        }
+        Ok(Input {
+            seq,
+            client_tick,
+            fields: bytes,
+        })
     }
 
     /// Sends one input.
@@ -220,12 +236,12 @@ impl GameClient {
                 }
                 _ => continue,
             };
-            if reader::is_frame(&bytes) {
+            if world::is_frame(&bytes) {
                 // Applied straight from the bytes: no per-frame allocation.
-                return match reader::apply_frame(&mut self.world, &bytes) {
+                return match self.world.apply(&bytes) {
                     Ok(info) => Ok(frame_event(info, bytes.len(), None)),
                     // The header is read again only for the rare desync report.
-                    Err(FrameError::Desync(d)) => match reader::frame_header(&bytes) {
+                    Err(FrameError::Desync(d)) => match world::frame_header(&bytes) {
                         Some(info) => Ok(frame_event(info, bytes.len(), Some(d))),
                         None => Err(ClientError::Protocol(d.to_string())),
                     },
@@ -245,14 +261,8 @@ impl GameClient {
                 ServerMsg::Disconnect { code, reason } => {
                     self.closing = Some((code.code(), reason))
                 }
-                ServerMsg::Welcome(w) => {
-                    return Err(ClientError::Protocol(format!(
-                        "unexpected welcome for player {}",
-                        w.player_id
-                    )));
-                }
-                ServerMsg::Snapshot(_) | ServerMsg::Delta(_) => {
-                    return Err(ClientError::Protocol("unreadable frame".into()));
+                other @ (ServerMsg::Welcome(_) | ServerMsg::Schema(_)) => {
+                    return Err(unexpected("a frame", &other));
                 }
             }
         }
@@ -273,4 +283,48 @@ impl GameClient {
             _ => None,
         }
     }
+}
+
+/// The next message other than a frame while joining; a close is [`ClientError::Closed`].
+async fn next_message(
+    ws: &mut WebSocketStream<MaybeTlsStream<TcpStream>>,
+) -> Result<ServerMsg, ClientError> {
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Binary(b))) => match protocol::decode_server(&b)? {
+                ServerMsg::Disconnect { code, reason } => {
+                    return Err(ClientError::Closed {
+                        code: code.code(),
+                        reason,
+                    });
+                }
+                msg => return Ok(msg),
+            },
+            Some(Ok(Message::Close(frame))) => {
+                let (code, reason) = frame.map_or((1005, String::new()), |f| {
+                    (f.code.into(), f.reason.to_string())
+                });
+                return Err(ClientError::Closed { code, reason });
+            }
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return Err(e.into()),
+            None => {
+                return Err(ClientError::Closed {
+                    code: 1006,
+                    reason: "connection lost".into(),
+                });
+            }
+        }
+    }
+}
+
+/// A protocol error for a message that came where `expected` should have.
+fn unexpected(expected: &str, got: &ServerMsg) -> ClientError {
+    let what = match got {
+        ServerMsg::Welcome(_) => "a welcome",
+        ServerMsg::Schema(_) => "a schema",
+        ServerMsg::Pong { .. } => "a pong",
+        ServerMsg::Disconnect { .. } => "a disconnect",
+    };
+    ClientError::Protocol(format!("expected {expected}, got {what}"))
 }
