@@ -115,11 +115,18 @@ pub struct InputQueue {
     pub fields: Vec<Vec<u8>>,
 }
 
+/// A player's raw inputs, decoded input, and whether it is disconnected.
+type InputSlots<I> = (
+    &'static InputQueue,
+    &'static mut PlayerInput<I>,
+    Option<Ref<'static, Disconnected>>,
+);
+
 /// Decodes every player's inputs of this tick into [`PlayerInput<I>`], and resets the input of a
 /// player who just dropped. (The receive phase empties each [`InputQueue`] at the start of the
 /// tick.)
 pub fn decode_inputs<I: Wire + Clone + Default + Send + Sync + 'static>(
-    mut players: Query<(&InputQueue, &mut PlayerInput<I>, Option<Ref<Disconnected>>)>,
+    mut players: Query<InputSlots<I>>,
 ) {
     for (queue, mut input, dropped) in &mut players {
         if dropped.is_some_and(|d| d.is_added()) {

@@ -146,7 +146,7 @@ impl TestClient {
 }
 
 /// The entities a client sees, with their components.
-fn seen(w: &WorldView) -> Vec<(u32, u32, Vec<(usize, Vec<protocol::Value>)>)> {
+fn seen(w: &WorldView) -> Vec<(u32, u32, protocol::frame::Components)> {
     w.entities()
         .map(|e| {
             let comps = e.components().map(|(i, v)| (i, v.to_vec())).collect();
@@ -570,7 +570,7 @@ fn a_moving_player_costs_at_most_4_bytes_per_tick() {
     for c in &mut clients {
         c.drain();
     }
-    let mut frame_len = |moving: usize, s: &mut Stepper, clients: &mut [TestClient]| {
+    let frame_len = |moving: usize, s: &mut Stepper, clients: &mut [TestClient]| {
         let seq = s.room.world_mut().resource::<crate::game::RoomInfo>().tick;
         for c in clients.iter().take(moving) {
             s.input(c, seq, 127, 0);
