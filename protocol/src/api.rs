@@ -357,7 +357,6 @@ pub struct SpectatorEntity {
     pub name: Option<String>,
     /// Every shared replicated field but the position, keyed `Component.field` (e.g.
     /// `Score.points`). Owner-only components never appear.
-    #[serde(default)]
     pub fields: BTreeMap<String, SpectatorValue>,
 }
 
@@ -366,7 +365,6 @@ pub type SpectatorFields = BTreeMap<String, SpectatorValue>;
 
 /// One replicated field's value as JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(untagged)]
 pub enum SpectatorValue {
     /// A bool field.
@@ -379,6 +377,41 @@ pub enum SpectatorValue {
     Text(String),
     /// A position field, in quanta.
     Pos(SpectatorPos),
+}
+
+/// Written by hand: the derive would make it a `oneOf`, which an integral value (an integer, or
+/// a fixed-point number such as `2.0`) fails by matching both number types.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for SpectatorValue {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Ref, Type};
+        let of =
+            |ty: Type, what: &str| ObjectBuilder::new().schema_type(ty).description(Some(what));
+        AnyOfBuilder::new()
+            .description(Some("One replicated field's value as JSON."))
+            .item(of(Type::Boolean, "A bool field."))
+            .item(of(Type::Integer, "An integer field."))
+            .item(of(
+                Type::Number,
+                "A fixed-point field: its raw value divided by its scale.",
+            ))
+            .item(of(Type::String, "A string field."))
+            .item(Ref::from_schema_name("SpectatorPos"))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl ToSchema for SpectatorValue {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use utoipa::PartialSchema;
+        schemas.push(("SpectatorPos".to_owned(), SpectatorPos::schema()));
+    }
 }
 
 /// A position in quanta.
@@ -450,7 +483,6 @@ pub struct SpectatorDelta {
     /// Ids of entities that are gone.
     pub despawned: Vec<u32>,
     /// Entities whose field values changed, with only those fields.
-    #[serde(default)]
     pub changed: Vec<SpectatorChange>,
 }
 
