@@ -111,17 +111,17 @@
     el("tables").replaceChildren(...out);
   }
 
-  // The legend: how many entities of each kind the canvas draws, in their colour.
+  // The legend: how many entities of each kind the canvas draws, squares in their kind's colour.
   function renderLegend(drawn) {
     const key = JSON.stringify([...drawn]);
     if (key === legendKey) return;
     legendKey = key;
-    const items = [...drawn].sort().map(([kind, n]) => {
+    const items = [...drawn].sort().map(([kind, { n, squares }]) => {
       const li = document.createElement("li");
       li.dataset.kind = kind;
       li.dataset.count = n;
-      li.style.color = "hsl(" + hue(kind) + " 70% 60%)";
-      li.textContent = kind + " " + n;
+      if (squares) li.style.color = "hsl(" + hue(kind) + " 70% 60%)";
+      li.textContent = (squares ? "■ " : "● ") + kind + " " + n;
       return li;
     });
     el("legend").replaceChildren(...items);
@@ -193,7 +193,8 @@
     for (const [id, e] of placed) {
       const p = position(e.pos, now);
       const x = p.x * sx, y = h - p.y * sy; // y grows upwards in the world
-      drawn.set(e.kind, (drawn.get(e.kind) ?? 0) + 1);
+      const count = drawn.get(e.kind) ?? { n: 0, squares: false };
+      drawn.set(e.kind, { n: count.n + 1, squares: count.squares || e.name === null });
       if (e.name !== null) {
         ctx.fillStyle = "hsl(" + ((id * 47) % 360) + " 70% 60%)";
         ctx.beginPath(); ctx.arc(x, y, 7, 0, Math.PI * 2); ctx.fill();
