@@ -247,19 +247,19 @@ async fn walker(
                 let state = client
                     .world()
                     .entities()
-                    .map(|e| (e.id, (e.pos.x, e.pos.y)))
+                    .filter_map(|e| e.position().map(|p| (e.id, (p.x, p.y))))
                     .collect();
                 h.lock().unwrap().insert(tick, state);
             }
             seq += 1;
             let angle = f64::from(seq) / 8.0;
             let (move_x, move_y) = ((angle.cos() * 127.0) as i8, (angle.sin() * 127.0) as i8);
-            let input = protocol::Input {
-                seq,
-                client_tick: seq,
-                move_x,
-                move_y,
-                buttons: 0,
+            let steer = [
+                ("move_x", protocol::Value::Int(move_x.into())),
+                ("move_y", protocol::Value::Int(move_y.into())),
+            ];
+            let Ok(input) = client.input(seq, seq, &steer) else {
+                break;
             };
             if client.send_input(input).await.is_err() {
                 break;

@@ -190,7 +190,26 @@ async fn the_spectator_feed_is_typed_as_server_sent_events() {
         events[0]["properties"]["data"]["contentSchema"]["$ref"],
         "#/components/schemas/SpectatorSnapshot"
     );
-    assert!(doc["components"]["schemas"]["SpectatorMove"].is_object());
+    let schemas = &doc["components"]["schemas"];
+    assert!(schemas["SpectatorMove"].is_object());
+    // Generic entities: fields keyed `Component.field`, any wire type's JSON value (`anyOf`: an
+    // integral value is both an integer and a number), and deltas of changed fields.
+    assert_eq!(
+        schemas["SpectatorEntity"]["properties"]["fields"]["additionalProperties"]["$ref"],
+        "#/components/schemas/SpectatorValue"
+    );
+    assert_eq!(
+        schemas["SpectatorValue"]["anyOf"].as_array().unwrap().len(),
+        5
+    );
+    assert!(schemas["SpectatorPos"].is_object());
+    assert!(schemas["SpectatorChange"].is_object());
+    assert!(
+        schemas["SpectatorDelta"]["required"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("changed"))
+    );
     server.stop().await;
 }
 

@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use eventsource_stream::Eventsource;
 use futures_util::{Stream, StreamExt};
-use protocol::api::{SpectatorDelta, SpectatorSnapshot};
+use protocol::api::{SpectatorDelta, SpectatorEntity, SpectatorSnapshot, SpectatorValue};
 use tests::{History, State, TestServer, Walkers, config, start};
+use tokio_util::sync::CancellationToken;
 
 async fn sse(
     server: &TestServer,
@@ -42,12 +43,20 @@ async fn next(
         .expect("the stream goes on")
 }
 
+/// The entity's position, when it has one.
+fn at(e: &SpectatorEntity) -> Option<(i32, i32)> {
+    e.x.zip(e.y)
+}
+
 fn apply(state: &mut State, d: &SpectatorDelta) {
     for id in &d.despawned {
         assert!(state.remove(id).is_some(), "despawned {id} was known");
     }
     for e in &d.spawned {
-        state.insert(e.id, (e.x, e.y));
+        match at(e) {
+            Some(p) => state.insert(e.id, p),
+            None => state.remove(&e.id),
+        };
     }
     for m in &d.moved {
         assert!(
@@ -82,7 +91,11 @@ async fn snapshot_plus_deltas_reproduce_the_room() {
             .any(|e| e.name.as_deref() == Some("ann")),
         "player labels"
     );
-    let mut state: State = snap.entities.iter().map(|e| (e.id, (e.x, e.y))).collect();
+    let mut state: State = snap
+        .entities
+        .iter()
+        .filter_map(|e| Some((e.id, at(e)?)))
+        .collect();
     let mut tick = snap.tick;
     let mut deltas = 0;
     let mut moved = 0;
@@ -329,5 +342,141 @@ async fn a_spectator_that_stops_reading_frees_its_slot() {
     }
     drop(stalled);
     walkers.finish().await;
+    server.stop().await;
+}
+
+/// A coins player that steers toward the nearest coin of its verified mirror until `stop`.
+async fn coin_chaser(
+    server: &TestServer,
+    name: &str,
+    stop: CancellationToken,
+) -> (u32, u32, tokio::task::JoinHandle<()>) {
+    let mut client = server.player(name, "coins").await;
+    let (room, me) = (client.welcome().room_id, client.welcome().player_id);
+    let coin = client.schema().kind_index("coin").expect("coins has coins");
+    let task = tokio::spawn(async move {
+        let mut seq = 0u32;
+        loop {
+            let event = tokio::select! {
+                _ = stop.cancelled() => break,
+                e = client.recv() => e,
+            };
+            let Ok(client_sim::Event::Frame { desync, .. }) = event else {
+                continue;
+            };
+            assert_eq!(desync, None);
+            let world = client.world();
+            let Some(p) = world.get(me).and_then(|e| e.position()) else {
+                continue;
+            };
+            let target = world
+                .entities()
+                .filter(|e| e.kind == coin)
+                .filter_map(|e| e.position())
+                .min_by_key(|c| (i64::from(c.x - p.x)).pow(2) + (i64::from(c.y - p.y)).pow(2));
+            let (dx, dy) =
+                target.map_or((0.0, 0.0), |c| (f64::from(c.x - p.x), f64::from(c.y - p.y)));
+            let len = dx.hypot(dy).max(1.0);
+            let steer = [
+                ("move_x", protocol::Value::Int((dx / len * 127.0) as i64)),
+                ("move_y", protocol::Value::Int((dy / len * 127.0) as i64)),
+            ];
+            seq += 1;
+            let input = client.input(seq, seq, &steer).unwrap();
+            if client.send_input(input).await.is_err() {
+                break;
+            }
+        }
+        let _ = client.leave().await;
+    });
+    (room, me, task)
+}
+
+/// Asserts that no owner-only field reaches spectators.
+fn no_purse<'a>(fields: impl IntoIterator<Item = &'a String>) {
+    for key in fields {
+        assert!(
+            !key.starts_with("Purse."),
+            "owner-only {key} reached a spectator"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_coins_room_shows_coins_scores_and_the_round_but_no_purse() {
+    let server = start(config()).await;
+    let stop = CancellationToken::new();
+    let (room, me, chaser) = coin_chaser(&server, "ada", stop.clone()).await;
+    let mut stream = sse(&server, room, None).await;
+    let first = next(&mut stream).await;
+    assert_eq!(first.event, "snapshot");
+    let snap: SpectatorSnapshot = serde_json::from_str(&first.data).unwrap();
+    for e in &snap.entities {
+        no_purse(e.fields.keys());
+    }
+    let player = snap
+        .entities
+        .iter()
+        .find(|e| e.id == me)
+        .expect("the player is in the feed");
+    assert_eq!(
+        (player.kind.as_str(), player.name.as_deref()),
+        ("player", Some("ada"))
+    );
+    assert!(at(player).is_some(), "a player has a position");
+    assert_eq!(
+        player.fields["Nameplate.name"],
+        SpectatorValue::Text("ada".into())
+    );
+    let round = snap
+        .entities
+        .iter()
+        .find(|e| e.kind == "round")
+        .expect("the round entity is listed");
+    assert_eq!(at(round), None, "the round has no position");
+    assert_eq!(round.fields["Round.running"], SpectatorValue::Bool(true));
+    assert_eq!(round.fields["Round.target"], SpectatorValue::Int(10));
+    let mut points = player.fields["Score.points"].clone();
+    let mut coin_seen = snap
+        .entities
+        .iter()
+        .any(|e| e.kind == "coin" && at(e).is_some());
+
+    // Deltas: coins spawn, and the chaser's score changes as it takes them.
+    let scored = tokio::time::timeout(Duration::from_secs(60), async {
+        loop {
+            let ev = next(&mut stream).await;
+            assert_eq!(ev.event, "delta", "{ev:?}");
+            let d: SpectatorDelta = serde_json::from_str(&ev.data).unwrap();
+            for e in &d.spawned {
+                no_purse(e.fields.keys());
+                coin_seen |=
+                    e.kind == "coin" && at(e).is_some() && e.fields.contains_key("Coin.value");
+            }
+            for c in &d.changed {
+                no_purse(c.fields.keys());
+                if c.id == me
+                    && let Some(p) = c.fields.get("Score.points")
+                {
+                    assert_ne!(*p, points, "a change carries a new value");
+                    points = p.clone();
+                    if points != SpectatorValue::Int(0) {
+                        return;
+                    }
+                }
+            }
+        }
+    })
+    .await;
+    assert!(
+        scored.is_ok(),
+        "Score.points of the player changed in a delta after it took a coin"
+    );
+    assert!(
+        coin_seen,
+        "coins appear with kind `coin`, a position and their fields"
+    );
+    stop.cancel();
+    chaser.await.unwrap();
     server.stop().await;
 }

@@ -2,6 +2,8 @@
 //!
 //! Requests refuse unknown fields so that a typo is a 422, not a silently ignored option.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Deserializer, Serialize};
 
 #[cfg(feature = "openapi")]
@@ -336,21 +338,90 @@ pub struct RoomList {
     pub rooms: Vec<RoomView>,
 }
 
-/// One entity as spectators see it.
+/// One entity as spectators see it: generic over the game, built from its replicated state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct SpectatorEntity {
     /// The entity's id.
     pub id: u32,
-    /// `player`.
+    /// Its kind's name in the game's schema (`player` for players).
     pub kind: String,
-    /// x in quanta (1/100 world unit).
+    /// x in quanta (1/100 world unit); absent when the entity has no position.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<i32>,
+    /// y in quanta; absent when the entity has no position.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<i32>,
+    /// The player's name, for players.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Every shared replicated field but the position, keyed `Component.field` (e.g.
+    /// `Score.points`). Owner-only components never appear.
+    pub fields: BTreeMap<String, SpectatorValue>,
+}
+
+/// Replicated fields keyed `Component.field`, in name order.
+pub type SpectatorFields = BTreeMap<String, SpectatorValue>;
+
+/// One replicated field's value as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SpectatorValue {
+    /// A bool field.
+    Bool(bool),
+    /// An integer field.
+    Int(i64),
+    /// A fixed-point field: its raw value divided by its scale.
+    Number(f64),
+    /// A string field.
+    Text(String),
+    /// A position field, in quanta.
+    Pos(SpectatorPos),
+}
+
+/// Written by hand: the derive would make it a `oneOf`, which an integral value (an integer, or
+/// a fixed-point number such as `2.0`) fails by matching both number types.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for SpectatorValue {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Ref, Type};
+        let of =
+            |ty: Type, what: &str| ObjectBuilder::new().schema_type(ty).description(Some(what));
+        AnyOfBuilder::new()
+            .description(Some("One replicated field's value as JSON."))
+            .item(of(Type::Boolean, "A bool field."))
+            .item(of(Type::Integer, "An integer field."))
+            .item(of(
+                Type::Number,
+                "A fixed-point field: its raw value divided by its scale.",
+            ))
+            .item(of(Type::String, "A string field."))
+            .item(Ref::from_schema_name("SpectatorPos"))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl ToSchema for SpectatorValue {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        use utoipa::PartialSchema;
+        schemas.push(("SpectatorPos".to_owned(), SpectatorPos::schema()));
+    }
+}
+
+/// A position in quanta.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SpectatorPos {
+    /// x in quanta.
     pub x: i32,
     /// y in quanta.
     pub y: i32,
-    /// The player's name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
 }
 
 /// SSE event `snapshot`: the whole room.
@@ -369,7 +440,7 @@ pub struct SpectatorSnapshot {
     pub width: i32,
     /// World height in quanta.
     pub height: i32,
-    /// Every entity.
+    /// Every replicated entity by ascending id, with or without a position.
     pub entities: Vec<SpectatorEntity>,
 }
 
@@ -385,7 +456,18 @@ pub struct SpectatorMove {
     pub y: i32,
 }
 
-/// SSE event `delta`: what changed since the previous event of this stream.
+/// An entity whose fields changed in a spectator delta.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SpectatorChange {
+    /// The entity's id.
+    pub id: u32,
+    /// The fields that changed, with their new values; the others keep theirs.
+    pub fields: BTreeMap<String, SpectatorValue>,
+}
+
+/// SSE event `delta`: what changed since the previous event of this stream. Apply `despawned`,
+/// then `spawned`, then `moved` and `changed`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct SpectatorDelta {
@@ -395,10 +477,13 @@ pub struct SpectatorDelta {
     pub baseline: u32,
     /// Entities that moved, with their new position.
     pub moved: Vec<SpectatorMove>,
-    /// Entities that appeared.
+    /// Entities that appeared, or whose kind, name, position presence or set of fields changed:
+    /// each replaces any entity of its id whole.
     pub spawned: Vec<SpectatorEntity>,
     /// Ids of entities that are gone.
     pub despawned: Vec<u32>,
+    /// Entities whose field values changed, with only those fields.
+    pub changed: Vec<SpectatorChange>,
 }
 
 /// The schema of [`CreateTicket::party`]: player names.
