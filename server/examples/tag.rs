@@ -26,6 +26,9 @@ wire_struct! {
     struct Tagged { by: u32, player: u32 }
 }
 
+/// How close "it" must come to tag, in quanta (3 world units).
+const REACH: i64 = 300;
+
 /// The tick of the last tag: the tagged player cannot tag back for a second.
 #[derive(Resource, Default)]
 struct LastTag(u32);
@@ -73,7 +76,7 @@ fn run(mut players: Query<(&PlayerInput<Run>, &Tag, &mut Position)>, room: Res<R
     }
 }
 
-/// "It" tags the first player within reach (one world unit), unless it was tagged just now.
+/// "It" tags the first player within [`REACH`], unless it was tagged just now.
 fn tag(
     mut players: Query<(&Player, &Position, &mut Tag), Without<Disconnected>>,
     mut last: ResMut<LastTag>,
@@ -91,7 +94,7 @@ fn tag(
         return;
     };
     let d = |a: i32, b: i32| i64::from(a - b).pow(2);
-    let near = |p: &Position| d(p.0.x, at.x) + d(p.0.y, at.y) <= 100 * 100;
+    let near = |p: &Position| d(p.0.x, at.x) + d(p.0.y, at.y) <= REACH * REACH;
     let Some((player, ..)) = players.iter().find(|p| p.0.id != by && near(p.1)) else {
         return;
     };
