@@ -53,7 +53,10 @@ async fn run_client(base: &str, mode: &str) -> Value {
     }
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "Python client of mode {mode} failed: {stderr}");
+    assert!(
+        out.status.success(),
+        "Python client of mode {mode} failed: {stderr}"
+    );
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("summary of mode {mode} is not JSON ({e}): {stderr}"))
 }
