@@ -369,8 +369,10 @@ class Mirror:
             ack = r.varint(32)
         else:
             tick, baseline, _time = r.varint(32), r.varint(32), r.varint(64)
-            if not self.valid or baseline != self.tick:
+            if self.tick is None or baseline != self.tick:
                 problems.append(f"baseline {baseline}, mirror holds {self.tick}")
+            elif not self.valid:
+                problems.append("mirror invalid since an earlier desync (6.4: until a snapshot)")
             world = {i: [e[0], dict(e[1])] for i, e in self.world.items()}
             for i in self.ids(r):
                 if world.pop(i, None) is None:
@@ -476,6 +478,8 @@ def play(base_url, mode, frames_wanted):
             raise ProtocolError(f"disconnected: {disconnect(data)}")
         if data[0] not in (2, 3):
             continue                            # Pong
+        if summary["frames"] == 0 and (data[0], Reader(data[1:]).varint(32)) != (2, welcome["tick"]):
+            raise ProtocolError("6.1: the first frame is not a Snapshot of the Welcome's tick")
         summary["frames"] += 1
         summary["snapshots"] += data[0] == 2
         try:
