@@ -1,6 +1,7 @@
 //! The outside client author's check: `tests/python/game_client.py`, a client written from
 //! PROTOCOL.md and the REST docs alone (standard-library Python, its own WebSocket code), plays
-//! the movement and coins games against the real server and verifies every frame's checksum.
+//! the movement and coins games against the real server and verifies every frame's checksum;
+//! its decoder also reads PROTOCOL.md's own worked example.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
@@ -29,15 +30,17 @@ fn python3_present() -> bool {
     present
 }
 
-/// The Python client's path.
-fn client_script() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/game_client.py")
+/// The path of a script in `tests/python/`.
+fn script(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("python")
+        .join(name)
 }
 
 /// Runs the Python client for `mode` against `base` and returns its JSON summary.
 async fn run_client(base: &str, mode: &str) -> Value {
     let mut child = Command::new("python3")
-        .arg(client_script())
+        .arg(script("game_client.py"))
         .args([base, mode, &FRAMES.to_string()])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -76,6 +79,22 @@ async fn play(base: &str, mode: &str, game: &str) -> Vec<Value> {
         assert_eq!(s["close_code"], 1000, "{s}");
     }
     summaries
+}
+
+#[test]
+fn the_python_decoder_reads_the_documents_worked_example() {
+    if !python3_present() {
+        return;
+    }
+    let out = Command::new("python3")
+        .arg(script("doc_examples.py"))
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
