@@ -85,6 +85,21 @@ impl<'a> GameBuilder<'a> {
 
     /// Declares an entity kind for the game's own entities (spawn them with
     /// [`super::Replicate::kind`]). Kind 0, `player`, is every player's avatar.
+    ///
+    /// ```
+    /// use server::game::prelude::*;
+    ///
+    /// struct Trees;
+    /// impl Game for Trees {
+    ///     fn name(&self) -> &'static str { "trees" }
+    ///     fn build(&self, game: &mut GameBuilder) {
+    ///         game.kind("tree").add_startup_systems(|mut commands: Commands| {
+    ///             commands.spawn((Replicate::kind("tree"), Position(QPos::new(500, 500))));
+    ///         });
+    ///     }
+    /// }
+    /// assert_eq!(server::game::check(&Trees).unwrap().kinds, ["player", "tree"]);
+    /// ```
     pub fn kind(&mut self, name: &'static str) -> &mut Self {
         self.schema.kinds.push(name.to_owned());
         self
@@ -98,6 +113,30 @@ impl<'a> GameBuilder<'a> {
 
     /// Replicates component `C` only to the player that owns the entity ([`super::Owner`]), in
     /// that client's own part of each frame.
+    ///
+    /// ```
+    /// use server::game::prelude::*;
+    ///
+    /// wire_struct! {
+    ///     /// Cards only their holder may see.
+    ///     #[derive(Component, Clone, Debug, Default)]
+    ///     pub struct Hand { pub cards: Text<52> }
+    /// }
+    ///
+    /// struct Cards;
+    /// impl Game for Cards {
+    ///     fn name(&self) -> &'static str { "cards" }
+    ///     fn build(&self, game: &mut GameBuilder) {
+    ///         game.replicate_to_owner::<Hand>().on_join(
+    ///             |joined: On<PlayerJoined>, mut commands: Commands| {
+    ///                 commands.entity(joined.entity).insert(Hand::default());
+    ///             },
+    ///         );
+    ///     }
+    /// }
+    /// let schema = server::game::check(&Cards).unwrap();
+    /// assert!(schema.components[1].owner_only);
+    /// ```
     pub fn replicate_to_owner<C: Component + Wire>(&mut self) -> &mut Self {
         self.add_component::<C>(true)
     }
@@ -138,6 +177,26 @@ impl<'a> GameBuilder<'a> {
     }
 
     /// Declares event type `E`; raise it with [`super::GameEvents`].
+    ///
+    /// ```
+    /// use server::game::prelude::*;
+    ///
+    /// wire_struct! {
+    ///     #[derive(Clone, Debug)]
+    ///     pub struct Goal { pub scorer: u32, pub minute: u8 }
+    /// }
+    ///
+    /// struct Football;
+    /// impl Game for Football {
+    ///     fn name(&self) -> &'static str { "football" }
+    ///     fn build(&self, game: &mut GameBuilder) {
+    ///         game.event::<Goal>();
+    ///     }
+    /// }
+    /// let schema = server::game::check(&Football).unwrap();
+    /// assert_eq!(schema.events[0].name, "Goal");
+    /// assert_eq!(schema.events[0].fields[1].name, "minute");
+    /// ```
     pub fn event<E: Wire + 'static>(&mut self) -> &mut Self {
         if !self.first_use::<E>(E::NAME) {
             return self;

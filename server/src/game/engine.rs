@@ -123,3 +123,23 @@ pub struct PlayerLeft {
     /// The player's id.
     pub player: NetId,
 }
+
+/// Lets a game end its room: when a system calls [`RoomControl::close`], the engine closes the
+/// room after the tick (every client gets `Disconnect` and close code 4009 with the reason, and
+/// the room leaves the listings). Use it for a match that is over.
+#[derive(Resource, Debug, Clone, Default)]
+pub struct RoomControl {
+    closing: Option<&'static str>,
+}
+
+impl RoomControl {
+    /// Closes the room at the end of this tick, telling the players `reason`.
+    pub fn close(&mut self, reason: &'static str) {
+        self.closing.get_or_insert(reason);
+    }
+
+    /// The reason the game closed the room for, if it did.
+    pub fn closing(&self) -> Option<&'static str> {
+        self.closing
+    }
+}

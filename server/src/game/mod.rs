@@ -9,7 +9,9 @@
 //! - **systems** in the Simulate phase, run each tick between Receive (inputs) and Replicate;
 //! - what happens when a player **joins, drops, resumes or leaves** (observers);
 //! - its **resources** and **params** (numbers its clients read from the schema), and startup
-//!   systems that spawn its first entities.
+//!   systems that spawn its first entities;
+//! - its **end**: rounds are the game's own rules (see the coins game); [`RoomControl`] closes
+//!   the room when a match is over.
 //!
 //! The engine owns [`Position`] (component 0, the cheapest on the wire), [`Player`], [`Owner`],
 //! [`NetEntity`] and [`RoomInfo`]. Clients learn the game from the schema message and decode it
@@ -69,7 +71,7 @@ pub(crate) use catalog::build;
 pub use catalog::{GameCatalog, check};
 pub use engine::{
     Disconnected, NetEntity, Owner, Player, PlayerDropped, PlayerInput, PlayerJoined, PlayerLeft,
-    PlayerResumed, Position, Replicate, RoomInfo,
+    PlayerResumed, Position, Replicate, RoomControl, RoomInfo,
 };
 pub use events::{Audience, GameEvents};
 
@@ -103,7 +105,7 @@ pub mod prelude {
     pub use super::{
         Audience, Disconnected, Game, GameBuilder, GameEvents, NetEntity, Owner, Player,
         PlayerDropped, PlayerInput, PlayerJoined, PlayerLeft, PlayerResumed, Position, Replicate,
-        RoomInfo,
+        RoomControl, RoomInfo,
     };
     pub use bevy_ecs::prelude::*;
     pub use protocol::wire::{Fixed, Text};

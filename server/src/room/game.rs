@@ -131,6 +131,7 @@ impl Room {
             shared,
         })));
         world.insert_resource(TickClock::default());
+        world.init_resource::<crate::game::RoomControl>();
         world.insert_resource(Inbox(inbox));
         world.init_resource::<Players>();
         world.init_resource::<spectator::SpectatorState>();
@@ -180,6 +181,10 @@ impl Room {
         self.world.resource_mut::<RoomInfo>().tick = tick;
         self.schedule.run(&mut self.world);
         self.world.clear_trackers();
+        if let Some(reason) = self.world.resource::<crate::game::RoomControl>().closing() {
+            self.close(CloseCode::RoomClosed, reason);
+            return false;
+        }
         self.check_idle()
     }
 

@@ -13,6 +13,10 @@ use super::queue::PushError;
 use crate::game::sync::{InputQueue, NetIndex};
 use crate::game::{Audience, GameEvents, NetEntity, Owner, Replicate};
 
+/// Most bytes of events a client that is not reading may have waiting; past it, the client is
+/// closed as lagging rather than holding the server's memory.
+const MAX_PENDING_EVENT_BYTES: usize = 256 * 1024;
+
 /// Entities that became replicated, changed owner, or stopped being replicated.
 type EntityChanges = (
     Query<'static, 'static, (Entity, &'static NetEntity, Option<&'static Owner>), Added<NetEntity>>,
@@ -179,7 +183,9 @@ pub fn fan_out(
                 sent.drops += 1;
                 link.needs_snapshot = true;
                 link.behind += 1;
-                if link.behind > lag_limit {
+                if link.behind > lag_limit
+                    || link.pending_events.bytes.len() > MAX_PENDING_EVENT_BYTES
+                {
                     link.kicked = true;
                     link.conn
                         .close

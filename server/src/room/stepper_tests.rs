@@ -467,7 +467,11 @@ mod coins {
         let mut s = stepper_of(Config::default(), &Coins);
         let mut a = s.join(64);
         a.drain();
-        assert_eq!(event_names(&a), ["Hello"], "a greeting to the joining player");
+        assert_eq!(
+            event_names(&a),
+            ["Hello"],
+            "a greeting to the joining player"
+        );
         let mut b = s.join(64);
         a.drain();
         assert!(event_names(&a).is_empty(), "b's greeting is b's alone");
@@ -497,6 +501,28 @@ mod coins {
         assert!(a_in_b.component(purse).is_none(), "b never sees a's purse");
         let a_in_a = a.world().get(a.player_id).unwrap();
         assert_eq!(a_in_a.component(purse).unwrap()[0].as_int(), Some(1));
+    }
+
+    #[test]
+    fn events_raised_while_a_client_is_skipped_arrive_with_its_resync() {
+        let mut s = stepper_of(Config::default(), &Coins);
+        let mut a = s.join(64);
+        a.drain();
+        let mut slow = s.join(3);
+        // The slow client's queue is full (welcome, schema, snapshot): it misses the next frames.
+        s.tick(1);
+        step_on_a_coin(&mut s, a.player_id);
+        s.tick(1);
+        a.drain();
+        assert_eq!(event_names(&a), ["CoinTaken"]);
+        slow.drain();
+        s.tick(1);
+        slow.drain();
+        assert_eq!(
+            event_names(&slow),
+            ["CoinTaken"],
+            "the skipped tick's event rides the resync snapshot"
+        );
     }
 
     #[test]
@@ -535,4 +561,73 @@ mod coins {
         assert_eq!(state(&a)[0].as_int(), Some(2), "round 2");
         assert_eq!(state(&a)[2], protocol::Value::Bool(true));
     }
+}
+
+#[test]
+fn a_moving_player_costs_at_most_4_bytes_per_tick() {
+    let mut s = stepper(Config::default());
+    let mut clients: Vec<TestClient> = (0..10).map(|_| s.join(64)).collect();
+    for c in &mut clients {
+        c.drain();
+    }
+    let mut frame_len = |moving: usize, s: &mut Stepper, clients: &mut [TestClient]| {
+        let seq = s.room.world_mut().resource::<crate::game::RoomInfo>().tick;
+        for c in clients.iter().take(moving) {
+            s.input(c, seq, 127, 0);
+        }
+        for c in clients.iter().skip(moving) {
+            s.input(c, seq, 0, 0);
+        }
+        s.tick(1);
+        // Moving players' velocity now stays: measure the next tick.
+        for c in clients.iter_mut() {
+            c.drain();
+        }
+        s.tick(1);
+        clients
+            .iter_mut()
+            .map(|c| c.drain()[0].len())
+            .max()
+            .unwrap()
+    };
+    // Keep everyone away from the borders so that nobody is clamped to a standstill.
+    let few = frame_len(2, &mut s, &mut clients);
+    let many = frame_len(10, &mut s, &mut clients);
+    let per_player = (many - few) as f64 / 8.0;
+    assert!(
+        per_player <= 4.0,
+        "{per_player} bytes per moving player ({few} B with 2 moving, {many} B with 10)"
+    );
+}
+
+#[test]
+fn a_game_can_close_its_room() {
+    use bevy_ecs::prelude::*;
+
+    use crate::game::{GameBuilder, RoomControl};
+
+    struct Short;
+    impl Game for Short {
+        fn name(&self) -> &'static str {
+            "short"
+        }
+        fn build(&self, game: &mut GameBuilder) {
+            game.add_systems(
+                |info: Res<crate::game::RoomInfo>, mut control: ResMut<RoomControl>| {
+                    if info.tick == 3 {
+                        control.close("the match is over");
+                    }
+                },
+            );
+        }
+    }
+    let mut s = stepper_of(Config::default(), &Short);
+    let a = s.join(64);
+    s.tick(1);
+    assert!(a.close.requested().is_none());
+    s.tick(1);
+    let closed = a.close.requested().expect("closed by the game");
+    assert_eq!(closed.code, CloseCode::RoomClosed);
+    assert_eq!(closed.reason, "the match is over");
+    assert!(s.handle.is_closed());
 }
