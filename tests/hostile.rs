@@ -366,3 +366,60 @@ async fn close_reasons_are_sentences_not_debug_text() {
     drop(ws);
     server.stop().await;
 }
+
+/// A v1 client's join, byte by byte: tag 0, then bincode of (protocol_version u16 = 1,
+/// seat_token String, resume_token Option<String> = None).
+fn v1_join(token: &str) -> Vec<u8> {
+    let len = u8::try_from(token.len()).expect("a short token");
+    [vec![0, 1, len], token.as_bytes().to_vec(), vec![0]].concat()
+}
+
+#[tokio::test]
+async fn a_version_1_client_gets_the_disconnect_and_close_4002() {
+    let server = start(config()).await;
+    let seat = server.seat("old", "v1").await;
+    let mut ws = raw(&server.ws_url()).await;
+    ws.send(Message::Binary(v1_join(&seat.seat_token).into()))
+        .await
+        .unwrap();
+    let end = read_to_close(&mut ws, Duration::from_secs(5)).await;
+    assert_eq!(
+        end.disconnect,
+        Some(protocol::CloseCode::VersionMismatch),
+        "{end:?}"
+    );
+    assert_eq!(end.close, Some(4002), "{end:?}");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn inputs_that_do_not_match_the_schema_close_with_4000() {
+    let server = start(config()).await;
+    let mut b = bystander(&server, "fields").await;
+    // The movement game's input is move_x i8, move_y i8, buttons u8 after seq and client_tick.
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("no fields", vec![1, 1, 1]),
+        ("too short", vec![1, 1, 1, 5, 5]),
+        ("too long", vec![1, 1, 1, 5, 5, 0, 9]),
+    ];
+    for (name, bytes) in cases {
+        let mut c = server.player(name, "fields").await;
+        next_frame(&mut c).await;
+        // The same input with the right fields is accepted.
+        c.send_raw(vec![1, 1, 1, 5, 5, 0]).await.unwrap();
+        while c.acked_seq() != 1 {
+            next_frame(&mut c).await;
+        }
+        c.send_raw(bytes).await.unwrap();
+        assert_eq!(
+            close_code(&mut c, Duration::from_secs(5)).await,
+            4000,
+            "{name}"
+        );
+        assert!(
+            play_for(&mut b, Duration::from_millis(100)).await > 0,
+            "bystander still plays after {name}"
+        );
+    }
+    server.stop().await;
+}
