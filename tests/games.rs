@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use client_sim::{Event, GameClient};
 use protocol::frame::EventValue;
 use protocol::{Value, WireType};
-use server::game::prelude::*;
 use server::game::GameCatalog;
+use server::game::prelude::*;
 use tests::{TestServer, close_code, config, next_frame, play_for, start, start_games};
 
 /// Reads `client`'s next frame, asserting it applied and its checksum verified; returns its tick.
@@ -35,7 +35,10 @@ fn events_named(client: &GameClient, name: &str) -> Vec<Vec<Value>> {
 
 /// The values of component `name` of entity `id` in `client`'s mirror, if it holds them.
 fn component(client: &GameClient, id: u32, name: &str) -> Option<Vec<Value>> {
-    let index = client.schema().component_index(name).expect("a known component");
+    let index = client
+        .schema()
+        .component_index(name)
+        .expect("a known component");
     client
         .world()
         .get(id)
@@ -148,13 +151,25 @@ async fn coins_over_sockets_a_taken_coin_reaches_both_players_in_the_same_tick()
         .find(|e| e[0] == Value::Int(i64::from(a_id)))
         .unwrap();
     let points = taken[2].clone();
-    assert_eq!(at_a.score_of_taker, Some(vec![points.clone()]), "ada's score");
-    assert_eq!(at_b.score_of_taker, Some(vec![points]), "ada's score seen by bob");
+    assert_eq!(
+        at_a.score_of_taker,
+        Some(vec![points.clone()]),
+        "ada's score"
+    );
+    assert_eq!(
+        at_b.score_of_taker,
+        Some(vec![points]),
+        "ada's score seen by bob"
+    );
     let before = by_a
         .range(..taken_at)
         .next_back()
         .map(|(_, s)| s.score_of_taker.clone());
-    assert_ne!(before, Some(at_a.score_of_taker.clone()), "the score changed");
+    assert_ne!(
+        before,
+        Some(at_a.score_of_taker.clone()),
+        "the score changed"
+    );
     let Some(purse) = &at_a.purse_of_taker else {
         panic!("ada sees her own purse");
     };
@@ -262,7 +277,10 @@ impl Game for Relay {
 }
 
 fn badge(joined: On<PlayerJoined>, players: Query<&Player>, mut commands: Commands) {
-    let name = players.get(joined.entity).map(|p| p.name.as_str()).unwrap_or("");
+    let name = players
+        .get(joined.entity)
+        .map(|p| p.name.as_str())
+        .unwrap_or("");
     let badge = Badge {
         label: Text::truncated(name),
         level: 3,
@@ -360,7 +378,9 @@ async fn a_game_defined_here_is_decoded_generically_and_its_events_reach_the_rig
         if seq < u32::from(ACTS) {
             seq += 1;
             let amount = i8::try_from(seq).unwrap();
-            a.send_input(act_input(&a, seq, true, amount)).await.unwrap();
+            a.send_input(act_input(&a, seq, true, amount))
+                .await
+                .unwrap();
         }
         verified_frame(&mut a).await;
         verified_frame(&mut b).await;

@@ -184,11 +184,7 @@ async fn a_flood_is_closed_as_rate_limited() {
     let mut flooder = server.player("flooder", "flood").await;
     next_frame(&mut flooder).await;
     for seq in 1..=400 {
-        if flooder
-            .send_input(steer(seq))
-            .await
-            .is_err()
-        {
+        if flooder.send_input(steer(seq)).await.is_err() {
             break;
         }
     }
