@@ -161,15 +161,17 @@ async fn coins_over_sockets_a_taken_coin_reaches_both_players_in_the_same_tick()
         Some(vec![points]),
         "ada's score seen by bob"
     );
-    let before = by_a
-        .range(..taken_at)
-        .next_back()
-        .map(|(_, s)| s.score_of_taker.clone());
-    assert_ne!(
-        before,
-        Some(at_a.score_of_taker.clone()),
-        "the score changed"
-    );
+    for (who, by) in [("ada", &by_a), ("bob", &by_b)] {
+        let before = by
+            .range(..taken_at)
+            .next_back()
+            .map(|(_, s)| &s.score_of_taker);
+        assert_ne!(
+            before,
+            Some(&by[&taken_at].score_of_taker),
+            "{who} sees ada's score change at tick {taken_at}"
+        );
+    }
     let Some(purse) = &at_a.purse_of_taker else {
         panic!("ada sees her own purse");
     };
@@ -440,8 +442,13 @@ async fn a_relay_input_with_a_bad_bool_closes_with_4000() {
     let server = relay_server().await;
     let mut c = server.player("c", RELAY).await;
     verified_frame(&mut c).await;
-    // seq 1, client_tick 1, shout = 2 (a bool is 0 or 1), amount 0.
-    c.send_raw(vec![1, 1, 1, 2, 0]).await.unwrap();
+    // seq 1, client_tick 1, shout = 1, amount 0: accepted.
+    c.send_raw(vec![1, 1, 1, 1, 0]).await.unwrap();
+    while c.acked_seq() != 1 {
+        verified_frame(&mut c).await;
+    }
+    // seq 2, client_tick 2, shout = 2 (a bool is 0 or 1), amount 0.
+    c.send_raw(vec![1, 2, 2, 2, 0]).await.unwrap();
     assert_eq!(close_code(&mut c, Duration::from_secs(5)).await, 4000);
     server.stop().await;
 }
