@@ -487,14 +487,22 @@ async fn rooms_of_three_modes_play_three_games_in_one_process() {
     let rooms = [&mover, &coiner, &relayer].map(|c| c.welcome().room_id);
     assert!(rooms[0] != rooms[1] && rooms[1] != rooms[2] && rooms[0] != rooms[2]);
 
-    // All three rooms tick at once, each client verifying its own game's frames.
+    // All three rooms tick at once, each client verifying its own game's frames. The input
+    // goes after the first frame: the server drops an input that reaches the room in the tick
+    // that admits the player (its entity is not spawned yet).
+    verified_frame(&mut relayer).await;
     relayer
         .send_input(act_input(&relayer, 1, false, -3))
         .await
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
     while !events_named(&relayer, "Echo").contains(&vec![Value::Int(-3)]) {
-        assert!(Instant::now() < deadline, "the relay room answers");
+        assert!(
+            Instant::now() < deadline,
+            "the relay room answers (acked seq {}, events of the last frame {:?})",
+            relayer.acked_seq(),
+            relayer.world().events()
+        );
         verified_frame(&mut relayer).await;
         verified_frame(&mut mover).await;
         verified_frame(&mut coiner).await;
