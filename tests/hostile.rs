@@ -419,3 +419,38 @@ async fn inputs_that_do_not_match_the_schema_close_with_4000() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn an_input_with_an_extra_byte_gets_the_disconnect_and_the_close_frame() {
+    let server = start(config()).await;
+    let seat = server.seat("long", "long").await;
+    let mut ws = raw(&server.ws_url()).await;
+    let join = join_msg(protocol::PROTOCOL_VERSION, &seat.seat_token);
+    ws.send(Message::Binary(join.into())).await.unwrap();
+    // Welcome and schema, then the first frame: the player is in the room.
+    let first_frame = async {
+        while let Some(msg) = ws.next().await {
+            if let Message::Binary(bytes) = msg.unwrap()
+                && protocol::world::is_frame(&bytes)
+            {
+                return;
+            }
+        }
+        panic!("the connection ended before the first frame");
+    };
+    tokio::time::timeout(Duration::from_secs(5), first_frame)
+        .await
+        .expect("a first frame in time");
+    // seq 1, client_tick 1, move_x, move_y, buttons, and one byte too many.
+    ws.send(Message::Binary(vec![1, 1, 1, 5, 5, 0, 9].into()))
+        .await
+        .unwrap();
+    let end = read_to_close(&mut ws, Duration::from_secs(5)).await;
+    assert_eq!(
+        end.disconnect,
+        Some(protocol::CloseCode::Malformed),
+        "{end:?}"
+    );
+    assert_eq!(end.close, Some(4000), "{end:?}");
+    server.stop().await;
+}
