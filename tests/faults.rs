@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use protocol::Input;
 use protocol::api::RoomList;
+use server::games::movement::Steer;
 use server::room::fault::PANIC_MODE;
 use tests::{close_code, config, metric, next_frame, play_for, start};
 
@@ -20,10 +21,7 @@ async fn a_panicking_room_is_closed_alone_and_its_tick_thread_goes_on() {
     next_frame(&mut doomed).await;
 
     doomed
-        .send_input(Input {
-            seq: 1,
-            ..Input::default()
-        })
+        .send_input(Input::new(1, 1, &Steer::default()))
         .await
         .unwrap();
     assert_eq!(

@@ -7,17 +7,26 @@ use std::time::{Duration, Instant};
 use client_sim::{ClientError, Event, GameClient};
 use futures_util::SinkExt;
 use protocol::{ClientMsg, Input};
+use server::games::movement::Steer;
 use tests::{close_code, config, metric, next_frame, play_for, start};
 use tokio_tungstenite::tungstenite::Message;
 
 fn input(seq: u32, move_x: i8, move_y: i8) -> Input {
-    Input {
-        seq,
-        client_tick: seq,
+    let steer = Steer {
         move_x,
         move_y,
         buttons: 0,
-    }
+    };
+    Input::new(seq, seq, &steer)
+}
+
+/// The position of entity `id` in `client`'s mirror.
+fn pos(client: &GameClient, id: u32) -> protocol::QPos {
+    client
+        .world()
+        .get(id)
+        .and_then(|e| e.position())
+        .expect("the entity is mirrored with a position")
 }
 
 #[tokio::test]
@@ -39,8 +48,8 @@ async fn two_players_see_each_other_move() {
     while b.world().get(a_id).is_none() {
         next_frame(&mut b).await;
     }
-    let b_seen_by_a = a.world().get(b_id).unwrap().pos;
-    let a_seen_by_b = b.world().get(a_id).unwrap().pos;
+    let b_seen_by_a = pos(&a, b_id);
+    let a_seen_by_b = pos(&b, a_id);
 
     // Both walk for half a second: a to the right and up, b to the left and down.
     for seq in 1..=15 {
@@ -51,8 +60,8 @@ async fn two_players_see_each_other_move() {
     }
     play_for(&mut a, Duration::from_millis(300)).await;
     play_for(&mut b, Duration::from_millis(300)).await;
-    let b_now = a.world().get(b_id).unwrap().pos;
-    let a_now = b.world().get(a_id).unwrap().pos;
+    let b_now = pos(&a, b_id);
+    let a_now = pos(&b, a_id);
     assert_ne!(b_now, b_seen_by_a, "a sees b move");
     assert_ne!(a_now, a_seen_by_b, "b sees a move");
     assert!(
@@ -71,7 +80,10 @@ async fn movement_never_exceeds_the_maximum_speed() {
     let server = start(config()).await;
     let mut a = server.player("ada", "speed").await;
     let id = a.welcome().player_id;
-    let max = a.welcome().max_speed;
+    let max = a
+        .schema()
+        .param("max_speed")
+        .expect("the movement game's schema has max_speed");
     next_frame(&mut a).await;
 
     let mut seq = 0;
@@ -86,13 +98,13 @@ async fn movement_never_exceeds_the_maximum_speed() {
         let Event::Frame { tick, .. } = next_frame(&mut a).await else {
             unreachable!()
         };
-        let pos = a.world().get(id).unwrap().pos;
+        let pos = pos(&a, id);
         if let Some((t, p)) = last
             && t + 1 == tick
         {
             let (dx, dy) = (f64::from(pos.x - p.x), f64::from(pos.y - p.y));
             assert!(
-                (dx * dx + dy * dy).sqrt() <= f64::from(max) + 1e-9,
+                (dx * dx + dy * dy).sqrt() <= max as f64 + 1e-9,
                 "moved ({dx}, {dy}) in one tick; max {max}"
             );
             moved += usize::from(dx != 0.0 || dy != 0.0);
@@ -432,6 +444,7 @@ async fn a_client_that_stops_reading_gets_4006_when_it_reads_again() {
                 .expect("a close frame before the end of the stream")
                 .expect("no reset");
             match msg {
+                Message::Binary(bytes) if protocol::world::is_frame(&bytes) => {}
                 Message::Binary(bytes) => {
                     if let protocol::ServerMsg::Disconnect { code, .. } =
                         protocol::decode_server(&bytes).unwrap()
@@ -466,9 +479,10 @@ async fn a_client_that_pauses_reading_is_resynced_with_a_snapshot() {
         "the paused client's queue overflowed\n{metrics}"
     );
 
-    // Now read everything: welcome, the first snapshot, deltas, then a resync snapshot; every
-    // frame must apply.
-    let mut world = protocol::WorldView::new();
+    // Now read everything: welcome, schema, the first snapshot, deltas, then a resync snapshot;
+    // every frame must apply.
+    let mut player_id = None;
+    let mut world = None;
     let mut snapshots = 0;
     let deadline = Instant::now() + Duration::from_secs(10);
     while snapshots < 2 && Instant::now() < deadline {
@@ -483,12 +497,19 @@ async fn a_client_that_pauses_reading_is_resynced_with_a_snapshot() {
         let Message::Binary(bytes) = msg else {
             continue;
         };
+        if protocol::world::is_frame(&bytes) {
+            let mirror: &mut protocol::WorldView =
+                world.as_mut().expect("the schema comes before any frame");
+            let info = mirror.apply(&bytes).unwrap();
+            snapshots += usize::from(info.snapshot);
+            continue;
+        }
         match protocol::decode_server(&bytes).unwrap() {
-            protocol::ServerMsg::Snapshot(s) => {
-                snapshots += 1;
-                world.apply_snapshot(&s).unwrap();
+            protocol::ServerMsg::Welcome(w) => player_id = Some(w.player_id),
+            protocol::ServerMsg::Schema(s) => {
+                let id = player_id.expect("the welcome comes before the schema");
+                world = Some(protocol::WorldView::new(std::sync::Arc::new(s), id));
             }
-            protocol::ServerMsg::Delta(d) => world.apply_delta(&d).unwrap(),
             _ => {}
         }
     }

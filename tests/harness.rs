@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use client_sim::{ClientError, Event, GameClient, LobbyClient};
 use protocol::api::SeatGrant;
+use server::game::GameCatalog;
+use server::games::movement::Steer;
 use server::{Config, ServerError};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -50,6 +52,12 @@ pub async fn start(config: Config) -> TestServer {
 /// Starts a server with `config` on an ephemeral port; with an operations listener on another
 /// when `admin`.
 pub async fn start_with(config: Config, admin: bool) -> TestServer {
+    start_games(config, admin, GameCatalog::builtin()).await
+}
+
+/// Starts a server of the games of `games` with `config` on an ephemeral port; with an
+/// operations listener on another when `admin`.
+pub async fn start_games(config: Config, admin: bool, games: GameCatalog) -> TestServer {
     init_logs();
     let listener = bind().await;
     let addr = listener.local_addr().unwrap();
@@ -62,7 +70,12 @@ pub async fn start_with(config: Config, admin: bool) -> TestServer {
         public: listener,
         admin,
     };
-    let handle = tokio::spawn(server::serve(listeners, config, shutdown.clone()));
+    let handle = tokio::spawn(server::serve_with(
+        listeners,
+        config,
+        games,
+        shutdown.clone(),
+    ));
     TestServer {
         addr,
         base: format!("http://{addr}"),
@@ -254,13 +267,12 @@ async fn walker(
             seq += 1;
             let angle = f64::from(seq) / 8.0;
             let (move_x, move_y) = ((angle.cos() * 127.0) as i8, (angle.sin() * 127.0) as i8);
-            let steer = [
-                ("move_x", protocol::Value::Int(move_x.into())),
-                ("move_y", protocol::Value::Int(move_y.into())),
-            ];
-            let Ok(input) = client.input(seq, seq, &steer) else {
-                break;
+            let steer = Steer {
+                move_x,
+                move_y,
+                buttons: 0,
             };
+            let input = protocol::Input::new(seq, seq, &steer);
             if client.send_input(input).await.is_err() {
                 break;
             }
