@@ -116,7 +116,17 @@ impl<'a> Cursor<'a> {
                 Ok(u64::from(u32::from_le_bytes(self.array()?)))
             }
             U64_PREFIX if max_prefix >= U64_PREFIX => Ok(u64::from_le_bytes(self.array()?)),
-            _ => Err(Malformed("varint too wide for its type")),
+            _ => Err(Malformed(match max_prefix {
+                U16_PREFIX => {
+                    "a u16 or i16 field starts with the prefix of a longer integer, see \
+                     PROTOCOL.md §3"
+                }
+                U32_PREFIX => {
+                    "a u32 or i32 field starts with the prefix of a longer integer, see \
+                     PROTOCOL.md §3"
+                }
+                _ => "an integer starts with a reserved prefix byte, 0xfe or 0xff",
+            })),
         }
     }
 

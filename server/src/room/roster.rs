@@ -33,6 +33,9 @@ pub struct Roster<'a, 'w, 's, 'qw, 'qs> {
     pub schema: &'a GameSchema,
     /// The tick being computed.
     pub clock: &'a TickClock,
+    /// Input queues of avatars spawned during this receive phase (their entity does not exist
+    /// until the phase's commands apply): inputs that arrive in the same phase go here.
+    pub fresh: Vec<(Entity, InputQueue)>,
 }
 
 impl Roster<'_, '_, '_, '_, '_> {
@@ -41,13 +44,32 @@ impl Roster<'_, '_, '_, '_, '_> {
         #[cfg(feature = "fault-injection")]
         super::fault::on_input(&self.config.handle.mode);
         let cap = self.config.settings.inputs_per_tick;
-        self.book
+        let Some(entity) = self
+            .book
             .clients
             .0
             .get(&player_id)
             .filter(|l| l.conn.conn_id == conn_id)
-            .and_then(|l| self.queues.get_mut(l.entity).ok())
-            .is_some_and(|mut q| apply_input(&mut q, input, cap))
+            .map(|l| l.entity)
+        else {
+            return false;
+        };
+        if let Some((_, q)) = self.fresh.iter_mut().find(|(e, _)| *e == entity) {
+            return apply_input(q, input, cap);
+        }
+        self.queues
+            .get_mut(entity)
+            .is_ok_and(|mut q| apply_input(&mut q, input, cap))
+    }
+
+    /// Gives the avatars spawned in this phase the inputs that arrived for them.
+    pub fn flush_fresh(&mut self) {
+        for (entity, queue) in self.fresh.drain(..) {
+            if !queue.fields.is_empty() {
+                // `try_`: the player may have left in the same phase.
+                self.commands.entity(entity).try_insert(queue);
+            }
+        }
     }
 
     /// Spawns the player who redeemed a seat, unless its connection is gone or the room holds
@@ -86,6 +108,7 @@ impl Roster<'_, '_, '_, '_, '_> {
                 InputQueue::default(),
             ))
             .id();
+        self.fresh.push((entity, InputQueue::default()));
         self.commands.trigger(PlayerJoined {
             entity,
             player: player_id,

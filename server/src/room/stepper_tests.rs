@@ -631,3 +631,30 @@ fn a_game_can_close_its_room() {
     assert_eq!(closed.reason, "the match is over");
     assert!(s.handle.is_closed());
 }
+
+#[test]
+fn an_input_that_arrives_in_the_tick_of_the_join_is_applied() {
+    let mut s = stepper(Config::default());
+    let player_id = s.handle.try_reserve().expect("a free seat");
+    let (tx, frames) = frame_queue(64);
+    let close = CloseSignal::new();
+    let conn = ClientConn {
+        conn_id: 1,
+        frames: tx,
+        close: close.clone(),
+    };
+    let (reply, _answer) = oneshot::channel();
+    s.send_join(player_id, conn, reply);
+    let mut a = TestClient {
+        player_id,
+        conn_id: 1,
+        frames,
+        close,
+        world: None,
+    };
+    // The input is in the inbox before the tick that admits the join reads it.
+    s.input(&a, 1, 127, 0);
+    s.tick(1);
+    a.drain();
+    assert_eq!(a.world().ack(), 1, "applied in the admitting tick");
+}

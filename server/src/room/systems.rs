@@ -36,6 +36,7 @@ pub fn receive(
         config: &config,
         schema: &schema,
         clock: &clock,
+        fresh: Vec::new(),
     };
     while let Ok(departure) = inbox.0.departures.try_recv() {
         roster.depart(departure);
@@ -67,6 +68,7 @@ pub fn receive(
             RoomCommand::Resume { token, conn, reply } => roster.resume(&token, conn, reply),
         }
     }
+    roster.flush_fresh();
     let metrics = &config.shared.metrics;
     metrics.inputs_applied.increment(applied);
     metrics.inputs_dropped.increment(ignored);
@@ -103,11 +105,10 @@ pub fn expire_dropped(
 
 /// Queues one input if its sequence number is new and the per-tick cap allows; returns whether
 /// it was applied.
-pub fn apply_input(q: &mut Mut<InputQueue>, input: Input, cap: u8) -> bool {
+pub fn apply_input(q: &mut InputQueue, input: Input, cap: u8) -> bool {
     if input.seq <= q.ack || q.fields.len() >= usize::from(cap) {
         return false;
     }
-    let q = &mut **q;
     q.ack = input.seq;
     q.fields.push(input.fields);
     true
