@@ -148,6 +148,17 @@ impl WireType {
         Ok(())
     }
 
+    /// The most bytes one value of this type takes on the wire (longest varint forms).
+    pub fn max_encoded_len(self) -> usize {
+        match self {
+            WireType::Bool | WireType::U8 | WireType::I8 => 1,
+            WireType::U16 | WireType::I16 => 3,
+            WireType::U32 | WireType::I32 | WireType::Fixed { .. } => 5,
+            WireType::Pos => 10,
+            WireType::Str { max_len } => 3 + usize::from(max_len),
+        }
+    }
+
     /// The value a field of this type holds before anything is set.
     pub fn default_value(self) -> Value {
         match self {

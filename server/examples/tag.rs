@@ -47,17 +47,24 @@ impl Game for TagGame {
             .on_join(|joined: On<PlayerJoined>, mut commands: Commands| {
                 commands.entity(joined.entity).insert(Tag::default());
             })
+            .on_drop(|dropped: On<PlayerDropped>, mut tags: Query<&mut Tag>| {
+                // A player without a connection cannot chase: "it" passes on.
+                if let Ok(mut tag) = tags.get_mut(dropped.entity) {
+                    tag.it = false;
+                }
+            })
             .add_systems((choose_it, run, tag).chain());
     }
 }
 
-/// Makes the first player "it" whenever nobody is (the room just opened, or "it" left).
-fn choose_it(mut players: Query<&mut Tag>) {
+/// Makes the first connected player "it" whenever no connected player is (the room just
+/// opened, or "it" left or dropped).
+fn choose_it(mut players: Query<&mut Tag, Without<Disconnected>>) {
     if !players.iter().any(|t| t.it)
         && let Some(mut first) = players.iter_mut().next()
     {
         first.it = true;
-        first.times_it += 1;
+        first.times_it = first.times_it.saturating_add(1);
     }
 }
 
@@ -101,7 +108,7 @@ fn tag(
     let player = player.id;
     for (p, _, mut t) in &mut players {
         t.it = p.id == player;
-        t.times_it += u16::from(t.it);
+        t.times_it = t.times_it.saturating_add(u16::from(t.it));
     }
     last.0 = room.tick;
     events.broadcast(&Tagged { by, player });

@@ -266,7 +266,16 @@ fn configure_games(games: &mut GameCatalog, config: &Config) -> Result<(), game:
     for (mode, game) in &config.mode_games {
         games.assign(mode, game)?;
     }
-    games.check_all()
+    let settings = room::RoomSettings::from_config(config);
+    games.check_all(&game::RoomInfo {
+        room_id: 0,
+        mode: "check".to_owned(),
+        tick_rate: settings.tick_rate,
+        tick: 0,
+        bounds: settings.bounds,
+        max_speed: settings.max_speed,
+        capacity: config.room_capacity,
+    })
 }
 
 /// Says where the operations endpoints are served.

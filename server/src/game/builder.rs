@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::ScheduleConfigs;
 use bevy_ecs::system::{IntoObserverSystem, ScheduleSystem};
+use protocol::codec::MAX_CLIENT_MSG;
 use protocol::schema::{ComponentDef, EventDef, FieldDef, Param, Schema};
 use protocol::wire::Wire;
 
@@ -16,6 +17,9 @@ use super::engine::{
 };
 use super::events::GameEvents;
 use super::sync::{ComponentSync, PositionSync, Synced, decode_inputs};
+
+/// The most bytes of an input message before the game's fields: tag, `seq`, `client_tick`.
+const INPUT_HEADER_LEN: usize = 11;
 
 /// Why a game's definition cannot run.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -288,6 +292,20 @@ impl<'a> GameBuilder<'a> {
             game: self.schema.game.clone(),
             reason,
         };
+        let input_len = INPUT_HEADER_LEN
+            + self
+                .schema
+                .input
+                .iter()
+                .map(|f| f.ty.max_encoded_len())
+                .sum::<usize>();
+        if input_len > MAX_CLIENT_MSG {
+            let max = MAX_CLIENT_MSG - INPUT_HEADER_LEN;
+            return Err(fail(format!(
+                "the input's fields take up to {} bytes; a client message holds {max}",
+                input_len - INPUT_HEADER_LEN
+            )));
+        }
         if !self.errors.is_empty() {
             return Err(fail(self.errors.join("; ")));
         }
@@ -296,5 +314,55 @@ impl<'a> GameBuilder<'a> {
             schema: self.schema,
             syncs: self.syncs,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use protocol::wire::Text;
+
+    use super::super::{Game, check};
+    use super::*;
+
+    protocol::wire_struct! {
+        #[derive(Clone, Debug, Default)]
+        struct Chat { line: Text<250> }
+    }
+
+    protocol::wire_struct! {
+        #[derive(Component, Clone, Debug, Default)]
+        struct Hp { points: u16 }
+    }
+
+    struct Verbose;
+    impl Game for Verbose {
+        fn name(&self) -> &'static str {
+            "verbose"
+        }
+        fn build(&self, game: &mut GameBuilder) {
+            game.input::<Chat>();
+        }
+    }
+
+    struct Twice;
+    impl Game for Twice {
+        fn name(&self) -> &'static str {
+            "twice"
+        }
+        fn build(&self, game: &mut GameBuilder) {
+            game.replicate::<Hp>().replicate_to_owner::<Hp>();
+        }
+    }
+
+    #[test]
+    fn an_input_that_cannot_fit_a_client_message_is_refused_at_build() {
+        let e = check(&Verbose).unwrap_err();
+        assert!(e.reason.contains("input"), "{e}");
+    }
+
+    #[test]
+    fn a_type_declared_twice_is_refused_at_build() {
+        let e = check(&Twice).unwrap_err();
+        assert!(e.reason.contains("`Hp` declared twice"), "{e}");
     }
 }

@@ -15,16 +15,23 @@ use super::engine::RoomInfo;
 #[derive(Clone)]
 pub struct GameCatalog {
     games: BTreeMap<&'static str, Arc<dyn Game>>,
-    modes: BTreeMap<String, &'static str>,
-    default_game: &'static str,
+    modes: BTreeMap<String, Arc<dyn Game>>,
+    default_game: Arc<dyn Game>,
 }
 
 impl std::fmt::Debug for GameCatalog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GameCatalog")
             .field("games", &self.games.keys().collect::<Vec<_>>())
-            .field("modes", &self.modes)
-            .field("default_game", &self.default_game)
+            .field(
+                "modes",
+                &self
+                    .modes
+                    .iter()
+                    .map(|(m, g)| (m, g.name()))
+                    .collect::<Vec<_>>(),
+            )
+            .field("default_game", &self.default_game.name())
             .finish()
     }
 }
@@ -33,17 +40,16 @@ impl GameCatalog {
     /// A catalog of the built-in games: mode `coins` plays `coins`, every other mode plays
     /// `movement`.
     pub fn builtin() -> Self {
-        let mut catalog = Self {
-            games: BTreeMap::new(),
-            modes: BTreeMap::new(),
-            default_game: crate::games::movement::NAME,
-        };
-        catalog.add(crate::games::movement::Movement);
-        catalog.add(crate::games::coins::Coins);
-        catalog
-            .modes
-            .insert("coins".to_owned(), crate::games::coins::NAME);
-        catalog
+        let movement: Arc<dyn Game> = Arc::new(crate::games::movement::Movement);
+        let coins: Arc<dyn Game> = Arc::new(crate::games::coins::Coins);
+        Self {
+            games: [movement.clone(), coins.clone()]
+                .into_iter()
+                .map(|g| (g.name(), g))
+                .collect(),
+            modes: [("coins".to_owned(), coins)].into_iter().collect(),
+            default_game: movement,
+        }
     }
 
     /// Adds (or replaces) a game.
@@ -54,8 +60,8 @@ impl GameCatalog {
 
     /// Makes rooms of `mode` play `game`; fails for an unknown game.
     pub fn assign(&mut self, mode: &str, game: &str) -> Result<&mut Self, GameError> {
-        let name = self.known(game)?;
-        self.modes.insert(mode.to_owned(), name);
+        let game = self.known(game)?;
+        self.modes.insert(mode.to_owned(), game);
         Ok(self)
     }
 
@@ -65,47 +71,34 @@ impl GameCatalog {
         Ok(self)
     }
 
-    fn known(&self, game: &str) -> Result<&'static str, GameError> {
-        self.games
-            .get_key_value(game)
-            .map(|(name, _)| *name)
-            .ok_or_else(|| GameError {
-                game: game.to_owned(),
-                reason: format!(
-                    "no such game; known: {}",
-                    self.games.keys().copied().collect::<Vec<_>>().join(", ")
-                ),
-            })
+    fn known(&self, game: &str) -> Result<Arc<dyn Game>, GameError> {
+        self.games.get(game).cloned().ok_or_else(|| GameError {
+            game: game.to_owned(),
+            reason: format!(
+                "no such game; known: {}",
+                self.games.keys().copied().collect::<Vec<_>>().join(", ")
+            ),
+        })
     }
 
     /// The game rooms of `mode` play.
     pub fn game_for(&self, mode: &str) -> Arc<dyn Game> {
-        let name = self.modes.get(mode).copied().unwrap_or(self.default_game);
-        match self.games.get(name) {
-            Some(game) => game.clone(),
-            // `assign` and `set_default` only accept known games.
-            None => Arc::new(crate::games::movement::Movement),
-        }
+        self.modes.get(mode).unwrap_or(&self.default_game).clone()
     }
 
-    /// The name of the game rooms of `mode` play.
-    pub fn game_name_for(&self, mode: &str) -> &'static str {
-        self.modes.get(mode).copied().unwrap_or(self.default_game)
-    }
-
-    /// Builds every game once on a scratch world, so that a broken definition stops the server
-    /// at start rather than when a room opens.
-    pub fn check_all(&self) -> Result<(), GameError> {
+    /// Builds every game once on a scratch world with `room`'s settings, so that a broken
+    /// definition stops the server at start rather than when a room opens.
+    pub fn check_all(&self, room: &RoomInfo) -> Result<(), GameError> {
         self.games
             .values()
-            .try_for_each(|g| check(g.as_ref()).map(drop))
+            .try_for_each(|g| check_in(g.as_ref(), room.clone()).map(drop))
     }
 }
 
-/// Builds `game` on a scratch world and returns its schema, or what is wrong with it.
+/// Builds `game` on a scratch world (20 Hz, 100 × 100 units, rooms of 10) and returns its
+/// schema, or what is wrong with it.
 pub fn check(game: &dyn Game) -> Result<Schema, GameError> {
-    let mut world = World::new();
-    world.insert_resource(RoomInfo {
+    let room = RoomInfo {
         room_id: 0,
         mode: "check".to_owned(),
         tick_rate: 20,
@@ -116,7 +109,14 @@ pub fn check(game: &dyn Game) -> Result<Schema, GameError> {
         },
         max_speed: 34,
         capacity: 10,
-    });
+    };
+    check_in(game, room)
+}
+
+/// Builds `game` on a scratch world of a room with settings `room`.
+fn check_in(game: &dyn Game, room: RoomInfo) -> Result<Schema, GameError> {
+    let mut world = World::new();
+    world.insert_resource(room);
     let (mut schedule, mut startup) = (Schedule::default(), Schedule::default());
     build(game, &mut world, &mut schedule, &mut startup).map(|b| b.schema)
 }

@@ -46,13 +46,30 @@ impl Replicate {
     }
 }
 
-/// The network identity the engine gave a replicated entity.
+/// The network identity the engine gave a replicated entity. Only the engine makes one, and it
+/// never changes (an immutable component): read it, do not insert it.
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq)]
+#[component(immutable)]
 pub struct NetEntity {
+    id: NetId,
+    kind: u32,
+}
+
+impl NetEntity {
+    /// The identity of an entity with network id `id` and kind index `kind`.
+    pub(crate) fn new(id: NetId, kind: u32) -> Self {
+        Self { id, kind }
+    }
+
     /// Its id, unique in the room (a player's avatar has the player's id).
-    pub id: NetId,
+    pub fn id(&self) -> NetId {
+        self.id
+    }
+
     /// Its kind's index in the schema.
-    pub kind: u32,
+    pub fn kind(&self) -> u32 {
+        self.kind
+    }
 }
 
 /// A player's input, decoded into the game's input type `I` (see

@@ -1,5 +1,6 @@
-//! [`GameEvents`]: one-off messages a game sends to all players or to one, delivered reliably and
-//! in order in the frame of the tick that raised them.
+//! [`GameEvents`]: one-off messages a game sends to all players or to one, delivered in order in
+//! the frame of the tick that raised them (a client skipped while its queue was full gets them
+//! with its next frame; a player without a connection misses them).
 
 use std::any::TypeId;
 use std::collections::HashMap;

@@ -111,3 +111,20 @@ pub mod prelude {
     pub use protocol::wire::{Fixed, Text};
     pub use protocol::{NetId, QPos, wire_struct};
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_readme_shows_the_sprint_example_as_it_is() {
+        let readme = include_str!("../../../README.md");
+        let example = include_str!("../../examples/sprint.rs");
+        let body = example
+            .split_once("use server::game::prelude::*;")
+            .map(|(_, rest)| rest)
+            .unwrap_or_default();
+        assert!(
+            readme.contains(&format!("use server::game::prelude::*;{body}```")),
+            "README's \"Write your own game\" must show server/examples/sprint.rs from its `use` on"
+        );
+    }
+}

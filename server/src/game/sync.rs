@@ -63,7 +63,7 @@ impl<C: Component + Wire> ComponentSync for Synced<C> {
             }
         }
         for (net, c) in &changed {
-            frame.set_component(net.id, self.index, |w| c.write(w));
+            frame.set_component(net.id(), self.index, |w| c.write(w));
         }
     }
 }
@@ -100,7 +100,7 @@ impl ComponentSync for PositionSync {
             }
         }
         for (net, p) in &changed {
-            frame.set_position(net.id, p.0);
+            frame.set_position(net.id(), p.0);
         }
     }
 }

@@ -251,7 +251,7 @@ fn take_coins(
         purse.coins = purse.coins.saturating_add(u32::from(value.value));
         events.broadcast(&CoinTaken {
             player: player.id,
-            coin: net.id,
+            coin: net.id(),
             points: score.points,
         });
         if score.points >= round.target {

@@ -84,6 +84,18 @@ pub struct PendingEvents {
     pub bytes: Vec<u8>,
 }
 
+impl PendingEvents {
+    /// Capacity kept for the next events once sent; a burst's larger buffer is given back.
+    const KEPT_CAPACITY: usize = 4096;
+
+    /// Forgets the events (they were sent).
+    pub fn clear(&mut self) {
+        self.count = 0;
+        self.bytes.clear();
+        self.bytes.shrink_to(Self::KEPT_CAPACITY);
+    }
+}
+
 /// Connected players by id.
 #[derive(Debug, Default)]
 pub struct Clients(pub HashMap<NetId, ClientLink>);

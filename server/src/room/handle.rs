@@ -112,8 +112,11 @@ impl RoomHandle {
 
     /// A network id for an entity the game spawned, unique in the room (players' ids come from
     /// the same counter, through [`RoomHandle::try_reserve`]).
-    pub fn allocate_id(&self) -> NetId {
-        self.next_net_id.fetch_add(1, Ordering::Relaxed)
+    /// None once every id was used (ids are never reused, so they never collide).
+    pub fn allocate_id(&self) -> Option<NetId> {
+        self.next_net_id
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_add(1))
+            .ok()
     }
 
     /// Takes a seat if one is free; returns the player id bound to it.
@@ -126,7 +129,11 @@ impl RoomHandle {
                 (n < self.capacity).then_some(n + 1)
             })
             .ok()?;
-        Some(self.next_net_id.fetch_add(1, Ordering::Relaxed))
+        let id = self.allocate_id();
+        if id.is_none() {
+            self.release();
+        }
+        id
     }
 
     /// Gives a seat back (an unused reservation expired, or a player is gone for good).

@@ -198,25 +198,34 @@ impl RoomRegistry {
             rooms: self.rooms.clone(),
         };
         let game = self.games.game_for(mode);
-        let room = match Room::new(
-            handle.clone(),
-            self.settings.clone(),
-            rx,
-            shared,
-            game.as_ref(),
-        ) {
-            Ok(room) => room,
-            Err(e) => {
-                tracing::error!(room = id, mode, error = %e, "cannot open a room");
-                self.unentered.forget(id);
-                self.rooms.unreserve();
-                return Err(RegistryError::GameFailed);
-            }
+        // The game's own code runs here (its build and startup systems): a panic in it fails
+        // this room alone, on the caller's thread, with every reservation given back.
+        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Room::new(
+                handle.clone(),
+                self.settings.clone(),
+                rx,
+                shared,
+                game.as_ref(),
+            )
+        }));
+        let room = match built {
+            Ok(Ok(room)) => room,
+            Ok(Err(e)) => return Err(self.abandon(id, mode, &e.to_string())),
+            Err(_) => return Err(self.abandon(id, mode, "the game panicked while building")),
         };
         self.rooms.insert(id, handle.clone());
         self.pool.spawn(room);
         tracing::info!(room = id, mode, game = game.name(), capacity, "room opened");
         Ok(handle)
+    }
+
+    /// Gives back what creating room `id` reserved, after its game failed to build it.
+    fn abandon(&self, id: u32, mode: &str, error: &str) -> RegistryError {
+        tracing::error!(room = id, mode, error, "cannot open a room");
+        self.unentered.forget(id);
+        self.rooms.unreserve();
+        RegistryError::GameFailed
     }
 
     /// Takes a seat in an open room of `mode` that has one, or in a new room for `creator`.

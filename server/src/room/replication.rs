@@ -5,6 +5,7 @@
 use bevy_ecs::prelude::*;
 use bevy_ecs::system::SystemState;
 use bytes::Bytes;
+use protocol::codec::MAX_SERVER_MSG;
 use protocol::replica::{EventBatch, ReplicaFrame};
 use protocol::{CloseCode, NetId};
 
@@ -83,10 +84,17 @@ fn assign_net_ids(world: &mut World, unassigned: &mut SystemState<Unassigned>) {
             world.entity_mut(entity).remove::<Replicate>();
             continue;
         };
-        world.entity_mut(entity).insert(NetEntity {
-            id: handle.allocate_id(),
-            kind: kind_index,
-        });
+        let Some(id) = handle.allocate_id() else {
+            tracing::error!(
+                room = handle.id,
+                "the room has used every network id; the entity is not replicated"
+            );
+            world.entity_mut(entity).remove::<Replicate>();
+            continue;
+        };
+        world
+            .entity_mut(entity)
+            .insert(NetEntity::new(id, kind_index));
     }
 }
 
@@ -108,97 +116,87 @@ fn sync_entities(
     }
     let mut spawned = Vec::new();
     for (entity, net, owner) in &added {
-        index.insert(entity, net.id);
-        frame.spawn(net.id, net.kind, owner.map(|o| o.0));
-        spawned.push((entity, net.id));
+        index.insert(entity, net.id());
+        frame.spawn(net.id(), net.kind(), owner.map(|o| o.0));
+        spawned.push((entity, net.id()));
     }
     for (net, owner) in &owned {
-        frame.spawn(net.id, net.kind, owner.map(|o| o.0));
+        frame.spawn(net.id(), net.kind(), owner.map(|o| o.0));
     }
     let unowned: Vec<Entity> = unowned.read().collect();
     for entity in unowned {
         if let Some(net) = world.get::<NetEntity>(entity)
             && world.get::<Owner>(entity).is_none()
         {
-            frame.spawn(net.id, net.kind, None);
+            frame.spawn(net.id(), net.kind(), None);
         }
     }
     spawned
 }
 
 /// Queues this tick's frame to every client without waiting: the shared delta plus the client's
-/// own part, or a snapshot for a client that must resync. A full queue skips the client, keeps
-/// its events for the next frame and marks it for a resync; a client behind for longer than the
-/// limit is closed as lagging.
+/// own part, or a snapshot for a client that must resync. Every frame of the tick is written into
+/// one buffer, so the tick allocates once, not once per client. A full queue skips the client,
+/// keeps its events for the next frame and marks it for a resync; a client behind for longer than
+/// the limit is closed as lagging.
 pub fn fan_out(
     mut players: ResMut<Players>,
     mut replication: ResMut<Replication>,
     mut events: ResMut<GameEvents>,
     queues: Query<&InputQueue>,
     config: Res<RoomConfig>,
+    mut size_hint: Local<usize>,
 ) {
-    let lag_limit = config.settings.lag_limit_ticks;
-    let mut sent = Sent::default();
-    let ReplicationState {
-        replica, outbox, ..
-    } = &mut *replication.0;
-    for (&player, link) in players.0.clients.0.iter_mut().filter(|(_, l)| !l.kicked) {
+    let clients = &mut players.0.clients.0;
+    let mut arena = Vec::with_capacity(*size_hint);
+    let mut frames = Vec::with_capacity(clients.len());
+    for (&player, link) in clients.iter_mut().filter(|(_, l)| !l.kicked) {
         queue_events(&events, player, &mut link.pending_events);
         let ack = queues.get(link.entity).map_or(0, |q| q.ack);
-        let batch = EventBatch {
-            count: link.pending_events.count,
-            bytes: &link.pending_events.bytes,
-        };
-        let mut frame;
-        if link.needs_snapshot {
-            let shared = outbox.snapshot.get_or_insert_with(|| {
-                let mut out = Vec::with_capacity(outbox.delta.len() * 4);
-                replica.write_snapshot_shared(&mut out);
-                out
-            });
-            frame = Vec::with_capacity(shared.len() + batch.bytes.len() + 32);
-            frame.extend_from_slice(shared);
-            replica.write_own_snapshot(player, ack, batch, &mut frame);
-        } else {
-            frame = Vec::with_capacity(outbox.delta.len() + batch.bytes.len() + 16);
-            frame.extend_from_slice(&outbox.delta);
-            replica.write_own_delta(player, link.sent_ack, ack, batch, &mut frame);
-        }
-        let len = frame.len() as u64;
-        match link.conn.frames.try_send(Bytes::from(frame)) {
-            Ok(()) => {
-                sent.frames += 1;
-                sent.bytes += len;
-                if link.needs_snapshot {
-                    // A snapshot after skipped frames is a resync; the first one of a join is not.
-                    sent.resyncs += u64::from(link.behind > 0);
-                    link.needs_snapshot = false;
-                }
-                link.behind = 0;
-                link.sent_ack = ack;
-                link.pending_events.count = 0;
-                link.pending_events.bytes.clear();
-            }
-            Err(PushError::Full(_)) => {
-                sent.drops += 1;
-                link.needs_snapshot = true;
-                link.behind += 1;
-                if link.behind > lag_limit
-                    || link.pending_events.bytes.len() > MAX_PENDING_EVENT_BYTES
-                {
-                    link.kicked = true;
-                    link.conn
-                        .close
-                        .close(CloseCode::Lagging, "fell too far behind the game");
-                    tracing::info!(room = config.handle.id, player, "closing a lagging client");
-                }
-            }
-            // The connection's task is gone; the next receive phase drops the player.
-            Err(PushError::Closed(_)) => {}
-        }
+        let start = arena.len();
+        write_frame(&mut replication.0, link, player, ack, &mut arena);
+        frames.push((player, ack, start..arena.len()));
     }
     events.clear();
+    *size_hint = arena.len();
+    let arena = Bytes::from(arena);
+    let mut sent = Sent::default();
+    for (player, ack, range) in frames {
+        if let Some(link) = clients.get_mut(&player) {
+            sent.send(link, player, ack, arena.slice(range), &config);
+        }
+    }
     sent.record(&config);
+}
+
+/// Appends `link`'s frame of this tick to `out`: the shared snapshot (written once per tick, on
+/// first need) or delta, then the client's own part.
+fn write_frame(
+    state: &mut ReplicationState,
+    link: &ClientLink,
+    player: NetId,
+    ack: u32,
+    out: &mut Vec<u8>,
+) {
+    let ReplicationState {
+        replica, outbox, ..
+    } = state;
+    let batch = EventBatch {
+        count: link.pending_events.count,
+        bytes: &link.pending_events.bytes,
+    };
+    if link.needs_snapshot {
+        let shared = outbox.snapshot.get_or_insert_with(|| {
+            let mut shared = Vec::with_capacity(outbox.delta.len() * 4);
+            replica.write_snapshot_shared(&mut shared);
+            shared
+        });
+        out.extend_from_slice(shared);
+        replica.write_own_snapshot(player, ack, batch, out);
+    } else {
+        out.extend_from_slice(&outbox.delta);
+        replica.write_own_delta(player, link.sent_ack, ack, batch, out);
+    }
 }
 
 /// Appends this tick's events for `player` to its pending ones.
@@ -224,6 +222,62 @@ struct Sent {
 }
 
 impl Sent {
+    /// Queues one client's frame, or skips the client when its queue is full.
+    fn send(
+        &mut self,
+        link: &mut ClientLink,
+        player: NetId,
+        ack: u32,
+        frame: Bytes,
+        config: &RoomConfig,
+    ) {
+        if frame.len() > MAX_SERVER_MSG {
+            // Clients refuse it: better a clear close than a connection that cannot follow.
+            tracing::error!(
+                room = config.handle.id,
+                player,
+                bytes = frame.len(),
+                "frame over the message size limit"
+            );
+            link.kicked = true;
+            link.conn
+                .close
+                .close(CloseCode::Kicked, "the game state is too large to send");
+            return;
+        }
+        let len = frame.len() as u64;
+        match link.conn.frames.try_send(frame) {
+            Ok(()) => {
+                self.frames += 1;
+                self.bytes += len;
+                if link.needs_snapshot {
+                    // A snapshot after skipped frames is a resync; the first one of a join is not.
+                    self.resyncs += u64::from(link.behind > 0);
+                    link.needs_snapshot = false;
+                }
+                link.behind = 0;
+                link.sent_ack = ack;
+                link.pending_events.clear();
+            }
+            Err(PushError::Full(_)) => {
+                self.drops += 1;
+                link.needs_snapshot = true;
+                link.behind += 1;
+                if link.behind > config.settings.lag_limit_ticks
+                    || link.pending_events.bytes.len() > MAX_PENDING_EVENT_BYTES
+                {
+                    link.kicked = true;
+                    link.conn
+                        .close
+                        .close(CloseCode::Lagging, "fell too far behind the game");
+                    tracing::info!(room = config.handle.id, player, "closing a lagging client");
+                }
+            }
+            // The connection's task is gone; the next receive phase drops the player.
+            Err(PushError::Closed(_)) => {}
+        }
+    }
+
     fn record(&self, config: &RoomConfig) {
         let m = &config.shared.metrics;
         m.frames_sent.increment(self.frames);

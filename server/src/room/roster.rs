@@ -99,10 +99,7 @@ impl Roster<'_, '_, '_, '_, '_> {
                     id: player_id,
                     name,
                 },
-                NetEntity {
-                    id: player_id,
-                    kind: 0,
-                },
+                NetEntity::new(player_id, 0),
                 Owner(player_id),
                 Position(random_spawn(&self.config.settings)),
                 InputQueue::default(),
@@ -130,10 +127,13 @@ impl Roster<'_, '_, '_, '_, '_> {
             // The new connection is gone: the token stays valid, nothing changes.
             return;
         }
+        let mut pending = PendingEvents::default();
         let entity = if let Some(d) = self.book.dropped.0.remove(token) {
             d.entity
         } else if let Some(link) = self.book.clients.0.remove(&player_id) {
             link.conn.close.close(CloseCode::Kicked, REPLACED_REASON);
+            // Events the old connection had not been sent yet go to the new one.
+            pending = link.pending_events;
             link.entity
         } else {
             return;
@@ -145,6 +145,9 @@ impl Roster<'_, '_, '_, '_, '_> {
             player: player_id,
         });
         self.admit(player_id, entity, conn);
+        if let Some(link) = self.book.clients.0.get_mut(&player_id) {
+            link.pending_events = pending;
+        }
     }
 
     /// The player a resume token belongs to, dropped or connected.
@@ -171,6 +174,54 @@ impl Roster<'_, '_, '_, '_, '_> {
             }
             Departure::Left { player_id, conn_id } => self.leave(player_id, conn_id),
         }
+    }
+
+    /// Ends every player whose avatar the game despawned: its connection is closed (4005) and
+    /// its seat freed.
+    pub fn reap_despawned(&mut self, despawned: &[Entity]) {
+        if despawned.is_empty() {
+            return;
+        }
+        let gone: Vec<NetId> = self
+            .book
+            .clients
+            .0
+            .iter()
+            .filter(|(_, l)| despawned.contains(&l.entity))
+            .map(|(id, _)| *id)
+            .collect();
+        for player_id in gone {
+            if let Some(link) = self.book.clients.0.remove(&player_id) {
+                link.conn
+                    .close
+                    .close(CloseCode::Kicked, "the game removed this player");
+                self.forget(player_id, &link.resume_token);
+            }
+        }
+        let tokens: Vec<String> = self
+            .book
+            .dropped
+            .0
+            .iter()
+            .filter(|(_, d)| despawned.contains(&d.entity))
+            .map(|(t, _)| t.clone())
+            .collect();
+        for token in tokens {
+            if let Some(d) = self.book.dropped.0.remove(&token) {
+                self.forget(d.player_id, &token);
+            }
+        }
+    }
+
+    /// Frees the seat and resume token of a player whose avatar is gone.
+    fn forget(&mut self, player_id: NetId, token: &str) {
+        self.config.shared.resume_index.remove(token);
+        self.config.handle.release();
+        tracing::info!(
+            room = self.config.handle.id,
+            player_id,
+            "the game despawned a player's avatar; player removed"
+        );
     }
 
     /// Drops every connected player whose connection task no longer reads its queue, as if it
@@ -217,7 +268,8 @@ impl Roster<'_, '_, '_, '_, '_> {
     }
 
     fn keep_for_grace(&mut self, player_id: NetId, link: ClientLink) {
-        self.commands.entity(link.entity).insert(Disconnected);
+        // `try_`: never a panic, whatever the game did to the avatar.
+        self.commands.entity(link.entity).try_insert(Disconnected);
         self.commands.trigger(PlayerDropped {
             entity: link.entity,
             player: player_id,

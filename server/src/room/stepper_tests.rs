@@ -567,37 +567,76 @@ mod coins {
 fn a_moving_player_costs_at_most_4_bytes_per_tick() {
     let mut s = stepper(Config::default());
     let mut clients: Vec<TestClient> = (0..10).map(|_| s.join(64)).collect();
+    s.tick(1);
     for c in &mut clients {
         c.drain();
     }
-    let frame_len = |moving: usize, s: &mut Stepper, clients: &mut [TestClient]| {
-        let seq = s.room.world_mut().resource::<crate::game::RoomInfo>().tick;
-        for c in clients.iter().take(moving) {
-            s.input(c, seq, 127, 0);
-        }
-        for c in clients.iter().skip(moving) {
-            s.input(c, seq, 0, 0);
+    // A tick where nobody sends an input and nobody moves.
+    s.tick(1);
+    let idle: Vec<usize> = clients.iter_mut().map(|c| c.drain()[0].len()).collect();
+    // Everyone steers (its velocity applies from this tick on), then a tick where everyone
+    // moves and has one more input acknowledged.
+    for seq in 1..=2 {
+        for c in &clients {
+            s.input(c, seq, 100, 0);
         }
         s.tick(1);
-        // Moving players' velocity now stays: measure the next tick.
-        for c in clients.iter_mut() {
+        for c in &mut clients {
             c.drain();
         }
-        s.tick(1);
-        clients
-            .iter_mut()
-            .map(|c| c.drain()[0].len())
-            .max()
-            .unwrap()
-    };
-    // Keep everyone away from the borders so that nobody is clamped to a standstill.
-    let few = frame_len(2, &mut s, &mut clients);
-    let many = frame_len(10, &mut s, &mut clients);
-    let per_player = (many - few) as f64 / 8.0;
-    assert!(
-        per_player <= 4.0,
-        "{per_player} bytes per moving player ({few} B with 2 moving, {many} B with 10)"
-    );
+    }
+    for c in &clients {
+        s.input(c, 3, 100, 0);
+    }
+    s.tick(1);
+    for (c, idle) in clients.iter_mut().zip(idle) {
+        let busy = c.drain()[0].len();
+        assert_eq!(c.world().ack(), 3);
+        // Ten moving players and this client's ack: at most 4 bytes per moving player
+        // (version 1 sent 5: 3 for the move and 2 for each player's ack).
+        let per_player = (busy - idle) as f64 / 10.0;
+        assert!(per_player <= 4.0, "{per_player} bytes per moving player");
+    }
+}
+
+#[test]
+fn a_player_whose_avatar_the_game_despawns_is_closed_and_its_seat_freed() {
+    use bevy_ecs::prelude::*;
+
+    use crate::game::{GameBuilder, Player};
+
+    struct Perilous;
+    impl Game for Perilous {
+        fn name(&self) -> &'static str {
+            "perilous"
+        }
+        fn build(&self, game: &mut GameBuilder) {
+            game.add_systems(
+                |players: Query<Entity, With<Player>>,
+                 info: Res<crate::game::RoomInfo>,
+                 mut commands: Commands| {
+                    if info.tick == 4 {
+                        for p in &players {
+                            commands.entity(p).despawn();
+                        }
+                    }
+                },
+            );
+        }
+    }
+    let mut s = stepper_of(grace_config(), &Perilous);
+    let mut a = s.join(64);
+    let b = s.join(64);
+    s.handle.depart(Departure::Dropped {
+        player_id: b.player_id,
+        conn_id: b.conn_id,
+    });
+    s.tick(4);
+    a.drain();
+    assert!(!a.has(a.player_id), "the avatar is gone for everyone");
+    let closed = a.close.requested().expect("its connection is closed");
+    assert_eq!(closed.code, CloseCode::Kicked);
+    assert_eq!(s.handle.occupancy(), 0, "both seats are free again");
 }
 
 #[test]

@@ -6,8 +6,8 @@ use protocol::Input;
 use super::components::*;
 use super::link::RoomCommand;
 use super::roster::Roster;
-use crate::game::PlayerLeft;
 use crate::game::sync::InputQueue;
+use crate::game::{Player, PlayerLeft};
 
 /// Most commands one tick drains; the rest wait for the next tick.
 const MAX_COMMANDS_PER_TICK: usize = 16_384;
@@ -16,6 +16,7 @@ const MAX_COMMANDS_PER_TICK: usize = 16_384;
 /// whose connection task is gone are dropped as if they had said so.
 pub fn receive(
     mut commands: Commands,
+    mut despawned: RemovedComponents<Player>,
     mut inbox: ResMut<Inbox>,
     mut players: ResMut<Players>,
     mut queues: Query<&'static mut InputQueue>,
@@ -42,6 +43,8 @@ pub fn receive(
         roster.depart(departure);
     }
     roster.reap_closed();
+    let despawned: Vec<Entity> = despawned.read().collect();
+    roster.reap_despawned(&despawned);
     let (mut applied, mut ignored) = (0u64, 0u64);
     for _ in 0..MAX_COMMANDS_PER_TICK {
         let Ok(cmd) = inbox.0.commands.try_recv() else {
