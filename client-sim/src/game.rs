@@ -158,7 +158,10 @@ impl GameClient {
         values: &[(&str, Value)],
     ) -> Result<Input, ClientError> {
         let fields = &self.schema().input;
-        if let Some((name, _)) = values.iter().find(|(n, _)| !fields.iter().any(|f| f.name == *n)) {
+        if let Some((name, _)) = values
+            .iter()
+            .find(|(n, _)| !fields.iter().any(|f| f.name == *n))
+        {
             return Err(ClientError::Protocol(format!(
                 "the game's input has no field `{name}`"
             )));
