@@ -10,7 +10,8 @@
 //! `--smoke` runs two small levels for CI (movement, and coins with coin-chasing bots).
 //!
 //! Movement levels keep their names across versions so that their figures compare; coins levels
-//! are named `coins: …` and list the game events the bots received.
+//! are named `N coins bots, …` (so `--only` with a movement level's name picks that level alone)
+//! and list the game events the bots received.
 
 mod procfs;
 mod report;
@@ -131,7 +132,7 @@ impl Level {
 
     /// Coins rooms with coin-chasing bots.
     fn coins(bots: u32, tick_rate: u16, room_capacity: u32) -> Self {
-        let name = format!("coins: {bots} bots, rooms of {room_capacity}, {tick_rate} Hz");
+        let name = format!("{bots} coins bots, rooms of {room_capacity}, {tick_rate} Hz");
         Self {
             name,
             stack: Stack::Game,
