@@ -1,22 +1,28 @@
-//! One room's tick (receive, simulate, diff, encode once, fan out) with 1,000 and 10,000 moving
-//! entities, and the cost per connected client per tick of the fan-out.
+//! One room's tick (receive, simulate, replicate once, fan out) of the movement game with 1,000
+//! and 10,000 moving entities, the cost per connected client per tick of the fan-out, and rooms
+//! of the coins game. The movement rows keep their names across versions so figures compare.
 #![allow(missing_docs)]
+// A benchmark builds the built-in games, which the server checks at every start.
+#![allow(clippy::expect_used)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use protocol::{EntityKind, QPos};
+use protocol::QPos;
 use rand::rngs::StdRng;
 use rand::{RngExt as _, SeedableRng as _};
 use server::Config;
-use server::room::components::{Controller, Position, Replicated, Shared, Velocity};
+use server::game::{Game, Position, Replicate};
+use server::games::coins::Coins;
+use server::games::movement::{Movement, Velocity};
+use server::room::components::Shared;
 use server::room::queue::{FrameReceiver, frame_queue};
 use server::room::{ClientConn, CloseSignal, Room, RoomCommand, RoomHandle, RoomSettings};
 use tokio::sync::oneshot;
 
-/// A room with `entities` moving entities (no connections) and `clients` connected clients
-/// whose queues the benchmark drains.
+/// A room playing a game with `entities` moving entities (no connections) and `clients`
+/// connected players whose queues the benchmark drains.
 struct Bench {
     room: Room,
     queues: Vec<FrameReceiver>,
@@ -24,7 +30,7 @@ struct Bench {
     speed: i32,
 }
 
-fn bench_room(entities: u32, clients: u32) -> Bench {
+fn bench_room(game: &dyn Game, entities: u32, clients: u32) -> Bench {
     // Never idle-close: most bench rooms have no players.
     let config = Config {
         room_capacity: 10_000,
@@ -39,21 +45,18 @@ fn bench_room(entities: u32, clients: u32) -> Bench {
         rooms: Arc::default(),
     };
     let speed = settings.max_speed;
-    let mut room = Room::new(handle.clone(), settings, rx, shared);
+    let mut room =
+        Room::new(handle.clone(), settings, rx, shared, game).expect("the built-in games build");
     let mut rng = StdRng::seed_from_u64(3);
     let world = room.world_mut();
-    for id in 0..entities {
+    for _ in 0..entities {
         world.spawn((
-            Replicated {
-                id: 100_000 + id,
-                kind: EntityKind::Player,
-            },
+            Replicate::kind(protocol::schema::PLAYER_KIND),
             Position(QPos::new(
                 rng.random_range(0..10_000),
                 rng.random_range(0..10_000),
             )),
             Velocity::default(),
-            Controller::default(),
         ));
     }
     let mut queues = Vec::new();
@@ -91,7 +94,7 @@ fn bench_room(entities: u32, clients: u32) -> Bench {
 }
 
 impl Bench {
-    /// New random velocities for every entity (outside the timed part).
+    /// New random velocities for every entity and player (outside the timed part).
     fn stir(&mut self) {
         let speed = self.speed;
         let world = self.room.world_mut();
@@ -124,10 +127,10 @@ impl Bench {
     }
 }
 
-fn bench(c: &mut Criterion) {
+fn movement(c: &mut Criterion) {
     let mut group = c.benchmark_group("tick");
     for n in [1_000u32, 10_000] {
-        let mut b = bench_room(n, 0);
+        let mut b = bench_room(&Movement, n, 0);
         group.bench_function(BenchmarkId::new("moving_entities", n), |bencher| {
             bencher.iter_custom(|iters| b.time(iters))
         });
@@ -135,7 +138,7 @@ fn bench(c: &mut Criterion) {
     group.finish();
 
     // A typical small room: ten players, all connected.
-    let mut b = bench_room(0, 10);
+    let mut b = bench_room(&Movement, 0, 10);
     c.bench_function("tick/room_of_10_connected", |bencher| {
         bencher.iter_custom(|iters| b.time(iters))
     });
@@ -144,7 +147,7 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("fan_out");
     let mut per_tick = Vec::new();
     for clients in [0u32, 1_000] {
-        let mut b = bench_room(100, clients);
+        let mut b = bench_room(&Movement, 100, clients);
         group.bench_function(BenchmarkId::new("clients", clients), |bencher| {
             bencher.iter_custom(|iters| b.time(iters))
         });
@@ -160,5 +163,17 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench);
+/// Coins rooms: players that move (and take coins, score, win rounds), all connected.
+fn coins(c: &mut Criterion) {
+    let mut group = c.benchmark_group("tick");
+    for players in [10u32, 100] {
+        let mut b = bench_room(&Coins, 0, players);
+        group.bench_function(format!("coins_room_of_{players}"), |bencher| {
+            bencher.iter_custom(|iters| b.time(iters))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, movement, coins);
 criterion_main!(benches);

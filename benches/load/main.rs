@@ -7,7 +7,11 @@
 //! Markdown table and JSON under `target/load/`.
 //!
 //! `cargo run --release -p benches --bin load` runs the full ladder (several minutes);
-//! `--smoke` runs one small level for CI.
+//! `--smoke` runs two small levels for CI (movement, and coins with coin-chasing bots).
+//!
+//! Movement levels keep their names across versions so that their figures compare; coins levels
+//! are named `N coins bots, …` (so `--only` with a movement level's name picks that level alone)
+//! and list the game events the bots received.
 
 mod procfs;
 mod report;
@@ -36,7 +40,8 @@ struct Args {
     /// Stop raising the level when p99 tick-to-client latency passes this (ms).
     #[arg(long, default_value_t = 100.0)]
     limit_ms: f64,
-    /// One small level (50 bots, 3 s) to prove the benchmark runs (for CI).
+    /// Two small levels (50 movement bots, 20 coins bots; 3 s each) to prove the benchmark
+    /// runs (for CI).
     #[arg(long)]
     smoke: bool,
     /// Only the levels whose name contains this.
@@ -51,6 +56,34 @@ struct Args {
     /// Where the table and JSON go.
     #[arg(long, default_value = "target/load")]
     out: PathBuf,
+}
+
+/// The game a level's rooms play.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum GameMode {
+    /// The movement game (mode `default`), bots walking randomly.
+    Movement,
+    /// The coins game (mode `coins`), bots chasing coins.
+    Coins,
+}
+
+impl GameMode {
+    /// The matchmaking mode the bots ask for.
+    fn mode(self) -> &'static str {
+        match self {
+            GameMode::Movement => "default",
+            GameMode::Coins => "coins",
+        }
+    }
+
+    /// How the bots move.
+    fn behavior(self) -> &'static str {
+        match self {
+            GameMode::Movement => "random-walk",
+            GameMode::Coins => "chase-coins",
+        }
+    }
 }
 
 /// Which server a level runs.
@@ -77,17 +110,33 @@ impl Stack {
 struct Level {
     name: String,
     stack: Stack,
+    game: GameMode,
     bots: u32,
     tick_rate: u16,
     room_capacity: u32,
 }
 
 impl Level {
+    /// Movement rooms (named as before coins rows existed, so figures compare across versions).
     fn new(bots: u32, tick_rate: u16, room_capacity: u32) -> Self {
         let name = format!("{bots} bots, rooms of {room_capacity}, {tick_rate} Hz");
         Self {
             name,
             stack: Stack::Game,
+            game: GameMode::Movement,
+            bots,
+            tick_rate,
+            room_capacity,
+        }
+    }
+
+    /// Coins rooms with coin-chasing bots.
+    fn coins(bots: u32, tick_rate: u16, room_capacity: u32) -> Self {
+        let name = format!("{bots} coins bots, rooms of {room_capacity}, {tick_rate} Hz");
+        Self {
+            name,
+            stack: Stack::Game,
+            game: GameMode::Coins,
             bots,
             tick_rate,
             room_capacity,
@@ -99,6 +148,7 @@ impl Level {
         Self {
             name,
             stack: Stack::Bare,
+            game: GameMode::Movement,
             bots: clients,
             tick_rate: hz,
             room_capacity: 0,
@@ -116,7 +166,7 @@ fn ladders(smoke: bool) -> Vec<Ladder> {
     if smoke {
         return vec![Ladder {
             name: "smoke",
-            levels: vec![Level::new(50, 20, 10)],
+            levels: vec![Level::new(50, 20, 10), Level::coins(20, 20, 10)],
         }];
     }
     let rising = |hz| {
@@ -133,6 +183,13 @@ fn ladders(smoke: bool) -> Vec<Ladder> {
         Ladder {
             name: "30 Hz",
             levels: rising(30),
+        },
+        Ladder {
+            name: "coins 20 Hz",
+            levels: [100, 1_000, 2_500]
+                .into_iter()
+                .map(|n| Level::coins(n, 20, 10))
+                .collect(),
         },
         Ladder {
             name: "one big room",
@@ -318,8 +375,9 @@ fn run_level(run: &RunSettings<'_>, level: &Level) -> anyhow::Result<Row> {
     let idle_rss = procfs::rss(server_pid).unwrap_or(0);
 
     let json = out.join(format!(
-        "client-{}-{}-{}hz-{}.json",
+        "client-{}-{}-{}-{}hz-{}.json",
         level.stack.name(),
+        level.game.mode(),
         level.bots,
         level.tick_rate,
         level.room_capacity
@@ -342,6 +400,8 @@ fn run_level(run: &RunSettings<'_>, level: &Level) -> anyhow::Result<Row> {
                 "--ramp",
                 &ramp_arg,
             ])
+            .args(["--game-mode", level.game.mode()])
+            .args(["--behavior", level.game.behavior()])
             .args(["--json", json.to_str().context("non-UTF-8 path")?])
             .stdout(Stdio::null());
             c

@@ -24,6 +24,8 @@ pub struct Row {
     pub desyncs: u64,
     pub disconnects: u64,
     pub errors: u64,
+    /// Game events the bots received, by name (from client-sim's `events`).
+    pub events: serde_json::Value,
     pub note: Option<String>,
 }
 
@@ -83,6 +85,7 @@ impl Row {
             desyncs: r["desyncs"].as_u64().unwrap_or(0),
             disconnects: r["disconnects"].as_u64().unwrap_or(0),
             errors: r["errors"].as_u64().unwrap_or(0),
+            events: r["events"].clone(),
             note: None,
         }
     }
@@ -125,8 +128,8 @@ impl Row {
 /// The Markdown table of all rows.
 pub fn markdown(rows: &[Row], machine: &str) -> String {
     let mut s = format!("Machine: {machine}.\n\n");
-    s.push_str("| level | connected | tick→client p50 / p99 / max (ms) | input ack p99 (ms) | server CPU (% of a core) | server µs CPU / frame | bots CPU (%) | frames/s sent | server peak RSS (MiB) | RSS / conn (KiB) | frames/client/s | bytes/client/s | desyncs | disconnects | errors |\n");
-    s.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    s.push_str("| level | connected | tick→client p50 / p99 / max (ms) | input ack p99 (ms) | server CPU (% of a core) | server µs CPU / frame | bots CPU (%) | frames/s sent | server peak RSS (MiB) | RSS / conn (KiB) | frames/client/s | bytes/client/s | desyncs | disconnects | errors | game events |\n");
+    s.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for r in rows {
         let cells = [
             r.level.name.clone(),
@@ -149,6 +152,7 @@ pub fn markdown(rows: &[Row], machine: &str) -> String {
             r.desyncs.to_string(),
             r.disconnects.to_string(),
             r.errors.to_string(),
+            events(&r.events),
         ];
         s.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
@@ -160,6 +164,18 @@ pub fn markdown(rows: &[Row], machine: &str) -> String {
         ));
     }
     s
+}
+
+/// Event counts as `Name n, …`, or a dash when none arrived.
+fn events(counts: &serde_json::Value) -> String {
+    let Some(counts) = counts.as_object().filter(|c| !c.is_empty()) else {
+        return "–".to_owned();
+    };
+    counts
+        .iter()
+        .map(|(name, n)| format!("{name} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A number with `decimals` decimals, or a dash when it was not measured.

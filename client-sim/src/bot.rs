@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
+use protocol::CloseCode;
 use protocol::api::{CreateLobby, CreateTicket, JoinLobby, SeatGrant};
 use protocol::clock::unix_micros;
-use protocol::{CloseCode, Value};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
@@ -16,7 +16,8 @@ use crate::behavior::{Behavior, Mover};
 use crate::error::ClientError;
 use crate::game::{Event, GameClient};
 use crate::lobby::LobbyClient;
-use crate::stats::{BotStats, FrameLatencies, Samples};
+use crate::stats::{BotStats, EventTally, FrameLatencies, Samples};
+use crate::steering::{self, Steering};
 
 /// Frames a bot counts before adding them to the shared live counters.
 const LIVE_BATCH: u64 = 32;
@@ -233,6 +234,28 @@ async fn lobby_seat(
     }
 }
 
+/// Warns once per process that the game cannot be steered.
+static NO_STEERING: std::sync::Once = std::sync::Once::new();
+
+/// What a bot resolves from the schema of each connection: how to steer (if the game can be
+/// steered) and the tally of the game's events.
+fn learn(client: &GameClient, mover: &mut Mover) -> (Option<Steering>, EventTally) {
+    let schema = client.schema();
+    mover.learn(schema);
+    let steering = Steering::new(schema);
+    if steering.is_none() && mover.sends_inputs() {
+        NO_STEERING.call_once(|| {
+            tracing::warn!(
+                game = %schema.game,
+                "the game's input has no signed `{}` and `{}` fields: bots cannot steer it and send only keep-alive pings",
+                steering::MOVE_X,
+                steering::MOVE_Y,
+            );
+        });
+    }
+    (steering, EventTally::new(schema))
+}
+
 /// Sends inputs at the input rate and reads frames until stopped.
 async fn play(index: usize, mut client: GameClient, shared: &BotShared, stats: &mut BotStats) {
     let c = &shared.config;
@@ -245,6 +268,7 @@ async fn play(index: usize, mut client: GameClient, shared: &BotShared, stats: &
     .clamp(*INPUT_HZ.start(), *INPUT_HZ.end());
     let tick_us = (1e6 / tick_rate) as i64;
     let mut mover = Mover::new(c.behavior, c.seed.wrapping_add(index as u64), input_hz);
+    let (mut steering, mut tally) = learn(&client, &mut mover);
     let mut inputs = tokio::time::interval(Duration::from_secs_f64(1.0 / input_hz));
     inputs.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut keepalive = tokio::time::interval(Duration::from_secs(5));
@@ -270,17 +294,10 @@ async fn play(index: usize, mut client: GameClient, shared: &BotShared, stats: &
         }
         let event = tokio::select! {
             _ = &mut stop => break true,
-            _ = inputs.tick(), if mover.sends_inputs() => {
+            _ = inputs.tick(), if steering.is_some() && mover.sends_inputs() => {
+                let Some(steering) = &steering else { continue };
                 seq = seq.wrapping_add(1);
-                let (move_x, move_y) = mover.next_intent();
-                let steer = [("move_x", Value::Int(move_x.into())), ("move_y", Value::Int(move_y.into()))];
-                let input = match client.input(seq, seq, &steer) {
-                    Ok(input) => input,
-                    Err(e) => {
-                        stats.error(format!("input_{}", e.label()));
-                        continue;
-                    }
-                };
+                let input = steering.input(seq, mover.next_intent(client.world()));
                 if pending.len() == pending.capacity() {
                     pending.pop_front();
                 }
@@ -290,7 +307,7 @@ async fn play(index: usize, mut client: GameClient, shared: &BotShared, stats: &
                 }
                 continue;
             }
-            _ = keepalive.tick(), if !mover.sends_inputs() => {
+            _ = keepalive.tick(), if steering.is_none() || !mover.sends_inputs() => {
                 if let Err(e) = client.ping(unix_micros()).await {
                     stats.error(format!("send_{}", e.label()));
                 }
@@ -320,10 +337,13 @@ async fn play(index: usize, mut client: GameClient, shared: &BotShared, stats: &
                 stats.snapshots += u64::from(snapshot);
                 unreported.0 += 1;
                 unreported.1 += bytes as u64;
-                if let Some(d) = desync {
-                    stats.desyncs += 1;
-                    shared.live.desyncs.fetch_add(1, Relaxed);
-                    tracing::warn!(bot = index, error = %d, "desync");
+                match desync {
+                    Some(d) => {
+                        stats.desyncs += 1;
+                        shared.live.desyncs.fetch_add(1, Relaxed);
+                        tracing::warn!(bot = index, error = %d, "desync");
+                    }
+                    None => tally.count(client.world().events()),
                 }
                 let acked = client.acked_seq();
                 while pending.front().is_some_and(|(s, _)| *s <= acked) {
@@ -356,6 +376,8 @@ async fn play(index: usize, mut client: GameClient, shared: &BotShared, stats: &
                 match GameClient::resume(&url, &token).await {
                     Ok(next) => {
                         client = next;
+                        std::mem::take(&mut tally).add_to(&mut stats.events);
+                        (steering, tally) = learn(&client, &mut mover);
                         last_arrival = None;
                     }
                     Err(e) => {
@@ -368,6 +390,7 @@ async fn play(index: usize, mut client: GameClient, shared: &BotShared, stats: &
     };
     shared.live.frames.fetch_add(unreported.0, Relaxed);
     shared.live.bytes.fetch_add(unreported.1, Relaxed);
+    tally.add_to(&mut stats.events);
     tick_to_client.flush(&lat.tick_to_client);
     input_ack.flush(&lat.input_ack);
     jitter.flush(&lat.frame_jitter);

@@ -5,6 +5,7 @@
 //! - [`game::GameClient`]: one WebSocket game connection that keeps a [`protocol::WorldView`] in
 //!   step, verifying every frame's checksum; a Rust game client can embed it.
 //! - [`bot`]: a bot that matchmakes, plays with a [`behavior::Behavior`] and measures.
+//! - [`steering::Steering`]: a game's `move_x`/`move_y` input, resolved once per connection.
 //! - [`load`]: many bots with ramp-up, progress and a merged [`stats::Report`].
 //! - [`throttle`]: the REST rate limiting a client met (HTTP 429s and time waited).
 //!
@@ -20,6 +21,7 @@ pub mod game;
 pub mod load;
 pub mod lobby;
 pub mod stats;
+pub mod steering;
 pub mod throttle;
 
 pub use error::ClientError;

@@ -41,9 +41,11 @@ struct Args {
     /// Inputs per second per bot (0.1-1000; default: the server's tick rate).
     #[arg(long, value_parser = args::number_in(client_sim::bot::INPUT_HZ))]
     input_hz: Option<f64>,
-    /// How bots move.
-    #[arg(long, value_enum, default_value_t = Behavior::RandomWalk)]
-    behavior: Behavior,
+    /// How bots move [default: chase-coins with `--game-mode coins`, random-walk otherwise].
+    /// `chase-coins` (alias `chase`) steers toward the nearest entity of kind `coin` of any game
+    /// that has that kind, and walks randomly while none is in sight.
+    #[arg(long, value_enum)]
+    behavior: Option<Behavior>,
     /// Bots started per second (0: all at once; at most 100000).
     #[arg(long, default_value_t = 500.0, value_parser = args::number_in(0.0..=100_000.0))]
     ramp: f64,
@@ -115,7 +117,9 @@ fn run() -> anyhow::Result<ExitCode> {
             game_mode: args.game_mode.clone(),
             region: args.region.clone(),
             input_hz: args.input_hz.unwrap_or(0.0),
-            behavior: args.behavior,
+            behavior: args
+                .behavior
+                .unwrap_or_else(|| Behavior::default_for(&args.game_mode)),
             seed: args.seed,
             lobby_size: args.lobby_size,
             resume: !args.no_resume,

@@ -5,6 +5,8 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
+use protocol::Schema;
+use protocol::frame::EventValue;
 use serde::Serialize;
 
 use crate::throttle::{self, Throttling};
@@ -136,6 +138,8 @@ pub struct BotStats {
     pub disconnects: BTreeMap<String, u64>,
     /// Errors by kind (matchmaking, connect, send…).
     pub errors: BTreeMap<String, u64>,
+    /// Game events received, by event name.
+    pub events: BTreeMap<String, u64>,
 }
 
 impl BotStats {
@@ -147,6 +151,39 @@ impl BotStats {
     /// Counts an error.
     pub fn error(&mut self, kind: String) {
         *self.errors.entry(kind).or_default() += 1;
+    }
+}
+
+/// Game events one connection received, counted by the schema's event index (no name lookup
+/// per event) and added to [`BotStats::events`] by name when the connection ends.
+#[derive(Debug, Default)]
+pub struct EventTally {
+    /// The schema's event names and how many of each arrived.
+    counts: Vec<(String, u64)>,
+}
+
+impl EventTally {
+    /// A tally for the events of `schema`'s game.
+    pub fn new(schema: &Schema) -> Self {
+        Self {
+            counts: schema.events.iter().map(|e| (e.name.clone(), 0)).collect(),
+        }
+    }
+
+    /// Counts the events of one applied frame.
+    pub fn count(&mut self, events: &[EventValue]) {
+        for e in events {
+            if let Some((_, n)) = self.counts.get_mut(e.event) {
+                *n += 1;
+            }
+        }
+    }
+
+    /// Adds the counts (events that arrived at least once) to `into`, by name.
+    pub fn add_to(self, into: &mut BTreeMap<String, u64>) {
+        for (name, n) in self.counts.into_iter().filter(|(_, n)| *n > 0) {
+            *into.entry(name).or_default() += n;
+        }
     }
 }
 
@@ -187,6 +224,8 @@ pub struct Report {
     pub disconnect_reasons: BTreeMap<String, u64>,
     /// Errors by kind.
     pub error_kinds: BTreeMap<String, u64>,
+    /// Game events the bots received, by event name (each bot counts the events it received).
+    pub events: BTreeMap<String, u64>,
     /// HTTP 429 (rate limited) answers the bots received from the REST API.
     pub http_429: u64,
     /// Seconds the bots spent waiting out 429 answers before retrying (added over every bot).
@@ -221,6 +260,9 @@ impl Report {
             for (k, v) in &b.errors {
                 *all.errors.entry(k.clone()).or_default() += v;
             }
+            for (k, v) in &b.events {
+                *all.events.entry(k.clone()).or_default() += v;
+            }
         }
         let summary =
             |m: &Mutex<Latency>| m.lock().unwrap_or_else(PoisonError::into_inner).summary();
@@ -244,6 +286,7 @@ impl Report {
             errors: all.errors.values().sum(),
             disconnect_reasons: all.disconnects,
             error_kinds: all.errors,
+            events: all.events,
             http_429: throttling.responses,
             throttle_wait_s: throttling.waited.as_secs_f64(),
             interrupted,
@@ -289,6 +332,14 @@ impl Report {
         for (k, v) in &self.error_kinds {
             s.push_str(&format!("  error {k}: {v}\n"));
         }
+        if !self.events.is_empty() {
+            let counts: Vec<String> = self
+                .events
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
+            s.push_str(&format!("game events received: {}\n", counts.join(", ")));
+        }
         if self.http_429 > 0 {
             s.push_str(&format!(
                 "throttled: {} HTTP 429 answers, {:.1} s spent waiting on them (all bots together)\n  hint: {}\n",
@@ -312,7 +363,7 @@ mod tests {
         samples.push(2000, &latencies.tick_to_client);
         samples.push(4000, &latencies.tick_to_client);
         samples.flush(&latencies.tick_to_client);
-        let a = BotStats {
+        let mut a = BotStats {
             connected: true,
             frames: 30,
             bytes: 3000,
@@ -327,6 +378,28 @@ mod tests {
             ..Default::default()
         };
         b.disconnect("lagging".into());
+        let schema = Schema {
+            game: "test".into(),
+            params: Vec::new(),
+            kinds: vec!["player".into()],
+            components: vec![Schema::position()],
+            input: Vec::new(),
+            events: ["CoinTaken", "RoundOver"]
+                .map(|name| protocol::schema::EventDef {
+                    name: name.into(),
+                    fields: Vec::new(),
+                })
+                .into(),
+        };
+        let taken = EventValue {
+            event: 0,
+            values: Vec::new(),
+        };
+        for bot in [&mut a, &mut b] {
+            let mut tally = EventTally::new(&schema);
+            tally.count(&[taken.clone(), taken.clone()]);
+            tally.add_to(&mut bot.events);
+        }
         let throttling = Throttling {
             responses: 3,
             waited: Duration::from_millis(1500),
@@ -345,6 +418,9 @@ mod tests {
         assert_eq!(r.frames_per_client_per_s, 30.0);
         assert_eq!(r.bytes_per_client_per_s, 2000.0);
         assert_eq!(r.tick_to_client_ms.count, 2);
+        // Only events that arrived are listed.
+        assert_eq!(r.events, BTreeMap::from([("CoinTaken".to_owned(), 4)]));
+        assert!(r.table().contains("game events received: CoinTaken 4"));
         assert_eq!((r.http_429, r.throttle_wait_s), (3, 1.5));
         assert!(r.table().contains("--api-rate 0"), "{}", r.table());
         assert!(
