@@ -17,10 +17,19 @@ pub const U64_PREFIX: u8 = 253;
 pub struct Malformed(pub &'static str);
 
 /// Appends `v` as a varint in its shortest form.
+#[inline]
 pub fn put_varint(out: &mut Vec<u8>, v: u64) {
     if v <= 250 {
         out.push(v as u8);
-    } else if v <= u64::from(u16::MAX) {
+    } else {
+        put_long_varint(out, v);
+    }
+}
+
+/// [`put_varint`] of a value above 250 (out of line: the common case is one byte).
+#[inline(never)]
+fn put_long_varint(out: &mut Vec<u8>, v: u64) {
+    if v <= u64::from(u16::MAX) {
         out.push(U16_PREFIX);
         out.extend_from_slice(&(v as u16).to_le_bytes());
     } else if v <= u64::from(u32::MAX) {
@@ -33,6 +42,7 @@ pub fn put_varint(out: &mut Vec<u8>, v: u64) {
 }
 
 /// Appends a signed integer zigzagged, then as a varint.
+#[inline]
 pub fn put_signed(out: &mut Vec<u8>, v: i64) {
     put_varint(out, zigzag(v));
 }
@@ -193,6 +203,7 @@ pub struct GapWriter(Option<u32>);
 
 impl GapWriter {
     /// Appends the gap that leads to `id`; `id` must be above the previous one.
+    #[inline]
     pub fn put(&mut self, out: &mut Vec<u8>, id: u32) {
         let gap = match self.0 {
             None => id,

@@ -2,7 +2,9 @@
 //! one tick's changes into the shared part of a delta (encoded once for every client) and writes
 //! each client's own part (its acknowledged input, owner-only components, events, checksum).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use rustc_hash::FxHashMap;
 
 use crate::checksum::{ack_hash, component_seed};
 use crate::frame::NetId;
@@ -14,25 +16,30 @@ use crate::wire::FieldWriter;
 mod entity;
 mod write;
 
-use entity::{Entity, Stored, Touch, pos_hash};
+use entity::{Entity, Fate, Stored, Touch, pos_hash};
 
 /// The replicated world at the last finished tick.
 #[derive(Debug, Default)]
 pub struct Replica {
     /// Which components exist and which are owner-only.
     masks: Masks,
-    entities: BTreeMap<NetId, Entity>,
+    /// Entities by id (a fast hash: ids are the server's own); lists that travel sort them.
+    entities: FxHashMap<NetId, Entity>,
     /// The last finished tick and its server time.
     tick: Option<u32>,
     server_time_us: u64,
     /// Wrapping sum of every entity's hash and its shared components' hashes.
     shared_sum: u64,
     /// Per player: the entities it owns and the sum of their owner-only components' hashes.
-    owners: HashMap<NetId, Owned>,
-    /// Entities touched since the last finished tick, with their state before it.
-    touched: HashMap<NetId, Touch>,
-    /// The ids of `touched`, in the order first touched (sorted by `finish`).
-    order: Vec<NetId>,
+    owners: FxHashMap<NetId, Owned>,
+    /// Entities touched since the last finished tick, with their state before it, in the order
+    /// first touched (sorted by `finish`). An entity that exists holds its slot here; one that
+    /// does not (it was despawned in this frame) has its slot in `gone`.
+    touches: Vec<(NetId, Touch)>,
+    /// Slots in `touches` of touched ids that do not exist now.
+    gone: FxHashMap<NetId, usize>,
+    /// How each touched entity travels, by ascending id (reused by `finish`).
+    fates: Vec<(NetId, Fate, u64)>,
     /// The last delta's owner-only changes: `(owner, entity, mask)` by owner, then entity.
     own_changes: Vec<(NetId, NetId, u64)>,
     /// Reused buffer for encoding a component.
@@ -125,9 +132,16 @@ impl Replica {
 
     /// Every entity by ascending id.
     pub fn entities(&self) -> impl Iterator<Item = ReplicaEntity<'_>> {
-        self.entities
-            .iter()
-            .map(|(&id, e)| ReplicaEntity::new(id, e))
+        self.sorted_ids()
+            .into_iter()
+            .filter_map(|id| self.entity(id))
+    }
+
+    /// Every entity's id, ascending.
+    fn sorted_ids(&self) -> Vec<NetId> {
+        let mut ids: Vec<NetId> = self.entities.keys().copied().collect();
+        ids.sort_unstable();
+        ids
     }
 
     /// Starts recording the changes that lead to `tick`. Changes of a frame dropped without
@@ -175,7 +189,11 @@ impl Replica {
 
     /// The checksum player `player` must compute after its frame.
     fn checksum(&self, player: NetId, ack: u32) -> u64 {
-        let owned = self.owners.get(&player).map_or(0, |o| o.sum);
+        let owned = if self.masks.owner_only == 0 {
+            0
+        } else {
+            self.owners.get(&player).map_or(0, |o| o.sum)
+        };
         self.shared_sum
             .wrapping_add(owned)
             .wrapping_add(ack_hash(player, ack))
@@ -183,15 +201,30 @@ impl Replica {
 
     /// Records entity `id`'s state before the frame, on its first touch.
     fn touch(&mut self, id: NetId) -> &mut Touch {
-        if !self.touched.contains_key(&id) {
-            self.order.push(id);
+        let slot = if let Some(e) = self.entities.get_mut(&id) {
+            touch_slot(&mut self.touches, id, e)
+        } else {
+            *self.gone.entry(id).or_insert_with(|| {
+                self.touches.push((id, Touch::default()));
+                self.touches.len() - 1
+            })
+        };
+        &mut self.touches[slot].1
+    }
+
+    /// Removes entity `id`, keeping its touch slot.
+    fn take_entity(&mut self, id: NetId) -> Option<Entity> {
+        let e = self.entities.remove(&id)?;
+        if let Some(slot) = e.slot {
+            self.gone.insert(id, slot);
         }
-        let now = self.entities.get(&id);
-        self.touched.entry(id).or_insert_with(|| Touch {
-            existed: now.is_some(),
-            old_pos: now.and_then(|e| e.pos),
-            ..Touch::default()
-        })
+        Some(e)
+    }
+
+    /// Inserts entity `id`, with the touch slot it had when it was taken.
+    fn put_entity(&mut self, id: NetId, mut e: Entity) {
+        e.slot = self.gone.remove(&id).or(e.slot);
+        self.entities.insert(id, e);
     }
 
     /// Replaces hash `old` by `new` of component `index` of an entity owned by `owner`, in the
@@ -235,6 +268,19 @@ impl Replica {
     }
 }
 
+/// The slot in `touches` of existing entity `e` (id `id`), made on its first touch.
+fn touch_slot(touches: &mut Vec<(NetId, Touch)>, id: NetId, e: &mut Entity) -> usize {
+    *e.slot.get_or_insert_with(|| {
+        let touch = Touch {
+            existed: true,
+            old_pos: e.pos,
+            ..Touch::default()
+        };
+        touches.push((id, touch));
+        touches.len() - 1
+    })
+}
+
 /// Records one tick's changes; [`ReplicaFrame::finish`] writes the shared part of the delta.
 #[derive(Debug)]
 pub struct ReplicaFrame<'a> {
@@ -256,7 +302,7 @@ impl ReplicaFrame<'_> {
             return;
         }
         let existed = r.touch(id).existed;
-        let old = match r.entities.remove(&id) {
+        let old = match r.take_entity(id) {
             Some(e) => {
                 r.account(id, &e, false);
                 e
@@ -265,7 +311,7 @@ impl ReplicaFrame<'_> {
         };
         let e = Entity { kind, owner, ..old };
         r.account(id, &e, true);
-        r.entities.insert(id, e);
+        r.put_entity(id, e);
         if existed {
             r.touch(id).replaced = true;
         }
@@ -278,7 +324,7 @@ impl ReplicaFrame<'_> {
             return;
         }
         r.touch(id);
-        if let Some(e) = r.entities.remove(&id) {
+        if let Some(e) = r.take_entity(id) {
             r.account(id, &e, false);
         }
     }
@@ -286,18 +332,18 @@ impl ReplicaFrame<'_> {
     /// Sets entity `id`'s position (component 0); ignored for an unknown entity.
     pub fn set_position(&mut self, id: NetId, pos: QPos) {
         let r = &mut *self.replica;
-        let Some(old) = r.entities.get(&id).map(|e| e.pos) else {
+        // One lookup: this runs for every moving entity of every tick.
+        let Some(e) = r.entities.get_mut(&id) else {
             return;
         };
+        let old = e.pos;
         if old == Some(pos) {
             return;
         }
-        let touch = r.touch(id);
-        touch.replaced |= old.is_none();
-        let owner = r.entities.get_mut(&id).and_then(|e| {
-            e.pos = Some(pos);
-            e.owner
-        });
+        let slot = touch_slot(&mut r.touches, id, e);
+        e.pos = Some(pos);
+        let owner = e.owner;
+        r.touches[slot].1.replaced |= old.is_none();
         let old_hash = old.map_or(0, |p| pos_hash(id, p));
         r.rehash(0, owner, old_hash, pos_hash(id, pos));
     }

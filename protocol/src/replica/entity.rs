@@ -23,6 +23,8 @@ pub(super) struct Entity {
     pub pos: Option<QPos>,
     /// Components other than the position, by ascending index.
     pub comps: Vec<Stored>,
+    /// Its slot in the replica's touches, while a frame has touched it.
+    pub slot: Option<usize>,
 }
 
 /// The checksum hash of position `p` of entity `id` (component 0, one `Pos` field).
@@ -38,6 +40,7 @@ impl Entity {
             owner,
             pos: None,
             comps: Vec::new(),
+            slot: None,
         }
     }
 

@@ -11,15 +11,16 @@ impl Replica {
     /// Ends the frame leading to `tick`: writes the shared part of its delta and keeps each
     /// owner's owner-only changes.
     pub(super) fn finish(&mut self, tick: u32, server_time_us: u64, out: &mut Vec<u8>) {
-        self.order.sort_unstable();
+        let fates = self.settle();
         out.push(tag::DELTA);
         put_varint(out, u64::from(tick));
         // Before any finished tick no client holds a baseline; the one before `tick` stands in.
         let baseline = self.tick.unwrap_or(tick.wrapping_sub(1));
         put_varint(out, u64::from(baseline));
         put_varint(out, server_time_us);
-        self.write_list(out, |f| f.despawned, |_, _, _, _| {});
+        self.write_list(&fates, out, |f| f.despawned, |_, _, _, _| {});
         self.write_list(
+            &fates,
             out,
             |f| f.moved.is_some(),
             |_, _, fate, out| {
@@ -30,6 +31,7 @@ impl Replica {
             },
         );
         self.write_list(
+            &fates,
             out,
             |f| f.changed != 0,
             |r, id, fate, out| {
@@ -39,6 +41,7 @@ impl Replica {
         );
         let shared = !self.masks.owner_only;
         self.write_list(
+            &fates,
             out,
             |f| f.spawned,
             |r, id, _, out| {
@@ -50,42 +53,48 @@ impl Replica {
                 }
             },
         );
-        self.keep_own_changes();
-        self.touched.clear();
-        self.order.clear();
+        self.keep_own_changes(&fates);
+        self.fates = fates;
+        self.touches.clear();
+        self.gone.clear();
         self.tick = Some(tick);
         self.server_time_us = server_time_us;
     }
 
-    /// How touched entity `id` travels.
-    fn fate(&self, id: NetId) -> Fate {
-        self.touched
-            .get(&id)
-            .map(|t| t.fate(self.entities.get(&id)))
-            .unwrap_or_default()
+    /// How each touched entity travels, by ascending id, with its owner-only changes; frees the
+    /// entities' touch slots.
+    fn settle(&mut self) -> Vec<(NetId, Fate, u64)> {
+        let mut fates = std::mem::take(&mut self.fates);
+        fates.clear();
+        // Touches usually come in id order already (queries walk entities as they spawned).
+        if !self.touches.is_sorted_by_key(|&(id, _)| id) {
+            self.touches.sort_unstable_by_key(|&(id, _)| id);
+        }
+        for &(id, touch) in &self.touches {
+            let now = self.entities.get_mut(&id).map(|e| {
+                e.slot = None;
+                &*e
+            });
+            fates.push((id, touch.fate(now), touch.owned));
+        }
+        fates
     }
 
     /// Writes the list of touched entities whose fate `pick`s them, each as its gap and what
     /// `item` appends.
     fn write_list(
         &self,
+        fates: &[(NetId, Fate, u64)],
         out: &mut Vec<u8>,
         pick: impl Fn(&Fate) -> bool,
         item: impl Fn(&Self, NetId, &Fate, &mut Vec<u8>),
     ) {
-        let count = self
-            .order
-            .iter()
-            .filter(|&&id| pick(&self.fate(id)))
-            .count();
+        let count = fates.iter().filter(|(_, f, _)| pick(f)).count();
         put_varint(out, count as u64);
         let mut gaps = GapWriter::default();
-        for &id in &self.order {
-            let fate = self.fate(id);
-            if pick(&fate) {
-                gaps.put(out, id);
-                item(self, id, &fate, out);
-            }
+        for (id, fate, _) in fates.iter().filter(|(_, f, _)| pick(f)) {
+            gaps.put(out, *id);
+            item(self, *id, fate, out);
         }
     }
 
@@ -98,19 +107,22 @@ impl Replica {
 
     /// Rebuilds `own_changes` from the touched entities (ascending ids): per owner, the
     /// owner-only components that changed, or all of them for an entity spawned in the frame.
-    fn keep_own_changes(&mut self) {
+    fn keep_own_changes(&mut self, fates: &[(NetId, Fate, u64)]) {
         self.own_changes.clear();
-        for &id in &self.order {
-            let (Some(e), Some(t)) = (self.entities.get(&id), self.touched.get(&id)) else {
+        if self.masks.owner_only == 0 {
+            return;
+        }
+        for &(id, ref fate, owned) in fates {
+            let Some(e) = self.entities.get(&id) else {
                 continue;
             };
             let Some(owner) = e.owner else {
                 continue;
             };
-            let mask = if t.fate(Some(e)).spawned {
+            let mask = if fate.spawned {
                 e.mask() & self.masks.owner_only
             } else {
-                t.owned
+                owned
             };
             if mask != 0 {
                 self.own_changes.push((owner, id, mask));
@@ -127,7 +139,10 @@ impl Replica {
         put_varint(out, self.entities.len() as u64);
         let mut gaps = GapWriter::default();
         let shared = !self.masks.owner_only;
-        for (&id, e) in &self.entities {
+        for id in self.sorted_ids() {
+            let Some(e) = self.entities.get(&id) else {
+                continue;
+            };
             gaps.put(out, id);
             put_varint(out, u64::from(e.kind));
             let mask = e.mask() & shared;

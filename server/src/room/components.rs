@@ -131,6 +131,7 @@ pub struct PlayerBook {
 pub struct Players(pub Box<PlayerBook>);
 
 /// Replication state: the replica, the component syncs and this tick's encoded frames.
+#[derive(Default)]
 pub struct ReplicationState {
     /// The world as clients hold it.
     pub replica: Replica,

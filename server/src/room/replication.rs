@@ -34,16 +34,20 @@ pub fn replicate(
     world: &mut World,
     unassigned: &mut SystemState<Unassigned>,
     entities: &mut SystemState<EntityChanges>,
+    mut state: Local<Box<ReplicationState>>,
 ) {
     assign_net_ids(world, unassigned);
-    world.resource_scope(|world, mut replication: Mut<Replication>| {
+    // The state leaves the world while the syncs read it (a swap of two boxes: cheaper than
+    // removing and inserting the resource), and returns at the end.
+    std::mem::swap(&mut world.resource_mut::<Replication>().0, &mut *state);
+    {
         let clock = *world.resource::<TickClock>();
         let ReplicationState {
             replica,
             index,
             syncs,
             outbox,
-        } = &mut *replication.0;
+        } = &mut **state;
         let mut frame = replica.begin(clock.tick, clock.server_time_us);
         let spawned = sync_entities(world, entities, index, &mut frame);
         for &(entity, id) in &spawned {
@@ -57,7 +61,8 @@ pub fn replicate(
         outbox.delta.clear();
         frame.finish(&mut outbox.delta);
         outbox.snapshot = None;
-    });
+    }
+    std::mem::swap(&mut world.resource_mut::<Replication>().0, &mut *state);
     let config = world.resource::<RoomConfig>();
     config.handle.set_tick(world.resource::<TickClock>().tick);
 }
@@ -146,10 +151,11 @@ pub fn fan_out(
     queues: Query<&InputQueue>,
     config: Res<RoomConfig>,
     mut size_hint: Local<usize>,
+    mut frames: Local<Vec<(NetId, u32, std::ops::Range<usize>)>>,
 ) {
     let clients = &mut players.0.clients.0;
     let mut arena = Vec::with_capacity(*size_hint);
-    let mut frames = Vec::with_capacity(clients.len());
+    frames.clear();
     for (&player, link) in clients.iter_mut().filter(|(_, l)| !l.kicked) {
         queue_events(&events, player, &mut link.pending_events);
         let ack = queues.get(link.entity).map_or(0, |q| q.ack);
@@ -161,10 +167,11 @@ pub fn fan_out(
     *size_hint = arena.len();
     let arena = Bytes::from(arena);
     let mut sent = Sent::default();
-    for (player, ack, range) in frames {
-        if let Some(link) = clients.get_mut(&player) {
-            sent.send(link, player, ack, arena.slice(range), &config);
-        }
+    // The same clients in the same order as above (nothing changed the map in between).
+    let links = clients.iter_mut().filter(|(_, l)| !l.kicked);
+    for ((&player, link), (id, ack, range)) in links.zip(frames.drain(..)) {
+        debug_assert_eq!(player, id, "clients walked in the same order twice");
+        sent.send(link, player, ack, arena.slice(range), &config);
     }
     sent.record(&config);
 }
