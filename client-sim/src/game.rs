@@ -176,7 +176,7 @@ impl GameClient {
         Ok(Input {
             seq,
             client_tick,
-            fields: bytes,
+            fields: bytes.into(),
         })
     }
 

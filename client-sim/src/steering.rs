@@ -71,7 +71,7 @@ impl Steering {
         Input {
             seq,
             client_tick: seq,
-            fields: bytes,
+            fields: bytes.into(),
         }
     }
 }
@@ -124,7 +124,7 @@ mod tests {
             ty.write(&v, &mut expected).unwrap();
         }
         assert_eq!((input.seq, input.client_tick), (7, 7));
-        assert_eq!(input.fields, expected);
+        assert_eq!(input.fields.as_slice(), expected.as_slice());
     }
 
     #[test]

@@ -15,7 +15,7 @@ use thiserror::Error;
 
 use crate::close::CloseCode;
 use crate::cursor::{Cursor, Malformed, put_varint};
-use crate::message::{ClientMsg, Input, MAX_TOKEN_LEN, ServerMsg, tag};
+use crate::message::{ClientMsg, Input, InputFields, MAX_TOKEN_LEN, ServerMsg, tag};
 use crate::schema::FieldDef;
 
 /// Largest client message the server accepts, in bytes.
@@ -195,7 +195,7 @@ fn decode_input(rest: &[u8], fields: &[FieldDef]) -> Result<Input, CodecError> {
     Ok(Input {
         seq,
         client_tick,
-        fields: rest[start..].to_vec(),
+        fields: InputFields::from_slice(&rest[start..]),
     })
 }
 
@@ -294,7 +294,7 @@ mod tests {
         let input = Input {
             seq: 70_000,
             client_tick: 1,
-            fields: vec![0x81, 0x40, 1],
+            fields: InputFields::from_slice(&[0x81, 0x40, 1]),
         };
         let bytes = encode_client(&ClientMsg::Input(input.clone())).unwrap();
         let layout = movement_input();

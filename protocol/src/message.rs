@@ -70,18 +70,22 @@ pub struct Input {
     pub client_tick: u32,
     /// The game's input fields, encoded in the order of the schema's `input` list. A decoded
     /// input's fields have been checked against that list.
-    pub fields: Vec<u8>,
+    pub fields: InputFields,
 }
+
+/// The encoded fields of an input: inline up to 24 bytes (most games' inputs), so that an
+/// input crosses from its connection to its room without a heap allocation.
+pub type InputFields = smallvec::SmallVec<[u8; 24]>;
 
 impl Input {
     /// An input whose fields are `value`'s.
     pub fn new(seq: u32, client_tick: u32, value: &impl Wire) -> Self {
-        let mut fields = Vec::with_capacity(8);
-        value.write(&mut FieldWriter::new(&mut fields, 0));
+        let mut bytes = Vec::with_capacity(8);
+        value.write(&mut FieldWriter::new(&mut bytes, 0));
         Self {
             seq,
             client_tick,
-            fields,
+            fields: InputFields::from_slice(&bytes),
         }
     }
 }

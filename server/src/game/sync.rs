@@ -112,7 +112,7 @@ pub struct InputQueue {
     /// The last input `seq` applied (the client's ack).
     pub ack: u32,
     /// Encoded input fields applied this tick, in order.
-    pub fields: Vec<Vec<u8>>,
+    pub fields: Vec<protocol::message::InputFields>,
 }
 
 /// A player's raw inputs, decoded input, and whether it is disconnected.
