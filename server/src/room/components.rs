@@ -69,6 +69,9 @@ pub struct ClientLink {
     pub behind: u32,
     /// Closed as lagging; waiting for its connection to report the drop.
     pub kicked: bool,
+    /// The last input `seq` applied for this player (its avatar's `InputQueue` holds the same;
+    /// kept here so that the send phase reads no component).
+    pub ack: u32,
     /// The input `seq` acknowledged in the last frame sent (the next delta's ack is relative).
     pub sent_ack: u32,
     /// Events not sent yet: raised while the client's queue was full.

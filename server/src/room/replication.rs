@@ -11,7 +11,7 @@ use protocol::{CloseCode, NetId};
 
 use super::components::*;
 use super::queue::PushError;
-use crate::game::sync::{InputQueue, NetIndex};
+use crate::game::sync::NetIndex;
 use crate::game::{Audience, GameEvents, NetEntity, Owner, Replicate};
 
 /// Most bytes of events a client that is not reading may have waiting; past it, the client is
@@ -148,7 +148,6 @@ pub fn fan_out(
     mut players: ResMut<Players>,
     mut replication: ResMut<Replication>,
     mut events: ResMut<GameEvents>,
-    queues: Query<&InputQueue>,
     config: Res<RoomConfig>,
     mut size_hint: Local<usize>,
     mut frames: Local<Vec<(NetId, u32, std::ops::Range<usize>)>>,
@@ -158,7 +157,7 @@ pub fn fan_out(
     frames.clear();
     for (&player, link) in clients.iter_mut().filter(|(_, l)| !l.kicked) {
         queue_events(&events, player, &mut link.pending_events);
-        let ack = queues.get(link.entity).map_or(0, |q| q.ack);
+        let ack = link.ack;
         let start = arena.len();
         write_frame(&mut replication.0, link, player, ack, &mut arena);
         frames.push((player, ack, start..arena.len()));

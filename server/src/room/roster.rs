@@ -44,22 +44,36 @@ impl Roster<'_, '_, '_, '_, '_> {
         #[cfg(feature = "fault-injection")]
         super::fault::on_input(&self.config.handle.mode);
         let cap = self.config.settings.inputs_per_tick;
-        let Some(entity) = self
+        let Some(link) = self
             .book
             .clients
             .0
-            .get(&player_id)
+            .get_mut(&player_id)
             .filter(|l| l.conn.conn_id == conn_id)
-            .map(|l| l.entity)
         else {
             return false;
         };
-        if let Some((_, q)) = self.fresh.iter_mut().find(|(e, _)| *e == entity) {
-            return apply_input(q, input, cap);
+        let seq = input.seq;
+        let applied = if let Some((_, q)) = self.fresh.iter_mut().find(|(e, _)| *e == link.entity)
+        {
+            apply_input(q, input, cap)
+        } else {
+            self.queues
+                .get_mut(link.entity)
+                .is_ok_and(|mut q| apply_input(&mut q, input, cap))
+        };
+        if applied {
+            link.ack = seq;
         }
-        self.queues
-            .get_mut(entity)
-            .is_ok_and(|mut q| apply_input(&mut q, input, cap))
+        applied
+    }
+
+    /// The last input `seq` applied for the avatar `entity` (0 for a new one).
+    fn ack_of(&self, entity: Entity) -> u32 {
+        match self.fresh.iter().find(|(e, _)| *e == entity) {
+            Some((_, q)) => q.ack,
+            None => self.queues.get(entity).map_or(0, |q| q.ack),
+        }
     }
 
     /// Gives the avatars spawned in this phase the inputs that arrived for them.
@@ -335,6 +349,7 @@ impl Roster<'_, '_, '_, '_, '_> {
             needs_snapshot: true,
             behind: 0,
             kicked: false,
+            ack: self.ack_of(entity),
             sent_ack: 0,
             pending_events: PendingEvents::default(),
         };
