@@ -54,8 +54,7 @@ impl Roster<'_, '_, '_, '_, '_> {
             return false;
         };
         let seq = input.seq;
-        let applied = if let Some((_, q)) = self.fresh.iter_mut().find(|(e, _)| *e == link.entity)
-        {
+        let applied = if let Some((_, q)) = self.fresh.iter_mut().find(|(e, _)| *e == link.entity) {
             apply_input(q, input, cap)
         } else {
             self.queues
