@@ -185,6 +185,18 @@ impl Replica {
         out: &mut Vec<u8>,
     ) {
         put_varint(out, u64::from(ack.wrapping_sub(previous_ack)));
+        if self.own_changes.is_empty() {
+            // No owner-only change this tick (always so in a game without owner-only
+            // components): an empty list.
+            out.push(0);
+        } else {
+            self.own_changes_of(player, out);
+        }
+        self.own_tail(player, ack, events, out);
+    }
+
+    /// Appends the list of `player`'s owner-only changes of the last delta.
+    fn own_changes_of(&self, player: NetId, out: &mut Vec<u8>) {
         let start = self.own_changes.partition_point(|&(o, _, _)| o < player);
         let end = self.own_changes.partition_point(|&(o, _, _)| o <= player);
         let mine = &self.own_changes[start..end];
@@ -195,7 +207,6 @@ impl Replica {
             put_varint(out, mask);
             self.values(id, mask, out);
         }
-        self.own_tail(player, ack, events, out);
     }
 
     /// The events and the checksum that end every own part.

@@ -82,6 +82,12 @@ pub trait Game: Send + Sync + 'static {
     /// The game's name (what `--mode-game MODE=GAME` names), 1 to 32 bytes.
     fn name(&self) -> &'static str;
 
+    /// How many players a room of this game holds, unless `--mode-capacity` names the mode
+    /// (none: `--room-capacity`). A duel says 2.
+    fn room_capacity(&self) -> Option<u32> {
+        None
+    }
+
     /// Declares the game's kinds, components, input, events, systems and hooks for one room.
     fn build(&self, game: &mut GameBuilder<'_>);
 }

@@ -17,6 +17,9 @@ use crate::config::Config;
 use crate::game::GameCatalog;
 use crate::metrics::Metrics;
 
+/// Largest room a game may ask for (the bound of `--room-capacity`).
+const MAX_CAPACITY: u32 = 10_000;
+
 /// Room commands queued per player of capacity (inputs at the tick rate, plus slack).
 const INBOX_PER_PLAYER: usize = 16;
 
@@ -168,11 +171,14 @@ impl RoomRegistry {
     }
 
     /// The capacity of a room of `mode`.
+    /// `--mode-capacity` for the mode, else the capacity its game asks for, else
+    /// `--room-capacity`.
     pub fn capacity_for(&self, mode: &str) -> u32 {
         self.mode_capacities
             .get(mode)
             .copied()
-            .unwrap_or(self.default_capacity)
+            .or_else(|| self.games.game_for(mode).room_capacity())
+            .map_or(self.default_capacity, |c| c.clamp(1, MAX_CAPACITY))
     }
 
     /// Opens a new room of `mode` for `creator`, which counts against `--rooms-per-addr` until
@@ -379,6 +385,35 @@ mod tests {
                 .create("ffa", IpAddr::V4(Ipv4Addr::LOCALHOST))
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn a_game_sets_its_rooms_capacity_unless_the_mode_has_one() {
+        struct Duel;
+        impl crate::game::Game for Duel {
+            fn name(&self) -> &'static str {
+                "duel"
+            }
+            fn room_capacity(&self) -> Option<u32> {
+                Some(2)
+            }
+            fn build(&self, _: &mut crate::game::GameBuilder) {}
+        }
+        let config = Config {
+            mode_capacities: vec![("ranked".into(), 4)],
+            ..Config::default()
+        };
+        let mut games = crate::GameCatalog::builtin();
+        games.add(Duel);
+        for mode in ["duel", "ranked"] {
+            games.assign(mode, "duel").unwrap_or_else(|e| panic!("{e}"));
+        }
+        let registry =
+            RoomRegistry::start(&config, games, Arc::default(), CancellationToken::new())
+                .unwrap_or_else(|e| panic!("tick pool: {e}"));
+        assert_eq!(registry.capacity_for("duel"), 2, "the game's");
+        assert_eq!(registry.capacity_for("ranked"), 4, "the flag's");
+        assert_eq!(registry.capacity_for("default"), config.room_capacity);
     }
 
     #[test]

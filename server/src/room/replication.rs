@@ -18,25 +18,22 @@ use crate::game::{Audience, GameEvents, NetEntity, Owner, Replicate};
 /// closed as lagging rather than holding the server's memory.
 const MAX_PENDING_EVENT_BYTES: usize = 256 * 1024;
 
-/// Entities that became replicated, changed owner, or stopped being replicated.
+/// Entities the game asked to replicate that have no network id yet, and entities that became
+/// replicated, changed owner, or stopped being replicated.
 type EntityChanges = (
+    Query<'static, 'static, (Entity, &'static Replicate), Without<NetEntity>>,
     Query<'static, 'static, (Entity, &'static NetEntity, Option<&'static Owner>), Added<NetEntity>>,
     Query<'static, 'static, (&'static NetEntity, Option<&'static Owner>), Changed<Owner>>,
     RemovedComponents<'static, 'static, NetEntity>,
     RemovedComponents<'static, 'static, Owner>,
 );
 
-/// Entities the game asked to replicate that have no network id yet.
-type Unassigned = Query<'static, 'static, (Entity, &'static Replicate), Without<NetEntity>>;
-
 /// Records this tick's changes into the replica and writes the delta's shared part once.
 pub fn replicate(
     world: &mut World,
-    unassigned: &mut SystemState<Unassigned>,
     entities: &mut SystemState<EntityChanges>,
     mut state: Local<Box<ReplicationState>>,
 ) {
-    assign_net_ids(world, unassigned);
     // The state leaves the world while the syncs read it (a swap of two boxes: cheaper than
     // removing and inserting the resource), and returns at the end.
     std::mem::swap(&mut world.resource_mut::<Replication>().0, &mut *state);
@@ -67,43 +64,8 @@ pub fn replicate(
     config.handle.set_tick(world.resource::<TickClock>().tick);
 }
 
-/// Gives every entity the game asked to replicate a network id and its kind's index.
-fn assign_net_ids(world: &mut World, unassigned: &mut SystemState<Unassigned>) {
-    // A query always validates.
-    let Ok(wanted) = unassigned.get(world) else {
-        return;
-    };
-    if wanted.is_empty() {
-        return;
-    }
-    let new: Vec<(Entity, &'static str)> = wanted.iter().map(|(e, r)| (e, r.kind)).collect();
-    let handle = world.resource::<RoomConfig>().handle.clone();
-    let schema = world.resource::<GameSchema>().schema.clone();
-    for (entity, kind) in new {
-        let Some(kind_index) = schema.kind_index(kind) else {
-            tracing::error!(
-                room = handle.id,
-                kind,
-                "Replicate names a kind the game never declared; the entity is not replicated"
-            );
-            world.entity_mut(entity).remove::<Replicate>();
-            continue;
-        };
-        let Some(id) = handle.allocate_id() else {
-            tracing::error!(
-                room = handle.id,
-                "the room has used every network id; the entity is not replicated"
-            );
-            world.entity_mut(entity).remove::<Replicate>();
-            continue;
-        };
-        world
-            .entity_mut(entity)
-            .insert(NetEntity::new(id, kind_index));
-    }
-}
-
-/// Applies despawns, spawns and owner changes to the frame; returns the new entities.
+/// Applies despawns, spawns and owner changes to the frame, giving the entities the game asked
+/// to replicate their network ids; returns the new entities.
 fn sync_entities(
     world: &mut World,
     entities: &mut SystemState<EntityChanges>,
@@ -111,7 +73,7 @@ fn sync_entities(
     frame: &mut ReplicaFrame<'_>,
 ) -> Vec<(Entity, NetId)> {
     // Queries and removal readers always validate.
-    let Ok((added, owned, mut gone, mut unowned)) = entities.get_mut(world) else {
+    let Ok((unassigned, added, owned, mut gone, mut unowned)) = entities.get_mut(world) else {
         return Vec::new();
     };
     for entity in gone.read() {
@@ -121,13 +83,16 @@ fn sync_entities(
     }
     let mut spawned = Vec::new();
     for (entity, net, owner) in &added {
-        index.insert(entity, net.id());
-        frame.spawn(net.id(), net.kind(), owner.map(|o| o.0));
-        spawned.push((entity, net.id()));
+        // Entities this phase assigned an id last tick come back here once: already done.
+        if index.insert(entity, net.id()) != Some(net.id()) {
+            frame.spawn(net.id(), net.kind(), owner.map(|o| o.0));
+            spawned.push((entity, net.id()));
+        }
     }
     for (net, owner) in &owned {
         frame.spawn(net.id(), net.kind(), owner.map(|o| o.0));
     }
+    let wanted: Vec<(Entity, &'static str)> = unassigned.iter().map(|(e, r)| (e, r.kind)).collect();
     let unowned: Vec<Entity> = unowned.read().collect();
     for entity in unowned {
         if let Some(net) = world.get::<NetEntity>(entity)
@@ -136,7 +101,36 @@ fn sync_entities(
             frame.spawn(net.id(), net.kind(), None);
         }
     }
+    for (entity, kind) in wanted {
+        if let Some(net) = assign_net_id(world, entity, kind) {
+            let owner = world.get::<Owner>(entity).map(|o| o.0);
+            index.insert(entity, net.id());
+            frame.spawn(net.id(), net.kind(), owner);
+            spawned.push((entity, net.id()));
+        }
+    }
     spawned
+}
+
+/// Gives `entity`, which the game asked to replicate as `kind`, a network id and its kind's
+/// index; none (and no more asking) for an undeclared kind or when the room has used every id.
+fn assign_net_id(world: &mut World, entity: Entity, kind: &'static str) -> Option<NetEntity> {
+    let handle = world.resource::<RoomConfig>().handle.clone();
+    let kind_index = world.resource::<GameSchema>().schema.kind_index(kind);
+    let id = kind_index.and_then(|_| handle.allocate_id());
+    let (Some(kind_index), Some(id)) = (kind_index, id) else {
+        tracing::error!(
+            room = handle.id,
+            kind,
+            "the entity is not replicated: its kind was never declared, or the room has used \
+             every network id"
+        );
+        world.entity_mut(entity).remove::<Replicate>();
+        return None;
+    };
+    let net = NetEntity::new(id, kind_index);
+    world.entity_mut(entity).insert(net);
+    Some(net)
 }
 
 /// Queues this tick's frame to every client without waiting: the shared delta plus the client's
