@@ -35,7 +35,7 @@ pub struct Config {
     pub bind: SocketAddr,
 
     /// Public base URL clients use to reach this server (for ws_url and spectator links);
-    /// defaults to http://<bind address>, or, bound to 0.0.0.0 or [::], to each request's Host.
+    /// defaults to `http://<bind address>`, or, bound to `0.0.0.0` or `[::]`, to each request's Host.
     #[arg(long, env = "GAME_PUBLIC_URL")]
     pub public_url: Option<String>,
 

@@ -16,7 +16,7 @@ pub const PING_INTERVAL: Duration = Duration::from_secs(5);
 /// Longest the server keeps reading a closed connection's input (see [`drain`]).
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 /// Most messages [`drain`] reads before it gives up on the peer.
-const MAX_DRAINED: usize = 4096;
+pub const MAX_DRAINED: usize = 4096;
 /// Most frames written between two flushes.
 const MAX_BATCH: usize = 64;
 

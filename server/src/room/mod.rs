@@ -4,18 +4,22 @@
 //! # One tick
 //! 1. **Receive** ([`systems::receive`], [`roster`]): drain every departure (drops and leaves,
 //!    on their own unbounded channel, so none is lost), drop players whose connection task is
-//!    gone, then drain the bounded inbox with `try_recv`: joins and resumes (not admitted when
-//!    their connection gave up), inputs (validated: clamped intent, stale and duplicate sequence
-//!    numbers dropped, capped per tick); expire dropped players past their grace period.
-//! 2. **Simulate** ([`systems::steer`], [`systems::integrate`]): intent to velocity at most the
-//!    maximum speed, then movement clamped to the world bounds.
-//! 3. **Replicate** ([`replication::replicate`]): bevy change detection (`Changed<Position>`,
-//!    `Changed<Controller>`, `RemovedComponents`) feeds a [`protocol::FrameBuilder`]; the delta is
-//!    encoded once into shared `Bytes`.
-//! 4. **Send** ([`replication::fan_out`]): `try_send` of the shared delta to every client in sync,
-//!    of one shared snapshot to every client that needs a resync; a full queue skips the client.
+//!    gone or whose avatar the game despawned, then drain the bounded inbox with `try_recv`:
+//!    joins and resumes (not admitted when their connection gave up; the game's join and resume
+//!    observers run), inputs (stale and duplicate sequence numbers dropped, capped per tick;
+//!    the fields were checked against the game's schema by the connection); expire dropped
+//!    players past their grace period. The inputs are then decoded into the game's
+//!    [`crate::game::PlayerInput`].
+//! 2. **Simulate**: the game's systems ([`crate::game::GameBuilder::add_systems`]).
+//! 3. **Replicate** ([`replication::replicate`]): bevy change detection of every replicated
+//!    component (one sync per component), spawns, despawns and owner
+//!    changes feed the room's [`protocol::Replica`], which writes the delta's shared part once.
+//! 4. **Send** ([`replication::fan_out`]): each client's frame (the shared part, or a shared
+//!    snapshot for a client that must resync, then its own part: ack, owner-only components,
+//!    events, checksum), all written into one buffer per tick and queued with `try_send`; a full
+//!    queue skips the client, which keeps its events for its next frame.
 //! 5. **Spectate** ([`spectator::publish`]): at the spectator rate, one JSON update for all
-//!    spectators through a broadcast channel.
+//!    spectators through a broadcast channel, decoded from the replica by the game's schema.
 
 pub mod components;
 #[cfg(feature = "fault-injection")]
