@@ -79,16 +79,7 @@ fn seen(client: &GameClient, taker: u32) -> Seen {
 /// The intent that steers `client`'s player toward the nearest coin, if it sees one.
 fn toward_nearest_coin(client: &GameClient) -> Option<(i8, i8)> {
     let coin = client.schema().kind_index("coin").expect("a coin kind");
-    let me = client.world().get(client.welcome().player_id)?.position()?;
-    let (dx, dy) = client
-        .world()
-        .entities()
-        .filter(|e| e.kind == coin)
-        .filter_map(|e| e.position())
-        .map(|p| (f64::from(p.x - me.x), f64::from(p.y - me.y)))
-        .min_by(|a, b| (a.0.hypot(a.1)).total_cmp(&b.0.hypot(b.1)))?;
-    let len = dx.hypot(dy).max(1.0);
-    Some(((dx / len * 127.0) as i8, (dy / len * 127.0) as i8))
+    client_sim::behavior::toward_nearest(client.world(), coin)
 }
 
 #[tokio::test]

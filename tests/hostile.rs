@@ -142,6 +142,16 @@ async fn bystander(server: &TestServer, mode: &str) -> GameClient {
     b
 }
 
+/// Asserts that `c` is closed with `code` after the bad message `name` while the bystander `b`
+/// still plays.
+async fn closes_alone(c: &mut GameClient, b: &mut GameClient, code: u16, name: &str) {
+    assert_eq!(close_code(c, Duration::from_secs(5)).await, code, "{name}");
+    assert!(
+        play_for(b, Duration::from_millis(100)).await > 0,
+        "bystander still plays after {name}"
+    );
+}
+
 #[tokio::test]
 async fn bad_messages_after_joining_close_only_that_connection() {
     let server = start(config()).await;
@@ -164,15 +174,7 @@ async fn bad_messages_after_joining_close_only_that_connection() {
         let mut c = server.player(name, "after").await;
         next_frame(&mut c).await;
         c.send_raw(bytes).await.unwrap();
-        assert_eq!(
-            close_code(&mut c, Duration::from_secs(5)).await,
-            code,
-            "{name}"
-        );
-        assert!(
-            play_for(&mut b, Duration::from_millis(100)).await > 0,
-            "bystander still plays after {name}"
-        );
+        closes_alone(&mut c, &mut b, code, name).await;
     }
     server.stop().await;
 }
@@ -408,15 +410,7 @@ async fn inputs_that_do_not_match_the_schema_close_with_4000() {
             next_frame(&mut c).await;
         }
         c.send_raw(bytes).await.unwrap();
-        assert_eq!(
-            close_code(&mut c, Duration::from_secs(5)).await,
-            4000,
-            "{name}"
-        );
-        assert!(
-            play_for(&mut b, Duration::from_millis(100)).await > 0,
-            "bystander still plays after {name}"
-        );
+        closes_alone(&mut c, &mut b, 4000, name).await;
     }
     server.stop().await;
 }

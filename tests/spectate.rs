@@ -365,21 +365,11 @@ async fn coin_chaser(
                 continue;
             };
             assert_eq!(desync, None);
-            let world = client.world();
-            let Some(p) = world.get(me).and_then(|e| e.position()) else {
-                continue;
-            };
-            let target = world
-                .entities()
-                .filter(|e| e.kind == coin)
-                .filter_map(|e| e.position())
-                .min_by_key(|c| (i64::from(c.x - p.x)).pow(2) + (i64::from(c.y - p.y)).pow(2));
-            let (dx, dy) =
-                target.map_or((0.0, 0.0), |c| (f64::from(c.x - p.x), f64::from(c.y - p.y)));
-            let len = dx.hypot(dy).max(1.0);
+            let (move_x, move_y) =
+                client_sim::behavior::toward_nearest(client.world(), coin).unwrap_or((0, 0));
             let steer = [
-                ("move_x", protocol::Value::Int((dx / len * 127.0) as i64)),
-                ("move_y", protocol::Value::Int((dy / len * 127.0) as i64)),
+                ("move_x", protocol::Value::Int(move_x.into())),
+                ("move_y", protocol::Value::Int(move_y.into())),
             ];
             seq += 1;
             let input = client.input(seq, seq, &steer).unwrap();

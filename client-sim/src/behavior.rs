@@ -84,8 +84,8 @@ impl Mover {
         match self.behavior {
             Behavior::Idle => return (0, 0),
             Behavior::Circle => self.angle += self.turn_per_input,
-            Behavior::ChaseCoins => match self.coin_in_sight(world) {
-                Some((own, coin)) => return steer_toward(own, coin),
+            Behavior::ChaseCoins => match self.coin_kind.and_then(|k| toward_nearest(world, k)) {
+                Some(intent) => return intent,
                 None => self.wander(),
             },
             Behavior::RandomWalk => self.wander(),
@@ -105,17 +105,17 @@ impl Mover {
         }
         self.inputs_until_turn -= 1;
     }
+}
 
-    /// This bot's position and the nearest coin's, when both are in the mirror.
-    fn coin_in_sight(&self, world: &WorldView) -> Option<(QPos, QPos)> {
-        let coin_kind = self.coin_kind?;
-        let own = world.get(world.player_id())?.position()?;
-        let coins = world
-            .entities()
-            .filter(|e| e.kind == coin_kind)
-            .filter_map(|e| e.position());
-        Some((own, nearest(own, coins)?))
-    }
+/// Full-stick steering of the mirror's own player toward the nearest entity of kind `kind`,
+/// when both have a position.
+pub fn toward_nearest(world: &WorldView, kind: u32) -> Option<(i8, i8)> {
+    let own = world.get(world.player_id())?.position()?;
+    let targets = world
+        .entities()
+        .filter(|e| e.kind == kind)
+        .filter_map(|e| e.position());
+    Some(steer_toward(own, nearest(own, targets)?))
 }
 
 /// The position among `candidates` nearest to `own` (the first of equals), if any.

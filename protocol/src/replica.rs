@@ -154,39 +154,6 @@ impl Replica {
         }
     }
 
-    /// Appends the shared part of a snapshot of the last finished tick: tag, tick, time and every
-    /// entity with its shared components (tick 0 before any finished tick).
-    pub fn write_snapshot_shared(&self, out: &mut Vec<u8>) {
-        self.snapshot_shared(out);
-    }
-
-    /// Appends player `player`'s own part of a snapshot: `ack`, the owner-only components of
-    /// every entity it owns, `events`, and its checksum.
-    pub fn write_own_snapshot(
-        &self,
-        player: NetId,
-        ack: u32,
-        events: EventBatch<'_>,
-        out: &mut Vec<u8>,
-    ) {
-        self.own_snapshot(player, ack, events, out);
-    }
-
-    /// Appends player `player`'s own part of the delta of the last finished tick: its ack
-    /// advance (`ack` minus `previous_ack`, wrapping), the owner-only components of its entities
-    /// that changed (all of them for an entity new in this delta), `events`, and its checksum.
-    /// The work is proportional to this player's own changes, not to the world.
-    pub fn write_own_delta(
-        &self,
-        player: NetId,
-        previous_ack: u32,
-        ack: u32,
-        events: EventBatch<'_>,
-        out: &mut Vec<u8>,
-    ) {
-        self.own_delta(player, previous_ack, ack, events, out);
-    }
-
     /// The checksum player `player` must compute after its frame.
     fn checksum(&self, player: NetId, ack: u32) -> u64 {
         let owned = if self.masks.owner_only == 0 {

@@ -131,8 +131,9 @@ impl Replica {
         self.own_changes.sort_by_key(|&(owner, _, _)| owner);
     }
 
-    /// See [`Replica::write_snapshot_shared`].
-    pub(super) fn snapshot_shared(&self, out: &mut Vec<u8>) {
+    /// Appends the shared part of a snapshot of the last finished tick: tag, tick, time and every
+    /// entity with its shared components (tick 0 before any finished tick).
+    pub fn write_snapshot_shared(&self, out: &mut Vec<u8>) {
         out.push(tag::SNAPSHOT);
         put_varint(out, u64::from(self.tick.unwrap_or(0)));
         put_varint(out, self.server_time_us);
@@ -151,8 +152,9 @@ impl Replica {
         }
     }
 
-    /// See [`Replica::write_own_snapshot`].
-    pub(super) fn own_snapshot(
+    /// Appends player `player`'s own part of a snapshot: `ack`, the owner-only components of
+    /// every entity it owns, `events`, and its checksum.
+    pub fn write_own_snapshot(
         &self,
         player: NetId,
         ack: u32,
@@ -175,8 +177,11 @@ impl Replica {
         self.own_tail(player, ack, events, out);
     }
 
-    /// See [`Replica::write_own_delta`].
-    pub(super) fn own_delta(
+    /// Appends player `player`'s own part of the delta of the last finished tick: its ack
+    /// advance (`ack` minus `previous_ack`, wrapping), the owner-only components of its entities
+    /// that changed (all of them for an entity new in this delta), `events`, and its checksum.
+    /// The work is proportional to this player's own changes, not to the world.
+    pub fn write_own_delta(
         &self,
         player: NetId,
         previous_ack: u32,

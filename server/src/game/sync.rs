@@ -106,11 +106,9 @@ impl ComponentSync for PositionSync {
 }
 
 /// The inputs a player's connection delivered this tick, validated against the schema but not
-/// yet decoded, and the last sequence number applied.
+/// yet decoded. (The last `seq` applied, the client's ack, is the player's link's.)
 #[derive(Component, Debug, Default)]
 pub struct InputQueue {
-    /// The last input `seq` applied (the client's ack).
-    pub ack: u32,
     /// Encoded input fields applied this tick, in order.
     pub fields: Vec<protocol::message::InputFields>,
 }

@@ -69,8 +69,7 @@ pub struct ClientLink {
     pub behind: u32,
     /// Closed as lagging; waiting for its connection to report the drop.
     pub kicked: bool,
-    /// The last input `seq` applied for this player (its avatar's `InputQueue` holds the same;
-    /// kept here so that the send phase reads no component).
+    /// The last input `seq` applied for this player: the ack its frames carry.
     pub ack: u32,
     /// The input `seq` acknowledged in the last frame sent (the next delta's ack is relative).
     pub sent_ack: u32,
@@ -114,6 +113,8 @@ pub struct DroppedPlayer {
     pub expires_at_tick: u32,
     /// The connection that dropped (a late `Left` from it still removes the player).
     pub conn_id: u64,
+    /// The last input `seq` applied (a resumed player's inputs continue above it).
+    pub ack: u32,
 }
 
 /// Dropped players by resume token.

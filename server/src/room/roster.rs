@@ -53,26 +53,12 @@ impl Roster<'_, '_, '_, '_, '_> {
         else {
             return false;
         };
-        let seq = input.seq;
-        let applied = if let Some((_, q)) = self.fresh.iter_mut().find(|(e, _)| *e == link.entity) {
-            apply_input(q, input, cap)
-        } else {
-            self.queues
-                .get_mut(link.entity)
-                .is_ok_and(|mut q| apply_input(&mut q, input, cap))
-        };
-        if applied {
-            link.ack = seq;
+        if let Some((_, q)) = self.fresh.iter_mut().find(|(e, _)| *e == link.entity) {
+            return apply_input(&mut link.ack, q, input, cap);
         }
-        applied
-    }
-
-    /// The last input `seq` applied for the avatar `entity` (0 for a new one).
-    fn ack_of(&self, entity: Entity) -> u32 {
-        match self.fresh.iter().find(|(e, _)| *e == entity) {
-            Some((_, q)) => q.ack,
-            None => self.queues.get(entity).map_or(0, |q| q.ack),
-        }
+        self.queues
+            .get_mut(link.entity)
+            .is_ok_and(|mut q| apply_input(&mut link.ack, &mut q, input, cap))
     }
 
     /// Gives the avatars spawned in this phase the inputs that arrived for them.
@@ -123,7 +109,7 @@ impl Roster<'_, '_, '_, '_, '_> {
             entity,
             player: player_id,
         });
-        self.admit(player_id, entity, conn);
+        self.admit(player_id, entity, conn, 0, PendingEvents::default());
     }
 
     /// Gives the entity a resume token names to a new connection: a dropped player's, or a
@@ -140,14 +126,12 @@ impl Roster<'_, '_, '_, '_, '_> {
             // The new connection is gone: the token stays valid, nothing changes.
             return;
         }
-        let mut pending = PendingEvents::default();
-        let entity = if let Some(d) = self.book.dropped.0.remove(token) {
-            d.entity
+        let (entity, ack, pending) = if let Some(d) = self.book.dropped.0.remove(token) {
+            (d.entity, d.ack, PendingEvents::default())
         } else if let Some(link) = self.book.clients.0.remove(&player_id) {
             link.conn.close.close(CloseCode::Kicked, REPLACED_REASON);
             // Events the old connection had not been sent yet go to the new one.
-            pending = link.pending_events;
-            link.entity
+            (link.entity, link.ack, link.pending_events)
         } else {
             return;
         };
@@ -157,10 +141,7 @@ impl Roster<'_, '_, '_, '_, '_> {
             entity,
             player: player_id,
         });
-        self.admit(player_id, entity, conn);
-        if let Some(link) = self.book.clients.0.get_mut(&player_id) {
-            link.pending_events = pending;
-        }
+        self.admit(player_id, entity, conn, ack, pending);
     }
 
     /// The player a resume token belongs to, dropped or connected.
@@ -295,6 +276,7 @@ impl Roster<'_, '_, '_, '_, '_> {
                 entity: link.entity,
                 expires_at_tick: self.clock.tick.wrapping_add(grace),
                 conn_id: link.conn.conn_id,
+                ack: link.ack,
             },
         );
         tracing::debug!(
@@ -312,9 +294,16 @@ impl Roster<'_, '_, '_, '_, '_> {
         }
     }
 
-    /// Links a connection to a player's entity: a new resume token, a welcome now, a snapshot
-    /// at the end of the tick.
-    fn admit(&mut self, player_id: NetId, entity: Entity, conn: ClientConn) {
+    /// Links a connection to a player's entity, carrying over the player's `ack` and the events
+    /// not sent yet: a new resume token, a welcome now, a snapshot at the end of the tick.
+    fn admit(
+        &mut self,
+        player_id: NetId,
+        entity: Entity,
+        conn: ClientConn,
+        ack: u32,
+        pending_events: PendingEvents,
+    ) {
         let config = self.config;
         let settings = &config.settings;
         let resume_token = random_token();
@@ -348,9 +337,9 @@ impl Roster<'_, '_, '_, '_, '_> {
             needs_snapshot: true,
             behind: 0,
             kicked: false,
-            ack: self.ack_of(entity),
+            ack,
             sent_ack: 0,
-            pending_events: PendingEvents::default(),
+            pending_events,
         };
         self.book.clients.0.insert(player_id, link);
         tracing::debug!(room = config.handle.id, player_id, "player joined");

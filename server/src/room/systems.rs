@@ -106,13 +106,13 @@ pub fn expire_dropped(
     });
 }
 
-/// Queues one input if its sequence number is new and the per-tick cap allows; returns whether
-/// it was applied.
-pub fn apply_input(q: &mut InputQueue, input: Input, cap: u8) -> bool {
-    if input.seq <= q.ack || q.fields.len() >= usize::from(cap) {
+/// Queues one input if its sequence number is above `ack` (the last applied, which it then
+/// becomes) and the per-tick cap allows; returns whether it was applied.
+pub fn apply_input(ack: &mut u32, q: &mut InputQueue, input: Input, cap: u8) -> bool {
+    if input.seq <= *ack || q.fields.len() >= usize::from(cap) {
         return false;
     }
-    q.ack = input.seq;
+    *ack = input.seq;
     q.fields.push(input.fields);
     true
 }
