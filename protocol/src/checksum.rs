@@ -1,8 +1,9 @@
 //! The checksum of what one client sees: an order-independent wrapping sum of hashes.
 //!
 //! One hash per entity (its id and kind), one per component of each entity (a chain over its
-//! field values, see [`crate::wire::FieldWriter`]), and one for the client's acknowledged input.
-//! Because it is a wrapping sum, both ends update it in O(changes): subtract the old hash, add
+//! field values, see [`crate::wire::FieldWriter`]). It covers world state only: the client's
+//! acknowledged input travels in the frame and is not part of it, so clients that see the same
+//! entities share one checksum (and one frame). Because it is a wrapping sum, both ends update it in O(changes): subtract the old hash, add
 //! the new one. `PROTOCOL.md` §7 gives the same algorithm for other languages.
 
 /// The splitmix64 finalizer: a cheap, well-mixing bijection on 64-bit integers.
@@ -35,12 +36,6 @@ pub const fn component_seed(id: u32, index: usize) -> u64 {
     mix64(id as u64 | ((256 + index as u64) << 32))
 }
 
-/// The hash of a client's acknowledged input sequence:
-/// `mix64(mix64(player | 512 << 32) ^ ack)`.
-pub const fn ack_hash(player: u32, ack: u32) -> u64 {
-    mix64(mix64(player as u64 | (512u64 << 32)) ^ ack as u64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,9 +52,7 @@ mod tests {
         assert_eq!(entity_hash(3, 0), 0x1e53_5eed_e314_28f0);
         assert_eq!(entity_hash(12, 1), 0xf55b_dad0_f1d0_e35e);
         assert_eq!(component_seed(3, 1), 0xc7fa_2782_1904_85ab);
-        assert_eq!(ack_hash(3, 42), 0xac30_5325_39a9_e181);
         assert_ne!(entity_hash(1, 0), component_seed(1, 0));
-        assert_ne!(component_seed(1, 0), ack_hash(1, 0));
     }
 
     #[test]
@@ -101,9 +94,8 @@ mod tests {
             int(4, 1, 0),
             entity_hash(12, 1),
             pos(12, 5000, 250),
-            ack_hash(3, 42),
         ];
         let sum = terms.iter().fold(0u64, |a, t| a.wrapping_add(*t));
-        assert_eq!(sum, 0x4409_65d9_90e2_b4b5);
+        assert_eq!(sum, 0x97d9_12b4_5738_d334);
     }
 }

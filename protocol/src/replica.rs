@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use rustc_hash::FxHashMap;
 
-use crate::checksum::{ack_hash, component_seed};
+use crate::checksum::component_seed;
 use crate::frame::NetId;
 use crate::quant::QPos;
 use crate::schema::Schema;
@@ -155,15 +155,13 @@ impl Replica {
     }
 
     /// The checksum player `player` must compute after its frame.
-    fn checksum(&self, player: NetId, ack: u32) -> u64 {
+    fn checksum(&self, player: NetId) -> u64 {
         let owned = if self.masks.owner_only == 0 {
             0
         } else {
             self.owners.get(&player).map_or(0, |o| o.sum)
         };
-        self.shared_sum
-            .wrapping_add(owned)
-            .wrapping_add(ack_hash(player, ack))
+        self.shared_sum.wrapping_add(owned)
     }
 
     /// Records entity `id`'s state before the frame, on its first touch.

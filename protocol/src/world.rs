@@ -194,7 +194,7 @@ impl WorldView {
 
     /// The checksum of what this client sees.
     pub fn checksum(&self) -> u64 {
-        self.mirror.checksum(self.player_id)
+        self.mirror.sum
     }
 
     /// The last input `seq` the server applied for this player (0 before any).
@@ -232,7 +232,6 @@ impl WorldView {
     /// it.
     pub fn apply(&mut self, bytes: &[u8]) -> Result<FrameInfo, FrameError> {
         let mut sink = Apply {
-            player: self.player_id,
             entities: &mut self.entities,
             mirror: &mut self.mirror,
             header: None,

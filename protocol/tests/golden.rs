@@ -163,7 +163,7 @@ fn coins_snapshot() -> Frame {
         components,
     };
     Frame {
-        checksum: 0x9e93_5bb3_fea4_2b08,
+        checksum: 0x3502_d78f_5524_8a93,
         ..snapshot(
             300,
             1_699_999_999_950_000,
@@ -231,7 +231,7 @@ fn worked_delta() -> Frame {
                 values: vec![Value::Int(3), Value::Int(9)],
             }],
         },
-        checksum: 0x4409_65d9_90e2_b4b5,
+        checksum: 0x97d9_12b4_5738_d334,
     }
 }
 
@@ -249,7 +249,7 @@ const COINS_SCHEMA_HEX: &str = "01 05 636f696e73 01 09 6d61785f7370656564 44
 
 const COINS_SNAPSHOT_HEX: &str = "02 fb2c01 fdb07c1d18240a0600
     03 03 00 03 fbd007 fba00f 04 01 00 03 fb7017 fbe803 00 05 01 01 fbe807 fb920f
-    29 01 03 04 02 00 fd082ba4feb35b939e";
+    29 01 03 04 02 00 fd938a24558fd70235";
 
 /// The worked delta's bytes by field, so that the refusal tests can replace one of them.
 const WORKED_DELTA_PARTS: [&str; 9] = [
@@ -261,7 +261,7 @@ const WORKED_DELTA_PARTS: [&str; 9] = [
     "01",                                  // ack advance
     "01 03 04 03",                         // owned
     "01 00 03 09",                         // events
-    "fdb5b4e290d9650944",                  // checksum
+    "fd34d33857b412d997",                  // checksum
 ];
 const HEADER: usize = 0;
 const DESPAWNED: usize = 1;
@@ -474,12 +474,12 @@ fn protocol_md_examples_apply_with_their_checksums() {
     let mut mirror = WorldView::new(Arc::new(coins()), 3);
     let snapshot = mirror.apply(&doc_block("snapshot-example-hex")).unwrap();
     assert_eq!((snapshot.tick, snapshot.snapshot), (300, true));
-    assert_eq!(mirror.checksum(), 0x9e93_5bb3_fea4_2b08);
+    assert_eq!(mirror.checksum(), 0x3502_d78f_5524_8a93);
     assert_eq!(mirror.ack(), 41);
 
     let delta = mirror.apply(&doc_block("worked-example-hex")).unwrap();
     assert_eq!((delta.tick, delta.snapshot), (301, false));
-    assert_eq!(mirror.checksum(), 0x4409_65d9_90e2_b4b5);
+    assert_eq!(mirror.checksum(), 0x97d9_12b4_5738_d334);
     assert_eq!(mirror.ack(), 42);
     assert_eq!(mirror.events(), worked_delta().own.events.as_slice());
     assert_eq!(mirror.get(9), None, "the taken coin is gone");
@@ -524,7 +524,7 @@ fn frames_breaking_protocol_md_rules_are_malformed() {
         (MOVED, "02 03180d 00003c", "an id gap of 0 after the first"),
         (
             CHECKSUM,
-            "fdb5b4e290d9650944 00",
+            "fd34d33857b412d997 00",
             "a byte after the checksum",
         ),
     ];
@@ -569,7 +569,7 @@ fn frames_that_do_not_fit_the_mirror_are_desyncs() {
         desync(CHECKSUM, "00"),
         Desync::Checksum {
             tick: 301,
-            mirror: 0x4409_65d9_90e2_b4b5,
+            mirror: 0x97d9_12b4_5738_d334,
             server: 0
         }
     );

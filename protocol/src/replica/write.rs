@@ -174,7 +174,7 @@ impl Replica {
             put_varint(out, mask);
             self.values(id, mask, out);
         }
-        self.own_tail(player, ack, events, out);
+        self.own_tail(player, events, out);
     }
 
     /// Appends player `player`'s own part of the delta of the last finished tick: its ack
@@ -197,7 +197,7 @@ impl Replica {
         } else {
             self.own_changes_of(player, out);
         }
-        self.own_tail(player, ack, events, out);
+        self.own_tail(player, events, out);
     }
 
     /// Appends the list of `player`'s owner-only changes of the last delta.
@@ -215,9 +215,24 @@ impl Replica {
     }
 
     /// The events and the checksum that end every own part.
-    fn own_tail(&self, player: NetId, ack: u32, events: EventBatch<'_>, out: &mut Vec<u8>) {
+    fn own_tail(&self, player: NetId, events: EventBatch<'_>, out: &mut Vec<u8>) {
         put_varint(out, events.count as u64);
         out.extend_from_slice(events.bytes);
-        put_varint(out, self.checksum(player, ack));
+        put_varint(out, self.checksum(player));
+    }
+
+    /// Whether player `player`'s own part of the last delta, given no events, is the same bytes
+    /// as that of every other such player with the same ack advance: it has no owner-only change
+    /// and its checksum is the shared one (it holds no owner-only data). A server can then send
+    /// one frame to all of them.
+    pub fn own_delta_is_common(&self, player: NetId) -> bool {
+        self.checksum(player) == self.shared_sum && !self.has_own_changes(player)
+    }
+
+    /// Whether the last delta has owner-only changes for `player`.
+    fn has_own_changes(&self, player: NetId) -> bool {
+        self.own_changes
+            .binary_search_by_key(&player, |&(o, _, _)| o)
+            .is_ok()
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 
 use super::{Desync, EntityView, Held};
-use crate::checksum::{ack_hash, component_seed, entity_hash, mix64};
+use crate::checksum::{component_seed, entity_hash, mix64};
 use crate::frame::{EventValue, NetId};
 use crate::walk::{Header, List, Sink};
 use crate::wire::Value;
@@ -17,7 +17,7 @@ pub(super) struct Mirror {
     pub tick: Option<u32>,
     /// The player's acked input seq.
     pub ack: u32,
-    /// Wrapping sum of the hashes of every entity and component held (the ack's not included).
+    /// Wrapping sum of the hashes of every entity and component held: the checksum.
     pub sum: u64,
     /// Event slots, reused from frame to frame; the first `n_events` are the last frame's.
     pub events: Vec<EventValue>,
@@ -25,18 +25,9 @@ pub(super) struct Mirror {
     pub n_events: usize,
 }
 
-impl Mirror {
-    /// The checksum of what player `player` sees.
-    pub fn checksum(&self, player: NetId) -> u64 {
-        self.sum.wrapping_add(ack_hash(player, self.ack))
-    }
-}
-
 /// Applies one frame; records the first desync and ignores everything after it, while the
 /// walker goes on checking that the bytes are well-formed.
 pub(super) struct Apply<'a> {
-    /// The mirror's player.
-    pub player: NetId,
     /// The mirror's entities.
     pub entities: &'a mut BTreeMap<NetId, EntityView>,
     /// The rest of the mirror.
@@ -191,7 +182,7 @@ impl Sink for Apply<'_> {
     }
 
     fn checksum(&mut self, server: u64) {
-        let mirror = self.mirror.checksum(self.player);
+        let mirror = self.mirror.sum;
         if self.desync.is_none() && mirror != server {
             let tick = self.header.map_or(0, |h| h.tick);
             self.fail(Desync::Checksum {

@@ -2,6 +2,8 @@
 //! shared part of the delta once; each client's frame is that part plus its own (its ack,
 //! owner-only components and events), queued without waiting.
 
+use std::ops::Range;
+
 use bevy_ecs::prelude::*;
 use bevy_ecs::system::SystemState;
 use bytes::Bytes;
@@ -135,26 +137,36 @@ fn assign_net_id(world: &mut World, entity: Entity, kind: &'static str) -> Optio
 
 /// Queues this tick's frame to every client without waiting: the shared delta plus the client's
 /// own part, or a snapshot for a client that must resync. Every frame of the tick is written into
-/// one buffer, so the tick allocates once, not once per client. A full queue skips the client,
-/// keeps its events for the next frame and marks it for a resync; a client behind for longer than
-/// the limit is closed as lagging.
+/// one buffer, so the tick allocates once, not once per client, and clients whose frames are the
+/// same bytes (no events, no owner-only data, the same ack advance: most of them) share one. A
+/// full queue skips the client, keeps its events for the next frame and marks it for a resync; a
+/// client behind for longer than the limit is closed as lagging.
 pub fn fan_out(
     mut players: ResMut<Players>,
     mut replication: ResMut<Replication>,
     mut events: ResMut<GameEvents>,
     config: Res<RoomConfig>,
     mut size_hint: Local<usize>,
-    mut frames: Local<Vec<(NetId, u32, std::ops::Range<usize>)>>,
+    mut frames: Local<Vec<(NetId, u32, Range<usize>)>>,
 ) {
     let clients = &mut players.0.clients.0;
     let mut arena = Vec::with_capacity(*size_hint);
+    let mut common = CommonFrames::default();
     frames.clear();
     for (&player, link) in clients.iter_mut().filter(|(_, l)| !l.kicked) {
         queue_events(&events, player, &mut link.pending_events);
         let ack = link.ack;
-        let start = arena.len();
-        write_frame(&mut replication.0, link, player, ack, &mut arena);
-        frames.push((player, ack, start..arena.len()));
+        let range = match common.key(&replication.0, link, player) {
+            Some(advance) => common.get_or_write(advance, &mut arena, |arena| {
+                write_frame(&mut replication.0, link, player, ack, arena)
+            }),
+            None => {
+                let start = arena.len();
+                write_frame(&mut replication.0, link, player, ack, &mut arena);
+                start..arena.len()
+            }
+        };
+        frames.push((player, ack, range));
     }
     events.clear();
     *size_hint = arena.len();
@@ -167,6 +179,38 @@ pub fn fan_out(
         sent.send(link, player, ack, arena.slice(range), &config);
     }
     sent.record(&config);
+}
+
+/// The frames of one tick that several clients share, by ack advance (a tick usually has one or
+/// two distinct advances).
+#[derive(Debug, Default)]
+struct CommonFrames(Vec<(u32, Range<usize>)>);
+
+impl CommonFrames {
+    /// The ack advance under which `link`'s frame is shared, if it is the same bytes as every
+    /// other client's with that advance: a delta, no events, no owner-only data.
+    fn key(&self, state: &ReplicationState, link: &ClientLink, player: NetId) -> Option<u32> {
+        let common = !link.needs_snapshot
+            && link.pending_events.count == 0
+            && state.replica.own_delta_is_common(player);
+        common.then(|| link.ack.wrapping_sub(link.sent_ack))
+    }
+
+    /// Where the frame shared under `advance` lies in `arena`, written by `write` on first need.
+    fn get_or_write(
+        &mut self,
+        advance: u32,
+        arena: &mut Vec<u8>,
+        write: impl FnOnce(&mut Vec<u8>),
+    ) -> Range<usize> {
+        if let Some((_, range)) = self.0.iter().find(|(a, _)| *a == advance) {
+            return range.clone();
+        }
+        let start = arena.len();
+        write(arena);
+        self.0.push((advance, start..arena.len()));
+        start..arena.len()
+    }
 }
 
 /// Appends `link`'s frame of this tick to `out`: the shared snapshot (written once per tick, on

@@ -193,6 +193,32 @@ fn a_join_gets_a_welcome_then_a_snapshot_then_shared_deltas() {
 }
 
 #[test]
+fn clients_whose_frames_are_the_same_bytes_share_one_buffer() {
+    let mut s = stepper(Config::default());
+    let mut clients: Vec<TestClient> = (0..3).map(|_| s.join(8)).collect();
+    for c in &mut clients {
+        c.drain();
+    }
+    s.input(&clients[0], 1, 50, 0);
+    s.input(&clients[1], 1, 0, 50);
+    s.tick(1);
+    let frames: Vec<Bytes> = clients.iter_mut().map(|c| c.drain().remove(0)).collect();
+    assert_eq!(
+        frames[0].as_ptr(),
+        frames[1].as_ptr(),
+        "one ack advance, one frame"
+    );
+    assert_ne!(
+        frames[0], frames[2],
+        "the third client's ack did not advance"
+    );
+    assert_eq!(clients[0].world().ack(), 1);
+    assert_eq!(clients[1].world().ack(), 1);
+    assert_eq!(clients[2].world().ack(), 0);
+    assert_eq!(clients[0].world().checksum(), clients[2].world().checksum());
+}
+
+#[test]
 fn inputs_are_validated_capped_and_deduplicated() {
     let mut s = stepper(Config {
         inputs_per_tick: 2,
