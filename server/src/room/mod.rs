@@ -21,6 +21,7 @@
 //! 5. **Spectate** ([`spectator::publish`]): at the spectator rate, one JSON update for all
 //!    spectators through a broadcast channel, decoded from the replica by the game's schema.
 
+pub mod bots;
 pub mod components;
 #[cfg(feature = "fault-injection")]
 pub mod fault;
