@@ -260,14 +260,15 @@ async fn sweep(app: Arc<App>) {
 }
 
 /// Applies `--default-game` and `--mode-game` to `games` and builds every game once, so that a
-/// broken game or an unknown name stops the server before it listens.
+/// broken game or an unknown name stops the server before it listens; says which games get no
+/// bots when bots are asked for.
 fn configure_games(games: &mut GameCatalog, config: &Config) -> Result<(), game::GameError> {
     games.set_default(&config.default_game)?;
     for (mode, game) in &config.mode_games {
         games.assign(mode, game)?;
     }
     let settings = room::RoomSettings::from_config(config);
-    games.check_all(&game::RoomInfo {
+    let brainless = games.check_all(&game::RoomInfo {
         room_id: 0,
         mode: "check".to_owned(),
         tick_rate: settings.tick_rate,
@@ -275,7 +276,17 @@ fn configure_games(games: &mut GameCatalog, config: &Config) -> Result<(), game:
         bounds: settings.bounds,
         max_speed: settings.max_speed,
         capacity: config.room_capacity,
-    })
+    })?;
+    let bots_asked =
+        config.bots_per_room > 0 || config.fill_with_bots_after.is_some() || config.demo;
+    if bots_asked && !brainless.is_empty() {
+        tracing::warn!(
+            games = %brainless.join(", "),
+            "bots were asked for, but these games have no bot brain (GameBuilder::bot_brain): \
+             their rooms get no bots"
+        );
+    }
+    Ok(())
 }
 
 /// Says where the operations endpoints are served.

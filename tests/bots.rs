@@ -1,0 +1,161 @@
+//! Server-side bots over real sockets: `--bots-per-room` fills rooms with bots that move and
+//! give way to humans, coins bots score, `--fill-with-bots-after` matches a lonely ticket with
+//! bots, and `--demo` opens a room of bots at start.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use client_sim::{Event, GameClient};
+use protocol::api::RoomView;
+use protocol::{QPos, Value};
+use server::Config;
+use tests::{TestServer, config, next_frame, start};
+
+/// Liveness bound of every wait below.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Room `id` as `GET /api/v1/rooms/{id}` shows it.
+async fn room(server: &TestServer, id: u32) -> RoomView {
+    reqwest::get(server.url(&format!("/api/v1/rooms/{id}")))
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// Reads room `id` until `check` holds; fails after [`PATIENCE`], saying `what`.
+async fn room_until(
+    server: &TestServer,
+    id: u32,
+    what: &str,
+    check: impl Fn(&RoomView) -> bool,
+) -> RoomView {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let view = room(server, id).await;
+        if check(&view) {
+            return view;
+        }
+        assert!(Instant::now() < deadline, "{what}; the room is {view:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Reads `client`'s frames (pinging now and then, so that it never idles out) until `check`
+/// holds on it; fails after [`PATIENCE`], saying `what`.
+async fn frames_until(client: &mut GameClient, what: &str, check: impl Fn(&GameClient) -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    let mut frames = 0u32;
+    while !check(client) {
+        assert!(Instant::now() < deadline, "{what}");
+        let Event::Frame { desync, tick, .. } = next_frame(client).await else {
+            unreachable!("next_frame returns frames")
+        };
+        assert_eq!(desync, None, "desync at tick {tick}");
+        frames += 1;
+        if frames.is_multiple_of(20) {
+            client.ping(0).await.unwrap();
+        }
+    }
+}
+
+/// The other players' avatars in `client`'s mirror, with their positions.
+fn others(client: &GameClient) -> Vec<(u32, QPos)> {
+    let own = client.welcome().player_id;
+    client
+        .world()
+        .entities()
+        .filter(|e| e.kind == 0 && e.id != own)
+        .filter_map(|e| e.position().map(|p| (e.id, p)))
+        .collect()
+}
+
+/// A test server with `bots_per_room` and rooms of `capacity`.
+fn with_bots(bots_per_room: u32, capacity: u32) -> Config {
+    Config {
+        bots_per_room,
+        room_capacity: capacity,
+        ..config()
+    }
+}
+
+#[tokio::test]
+async fn bots_fill_a_room_and_move() {
+    let server = start(with_bots(4, 10)).await;
+    let mut human = server.player("ada", "default").await;
+    let id = human.welcome().room_id;
+    let view = room_until(&server, id, "three bots join the human", |r| r.bots == 3).await;
+    assert_eq!(view.players, 4, "`players` counts the bots");
+    frames_until(&mut human, "the human sees three bots", |c| {
+        others(c).len() == 3
+    })
+    .await;
+    let start = others(&human);
+    frames_until(&mut human, "every bot moves", |c| {
+        let now = others(c);
+        now.len() == 3 && now.iter().all(|b| !start.contains(b))
+    })
+    .await;
+    human.leave().await.unwrap();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_human_takes_a_bots_place_and_the_bot_returns_when_the_human_leaves() {
+    let server = start(with_bots(4, 4)).await;
+    let mut ada = server.player("ada", "default").await;
+    let id = ada.welcome().room_id;
+    room_until(&server, id, "three bots join", |r| r.bots == 3).await;
+    frames_until(&mut ada, "ada sees three bots", |c| others(c).len() == 3).await;
+    let bob = server.player("bob", "default").await;
+    assert_eq!(
+        bob.welcome().room_id,
+        id,
+        "a seat held by a bot is free for a human"
+    );
+    let view = room_until(&server, id, "a bot leaves for bob", |r| r.bots == 2).await;
+    assert_eq!((view.players, view.capacity), (4, 4));
+    let bob_id = bob.welcome().player_id;
+    frames_until(&mut ada, "ada sees bob and two bots", |c| {
+        let others = others(c);
+        others.len() == 3 && others.iter().any(|o| o.0 == bob_id)
+    })
+    .await;
+    bob.leave().await.unwrap();
+    room_until(&server, id, "a bot comes back when bob leaves", |r| {
+        (r.bots, r.players) == (3, 4)
+    })
+    .await;
+    frames_until(&mut ada, "ada sees three bots again", |c| {
+        let others = others(c);
+        others.len() == 3 && others.iter().all(|o| o.0 != bob_id)
+    })
+    .await;
+    ada.leave().await.unwrap();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn coins_bots_score() {
+    let server = start(with_bots(4, 10)).await;
+    let mut human = server.player("ada", "coins").await;
+    let own = human.welcome().player_id;
+    let score = human
+        .schema()
+        .component_index("Score")
+        .expect("coins has scores");
+    frames_until(&mut human, "a bot scores a point", |c| {
+        c.world().entities().any(|e| {
+            e.kind == 0
+                && e.id != own
+                && e.component(score)
+                    .is_some_and(|v| matches!(v, [Value::Int(p)] if *p > 0))
+        })
+    })
+    .await;
+    human.leave().await.unwrap();
+    server.stop().await;
+}
