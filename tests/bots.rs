@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use client_sim::{Event, GameClient};
-use protocol::api::RoomView;
+use protocol::api::{RoomView, TicketStatus};
 use protocol::{QPos, Value};
 use server::Config;
 use tests::{TestServer, config, next_frame, start};
@@ -156,6 +156,52 @@ async fn coins_bots_score() {
         })
     })
     .await;
+    human.leave().await.unwrap();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_lonely_ticket_is_matched_with_bots_after_the_fill_delay() {
+    let fill_after = Duration::from_secs(1);
+    let server = start(Config {
+        fill_with_bots_after: Some(fill_after),
+        match_wait: Duration::from_secs(600),
+        room_capacity: 4,
+        ..config()
+    })
+    .await;
+    let api = server.api();
+    let request = protocol::api::CreateTicket {
+        player_name: "ada".into(),
+        mode: "default".into(),
+        region: "eu".into(),
+        skill: None,
+        party: Vec::new(),
+    };
+    let id = api.create_ticket(&request).await.unwrap().ticket_id;
+    let deadline = Instant::now() + PATIENCE;
+    let ticket = loop {
+        let ticket = api.ticket(&id).await.unwrap();
+        if ticket.status != TicketStatus::Searching {
+            break ticket;
+        }
+        assert!(Instant::now() < deadline, "the lonely ticket is matched");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(ticket.status, TicketStatus::Matched);
+    assert!(
+        ticket.waited_ms >= fill_after.as_millis() as u64,
+        "matched alone only after the fill delay: {ticket:?}"
+    );
+    let seat = &ticket.seats[0];
+    let human = GameClient::join(&seat.ws_url, &seat.seat_token)
+        .await
+        .unwrap();
+    let view = room_until(&server, seat.room_id, "bots fill the missing seats", |r| {
+        r.bots == 3
+    })
+    .await;
+    assert_eq!((view.players, view.capacity), (4, 4));
     human.leave().await.unwrap();
     server.stop().await;
 }
