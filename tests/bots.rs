@@ -26,6 +26,17 @@ async fn room(server: &TestServer, id: u32) -> RoomView {
         .unwrap()
 }
 
+/// Every room of `GET /api/v1/rooms`.
+async fn rooms(server: &TestServer) -> Vec<RoomView> {
+    let list: protocol::api::RoomList = reqwest::get(server.url("/api/v1/rooms"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    list.rooms
+}
+
 /// Reads room `id` until `check` holds; fails after [`PATIENCE`], saying `what`.
 async fn room_until(
     server: &TestServer,
@@ -203,5 +214,53 @@ async fn a_lonely_ticket_is_matched_with_bots_after_the_fill_delay() {
     .await;
     assert_eq!((view.players, view.capacity), (4, 4));
     human.leave().await.unwrap();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_demo_room_is_listed_with_bots_at_start_and_a_human_takes_a_bots_place() {
+    let server = start(Config {
+        demo: true,
+        room_capacity: 6,
+        room_idle_secs: Duration::ZERO,
+        ..config()
+    })
+    .await;
+    let listed = rooms(&server).await;
+    assert_eq!(listed.len(), 1, "one room at start: {listed:?}");
+    assert_eq!(listed[0].mode, "default");
+    let id = listed[0].room_id;
+    room_until(&server, id, "the demo room fills with bots", |r| {
+        (r.bots, r.players) == (6, 6)
+    })
+    .await;
+    let mut human = server.player("ada", "default").await;
+    assert_eq!(
+        human.welcome().room_id,
+        id,
+        "a room full of bots has seats for humans"
+    );
+    room_until(&server, id, "a bot gives its place to the human", |r| {
+        (r.bots, r.players) == (5, 6)
+    })
+    .await;
+    frames_until(&mut human, "the human sees five bots", |c| {
+        others(c).len() == 5
+    })
+    .await;
+    human.leave().await.unwrap();
+    room_until(
+        &server,
+        id,
+        "the bot comes back, and the room stays open",
+        |r| (r.bots, r.players) == (6, 6),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        rooms(&server).await.len(),
+        1,
+        "the demo room outlives its idle time"
+    );
     server.stop().await;
 }

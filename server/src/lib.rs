@@ -78,6 +78,10 @@ pub struct Listeners {
 const MIN_TIMEOUT: Duration = Duration::from_millis(100);
 /// How often the matcher runs.
 const MATCH_INTERVAL: Duration = Duration::from_millis(100);
+/// The mode of the `--demo` room.
+const DEMO_MODE: &str = "default";
+/// Players the `--demo` room is kept filled to with bots (at most its capacity).
+const DEMO_BOTS: u32 = 6;
 /// How often reservations, lobbies and rate buckets are swept.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -156,6 +160,9 @@ pub async fn serve_with(
              --public-url to fix the URL",
             base_url = app.base_url,
         );
+    }
+    if app.config.demo {
+        open_demo(&app);
     }
     let public_metrics = admin.is_none() && app.config.public_metrics;
     let (router, _) = http::router(app.clone(), public_metrics, derive_base);
@@ -287,6 +294,20 @@ fn configure_games(games: &mut GameCatalog, config: &Config) -> Result<(), game:
         );
     }
     Ok(())
+}
+
+/// Opens the `--demo` room: [`DEMO_BOTS`] bots in a room of mode [`DEMO_MODE`], open until
+/// shutdown.
+fn open_demo(app: &App) {
+    match app.registry.open_demo(DEMO_MODE, DEMO_BOTS) {
+        Ok(room) => tracing::info!(
+            room = room.id,
+            mode = DEMO_MODE,
+            bots = DEMO_BOTS.min(room.capacity),
+            "demo room open"
+        ),
+        Err(e) => tracing::warn!(error = %e, "cannot open the demo room"),
+    }
 }
 
 /// Says where the operations endpoints are served.
