@@ -235,6 +235,10 @@ pub struct Config {
     #[arg(long, env = "GAME_DEMO")]
     pub demo: bool,
 
+    /// How many rooms `--demo` opens (1–100000; many make a load test of server-side bots).
+    #[arg(long, env = "GAME_DEMO_ROOMS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000), requires = "demo")]
+    pub demo_rooms: u32,
+
     /// Spectator updates per second (1–60).
     #[arg(long, env = "GAME_SPECTATOR_HZ", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=60))]
     pub spectator_hz: u16,

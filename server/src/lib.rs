@@ -296,18 +296,27 @@ fn configure_games(games: &mut GameCatalog, config: &Config) -> Result<(), game:
     Ok(())
 }
 
-/// Opens the `--demo` room: [`DEMO_BOTS`] bots in a room of mode [`DEMO_MODE`], open until
-/// shutdown.
+/// Opens the `--demo` rooms (`--demo-rooms`, one by default): [`DEMO_BOTS`] bots in each, mode
+/// [`DEMO_MODE`], open until shutdown.
 fn open_demo(app: &App) {
-    match app.registry.open_demo(DEMO_MODE, DEMO_BOTS) {
-        Ok(room) => tracing::info!(
-            room = room.id,
-            mode = DEMO_MODE,
-            bots = DEMO_BOTS.min(room.capacity),
-            "demo room open"
-        ),
-        Err(e) => tracing::warn!(error = %e, "cannot open the demo room"),
+    let mut opened = Vec::new();
+    for _ in 0..app.config.demo_rooms {
+        match app.registry.open_demo(DEMO_MODE, DEMO_BOTS) {
+            Ok(room) => opened.push(room.id),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot open a demo room");
+                break;
+            }
+        }
     }
+    let first = opened.first().copied();
+    tracing::info!(
+        rooms = opened.len(),
+        first,
+        mode = DEMO_MODE,
+        fill_to = DEMO_BOTS,
+        "demo rooms open, kept filled with bots"
+    );
 }
 
 /// Says where the operations endpoints are served.
