@@ -264,3 +264,31 @@ async fn the_demo_room_is_listed_with_bots_at_start_and_a_human_takes_a_bots_pla
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn demo_rooms_opens_that_many_rooms_of_bots() {
+    use clap::CommandFactory as _;
+    // The environment's `GAME_*` variables play no part.
+    let mut command = Config::command().mut_args(|arg| arg.env(None));
+    let alone = command.try_get_matches_from_mut(["game-server", "--demo-rooms", "3"]);
+    assert!(alone.is_err(), "--demo-rooms needs --demo");
+    let server = start(Config {
+        demo: true,
+        demo_rooms: 3,
+        room_capacity: 4,
+        ..config()
+    })
+    .await;
+    let listed = rooms(&server).await;
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    for room in listed {
+        room_until(
+            &server,
+            room.room_id,
+            "each demo room fills with bots",
+            |r| (r.bots, r.players) == (4, 4),
+        )
+        .await;
+    }
+    server.stop().await;
+}
