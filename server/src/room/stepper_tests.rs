@@ -793,3 +793,53 @@ fn a_game_without_a_bot_brain_gets_no_bots() {
     assert_eq!(s.handle.bots(), 0);
     assert!(bots_in(&mut s).is_empty());
 }
+
+#[test]
+fn bots_join_and_leave_through_the_games_observers() {
+    use bevy_ecs::prelude::*;
+
+    use crate::game::{Bot, GameBuilder, PlayerJoined, PlayerLeft};
+
+    /// Bots the game saw join and leave.
+    #[derive(Resource, Default)]
+    struct Seen {
+        joined: usize,
+        left: usize,
+    }
+
+    struct Counted;
+    impl Game for Counted {
+        fn name(&self) -> &'static str {
+            "counted"
+        }
+        fn build(&self, game: &mut GameBuilder) {
+            game.insert_resource(Seen::default())
+                .bot_brain(|_: Query<(), With<Bot>>| {})
+                .on_join(
+                    |j: On<PlayerJoined>, bots: Query<(), With<Bot>>, mut seen: ResMut<Seen>| {
+                        seen.joined += usize::from(bots.contains(j.entity));
+                    },
+                )
+                .on_leave(
+                    |l: On<PlayerLeft>, bots: Query<(), With<Bot>>, mut seen: ResMut<Seen>| {
+                        seen.left += usize::from(bots.contains(l.entity));
+                    },
+                );
+        }
+    }
+    let config = Config {
+        room_capacity: 2,
+        bots_per_room: 2,
+        ..Config::default()
+    };
+    let mut s = stepper_of(config, &Counted);
+    s.tick(1);
+    let seen = |s: &mut Stepper| {
+        let seen = s.room.world_mut().resource::<Seen>();
+        (seen.joined, seen.left)
+    };
+    assert_eq!(seen(&mut s), (2, 0), "two bots joined, marked as bots");
+    let _human = s.join(64);
+    s.tick(1);
+    assert_eq!(seen(&mut s), (2, 1), "one left for the human");
+}
