@@ -7,7 +7,13 @@
 //! Markdown table and JSON under `target/load/`.
 //!
 //! `cargo run --release -p benches --bin load` runs the full ladder (several minutes);
-//! `--smoke` runs two small levels for CI (movement, and coins with coin-chasing bots).
+//! `--smoke` runs three small levels for CI (movement, coins with coin-chasing bots, and server
+//! bots).
+//!
+//! The *server bots* level runs no clients: the server fills `--demo-rooms` rooms with its own
+//! bots (`--demo --bots-per-room`), and the row reports its CPU per bot-tick: the server
+//! process's CPU time over the window divided by bots × ticks (room ticks from `/metrics` times
+//! the bots per room that `/api/v1/rooms` lists).
 //!
 //! Movement levels keep their names across versions so that their figures compare; coins levels
 //! are named `N coins bots, …` (so `--only` with a movement level's name picks that level alone)
@@ -40,10 +46,13 @@ struct Args {
     /// Stop raising the level when p99 tick-to-client latency passes this (ms).
     #[arg(long, default_value_t = 100.0)]
     limit_ms: f64,
-    /// Two small levels (50 movement bots, 20 coins bots; 3 s each) to prove the benchmark
-    /// runs (for CI).
+    /// Three small levels (50 movement bots, 20 coins bots, 1,000 server bots; 3 s each) to
+    /// prove the benchmark runs (for CI).
     #[arg(long)]
     smoke: bool,
+    /// Seconds the server-bots level measures (after 2 s of warm-up).
+    #[arg(long, default_value_t = 60.0)]
+    server_bots_duration: f64,
     /// Only the levels whose name contains this.
     #[arg(long)]
     only: Option<String>,
@@ -94,6 +103,8 @@ enum Stack {
     Game,
     /// The bare tokio-tungstenite broadcast (`bare server` / `bare client`), for comparison.
     Bare,
+    /// game-server alone, its rooms filled with its own bots (no clients).
+    ServerBots,
 }
 
 impl Stack {
@@ -101,6 +112,7 @@ impl Stack {
         match self {
             Stack::Game => "game",
             Stack::Bare => "bare",
+            Stack::ServerBots => "server-bots",
         }
     }
 }
@@ -143,6 +155,22 @@ impl Level {
         }
     }
 
+    /// Server-side bots only, measured for `secs` seconds.
+    fn server_bots(bots: u32, tick_rate: u16, room_capacity: u32, secs: f64) -> Self {
+        let name = format!(
+            "{} server bots in rooms of {room_capacity}, {tick_rate} Hz, {secs} s",
+            thousands(bots)
+        );
+        Self {
+            name,
+            stack: Stack::ServerBots,
+            game: GameMode::Movement,
+            bots,
+            tick_rate,
+            room_capacity,
+        }
+    }
+
     fn bare(clients: u32, hz: u16) -> Self {
         let name = format!("bare stack: {clients} clients, {hz} Hz, 250-byte broadcast");
         Self {
@@ -162,11 +190,28 @@ struct Ladder {
     levels: Vec<Level>,
 }
 
-fn ladders(smoke: bool) -> Vec<Ladder> {
+/// `n` with a comma between thousands (`10,000`).
+fn thousands(n: u32) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn ladders(smoke: bool, server_bots_secs: f64) -> Vec<Ladder> {
     if smoke {
         return vec![Ladder {
             name: "smoke",
-            levels: vec![Level::new(50, 20, 10), Level::coins(20, 20, 10)],
+            levels: vec![
+                Level::new(50, 20, 10),
+                Level::coins(20, 20, 10),
+                Level::server_bots(1_000, 20, 10, SMOKE_SECS),
+            ],
         }];
     }
     let rising = |hz| {
@@ -194,6 +239,10 @@ fn ladders(smoke: bool) -> Vec<Ladder> {
         Ladder {
             name: "one big room",
             levels: vec![Level::new(500, 20, 500)],
+        },
+        Ladder {
+            name: "server bots",
+            levels: vec![Level::server_bots(10_000, 20, 10, server_bots_secs)],
         },
         Ladder {
             name: "bare stack",
@@ -237,10 +286,19 @@ fn main() -> anyhow::Result<()> {
     let bin = root.join("target/release");
     let out = root.join(&args.out);
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
-    let duration = if args.smoke { 3.0 } else { args.duration };
+    let duration = if args.smoke {
+        SMOKE_SECS
+    } else {
+        args.duration
+    };
+    let server_bots_secs = if args.smoke {
+        SMOKE_SECS
+    } else {
+        args.server_bots_duration
+    };
 
     let mut rows = Vec::new();
-    for ladder in ladders(args.smoke) {
+    for ladder in ladders(args.smoke, server_bots_secs) {
         for level in ladder.levels {
             if args
                 .only
@@ -257,7 +315,10 @@ fn main() -> anyhow::Result<()> {
                 ramp: args.ramp,
                 server_args: &args.server_args,
             };
-            let row = run_level(&run, &level)?;
+            let row = match level.stack {
+                Stack::ServerBots => run_server_bots(&run, &level, server_bots_secs)?,
+                Stack::Game | Stack::Bare => run_level(&run, &level)?,
+            };
             eprintln!("  {}", row.one_line());
             let stop = row.stop_reason(args.limit_ms);
             rows.push(row);
@@ -281,6 +342,12 @@ fn main() -> anyhow::Result<()> {
     );
     Ok(())
 }
+
+/// Seconds each smoke level plays.
+const SMOKE_SECS: f64 = 3.0;
+
+/// Seconds a server-bots level runs before it is measured (rooms open and fill at start).
+const SERVER_BOTS_WARMUP: Duration = Duration::from_secs(2);
 
 /// The workspace root (two levels above this package's manifest).
 fn workspace_root() -> anyhow::Result<PathBuf> {
@@ -327,6 +394,112 @@ struct RunSettings<'a> {
     server_args: &'a [String],
 }
 
+/// The `game-server` command of `level`, bound to `bind`, with `extra` flags.
+fn game_server(bin: &Path, bind: &str, level: &Level, extra: &[String]) -> Command {
+    let mut c = Command::new(bin.join("game-server"));
+    c.args(["--bind", bind, "--tick-rate", &level.tick_rate.to_string()])
+        .args(["--room-capacity", &level.room_capacity.to_string()])
+        .args([
+            "--api-rate",
+            "0",
+            "--max-rooms",
+            "100000",
+            "--public-metrics",
+        ])
+        // Every bot connects from 127.0.0.1.
+        .args(["--max-connections-per-addr", "0"])
+        .args(extra);
+    c
+}
+
+/// Starts a server command, logging warnings only.
+fn start_server(mut server: Command) -> anyhow::Result<Reaper> {
+    Ok(Reaper(
+        server
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("cannot start the server")?,
+    ))
+}
+
+/// Runs `game-server` alone, filling rooms of `level.room_capacity` with `level.bots` of its
+/// own bots (`--demo --demo-rooms --bots-per-room`), and measures its CPU per bot-tick over
+/// `secs` seconds after [`SERVER_BOTS_WARMUP`].
+fn run_server_bots(run: &RunSettings<'_>, level: &Level, secs: f64) -> anyhow::Result<Row> {
+    let port = free_port()?;
+    let base = format!("http://127.0.0.1:{port}");
+    let bind = format!("127.0.0.1:{port}");
+    let capacity = level.room_capacity.max(1);
+    let bots_flags = [
+        "--demo".to_owned(),
+        "--demo-rooms".to_owned(),
+        level.bots.div_ceil(capacity).to_string(),
+        "--bots-per-room".to_owned(),
+        capacity.to_string(),
+    ];
+    let flags: Vec<String> = bots_flags
+        .into_iter()
+        .chain(run.server_args.iter().cloned())
+        .collect();
+    let server = start_server(game_server(run.bin, &bind, level, &flags))?;
+    let pid = server.0.id();
+    wait_ready(&base, level.stack)?;
+    std::thread::sleep(SERVER_BOTS_WARMUP);
+    let (s0, t0, start) = (procfs::cpu_time(pid), room_ticks(&base), Instant::now());
+    let mut steady_rss = 0;
+    while start.elapsed().as_secs_f64() < secs {
+        steady_rss = steady_rss.max(procfs::rss(pid).unwrap_or(0));
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let (s1, t1, elapsed) = (procfs::cpu_time(pid), room_ticks(&base), start.elapsed());
+    let (rooms, bots) = listed_bots(&base).context("cannot list the rooms")?;
+    let peak_rss = procfs::peak_rss(pid).unwrap_or(0);
+    drop(server);
+
+    let cpu = match (s0, s1) {
+        (Some(a), Some(b)) => b.saturating_sub(a).as_secs_f64(),
+        _ => f64::NAN,
+    };
+    let bot_ticks = match (t0, t1) {
+        (Some(a), Some(b)) if rooms > 0 => b.saturating_sub(a) as f64 * bots as f64 / rooms as f64,
+        _ => f64::NAN,
+    };
+    let measured = Measured {
+        server_cpu_pct: cpu / elapsed.as_secs_f64() * 100.0,
+        client_cpu_pct: f64::NAN,
+        cpu_us_per_frame: f64::NAN,
+        cpu_us_per_bot_tick: cpu * 1e6 / bot_ticks,
+        frames_per_s: 0.0,
+        peak_rss,
+        steady_rss,
+        idle_rss: 0,
+    };
+    // `connected` counts the server's own bots here.
+    let report = serde_json::json!({ "connected": bots });
+    let mut row = Row::new(level, &report, &measured);
+    // The bots are in from the start: there is no idle baseline to count memory per bot from.
+    row.rss_per_connection_kib = f64::NAN;
+    Ok(row)
+}
+
+/// Room ticks run so far: `game_tick_duration_seconds_count` from `/metrics`.
+fn room_ticks(base: &str) -> Option<u64> {
+    let text = http_get(base, "/metrics")?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("game_tick_duration_seconds_count "))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// Rooms listed by `/api/v1/rooms`, and the bots in them.
+fn listed_bots(base: &str) -> Option<(u64, u64)> {
+    let list: serde_json::Value = serde_json::from_str(&http_get(base, "/api/v1/rooms")?).ok()?;
+    let rooms = list["rooms"].as_array()?;
+    let bots = rooms.iter().filter_map(|r| r["bots"].as_u64()).sum();
+    Some((rooms.len() as u64, bots))
+}
+
 fn run_level(run: &RunSettings<'_>, level: &Level) -> anyhow::Result<Row> {
     let RunSettings {
         bin,
@@ -339,37 +512,15 @@ fn run_level(run: &RunSettings<'_>, level: &Level) -> anyhow::Result<Row> {
     let base = format!("http://127.0.0.1:{port}");
     let bind = format!("127.0.0.1:{port}");
     let hz = level.tick_rate.to_string();
-    let mut server = match level.stack {
-        Stack::Game => {
-            let mut c = Command::new(bin.join("game-server"));
-            c.args(["--bind", &bind, "--tick-rate", &hz])
-                .args(["--room-capacity", &level.room_capacity.to_string()])
-                .args([
-                    "--api-rate",
-                    "0",
-                    "--max-rooms",
-                    "100000",
-                    "--public-metrics",
-                ])
-                // Every bot connects from 127.0.0.1.
-                .args(["--max-connections-per-addr", "0"])
-                .args(server_args);
-            c
-        }
+    let server = match level.stack {
+        Stack::Game | Stack::ServerBots => game_server(bin, &bind, level, server_args),
         Stack::Bare => {
             let mut c = Command::new(bin.join("bare"));
             c.args(["server", "--bind", &bind, "--hz", &hz]);
             c
         }
     };
-    let server = Reaper(
-        server
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("cannot start the server")?,
-    );
+    let server = start_server(server)?;
     let server_pid = server.0.id();
     wait_ready(&base, level.stack)?;
     let idle_rss = procfs::rss(server_pid).unwrap_or(0);
@@ -388,6 +539,7 @@ fn run_level(run: &RunSettings<'_>, level: &Level) -> anyhow::Result<Row> {
         ramp.to_string(),
     );
     let mut client = match level.stack {
+        Stack::ServerBots => bail!("a server-bots level runs no clients (run_server_bots)"),
         Stack::Game => {
             let mut c = Command::new(bin.join("client-sim"));
             c.args([
@@ -462,7 +614,7 @@ fn run_level(run: &RunSettings<'_>, level: &Level) -> anyhow::Result<Row> {
 
     let output = client.wait_output().context("the clients did not finish")?;
     let report: serde_json::Value = match level.stack {
-        Stack::Game => std::fs::read_to_string(&json)
+        Stack::Game | Stack::ServerBots => std::fs::read_to_string(&json)
             .ok()
             .and_then(|s| serde_json::from_str(&s).ok()),
         Stack::Bare => bare_report(&output),
@@ -489,6 +641,7 @@ fn run_level(run: &RunSettings<'_>, level: &Level) -> anyhow::Result<Row> {
         server_cpu_pct,
         client_cpu_pct: cpu(c0, c1),
         cpu_us_per_frame,
+        cpu_us_per_bot_tick: f64::NAN,
         frames_per_s,
         peak_rss,
         steady_rss,
@@ -517,7 +670,9 @@ fn wait_ready(base: &str, stack: Stack) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         let ready = match stack {
-            Stack::Game => http_get(base, "/healthz").is_some_and(|b| b.contains("\"ok\"")),
+            Stack::Game | Stack::ServerBots => {
+                http_get(base, "/healthz").is_some_and(|b| b.contains("\"ok\""))
+            }
             Stack::Bare => std::net::TcpStream::connect(base.trim_start_matches("http://")).is_ok(),
         };
         if ready {

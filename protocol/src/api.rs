@@ -318,9 +318,12 @@ pub struct RoomView {
     pub room_id: u32,
     /// Game mode.
     pub mode: String,
-    /// Players connected or holding a seat.
+    /// Everyone in the room: players connected or holding a seat, and server-side bots.
     pub players: u32,
-    /// Most players.
+    /// How many of `players` are server-side bots. A bot gives its place to a human, so a
+    /// room's free seats for humans are `capacity` − (`players` − `bots`).
+    pub bots: u32,
+    /// Most players (humans; bots fill only the seats humans leave free).
     pub capacity: u32,
     /// The room's current tick.
     pub tick: u32,

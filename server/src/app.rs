@@ -73,6 +73,7 @@ impl App {
             skill_window: config.skill_window,
             widen_per_sec: config.skill_widen_per_sec,
             match_wait: config.match_wait,
+            fill_with_bots_after: config.fill_with_bots_after,
             ticket_ttl: config.ticket_ttl,
             per_addr: config.tickets_per_addr,
             max_tickets: config.max_tickets,

@@ -219,6 +219,26 @@ pub struct Config {
     #[arg(long, env = "GAME_SKILL_WIDEN", default_value_t = 50.0, value_parser = number_in(0.0..=1_000_000.0))]
     pub skill_widen_per_sec: f64,
 
+    /// Keeps every room filled to this many players with server-side bots while fewer humans
+    /// are in it (0–10000; 0: no bots). A human takes a bot's place; bots come back when humans
+    /// leave. Only games with a bot brain (both built-in games) get bots.
+    #[arg(long, env = "GAME_BOTS_PER_ROOM", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    pub bots_per_room: u32,
+
+    /// A quick-match ticket that has waited this long without a full match is matched anyway,
+    /// into a room whose missing seats bots fill (seconds, or e.g. `500ms`). Off when not given.
+    #[arg(long, env = "GAME_FILL_WITH_BOTS_AFTER", value_parser = duration_from(Duration::ZERO))]
+    pub fill_with_bots_after: Option<Duration>,
+
+    /// At start, opens one room of mode `default` kept filled with bots and open while no human
+    /// is in it, so that the room list and the spectator page show a game at once.
+    #[arg(long, env = "GAME_DEMO")]
+    pub demo: bool,
+
+    /// How many rooms `--demo` opens (1–100000; many make a load test of server-side bots).
+    #[arg(long, env = "GAME_DEMO_ROOMS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100_000), requires = "demo")]
+    pub demo_rooms: u32,
+
     /// Spectator updates per second (1–60).
     #[arg(long, env = "GAME_SPECTATOR_HZ", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=60))]
     pub spectator_hz: u16,

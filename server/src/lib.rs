@@ -78,6 +78,10 @@ pub struct Listeners {
 const MIN_TIMEOUT: Duration = Duration::from_millis(100);
 /// How often the matcher runs.
 const MATCH_INTERVAL: Duration = Duration::from_millis(100);
+/// The mode of the `--demo` room.
+const DEMO_MODE: &str = "default";
+/// Players the `--demo` room is kept filled to with bots (at most its capacity).
+const DEMO_BOTS: u32 = 6;
 /// How often reservations, lobbies and rate buckets are swept.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -156,6 +160,9 @@ pub async fn serve_with(
              --public-url to fix the URL",
             base_url = app.base_url,
         );
+    }
+    if app.config.demo {
+        open_demo(&app);
     }
     let public_metrics = admin.is_none() && app.config.public_metrics;
     let (router, _) = http::router(app.clone(), public_metrics, derive_base);
@@ -260,14 +267,15 @@ async fn sweep(app: Arc<App>) {
 }
 
 /// Applies `--default-game` and `--mode-game` to `games` and builds every game once, so that a
-/// broken game or an unknown name stops the server before it listens.
+/// broken game or an unknown name stops the server before it listens; says which games get no
+/// bots when bots are asked for.
 fn configure_games(games: &mut GameCatalog, config: &Config) -> Result<(), game::GameError> {
     games.set_default(&config.default_game)?;
     for (mode, game) in &config.mode_games {
         games.assign(mode, game)?;
     }
     let settings = room::RoomSettings::from_config(config);
-    games.check_all(&game::RoomInfo {
+    let brainless = games.check_all(&game::RoomInfo {
         room_id: 0,
         mode: "check".to_owned(),
         tick_rate: settings.tick_rate,
@@ -275,7 +283,40 @@ fn configure_games(games: &mut GameCatalog, config: &Config) -> Result<(), game:
         bounds: settings.bounds,
         max_speed: settings.max_speed,
         capacity: config.room_capacity,
-    })
+    })?;
+    let bots_asked =
+        config.bots_per_room > 0 || config.fill_with_bots_after.is_some() || config.demo;
+    if bots_asked && !brainless.is_empty() {
+        tracing::warn!(
+            games = %brainless.join(", "),
+            "bots were asked for, but these games have no bot brain (GameBuilder::bot_brain): \
+             their rooms get no bots"
+        );
+    }
+    Ok(())
+}
+
+/// Opens the `--demo` rooms (`--demo-rooms`, one by default): [`DEMO_BOTS`] bots in each, mode
+/// [`DEMO_MODE`], open until shutdown.
+fn open_demo(app: &App) {
+    let mut opened = Vec::new();
+    for _ in 0..app.config.demo_rooms {
+        match app.registry.open_demo(DEMO_MODE, DEMO_BOTS) {
+            Ok(room) => opened.push(room.id),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot open a demo room");
+                break;
+            }
+        }
+    }
+    let first = opened.first().copied();
+    tracing::info!(
+        rooms = opened.len(),
+        first,
+        mode = DEMO_MODE,
+        fill_to = DEMO_BOTS,
+        "demo rooms open, kept filled with bots"
+    );
 }
 
 /// Says where the operations endpoints are served.

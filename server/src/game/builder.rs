@@ -11,12 +11,12 @@ use protocol::codec::MAX_CLIENT_MSG;
 use protocol::schema::{ComponentDef, EventDef, FieldDef, Param, Schema};
 use protocol::wire::Wire;
 
-use super::TickSet;
 use super::engine::{
     Player, PlayerDropped, PlayerInput, PlayerJoined, PlayerLeft, PlayerResumed, RoomInfo,
 };
 use super::events::GameEvents;
 use super::sync::{ComponentSync, PositionSync, Synced, decode_inputs};
+use super::{BotBrainSet, TickSet};
 
 /// The most bytes of an input message before the game's fields: tag, `seq`, `client_tick`.
 const INPUT_HEADER_LEN: usize = 11;
@@ -37,6 +37,8 @@ pub(crate) struct Built {
     pub schema: Schema,
     /// One sync per replicated component, position first.
     pub syncs: Vec<Box<dyn ComponentSync>>,
+    /// Whether the game drives bots ([`GameBuilder::bot_brain`]).
+    pub bot_brain: bool,
 }
 
 /// Declares a game in one room's world: [`super::Game::build`] receives one per room.
@@ -52,6 +54,7 @@ pub struct GameBuilder<'a> {
     syncs: Vec<Box<dyn ComponentSync>>,
     types: HashSet<TypeId>,
     errors: Vec<String>,
+    bot_brain: bool,
 }
 
 impl<'a> GameBuilder<'a> {
@@ -79,6 +82,7 @@ impl<'a> GameBuilder<'a> {
             syncs,
             types: HashSet::new(),
             errors: Vec::new(),
+            bot_brain: false,
         }
     }
 
@@ -229,15 +233,61 @@ impl<'a> GameBuilder<'a> {
         self
     }
 
-    /// Adds systems to the Simulate phase of every tick, after the inputs are decoded and before
-    /// the world is replicated.
+    /// Adds systems to the Simulate phase of every tick, after the inputs are decoded (and the
+    /// bot brain has run) and before the world is replicated.
     pub fn add_systems<M>(
         &mut self,
         systems: impl IntoScheduleConfigs<ScheduleSystem, M>,
     ) -> &mut Self {
-        let systems: ScheduleConfigs<ScheduleSystem> =
-            systems.into_configs().in_set(TickSet::Simulate);
+        let systems: ScheduleConfigs<ScheduleSystem> = systems
+            .into_configs()
+            .in_set(TickSet::Simulate)
+            .after(BotBrainSet);
         self.schedule.add_systems(systems);
+        self
+    }
+
+    /// Declares the game's bot brain: systems that run each tick at the start of the Simulate
+    /// phase, before the game's own systems, and write the [`PlayerInput`] of the avatars
+    /// marked [`super::Bot`] (with [`PlayerInput::apply`]), as the receive phase writes the
+    /// inputs humans send; the game's systems then validate and apply them unchanged. Only a
+    /// game with a brain gets bots (`--bots-per-room`, `--fill-with-bots-after`, `--demo`).
+    ///
+    /// ```
+    /// use server::game::prelude::*;
+    ///
+    /// wire_struct! {
+    ///     #[derive(Clone, Debug, Default, PartialEq)]
+    ///     pub struct Walk { pub dx: i8 }
+    /// }
+    ///
+    /// struct Right;
+    /// impl Game for Right {
+    ///     fn name(&self) -> &'static str { "right" }
+    ///     fn build(&self, game: &mut GameBuilder) {
+    ///         game.input::<Walk>().bot_brain(
+    ///             |mut bots: Query<&mut PlayerInput<Walk>, With<Bot>>| {
+    ///                 for mut input in &mut bots {
+    ///                     if input.latest.dx != 1 {
+    ///                         input.apply(Walk { dx: 1 });
+    ///                     }
+    ///                 }
+    ///             },
+    ///         );
+    ///     }
+    /// }
+    /// # server::game::check(&Right).unwrap();
+    /// ```
+    pub fn bot_brain<M>(
+        &mut self,
+        systems: impl IntoScheduleConfigs<ScheduleSystem, M>,
+    ) -> &mut Self {
+        let systems: ScheduleConfigs<ScheduleSystem> = systems
+            .into_configs()
+            .in_set(TickSet::Simulate)
+            .in_set(BotBrainSet);
+        self.schedule.add_systems(systems);
+        self.bot_brain = true;
         self
     }
 
@@ -313,6 +363,7 @@ impl<'a> GameBuilder<'a> {
         Ok(Built {
             schema: self.schema,
             syncs: self.syncs,
+            bot_brain: self.bot_brain,
         })
     }
 }

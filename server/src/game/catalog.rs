@@ -87,11 +87,16 @@ impl GameCatalog {
     }
 
     /// Builds every game once on a scratch world with `room`'s settings, so that a broken
-    /// definition stops the server at start rather than when a room opens.
-    pub fn check_all(&self, room: &RoomInfo) -> Result<(), GameError> {
-        self.games
-            .values()
-            .try_for_each(|g| check_in(g.as_ref(), room.clone()).map(drop))
+    /// definition stops the server at start rather than when a room opens. Returns the names
+    /// of the games that have no bot brain (their rooms never get bots).
+    pub fn check_all(&self, room: &RoomInfo) -> Result<Vec<&'static str>, GameError> {
+        let mut brainless = Vec::new();
+        for game in self.games.values() {
+            if !check_in(game.as_ref(), room.clone())?.bot_brain {
+                brainless.push(game.name());
+            }
+        }
+        Ok(brainless)
     }
 }
 
@@ -110,15 +115,15 @@ pub fn check(game: &dyn Game) -> Result<Schema, GameError> {
         max_speed: 34,
         capacity: 10,
     };
-    check_in(game, room)
+    check_in(game, room).map(|b| b.schema)
 }
 
 /// Builds `game` on a scratch world of a room with settings `room`.
-fn check_in(game: &dyn Game, room: RoomInfo) -> Result<Schema, GameError> {
+fn check_in(game: &dyn Game, room: RoomInfo) -> Result<Built, GameError> {
     let mut world = World::new();
     world.insert_resource(room);
     let (mut schedule, mut startup) = (Schedule::default(), Schedule::default());
-    build(game, &mut world, &mut schedule, &mut startup).map(|b| b.schema)
+    build(game, &mut world, &mut schedule, &mut startup)
 }
 
 /// Builds `game` into a room's world and schedules.

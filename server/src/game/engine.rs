@@ -21,6 +21,13 @@ pub struct Player {
     pub name: String,
 }
 
+/// Marks a player's avatar that the server drives itself: a bot, with no connection. It is
+/// spawned like a human's avatar (a player id, [`Player`], [`Position`], [`Owner`],
+/// [`PlayerInput`]; the game's join and leave observers run for it), and the game's bot brain
+/// ([`super::GameBuilder::bot_brain`]) writes its [`PlayerInput`]. No frame is encoded for it.
+#[derive(Component, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Bot;
+
 /// Present on a [`Player`] while its connection is gone and it may still resume. The engine
 /// resets the player's input to its default when this is added.
 #[derive(Component, Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -81,6 +88,17 @@ pub struct PlayerInput<I: Send + Sync + 'static> {
     pub latest: I,
     /// Every input applied during this tick, in order (at most `--inputs-per-tick`).
     pub this_tick: Vec<I>,
+}
+
+impl<I: Clone + Send + Sync + 'static> PlayerInput<I> {
+    /// Applies `input` as this tick's one input, as the receive phase does for a player who
+    /// sent one: it becomes `latest` and all of `this_tick`. A bot brain calls it (only when
+    /// the bot's mind changed, so that systems reading `Changed<PlayerInput<I>>` stay idle).
+    pub fn apply(&mut self, input: I) {
+        self.this_tick.clear();
+        self.this_tick.push(input.clone());
+        self.latest = input;
+    }
 }
 
 /// The room a game's systems run in, and the server's settings for it. Read it with

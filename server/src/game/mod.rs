@@ -8,6 +8,8 @@
 //! - **events** raised with [`GameEvents`] to every player or one, in the frame of their tick;
 //! - **systems** in the Simulate phase, run each tick between Receive (inputs) and Replicate;
 //! - what happens when a player **joins, drops, resumes or leaves** (observers);
+//! - its **bot brain**: systems that steer server-side bots ([`Bot`]) through their
+//!   [`PlayerInput`], so that rooms can be filled with bots that cost only simulation;
 //! - its **resources** and **params** (numbers its clients read from the schema), and startup
 //!   systems that spawn its first entities;
 //! - its **end**: rounds are the game's own rules (see the coins game); [`RoomControl`] closes
@@ -70,8 +72,8 @@ pub use builder::{GameBuilder, GameError};
 pub(crate) use catalog::build;
 pub use catalog::{GameCatalog, check};
 pub use engine::{
-    Disconnected, NetEntity, Owner, Player, PlayerDropped, PlayerInput, PlayerJoined, PlayerLeft,
-    PlayerResumed, Position, Replicate, RoomControl, RoomInfo,
+    Bot, Disconnected, NetEntity, Owner, Player, PlayerDropped, PlayerInput, PlayerJoined,
+    PlayerLeft, PlayerResumed, Position, Replicate, RoomControl, RoomInfo,
 };
 pub use events::{Audience, GameEvents};
 
@@ -97,7 +99,8 @@ pub trait Game: Send + Sync + 'static {
 pub enum TickSet {
     /// The engine drains the inbox: joins, leaves and inputs (decoded into [`PlayerInput`]).
     Receive,
-    /// The game's systems ([`GameBuilder::add_systems`]).
+    /// The game's bot brain ([`GameBuilder::bot_brain`]), then its systems
+    /// ([`GameBuilder::add_systems`]).
     Simulate,
     /// The engine diffs the replicated components and encodes the frame's shared part.
     Replicate,
@@ -105,11 +108,16 @@ pub enum TickSet {
     Send,
 }
 
+/// The bot brain's systems, at the start of [`TickSet::Simulate`] (see
+/// [`GameBuilder::bot_brain`]).
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct BotBrainSet;
+
 /// Everything a game's file needs: the game API, `bevy_ecs`'s prelude, the wire types and
 /// [`protocol::wire_struct!`].
 pub mod prelude {
     pub use super::{
-        Audience, Disconnected, Game, GameBuilder, GameEvents, NetEntity, Owner, Player,
+        Audience, Bot, Disconnected, Game, GameBuilder, GameEvents, NetEntity, Owner, Player,
         PlayerDropped, PlayerInput, PlayerJoined, PlayerLeft, PlayerResumed, Position, Replicate,
         RoomControl, RoomInfo,
     };

@@ -8,7 +8,8 @@
 //!   owner-only [`Purse`] (every coin a player took, in all rounds: only that player sees it);
 //! - the movement game's input and steering ([`super::movement::Steer`]);
 //! - events to everyone ([`CoinTaken`], [`RoundOver`]) and to one player ([`Hello`], on join);
-//! - join hooks, a startup system, resources, params, and end-of-round rules.
+//! - join hooks, a startup system, resources, params, and end-of-round rules;
+//! - a bot brain: bots chase the nearest coin ([`chase_nearest_coin`]).
 
 use rand::RngExt as _;
 
@@ -167,6 +168,7 @@ impl Game for Coins {
             .add_startup_systems(open_round)
             .on_join(movement::give_velocity)
             .on_join(greet)
+            .bot_brain(chase_nearest_coin)
             .add_systems(
                 (
                     movement::steer,
@@ -177,6 +179,32 @@ impl Game for Coins {
                 )
                     .chain(),
             );
+    }
+}
+
+/// The bot brain: every bot steers toward the coin nearest to it, and wanders while there is
+/// none (between rounds).
+pub fn chase_nearest_coin(
+    mut bots: Query<(&Position, &mut PlayerInput<Steer>), With<Bot>>,
+    coins: Query<&Position, With<Coin>>,
+    room: Res<RoomInfo>,
+) {
+    let mut rng = rand::rng();
+    for (at, mut input) in &mut bots {
+        let nearest = coins.iter().map(|c| c.0).min_by_key(|c| {
+            let dx = i64::from(c.x) - i64::from(at.0.x);
+            let dy = i64::from(c.y) - i64::from(at.0.y);
+            dx * dx + dy * dy
+        });
+        match nearest {
+            Some(coin) => {
+                let steer = movement::steer_toward(at.0, coin);
+                if input.latest != steer {
+                    input.apply(steer);
+                }
+            }
+            None => movement::wander(&mut input, room.tick_rate, &mut rng),
+        }
     }
 }
 

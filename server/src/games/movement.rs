@@ -1,7 +1,12 @@
 //! The movement game: every player steers a dot that moves at most `max_speed` quanta per tick.
 //!
-//! Its input, [`Steer`], and its systems ([`steer`], [`integrate`]) are public so that other
-//! games (such as [`super::coins`]) move their players the same way.
+//! Its input, [`Steer`], its systems ([`steer`], [`integrate`]) and its bots' steering
+//! ([`wander`], [`steer_toward`]) are public so that other games (such as [`super::coins`])
+//! move their players and bots the same way. Its bot brain is a random walk ([`random_walk`]).
+
+use std::f64::consts::TAU;
+
+use rand::RngExt as _;
 
 use crate::game::prelude::*;
 
@@ -48,7 +53,47 @@ impl Game for Movement {
         game.input::<Steer>()
             .param("max_speed", i64::from(max_speed))
             .on_join(give_velocity)
+            .bot_brain(random_walk)
             .add_systems((steer, integrate).chain());
+    }
+}
+
+/// The bot brain: every bot walks straight and turns to a random heading about once a second.
+pub fn random_walk(mut bots: Query<&mut PlayerInput<Steer>, With<Bot>>, room: Res<RoomInfo>) {
+    let mut rng = rand::rng();
+    for mut input in &mut bots {
+        wander(&mut input, room.tick_rate, &mut rng);
+    }
+}
+
+/// Keeps a bot's heading, turning at random with a chance of one in `tick_rate` per tick
+/// (about once a second), or at once when it stands still.
+pub fn wander(input: &mut Mut<PlayerInput<Steer>>, tick_rate: u16, rng: &mut impl rand::Rng) {
+    let idle = input.latest == Steer::default();
+    if idle || rng.random_ratio(1, u32::from(tick_rate.max(1))) {
+        let angle: f64 = rng.random_range(0.0..TAU);
+        input.apply(intent(angle.cos(), angle.sin()));
+    }
+}
+
+/// Full-stick steering from `own` toward `target` (standing still when already there).
+pub fn steer_toward(own: QPos, target: QPos) -> Steer {
+    let dx = f64::from(target.x) - f64::from(own.x);
+    let dy = f64::from(target.y) - f64::from(own.y);
+    let len = dx.hypot(dy);
+    if len == 0.0 {
+        return Steer::default();
+    }
+    intent(dx / len, dy / len)
+}
+
+/// The full-stick input along the unit vector `(x, y)`.
+fn intent(x: f64, y: f64) -> Steer {
+    let axis = |d: f64| (d * f64::from(MAX_INTENT)).round() as i8;
+    Steer {
+        move_x: axis(x),
+        move_y: axis(y),
+        buttons: 0,
     }
 }
 
@@ -123,6 +168,21 @@ mod tests {
         }
         assert_eq!(intent_velocity(127, 0, 34), Velocity { x: 34, y: 0 });
         assert_eq!(intent_velocity(-128, 0, 34), Velocity { x: -34, y: 0 });
+    }
+
+    #[test]
+    fn steering_points_at_the_target_at_full_stick() {
+        let own = QPos::new(1_000, 1_000);
+        let at = |x, y| steer_toward(own, QPos::new(x, y));
+        assert_eq!((at(5_000, 1_000).move_x, at(5_000, 1_000).move_y), (127, 0));
+        assert_eq!(
+            (at(1_000, -9_000).move_x, at(1_000, -9_000).move_y),
+            (0, -127)
+        );
+        assert_eq!((at(0, 0).move_x, at(0, 0).move_y), (-90, -90));
+        assert_eq!(steer_toward(own, own), Steer::default());
+        let far = steer_toward(QPos::new(i32::MIN, i32::MAX), QPos::new(i32::MAX, i32::MIN));
+        assert_eq!((far.move_x, far.move_y), (90, -90));
     }
 
     #[test]

@@ -13,10 +13,15 @@ use crate::room::RoomHandle;
 /// The API view of a room.
 pub fn view(app: &App, room: &RoomHandle) -> RoomView {
     let base = super::public::request_base().unwrap_or_else(|| app.base_url.clone());
+    let humans = room.occupancy();
+    // A seat reserved since the room's last tick already counts; the bot it displaces leaves
+    // at the next tick.
+    let bots = room.bots().min(room.capacity.saturating_sub(humans));
     RoomView {
         room_id: room.id,
         mode: room.mode.clone(),
-        players: room.occupancy(),
+        players: humans + bots,
+        bots,
         capacity: room.capacity,
         tick: room.tick(),
         spectate_url: format!("{base}/spectate/{}", room.id),

@@ -3,7 +3,7 @@
 //! Oldest ticket first, each unmatched ticket (the anchor) gathers the unmatched tickets whose
 //! skill lies within its window, closest first, while their players fit, until the room is
 //! full. The group forms when the room is full, or short of full once the anchor has waited
-//! `--match-wait`. Tickets sorted by skill sit in a linked list from which matched tickets are
+//! `--match-wait` (or `--fill-with-bots-after`, when that is sooner). Tickets sorted by skill sit in a linked list from which matched tickets are
 //! unlinked, so an anchor walks outwards from its own place in skill order and meets only
 //! unmatched tickets. An anchor stops at a full room, at its window's edge, when the room
 //! left is smaller than the smallest party waiting, or after skipping 2 × capacity tickets
@@ -40,12 +40,26 @@ pub struct Grouping {
     pub widen_per_sec: f64,
     /// Wait after which a partial room is accepted.
     pub match_wait: Duration,
+    /// Wait after which a partial room is accepted with bots in its missing seats.
+    pub fill_with_bots_after: Option<Duration>,
 }
 
 impl Grouping {
     /// The skill window of a ticket that has waited `waited`.
     pub fn window(&self, waited: Duration) -> f64 {
         self.skill_window + self.widen_per_sec * waited.as_secs_f64()
+    }
+
+    /// Whether a group whose oldest ticket has waited `waited` forms short of a full room.
+    pub fn accepts_short(&self, waited: Duration) -> bool {
+        waited >= self.match_wait || self.fills_with_bots(waited)
+    }
+
+    /// Whether a group short of a full room whose oldest ticket has waited `waited` gets bots
+    /// in its missing seats.
+    pub fn fills_with_bots(&self, waited: Duration) -> bool {
+        self.fill_with_bots_after
+            .is_some_and(|after| waited >= after)
     }
 }
 
@@ -145,7 +159,7 @@ pub fn form_groups(queue: &[Waiting], rules: &Grouping, now: Instant) -> Vec<Vec
             sizes.smallest(),
         );
         let size: usize = members.iter().map(|&i| queue[i].players).sum();
-        if size == rules.capacity || waited >= rules.match_wait {
+        if size == rules.capacity || rules.accepts_short(waited) {
             for &i in &members {
                 matched[i] = true;
                 list.unlink(place[i]);
@@ -216,6 +230,7 @@ mod tests {
             skill_window: 100.0,
             widen_per_sec: 50.0,
             match_wait: Duration::from_secs(5),
+            fill_with_bots_after: None,
         }
     }
 
@@ -264,6 +279,23 @@ mod tests {
             form_groups(&queue, &rules(3), now),
             [vec![0]],
             "alone after its wait"
+        );
+    }
+
+    #[test]
+    fn a_short_group_forms_with_bots_once_its_anchor_waited_the_fill_delay() {
+        let now = Instant::now();
+        let queue = [waiting(now, 2, 1000.0, 1)];
+        let r = Grouping {
+            fill_with_bots_after: Some(Duration::from_secs(2)),
+            ..rules(3)
+        };
+        assert_eq!(form_groups(&queue, &r, now), [vec![0]], "alone with bots");
+        assert!(r.fills_with_bots(Duration::from_secs(2)));
+        assert!(!r.fills_with_bots(Duration::from_secs(1)));
+        assert!(
+            form_groups(&queue, &rules(3), now).is_empty(),
+            "no bots: it waits"
         );
     }
 

@@ -6,7 +6,8 @@
 //! oldest ticket first, the unmatched tickets within its skill window, closest first, until a
 //! room is full. The window starts at `--skill-window` and widens by `--skill-widen-per-sec`
 //! rating points per second of waiting; a group short of a full room still matches once its
-//! oldest ticket has waited `--match-wait`. A party is one ticket and always lands whole. The
+//! oldest ticket has waited `--match-wait`, or with bots in the missing seats once it has
+//! waited `--fill-with-bots-after`. A party is one ticket and always lands whole. The
 //! caps on searching tickets (`--max-tickets`, `--tickets-per-addr`) are taken atomically at
 //! creation.
 
@@ -84,6 +85,8 @@ pub struct MatchRules {
     pub widen_per_sec: f64,
     /// Wait after which a partial room is accepted.
     pub match_wait: Duration,
+    /// Wait after which a partial room is accepted with bots in its missing seats.
+    pub fill_with_bots_after: Option<Duration>,
     /// Lifetime of a searching ticket.
     pub ticket_ttl: Duration,
     /// Searching tickets per client address.
@@ -102,6 +105,7 @@ impl MatchRules {
             skill_window: self.skill_window,
             widen_per_sec: self.widen_per_sec,
             match_wait: self.match_wait,
+            fill_with_bots_after: self.fill_with_bots_after,
         }
     }
 }
@@ -285,7 +289,12 @@ impl Matchmaker {
             let mut leaving = vec![false; queue.len()];
             for group in matcher::form_groups(queue, &grouping, now) {
                 let members: Vec<&Waiting> = group.iter().map(|&i| &queue[i]).collect();
-                let left = self.seat_group(mode, &members);
+                let players: usize = members.iter().map(|w| w.players).sum();
+                let waited = members
+                    .first()
+                    .map_or(Duration::ZERO, |w| now.saturating_duration_since(w.created));
+                let bots = players < grouping.capacity && grouping.fills_with_bots(waited);
+                let left = self.seat_group(mode, &members, bots);
                 for (i, gone) in group.into_iter().zip(left) {
                     leaving[i] = gone;
                 }
@@ -345,8 +354,8 @@ impl Matchmaker {
     /// matched, or cancelled or gone since. A ticket that got fewer seats than players stays
     /// searching and queued. Seats a ticket cannot take are given back only once the whole
     /// group is seated, so the room never looks abandoned halfway; a room in which no ticket
-    /// was matched is closed at once.
-    fn seat_group(&self, mode: &str, group: &[&Waiting]) -> Vec<bool> {
+    /// was matched is closed at once. With `bots`, bots fill the room's missing seats.
+    fn seat_group(&self, mode: &str, group: &[&Waiting], bots: bool) -> Vec<bool> {
         let Some(anchor) = group.first() else {
             return Vec::new();
         };
@@ -361,6 +370,9 @@ impl Matchmaker {
                 return vec![false; group.len()];
             }
         };
+        if bots {
+            room.fill_with_bots(room.capacity);
+        }
         let mut give_back = Vec::new();
         let seated: Vec<Seating> = group
             .iter()
@@ -373,7 +385,13 @@ impl Matchmaker {
         if matched == 0 {
             self.registry.close_if_abandoned(room.id);
         } else {
-            tracing::info!(room = room.id, mode, tickets = matched, "match formed");
+            tracing::info!(
+                room = room.id,
+                mode,
+                tickets = matched,
+                bots,
+                "match formed"
+            );
         }
         seated.iter().map(|s| *s != Seating::Searching).collect()
     }
@@ -560,7 +578,7 @@ mod tests {
         }
         let left = app
             .matchmaker
-            .seat_group("test", &group.iter().collect::<Vec<_>>());
+            .seat_group("test", &group.iter().collect::<Vec<_>>(), false);
         assert_eq!(left, [true, true], "cancelled tickets leave the queue");
         assert_eq!(app.registry.len(), 0, "the room without a seat is closed");
         shutdown.cancel();
@@ -583,7 +601,7 @@ mod tests {
         let group = [waiting_for(&app, &id)];
         let left = app
             .matchmaker
-            .seat_group("test", &group.iter().collect::<Vec<_>>());
+            .seat_group("test", &group.iter().collect::<Vec<_>>(), false);
         assert_eq!(left, [false], "it stays queued");
         let view = app.matchmaker.get(&id).expect("readable");
         assert_eq!(view.status, TicketStatus::Searching);

@@ -11,7 +11,7 @@ use protocol::{Bounds, CloseCode, Replica, ServerMsg};
 
 use super::components::*;
 use super::handle::{RoomHandle, RoomInbox, SpectatorEvent};
-use super::{replication, spectator, systems};
+use super::{bots, replication, spectator, systems};
 use crate::config::Config;
 use crate::game::{Game, GameError, RoomInfo, TickSet};
 
@@ -38,6 +38,8 @@ pub struct RoomSettings {
     pub spectator_every_ticks: u32,
     /// Spectator delay in milliseconds.
     pub spectator_delay_ms: u64,
+    /// Players every room is kept filled to with bots (`--bots-per-room`).
+    pub bots_per_room: u32,
 }
 
 impl RoomSettings {
@@ -63,6 +65,7 @@ impl RoomSettings {
             spectator_every_ticks: (u32::from(c.tick_rate) / u32::from(c.spectator_hz.max(1)))
                 .max(1),
             spectator_delay_ms: c.spectator_delay_ms,
+            bots_per_room: c.bots_per_room,
         }
     }
 }
@@ -140,6 +143,13 @@ impl Room {
         let mut startup = Schedule::default();
         startup.set_executor(SingleThreadedExecutor::new());
         let built = crate::game::build(game, &mut world, &mut schedule, &mut startup)?;
+        if built.bot_brain {
+            schedule.add_systems(
+                bots::balance_bots
+                    .in_set(TickSet::Receive)
+                    .after(systems::expire_dropped),
+            );
+        }
         let message =
             protocol::encode_server(&ServerMsg::Schema(built.schema.clone())).map_err(|e| {
                 GameError {
@@ -167,7 +177,8 @@ impl Room {
         })
     }
 
-    /// Runs one tick. Returns `false` once the room has closed (it stayed empty too long).
+    /// Runs one tick. Returns `false` once the room has closed (it stayed without humans too
+    /// long; bots do not keep it open, unless it is kept open).
     pub fn tick(&mut self) -> bool {
         if self.handle.is_closed() {
             return false;
@@ -220,7 +231,7 @@ impl Room {
     }
 
     fn check_idle(&mut self) -> bool {
-        let empty = self.handle.occupancy() == 0;
+        let empty = self.handle.occupancy() == 0 && !self.handle.keeps_open();
         let limit = self
             .world
             .resource::<RoomConfig>()

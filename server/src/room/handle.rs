@@ -46,6 +46,17 @@ pub struct SpectatorFeed {
     pub watchers: AtomicUsize,
 }
 
+/// A room's bots as the rest of the server sees them.
+#[derive(Debug, Default)]
+struct BotSeats {
+    /// Players the room is kept filled to with bots, besides `--bots-per-room`.
+    fill_to: AtomicU32,
+    /// Bots in the room now.
+    present: AtomicU32,
+    /// The room stays open without humans (the `--demo` room).
+    keep_open: AtomicBool,
+}
+
 /// Shared state and the inbox of one room.
 #[derive(Debug)]
 pub struct RoomHandle {
@@ -58,6 +69,7 @@ pub struct RoomHandle {
     commands: mpsc::Sender<RoomCommand>,
     departures: mpsc::UnboundedSender<Departure>,
     occupancy: AtomicU32,
+    bots: BotSeats,
     next_net_id: AtomicU32,
     tick: AtomicU32,
     closed: AtomicBool,
@@ -78,6 +90,7 @@ impl RoomHandle {
             commands: tx,
             departures,
             occupancy: AtomicU32::new(0),
+            bots: BotSeats::default(),
             next_net_id: AtomicU32::new(1),
             tick: AtomicU32::new(0),
             closed: AtomicBool::new(false),
@@ -146,6 +159,36 @@ impl RoomHandle {
     /// Seats taken: players present or dropped within grace, and unredeemed reservations.
     pub fn occupancy(&self) -> u32 {
         self.occupancy.load(Ordering::Acquire)
+    }
+
+    /// Keeps the room filled to `players` with bots while fewer humans are in it (at least; the
+    /// room also keeps `--bots-per-room`). Bots come only to a game with a bot brain.
+    pub fn fill_with_bots(&self, players: u32) {
+        self.bots.fill_to.fetch_max(players, Ordering::Relaxed);
+    }
+
+    /// Players the room asked to be filled to with bots ([`RoomHandle::fill_with_bots`]).
+    pub fn bot_fill(&self) -> u32 {
+        self.bots.fill_to.load(Ordering::Relaxed)
+    }
+
+    /// Bots in the room now; they take no seat: [`RoomHandle::occupancy`] counts humans only.
+    pub fn bots(&self) -> u32 {
+        self.bots.present.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_bots(&self, bots: u32) {
+        self.bots.present.store(bots, Ordering::Relaxed);
+    }
+
+    /// Keeps the room open while no human is in it (it closes only on shutdown).
+    pub fn keep_open(&self) {
+        self.bots.keep_open.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the room stays open without humans.
+    pub fn keeps_open(&self) -> bool {
+        self.bots.keep_open.load(Ordering::Relaxed)
     }
 
     /// The room's latest tick.

@@ -8,9 +8,11 @@
 //!    joins and resumes (not admitted when their connection gave up; the game's join and resume
 //!    observers run), inputs (stale and duplicate sequence numbers dropped, capped per tick;
 //!    the fields were checked against the game's schema by the connection); expire dropped
-//!    players past their grace period. The inputs are then decoded into the game's
+//!    players past their grace period; in a game with a bot brain, spawn or remove bots so that
+//!    the room holds its bot target ([`bots`]). The inputs are then decoded into the game's
 //!    [`crate::game::PlayerInput`].
-//! 2. **Simulate**: the game's systems ([`crate::game::GameBuilder::add_systems`]).
+//! 2. **Simulate**: the game's bot brain ([`crate::game::GameBuilder::bot_brain`]), then its
+//!    systems ([`crate::game::GameBuilder::add_systems`]).
 //! 3. **Replicate** ([`replication::replicate`]): bevy change detection of every replicated
 //!    component (one sync per component), spawns, despawns and owner
 //!    changes feed the room's [`protocol::Replica`], which writes the delta's shared part once.
@@ -21,6 +23,7 @@
 //! 5. **Spectate** ([`spectator::publish`]): at the spectator rate, one JSON update for all
 //!    spectators through a broadcast channel, decoded from the replica by the game's schema.
 
+pub mod bots;
 pub mod components;
 #[cfg(feature = "fault-injection")]
 pub mod fault;

@@ -193,6 +193,30 @@ impl RoomRegistry {
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         self.unentered.creator.insert(id, creator);
+        self.open(id, mode, |_| {})
+    }
+
+    /// Opens the demo room: a room of `mode` kept filled to `bots` players with bots and kept
+    /// open while no human is in it (it counts against no address).
+    pub fn open_demo(&self, mode: &str, bots: u32) -> Result<Arc<RoomHandle>, RegistryError> {
+        if !self.rooms.reserve(self.max_rooms) {
+            return Err(RegistryError::TooManyRooms(self.max_rooms));
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.open(id, mode, |room| {
+            room.fill_with_bots(bots);
+            room.keep_open();
+        })
+    }
+
+    /// Builds room `id` of `mode` into a place reserved for it, lets `setup` adjust its handle,
+    /// and hands it to a tick thread.
+    fn open(
+        &self,
+        id: u32,
+        mode: &str,
+        setup: impl FnOnce(&RoomHandle),
+    ) -> Result<Arc<RoomHandle>, RegistryError> {
         let capacity = self.capacity_for(mode);
         let inbox = (capacity as usize)
             .saturating_mul(INBOX_PER_PLAYER)
@@ -220,6 +244,7 @@ impl RoomRegistry {
             Ok(Err(e)) => return Err(self.abandon(id, mode, &e.to_string())),
             Err(_) => return Err(self.abandon(id, mode, "the game panicked while building")),
         };
+        setup(&handle);
         self.rooms.insert(id, handle.clone());
         self.pool.spawn(room);
         tracing::info!(room = id, mode, game = game.name(), capacity, "room opened");

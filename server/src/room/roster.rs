@@ -91,24 +91,12 @@ impl Roster<'_, '_, '_, '_, '_> {
             tracing::debug!(room = handle.id, player_id, "join of a closed connection");
             return;
         }
-        let entity = self
-            .commands
-            .spawn((
-                Player {
-                    id: player_id,
-                    name,
-                },
-                NetEntity::new(player_id, 0),
-                Owner(player_id),
-                Position(random_spawn(&self.config.settings)),
-                InputQueue::default(),
-            ))
-            .id();
+        let player = Player {
+            id: player_id,
+            name,
+        };
+        let entity = spawn_avatar(self.commands, player, &self.config.settings, ());
         self.fresh.push((entity, InputQueue::default()));
-        self.commands.trigger(PlayerJoined {
-            entity,
-            player: player_id,
-        });
         self.admit(player_id, entity, conn, 0, PendingEvents::default());
     }
 
@@ -344,6 +332,32 @@ impl Roster<'_, '_, '_, '_, '_> {
         self.book.clients.0.insert(player_id, link);
         tracing::debug!(room = config.handle.id, player_id, "player joined");
     }
+}
+
+/// Spawns a player's avatar (with `extra`, e.g. the [`crate::game::Bot`] marker) at a random
+/// place and triggers [`PlayerJoined`]: the one way into a room, for humans and bots.
+pub fn spawn_avatar(
+    commands: &mut Commands,
+    player: Player,
+    settings: &super::RoomSettings,
+    extra: impl Bundle,
+) -> Entity {
+    let player_id = player.id;
+    let entity = commands
+        .spawn((
+            player,
+            NetEntity::new(player_id, 0),
+            Owner(player_id),
+            Position(random_spawn(settings)),
+            InputQueue::default(),
+            extra,
+        ))
+        .id();
+    commands.trigger(PlayerJoined {
+        entity,
+        player: player_id,
+    });
+    entity
 }
 
 fn random_spawn(settings: &super::RoomSettings) -> QPos {

@@ -723,3 +723,149 @@ fn an_input_that_arrives_in_the_tick_of_the_join_is_applied() {
     a.drain();
     assert_eq!(a.world().ack(), 1, "applied in the admitting tick");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Server-side bots.
+
+/// The ids of the room's bots and whether each got its game's components on join.
+fn bots_in(s: &mut Stepper) -> Vec<(u32, bool)> {
+    use bevy_ecs::prelude::*;
+
+    use crate::game::{Bot, Player};
+    use crate::games::movement::Velocity;
+
+    let world = s.room.world_mut();
+    let mut bots = world.query_filtered::<(&Player, Has<Velocity>), With<Bot>>();
+    let mut ids: Vec<(u32, bool)> = bots.iter(world).map(|(p, v)| (p.id, v)).collect();
+    ids.sort_unstable();
+    ids
+}
+
+#[test]
+fn bots_fill_the_room_give_way_to_a_human_and_come_back() {
+    let mut s = stepper(Config {
+        room_capacity: 4,
+        bots_per_room: 4,
+        ..Config::default()
+    });
+    s.tick(1);
+    let bots = bots_in(&mut s);
+    assert_eq!(bots.len(), 4, "the room is filled with bots");
+    assert!(
+        bots.iter().all(|b| b.1),
+        "the game's join observer ran for every bot"
+    );
+    assert_eq!(
+        (s.handle.bots(), s.handle.occupancy()),
+        (4, 0),
+        "bots take no seat"
+    );
+    let mut a = s.join(64);
+    s.tick(1);
+    a.drain();
+    assert_eq!(s.handle.bots(), 3, "a bot made room for the human");
+    let seen_bots: Vec<u32> = bots_in(&mut s).iter().map(|b| b.0).collect();
+    assert!(
+        seen_bots.iter().all(|&id| a.has(id)),
+        "the human sees the bots"
+    );
+    let start: Vec<_> = seen_bots
+        .iter()
+        .map(|&id| a.world().get(id).and_then(|e| e.position()))
+        .collect();
+    s.tick(40);
+    a.drain();
+    let now: Vec<_> = seen_bots
+        .iter()
+        .map(|&id| a.world().get(id).and_then(|e| e.position()))
+        .collect();
+    assert!(
+        start
+            .iter()
+            .zip(&now)
+            .all(|(before, after)| before != after),
+        "every bot moved: {start:?} -> {now:?}"
+    );
+    let links = s.room.world_mut().resource::<super::components::Players>();
+    assert_eq!(links.0.clients.0.len(), 1, "only the human has a link");
+    s.handle.depart(Departure::Left {
+        player_id: a.player_id,
+        conn_id: a.conn_id,
+    });
+    s.tick(2);
+    assert_eq!(s.handle.bots(), 4, "the bots came back");
+}
+
+#[test]
+fn a_game_without_a_bot_brain_gets_no_bots() {
+    use crate::game::GameBuilder;
+
+    struct Still;
+    impl Game for Still {
+        fn name(&self) -> &'static str {
+            "still"
+        }
+        fn build(&self, _: &mut GameBuilder) {}
+    }
+    let mut s = stepper_of(
+        Config {
+            bots_per_room: 4,
+            ..Config::default()
+        },
+        &Still,
+    );
+    s.handle.fill_with_bots(10);
+    s.tick(3);
+    assert_eq!(s.handle.bots(), 0);
+    assert!(bots_in(&mut s).is_empty());
+}
+
+#[test]
+fn bots_join_and_leave_through_the_games_observers() {
+    use bevy_ecs::prelude::*;
+
+    use crate::game::{Bot, GameBuilder, PlayerJoined, PlayerLeft};
+
+    /// Bots the game saw join and leave.
+    #[derive(Resource, Default)]
+    struct Seen {
+        joined: usize,
+        left: usize,
+    }
+
+    struct Counted;
+    impl Game for Counted {
+        fn name(&self) -> &'static str {
+            "counted"
+        }
+        fn build(&self, game: &mut GameBuilder) {
+            game.insert_resource(Seen::default())
+                .bot_brain(|_: Query<(), With<Bot>>| {})
+                .on_join(
+                    |j: On<PlayerJoined>, bots: Query<(), With<Bot>>, mut seen: ResMut<Seen>| {
+                        seen.joined += usize::from(bots.contains(j.entity));
+                    },
+                )
+                .on_leave(
+                    |l: On<PlayerLeft>, bots: Query<(), With<Bot>>, mut seen: ResMut<Seen>| {
+                        seen.left += usize::from(bots.contains(l.entity));
+                    },
+                );
+        }
+    }
+    let config = Config {
+        room_capacity: 2,
+        bots_per_room: 2,
+        ..Config::default()
+    };
+    let mut s = stepper_of(config, &Counted);
+    s.tick(1);
+    let seen = |s: &mut Stepper| {
+        let seen = s.room.world_mut().resource::<Seen>();
+        (seen.joined, seen.left)
+    };
+    assert_eq!(seen(&mut s), (2, 0), "two bots joined, marked as bots");
+    let _human = s.join(64);
+    s.tick(1);
+    assert_eq!(seen(&mut s), (2, 1), "one left for the human");
+}
