@@ -76,6 +76,7 @@ pub fn router(
         .routes(routes!(ops::healthz))
         .routes(routes!(pages::index))
         .routes(routes!(pages::spectate))
+        .routes(routes!(pages::play))
         .routes(routes!(pages::asset));
     let public = if public_metrics {
         public.routes(routes!(ops::metrics))

@@ -1,0 +1,88 @@
+// The playable page: pick a name and a mode, join a room through the JavaScript SDK (served at
+// /sdk/game-client.js), steer with the keys or a touch stick, and watch the field: the local
+// player where the SDK predicts it, the others where it interpolates them. `window.__play`
+// exposes the room and what was last drawn, for the browser tests.
+import { GameServer } from "/sdk/game-client.js";
+import { Intent } from "/static/play-input.js";
+import { InputPump } from "/static/play-pump.js";
+import { drawField } from "/static/play-draw.js";
+import { logEvent, showFrame, status } from "/static/play-hud.js";
+import { entityViews } from "/static/play-world.js";
+
+const el = (id) => document.getElementById(id);
+const server = new GameServer(location.origin);
+const state = { room: null, bounds: null, seat: null, pump: null, intent: null, drawn: new Map(), frames: 0 };
+window.__play = state;
+
+// The modes this server accepts: the `mode` enum of its OpenAPI document (absent when it
+// accepts any mode: then the live rooms' modes are the suggestions).
+async function suggestModes() {
+  let modes = [];
+  try {
+    const doc = await (await fetch("/openapi.json")).json();
+    modes = doc.components?.schemas?.JoinOrCreate?.properties?.mode?.enum ?? [];
+    if (modes.length === 0) modes = [...new Set((await server.listRooms()).map((r) => r.mode))];
+  } catch (e) {
+    console.warn("no mode suggestions:", e.message);
+  }
+  el("modes").replaceChildren(...modes.map((m) => Object.assign(document.createElement("option"), { value: m })));
+  if (modes.length && !modes.includes(el("mode").value)) el("mode").value = modes[0];
+}
+
+function nameOf(id) {
+  const e = state.views?.find((v) => v.id === id);
+  return e?.name ?? "#" + id;
+}
+
+function render() {
+  const room = state.room;
+  if (room) {
+    state.views = entityViews(room);
+    state.drawn = drawField(el("view"), state.bounds, state.views.filter((v) => v.x !== null),
+      state.intent.stick);
+    state.frames += 1;
+  }
+  requestAnimationFrame(render);
+}
+
+function wire(room) {
+  room.on("frame", () => showFrame(room, state.views ?? entityViews(room)));
+  room.on("event", (ev) => logEvent(ev.name, ev.fields ?? {}, nameOf));
+  room.on("resume", () => { status("live"); logEvent("resumed", {}, nameOf); });
+  room.on("close", (c) => {
+    status("ended");
+    el("error").textContent = "disconnected: " + (c?.reason ?? c?.name ?? "closed");
+    state.pump.stop();
+    el("go").disabled = false;
+  });
+}
+
+async function join(ev) {
+  ev.preventDefault();
+  el("go").disabled = true;
+  el("error").textContent = "";
+  status("connecting");
+  try {
+    state.pump?.stop();
+    state.room?.leave();
+    state.seat = await server.joinOrCreate(el("mode").value, { name: el("name").value });
+    const room = await server.join(state.seat);
+    state.room = room;
+    state.bounds = room.bounds;
+    state.pump = new InputPump(room, state.intent);
+    wire(room);
+    status("live");
+    el("title").textContent = "Room #" + room.roomId + " · " + el("mode").value;
+    el("view").focus();
+  } catch (e) {
+    status("error", "ended");
+    el("error").textContent = (e.code ? e.code + ": " : "") + e.message;
+    el("go").disabled = false;
+  }
+}
+
+state.intent = new Intent(el("view"), () => state.pump?.changed());
+el("name").value ||= "player" + Math.floor(Math.random() * 1000);
+el("join").addEventListener("submit", join);
+suggestModes();
+requestAnimationFrame(render);
