@@ -1,0 +1,169 @@
+// Plays /play in headless Chromium and prints a JSON report on stdout (its last line) for the
+// Rust test (tests/play.rs) to check. Any page or console error fails it.
+//
+// usage: node play.mjs SCENARIO PAGE_BASE API_BASE SCREENSHOT_PATH
+//   PAGE_BASE: where the page is loaded from (a proxy in front of the server);
+//   API_BASE: the server itself, for the authoritative position from its spectator feed.
+// Scenarios:
+//   play     two pages in one coins room: a held arrow key moves the local player on screen and
+//            on the server; each page sees the other; after the test cuts the connections
+//            (it prints CUT and waits for a line on stdin), the pages resume as the same players.
+//   latency  one page behind a slow proxy: the key press moves the player in the first animation
+//            frame, and after the release the prediction ends where the server says.
+import { createInterface } from "node:readline";
+import { chromium } from "playwright-core";
+
+const [scenario, pageBase, apiBase, screenshot] = process.argv.slice(2);
+if (!scenario || !pageBase || !apiBase || !screenshot) {
+  console.error("usage: node play.mjs SCENARIO PAGE_BASE API_BASE SCREENSHOT_PATH");
+  process.exit(2);
+}
+const stdin = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+const errors = [];
+const TIMEOUT = { timeout: 15000 };
+
+// Opens /play, joins `mode` as `name`; returns the page and its player's id, room and bounds.
+async function join(browser, name, mode) {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+  page.on("pageerror", (e) => errors.push(`${name}: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error" && !m.location().url.endsWith("/favicon.ico")) errors.push(`${name}: ${m.text()}`);
+  });
+  await page.goto(`${pageBase}/play`);
+  await page.fill("#name", name);
+  await page.fill("#mode", mode);
+  await page.click("#go");
+  await page.waitForFunction(() => window.__play.room !== null && window.__play.drawn.size > 0, null, TIMEOUT);
+  const me = await page.evaluate(() => ({
+    id: window.__play.room.playerId, room: window.__play.room.roomId, bounds: window.__play.bounds,
+  }));
+  return { page, ...me };
+}
+
+// The local player: where the SDK predicts it (quanta) and where the page last drew it (pixels).
+const local = (page) => page.evaluate(() => {
+  const p = window.__play;
+  return { predicted: p.room.predicted(), drawn: p.drawn.get(p.room.playerId) ?? null, frames: p.frames };
+});
+
+// Holds `key` for `ms`; returns the player before, in the first animation frame after the key
+// went down, and at the release.
+async function hold(page, key, ms) {
+  await page.evaluate(() => {
+    const p = window.__play;
+    window.__probe = {
+      before: p.room.predicted(), drawn: p.drawn.get(p.room.playerId), frames: p.frames, first: null,
+    };
+    window.addEventListener("keydown", () => requestAnimationFrame(() => {
+      window.__probe.first = {
+        predicted: p.room.predicted(), drawn: p.drawn.get(p.room.playerId), frames: p.frames,
+      };
+    }), { once: true });
+  });
+  await page.keyboard.down(key);
+  await page.waitForTimeout(ms);
+  const held = await local(page);
+  await page.keyboard.up(key);
+  return { ...(await page.evaluate(() => window.__probe)), held };
+}
+
+// Waits until the server acknowledged every input the page sent and a few frames followed.
+async function settle(page) {
+  await page.waitForFunction(() => {
+    const p = window.__play;
+    return p.pump.timer === null && p.room.world.ack >= p.pump.lastSeq;
+  }, null, TIMEOUT);
+  const tick = await page.evaluate(() => window.__play.room.tick);
+  await page.waitForFunction((t) => window.__play.room.tick >= t + 3, tick, TIMEOUT);
+}
+
+// The player's position in the server's spectator feed (its first snapshot).
+async function authoritative(room, id) {
+  const abort = new AbortController();
+  const res = await fetch(`${apiBase}/api/v1/rooms/${room}/events`, { signal: abort.signal });
+  const decoder = new TextDecoder();
+  let text = "";
+  for await (const chunk of res.body) {
+    text += decoder.decode(chunk, { stream: true });
+    const m = text.match(/event: ?snapshot\r?\n(?:[a-z]+:.*\r?\n)*?data: ?(.*)\r?\n/);
+    if (m) {
+      abort.abort();
+      const e = JSON.parse(m[1]).entities.find((e) => e.id === id);
+      return e ? { x: e.x, y: e.y } : null;
+    }
+  }
+  return null;
+}
+
+// Presses the arrow key that leads away from the nearer side wall, so that the move is not
+// clamped: ArrowRight in the left half.
+async function move(player, ms) {
+  const start = (await local(player.page)).predicted;
+  const right = start.x <= player.bounds.width / 2;
+  const press = await hold(player.page, right ? "ArrowRight" : "ArrowLeft", ms);
+  await settle(player.page);
+  const end = (await local(player.page)).predicted;
+  const server = await authoritative(player.room, player.id);
+  return { key: right ? "ArrowRight" : "ArrowLeft", sign: right ? 1 : -1, ...press, end, server };
+}
+
+async function playScenario(browser) {
+  const ann = await join(browser, "ann", "coins");
+  const moved = await move(ann, 500);
+  const bob = await join(browser, "bob", "coins");
+  const sees = (page, id) => page.waitForFunction((id) => window.__play.views.some((v) => v.id === id && v.x !== null), id, TIMEOUT);
+  await sees(ann.page, bob.id);
+  await sees(bob.page, ann.id);
+  await ann.page.waitForFunction(() => document.getElementById("scores").textContent.includes("bob"), null, TIMEOUT);
+  const scores = await ann.page.$$eval("#scores tr", (rows) => rows.map((r) => [...r.children].map((c) => c.textContent)));
+  await ann.page.screenshot({ path: screenshot, fullPage: true });
+  const hud = await ann.page.evaluate(() => Object.fromEntries(
+    ["status", "ping", "tick", "players", "desyncs", "round"].map((id) => [id, document.getElementById(id).textContent])));
+  // The network dies: the test cuts every connection through the proxy.
+  console.log("CUT");
+  await stdin.next();
+  const resumed = async (p) => {
+    await p.page.waitForFunction(() => window.__play.room.resumes >= 1, null, TIMEOUT);
+    const tick = await p.page.evaluate(() => window.__play.room.tick);
+    await p.page.waitForFunction((t) => window.__play.room.tick > t + 3, tick, TIMEOUT);
+    return p.page.evaluate(() => ({ id: window.__play.room.playerId, resumes: window.__play.room.resumes, status: document.getElementById("status").textContent }));
+  };
+  const after = { ann: await resumed(ann), bob: await resumed(bob) };
+  const again = await move(ann, 300);
+  return {
+    ann: { id: ann.id, room: ann.room }, bob: { id: bob.id, room: bob.room },
+    moved, scores, hud, after, again,
+  };
+}
+
+async function latencyScenario(browser) {
+  const ann = await join(browser, "ann", "default");
+  await ann.page.waitForFunction(() => window.__play.room.pingMs !== null, null, TIMEOUT);
+  const moved = await move(ann, 500);
+  const ping = await ann.page.evaluate(() => window.__play.room.pingMs);
+  return { ann: { id: ann.id, room: ann.room }, moved, ping };
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+  ],
+});
+let failed = null;
+try {
+  const run = { play: playScenario, latency: latencyScenario }[scenario];
+  if (!run) throw new Error(`unknown scenario ${scenario}`);
+  const report = await run(browser);
+  if (errors.length) failed = `page errors: ${errors.join("; ")}`;
+  console.log(JSON.stringify(report));
+} catch (e) {
+  failed = `${e.stack ?? e}; page errors: ${errors.join("; ")}`;
+} finally {
+  await browser.close();
+}
+if (failed) {
+  console.error(`play page check failed: ${failed}`);
+  process.exit(1);
+}

@@ -1,0 +1,161 @@
+//! The playable page, `/play`, in headless Chromium (Debian's `chromium`, driven by
+//! playwright-core from `tests/browser`; `tests/run.sh` installs both): it joins through the
+//! JavaScript SDK, a held arrow key moves the local player at once and the server agrees, two
+//! pages see each other, and a page whose connection dies resumes as the same player. The page
+//! is loaded through a proxy of the harness, which cuts the connections or delays every byte.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::Value;
+use tests::proxy::DelayProxy;
+use tests::{TestServer, config, start};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::Command;
+
+/// A server whose seats point at a proxy in front of it, delaying each way by `delay`.
+async fn proxied(delay: Duration) -> (TestServer, DelayProxy) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let public = format!("http://{}", listener.local_addr().unwrap());
+    let server = start(server::Config {
+        public_url: Some(public),
+        ..config()
+    })
+    .await;
+    let proxy = DelayProxy::serve(listener, server.addr, delay);
+    (server, proxy)
+}
+
+/// Runs `tests/browser/play.mjs SCENARIO` against the page behind `proxy`, cutting the proxy's
+/// connections whenever the script asks (it prints `CUT`, then waits for a line); returns its
+/// JSON report.
+async fn run_page(scenario: &str, server: &TestServer, proxy: &DelayProxy) -> Value {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    assert!(
+        root.join("browser/node_modules/playwright-core").exists(),
+        "playwright-core is not installed: run `npm ci --prefix tests/browser` (tests/run.sh does it)"
+    );
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        PathBuf::from(&chromium).exists(),
+        "no Chromium at {chromium}: `apt-get install chromium` (tests/run.sh does it) or set CHROMIUM"
+    );
+    let shot = root.join(format!("../target/{scenario}.png"));
+    let _ = std::fs::remove_file(&shot);
+    let mut child = Command::new("node")
+        .arg(root.join("browser/play.mjs"))
+        .args([scenario, &proxy.base(), &server.base])
+        .arg(&shot)
+        .env("CHROMIUM", chromium)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut last = String::new();
+    let talk = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line == "CUT" {
+                proxy.cut();
+                stdin.write_all(b"cut\n").await.unwrap();
+            } else {
+                last = line;
+            }
+        }
+        child.wait_with_output().await.unwrap()
+    };
+    let out = tokio::time::timeout(Duration::from_secs(120), talk)
+        .await
+        .expect("the browser check finishes within two minutes");
+    assert!(
+        out.status.success(),
+        "browser check failed:\n{last}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if scenario == "play" {
+        assert!(
+            std::fs::metadata(&shot).unwrap().len() > 1000,
+            "a screenshot was saved at {}",
+            shot.display()
+        );
+    }
+    serde_json::from_str(&last).unwrap_or_else(|e| panic!("a JSON report ({e}): {last}"))
+}
+
+/// Quanta from a report's `{x, y}`.
+fn xy(v: &Value) -> (i64, i64) {
+    (v["x"].as_i64().unwrap(), v["y"].as_i64().unwrap())
+}
+
+/// A held key's report: it moved the player its way at once (predicted and drawn) and it ends
+/// where the server says.
+fn check_move(moved: &Value) {
+    let sign = moved["sign"].as_i64().unwrap();
+    let (bx, by) = xy(&moved["before"]);
+    let first = &moved["first"];
+    let (fx, fy) = xy(&first["predicted"]);
+    assert!(
+        (fx - bx) * sign > 0 && fy == by,
+        "the first animation frame after the key press shows the move: {moved}"
+    );
+    let drawn_x = |v: &Value| v["x"].as_f64().unwrap();
+    assert!(
+        (drawn_x(&first["drawn"]) - drawn_x(&moved["drawn"])) * (sign as f64) > 0.0,
+        "on screen too, in that animation frame: {moved}"
+    );
+    let (hx, _) = xy(&moved["held"]["predicted"]);
+    assert!((hx - fx) * sign > 0, "it kept moving while held: {moved}");
+    let (ex, ey) = xy(&moved["end"]);
+    let (sx, sy) = xy(&moved["server"]);
+    assert!(
+        (ex - sx).abs() <= 1 && (ey - sy).abs() <= 1,
+        "the prediction ends where the server says: {moved}"
+    );
+    assert!((sx - bx) * sign > 0, "the server moved it too: {moved}");
+}
+
+#[tokio::test]
+async fn the_play_page_moves_sees_others_and_resumes() {
+    let (server, proxy) = proxied(Duration::ZERO).await;
+    let report = run_page("play", &server, &proxy).await;
+    check_move(&report["moved"]);
+    assert_eq!(
+        report["ann"]["room"], report["bob"]["room"],
+        "one room: {report}"
+    );
+    let names: Vec<&str> = report["scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row[0].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"ann") && names.contains(&"bob"),
+        "the scores list both players: {report}"
+    );
+    assert_eq!(report["hud"]["players"], "2", "{report}");
+    assert_eq!(report["hud"]["desyncs"], "0", "{report}");
+    for who in ["ann", "bob"] {
+        let after = &report["after"][who];
+        assert_eq!(after["id"], report[who]["id"], "{who} is the same player");
+        assert_eq!(after["status"], "live", "{report}");
+    }
+    check_move(&report["again"]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn prediction_shows_the_move_at_once_through_100_ms_each_way() {
+    let (server, proxy) = proxied(Duration::from_millis(100)).await;
+    let report = run_page("latency", &server, &proxy).await;
+    assert!(
+        report["ping"].as_f64() >= Some(200.0),
+        "the proxy delays each way: {report}"
+    );
+    check_move(&report["moved"]);
+    server.stop().await;
+}
