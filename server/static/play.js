@@ -37,7 +37,7 @@ function nameOf(id) {
 function render() {
   const room = state.room;
   if (room) {
-    state.views = entityViews(room);
+    state.views = entityViews(room, state.seat.player_name);
     state.drawn = drawField(el("view"), state.bounds, state.views.filter((v) => v.x !== null),
       state.intent.stick);
     state.frames += 1;
@@ -46,12 +46,12 @@ function render() {
 }
 
 function wire(room) {
-  room.on("frame", () => showFrame(room, state.views ?? entityViews(room)));
-  room.on("event", (ev) => logEvent(ev.name, ev.fields ?? {}, nameOf));
+  room.on("frame", () => showFrame(room, state.views ?? []));
+  room.on("event", (ev) => logEvent(ev.name, ev.values, nameOf));
   room.on("resume", () => { status("live"); logEvent("resumed", {}, nameOf); });
   room.on("close", (c) => {
     status("ended");
-    el("error").textContent = "disconnected: " + (c?.reason ?? c?.name ?? "closed");
+    el("error").textContent = "disconnected: " + c.name + (c.reason ? " (" + c.reason + ")" : "");
     state.pump.stop();
     el("go").disabled = false;
   });

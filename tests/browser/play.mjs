@@ -18,7 +18,8 @@ if (!scenario || !pageBase || !apiBase || !screenshot) {
   console.error("usage: node play.mjs SCENARIO PAGE_BASE API_BASE SCREENSHOT_PATH");
   process.exit(2);
 }
-const stdin = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+const lines = createInterface({ input: process.stdin });
+const stdin = lines[Symbol.asyncIterator]();
 const errors = [];
 const TIMEOUT = { timeout: 15000 };
 
@@ -79,20 +80,24 @@ async function settle(page) {
 
 // The player's position in the server's spectator feed (its first snapshot).
 async function authoritative(room, id) {
-  const abort = new AbortController();
-  const res = await fetch(`${apiBase}/api/v1/rooms/${room}/events`, { signal: abort.signal });
+  const res = await fetch(`${apiBase}/api/v1/rooms/${room}/events`, { signal: AbortSignal.timeout(15000) });
+  const reader = res.body.getReader();
   const decoder = new TextDecoder();
   let text = "";
-  for await (const chunk of res.body) {
-    text += decoder.decode(chunk, { stream: true });
-    const m = text.match(/event: ?snapshot\r?\n(?:[a-z]+:.*\r?\n)*?data: ?(.*)\r?\n/);
-    if (m) {
-      abort.abort();
-      const e = JSON.parse(m[1]).entities.find((e) => e.id === id);
-      return e ? { x: e.x, y: e.y } : null;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return null;
+      text += decoder.decode(value, { stream: true });
+      const m = text.match(/event: ?snapshot\r?\n(?:[a-z]+:.*\r?\n)*?data: ?(.*)\r?\n/);
+      if (m) {
+        const e = JSON.parse(m[1]).entities.find((e) => e.id === id);
+        return e ? { x: e.x, y: e.y } : null;
+      }
     }
+  } finally {
+    await reader.cancel().catch(() => {});
   }
-  return null;
 }
 
 // Presses the arrow key that leads away from the nearer side wall, so that the move is not
@@ -161,6 +166,7 @@ try {
 } catch (e) {
   failed = `${e.stack ?? e}; page errors: ${errors.join("; ")}`;
 } finally {
+  lines.close(); // else stdin keeps node running
   await browser.close();
 }
 if (failed) {
