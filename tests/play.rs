@@ -3,6 +3,7 @@
 //! JavaScript SDK, a held arrow key moves the local player at once and the server agrees, two
 //! pages see each other, and a page whose connection dies resumes as the same player. The page
 //! is loaded through a proxy of the harness, which cuts the connections or delays every byte.
+//! The page of the README's "Play it" section plays too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
@@ -14,13 +15,14 @@ use tests::{TestServer, config, start};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::Command;
 
-/// A server whose seats point at a proxy in front of it, delaying each way by `delay`.
-async fn proxied(delay: Duration) -> (TestServer, DelayProxy) {
+/// A server of `config` whose seats point at a proxy in front of it, delaying each way by
+/// `delay`.
+async fn proxied(config: server::Config, delay: Duration) -> (TestServer, DelayProxy) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let public = format!("http://{}", listener.local_addr().unwrap());
     let server = start(server::Config {
         public_url: Some(public),
-        ..config()
+        ..config
     })
     .await;
     let proxy = DelayProxy::serve(listener, server.addr, delay);
@@ -30,7 +32,12 @@ async fn proxied(delay: Duration) -> (TestServer, DelayProxy) {
 /// Runs `tests/browser/play.mjs SCENARIO` against the page behind `proxy`, cutting the proxy's
 /// connections whenever the script asks (it prints `CUT`, then waits for a line); returns its
 /// JSON report.
-async fn run_page(scenario: &str, server: &TestServer, proxy: &DelayProxy) -> Value {
+async fn run_page(
+    scenario: &str,
+    server: &TestServer,
+    proxy: &DelayProxy,
+    env: &[(&str, PathBuf)],
+) -> Value {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     assert!(
         root.join("browser/node_modules/playwright-core").exists(),
@@ -48,6 +55,7 @@ async fn run_page(scenario: &str, server: &TestServer, proxy: &DelayProxy) -> Va
         .args([scenario, &proxy.base(), &server.base])
         .arg(&shot)
         .env("CHROMIUM", chromium)
+        .envs(env.iter().cloned())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -120,8 +128,8 @@ fn check_move(moved: &Value) {
 
 #[tokio::test]
 async fn the_play_page_moves_sees_others_and_resumes() {
-    let (server, proxy) = proxied(Duration::ZERO).await;
-    let report = run_page("play", &server, &proxy).await;
+    let (server, proxy) = proxied(config(), Duration::ZERO).await;
+    let report = run_page("play", &server, &proxy, &[]).await;
     check_move(&report["moved"]);
     assert_eq!(
         report["ann"]["room"], report["bob"]["room"],
@@ -150,12 +158,51 @@ async fn the_play_page_moves_sees_others_and_resumes() {
 
 #[tokio::test]
 async fn prediction_shows_the_move_at_once_through_100_ms_each_way() {
-    let (server, proxy) = proxied(Duration::from_millis(100)).await;
-    let report = run_page("latency", &server, &proxy).await;
+    let (server, proxy) = proxied(config(), Duration::from_millis(100)).await;
+    let report = run_page("latency", &server, &proxy, &[]).await;
     assert!(
         report["ping"].as_f64() >= Some(200.0),
         "the proxy delays each way: {report}"
     );
     check_move(&report["moved"]);
+    server.stop().await;
+}
+
+/// The page of the README's "Play it" section, its SDK address and server pointed at `base`.
+fn readme_page(base: &str) -> String {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
+        .expect("README.md");
+    let section = readme
+        .split("\n## Play it\n")
+        .nth(1)
+        .expect("README has a \"Play it\" section");
+    let start = section.find("```html\n").expect("with an html block") + "```html\n".len();
+    let end = start + section[start..].find("```").expect("the block ends");
+    let page = &section[start..end];
+    assert!(
+        page.contains("http://127.0.0.1:8080"),
+        "the README's page addresses the server of the README's command"
+    );
+    page.replace("http://127.0.0.1:8080", base)
+}
+
+#[tokio::test]
+async fn the_readme_page_joins_and_moves_its_player() {
+    // The README's page is served from an origin of its own, as the README says.
+    let cors = server::Config {
+        cors_origins: vec!["*".parse().unwrap()],
+        ..config()
+    };
+    let (server, proxy) = proxied(cors, Duration::ZERO).await;
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/readme-play.html");
+    std::fs::write(&file, readme_page(&proxy.base())).unwrap();
+    let report = run_page("snippet", &server, &proxy, &[("PLAY_SNIPPET", file)]).await;
+    let sign = report["sign"].as_i64().unwrap();
+    let (bx, by) = xy(&report["before"]);
+    let (ax, ay) = xy(&report["after"]);
+    assert!(
+        (ax - bx) * sign > 0 && ay == by,
+        "the arrow key moved the player on the server: {report}"
+    );
     server.stop().await;
 }

@@ -10,6 +10,9 @@
 //            (it prints CUT and waits for a line on stdin), the pages resume as the same players.
 //   latency  one page behind a slow proxy: the key press moves the player in the first animation
 //            frame, and after the release the prediction ends where the server says.
+//   snippet  the README's page (the file $PLAY_SNIPPET) joins and an arrow key moves its player.
+import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { createInterface } from "node:readline";
 import { chromium } from "playwright-core";
 
@@ -23,13 +26,19 @@ const stdin = lines[Symbol.asyncIterator]();
 const errors = [];
 const TIMEOUT = { timeout: 15000 };
 
-// Opens /play, joins `mode` as `name`; returns the page and its player's id, room and bounds.
-async function join(browser, name, mode) {
+// A new page whose errors (by `name`) fail the check.
+async function open(browser, name) {
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
   page.on("pageerror", (e) => errors.push(`${name}: ${e.message}`));
   page.on("console", (m) => {
     if (m.type() === "error" && !m.location().url.endsWith("/favicon.ico")) errors.push(`${name}: ${m.text()}`);
   });
+  return page;
+}
+
+// Opens /play, joins `mode` as `name`; returns the page and its player's id, room and bounds.
+async function join(browser, name, mode) {
+  const page = await open(browser, name);
   await page.goto(`${pageBase}/play`);
   await page.fill("#name", name);
   await page.fill("#mode", mode);
@@ -91,8 +100,9 @@ async function authoritative(room, id) {
       text += decoder.decode(value, { stream: true });
       const m = text.match(/event: ?snapshot\r?\n(?:[a-z]+:.*\r?\n)*?data: ?(.*)\r?\n/);
       if (m) {
-        const e = JSON.parse(m[1]).entities.find((e) => e.id === id);
-        return e ? { x: e.x, y: e.y } : null;
+        const snapshot = JSON.parse(m[1]);
+        const e = snapshot.entities.find((e) => e.id === id);
+        return e ? { x: e.x, y: e.y, width: snapshot.width } : null;
       }
     }
   } finally {
@@ -149,6 +159,33 @@ async function latencyScenario(browser) {
   return { ann: { id: ann.id, room: ann.room }, moved, ping };
 }
 
+// The README's page (its file in $PLAY_SNIPPET), served as the README says, from an origin of
+// its own (the server allows it with --cors-origin): it joins, shows its room and player, and
+// the arrow key moves the player on the server.
+async function snippetScenario(browser) {
+  const html = readFileSync(process.env.PLAY_SNIPPET, "utf8");
+  const site = createServer((_, res) => res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(html));
+  await new Promise((ok) => site.listen(0, "127.0.0.1", ok));
+  try {
+    const page = await open(browser, "readme");
+    await page.goto(`http://127.0.0.1:${site.address().port}/`);
+    const shown = /room #(\d+), player #(\d+)/;
+    await page.waitForFunction((re) => new RegExp(re).test(document.getElementById("hud").textContent), shown.source, TIMEOUT);
+    const [room, id] = (await page.textContent("#hud")).match(shown).slice(1).map(Number);
+    const before = await authoritative(room, id);
+    const sign = before.x <= before.width / 2 ? 1 : -1;
+    const key = sign > 0 ? "ArrowRight" : "ArrowLeft";
+    await page.keyboard.down(key);
+    await page.waitForTimeout(500);
+    await page.keyboard.up(key);
+    await page.waitForTimeout(500);
+    const after = await authoritative(room, id);
+    return { room, id, key, sign, before, after };
+  } finally {
+    site.close();
+  }
+}
+
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   args: [
@@ -158,7 +195,7 @@ const browser = await chromium.launch({
 });
 let failed = null;
 try {
-  const run = { play: playScenario, latency: latencyScenario }[scenario];
+  const run = { play: playScenario, latency: latencyScenario, snippet: snippetScenario }[scenario];
   if (!run) throw new Error(`unknown scenario ${scenario}`);
   const report = await run(browser);
   if (errors.length) failed = `page errors: ${errors.join("; ")}`;
