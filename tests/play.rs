@@ -145,6 +145,16 @@ async fn the_play_page_moves_sees_others_and_resumes() {
         names.contains(&"ann") && names.contains(&"bob"),
         "the scores list both players: {report}"
     );
+    let touched = &report["touched"];
+    assert_eq!(touched["pointer"], "touch", "{touched}");
+    let sign = touched["sign"].as_i64().unwrap();
+    let (bx, by) = xy(&touched["before"]);
+    let (ex, ey) = xy(&touched["end"]);
+    let (sx, sy) = xy(&touched["server"]);
+    assert!(
+        (ex - bx) * sign > 0 && (ex, ey) == (sx, sy) && ey == by,
+        "a finger dragged sideways moves the player that way, and the server agrees: {touched}"
+    );
     assert_eq!(report["hud"]["players"], "2", "{report}");
     assert_eq!(report["hud"]["desyncs"], "0", "{report}");
     for who in ["ann", "bob"] {

@@ -6,7 +6,8 @@
 //   API_BASE: the server itself, for the authoritative position from its spectator feed.
 // Scenarios:
 //   play     two pages in one coins room: a held arrow key moves the local player on screen and
-//            on the server; each page sees the other; after the test cuts the connections
+//            on the server; a finger dragged on the second page (a touch screen) moves its
+//            player; each page sees the other; after the test cuts the connections
 //            (it prints CUT and waits for a line on stdin), the pages resume as the same players.
 //   latency  one page behind a slow proxy: the key press moves the player in the first animation
 //            frame, and after the release the prediction ends where the server says.
@@ -27,8 +28,8 @@ const errors = [];
 const TIMEOUT = { timeout: 15000 };
 
 // A new page whose errors (by `name`) fail the check.
-async function open(browser, name) {
-  const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+async function open(browser, name, options = {}) {
+  const page = await browser.newPage({ viewport: { width: 1200, height: 900 }, ...options });
   page.on("pageerror", (e) => errors.push(`${name}: ${e.message}`));
   page.on("console", (m) => {
     if (m.type() === "error" && !m.location().url.endsWith("/favicon.ico")) errors.push(`${name}: ${m.text()}`);
@@ -36,9 +37,10 @@ async function open(browser, name) {
   return page;
 }
 
-// Opens /play, joins `mode` as `name`; returns the page and its player's id, room and bounds.
-async function join(browser, name, mode) {
-  const page = await open(browser, name);
+// Opens /play (on a touch screen when `touch`), joins `mode` as `name`; returns the page and its
+// player's id, room and bounds.
+async function join(browser, name, mode, touch = false) {
+  const page = await open(browser, name, touch ? { hasTouch: true, isMobile: true } : {});
   await page.goto(`${pageBase}/play`);
   await page.fill("#name", name);
   await page.fill("#mode", mode);
@@ -122,14 +124,37 @@ async function move(player, ms) {
   return { key: right ? "ArrowRight" : "ArrowLeft", sign: right ? 1 : -1, ...press, end, server };
 }
 
+// Drags a finger on the canvas from its middle, 60 px away from the nearer side wall, for `ms`;
+// returns the player before and after, the server's position and the pointer type seen.
+async function drag(player, ms) {
+  const { page } = player;
+  const before = (await local(page)).predicted;
+  const sign = before.x <= player.bounds.width / 2 ? 1 : -1;
+  await page.evaluate(() => window.addEventListener("pointerdown", (e) => { window.__pointer = e.pointerType; }, { once: true }));
+  const box = await page.locator("#view").boundingBox();
+  const [x, y] = [box.x + box.width / 2, box.y + box.height / 2];
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [{ x, y }] });
+  for (let step = 1; step <= 6; step++) {
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: [{ x: x + sign * 10 * step, y }] });
+  }
+  await page.waitForTimeout(ms);
+  await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+  await settle(page);
+  const end = (await local(page)).predicted;
+  const server = await authoritative(player.room, player.id);
+  return { sign, before, end, server, pointer: await page.evaluate(() => window.__pointer) };
+}
+
 async function playScenario(browser) {
   const ann = await join(browser, "ann", "coins");
   const moved = await move(ann, 500);
-  const bob = await join(browser, "bob", "coins");
+  const bob = await join(browser, "bob", "coins", true);
   const sees = (page, id) => page.waitForFunction((id) => window.__play.views.some((v) => v.id === id && v.x !== null), id, TIMEOUT);
   await sees(ann.page, bob.id);
   await sees(bob.page, ann.id);
   await ann.page.waitForFunction(() => document.getElementById("scores").textContent.includes("bob"), null, TIMEOUT);
+  const touched = await drag(bob, 400);
   const scores = await ann.page.$$eval("#scores tr", (rows) => rows.map((r) => [...r.children].map((c) => c.textContent)));
   await ann.page.screenshot({ path: screenshot, fullPage: true });
   const hud = await ann.page.evaluate(() => Object.fromEntries(
@@ -147,7 +172,7 @@ async function playScenario(browser) {
   const again = await move(ann, 300);
   return {
     ann: { id: ann.id, room: ann.room }, bob: { id: bob.id, room: bob.room },
-    moved, scores, hud, after, again,
+    moved, touched, scores, hud, after, again,
   };
 }
 
