@@ -24,6 +24,7 @@ pub mod pages;
 pub mod public;
 pub mod refuse;
 pub mod rooms;
+pub mod sdk;
 pub mod serve;
 pub mod socket;
 pub mod spectate;
@@ -72,6 +73,8 @@ pub fn router(
         ));
     let public = OpenApiRouter::new()
         .merge(api)
+        .routes(routes!(sdk::module))
+        .routes(routes!(sdk::types))
         .routes(routes!(net::ws_handler))
         .routes(routes!(ops::healthz))
         .routes(routes!(pages::index))

@@ -1,0 +1,63 @@
+// End to end against a real server (tests/sdk.rs starts it and runs this script):
+//   SDK_E2E_URL=http://127.0.0.1:PORT node protocol/js/e2e/play.mjs
+// Two players join a movement room with the SDK over `ws`; one walks towards the middle of the
+// world for 2 s, one input per frame. Prints a JSON summary for the Rust test to check.
+import WebSocket from 'ws';
+import { GameServer, ServerError } from '../game-client.js';
+
+const url = process.env.SDK_E2E_URL;
+if (!url) throw new Error('set SDK_E2E_URL to the server base URL');
+const WALK_MS = 2000;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const server = new GameServer(url, { WebSocket });
+let refused = null;
+try {
+  await server.joinOrCreate('Not A Mode', { name: 'sdk-e2e' });
+} catch (e) {
+  refused = e instanceof ServerError ? { status: e.status, code: e.code, message: e.message } : { other: String(e) };
+}
+
+const walker = await server.join(await server.joinOrCreate('default', { name: 'sdk-walker' }));
+const watcher = await server.join(await server.joinOrCreate('default', { name: 'sdk-watcher' }));
+const start = walker.world.get(walker.playerId).pos;
+const intent = {
+  move_x: start.x < walker.bounds.width / 2 ? 127 : -127,
+  move_y: start.y < walker.bounds.height / 2 ? 127 : -127,
+};
+let frames = 0;
+let walking = true;
+const stopFrames = walker.on('frame', () => {
+  frames++;
+  walker.sendInput(walking ? intent : { move_x: 0, move_y: 0 });
+  if (!walking) stopFrames();
+});
+await sleep(WALK_MS);
+walking = false;
+// One stop input goes out; once it is acknowledged, prediction equals the server.
+await sleep(500);
+const end = walker.world.get(walker.playerId).pos;
+const predicted = walker.predicted();
+const seenByWatcher = watcher.interpolated(walker.playerId);
+
+const closes = [walker, watcher].map((room) => new Promise((resolve) => room.on('close', resolve)));
+walker.leave();
+watcher.leave();
+const [walkerClose, watcherClose] = await Promise.all(closes);
+
+console.log(JSON.stringify({
+  refused,
+  game: walker.schema.game,
+  same_room: walker.roomId === watcher.roomId,
+  frames,
+  desyncs: walker.desyncs + watcher.desyncs,
+  ping_ms: walker.pingMs,
+  intent,
+  start,
+  end,
+  predicted,
+  pending: walker.pending.length,
+  ack: walker.world.ack,
+  seen_by_watcher: seenByWatcher,
+  close: [walkerClose, watcherClose],
+}));
