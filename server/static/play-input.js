@@ -7,6 +7,14 @@ export const AXIS_MAX = 127;
 /** How far (CSS pixels) a drag must go from where it started for full speed. */
 const STICK_RADIUS = 48;
 
+/** Wire types that hold −127 ..= 127. */
+const SIGNED = new Set(["i8", "i16", "i32"]);
+
+/** Whether a game's input (`schema.input`) has the `move_x` and `move_y` this page steers. */
+export function steerable(schema) {
+  return ["move_x", "move_y"].every((name) => schema.input.some((f) => f.name === name && SIGNED.has(f.type)));
+}
+
 const KEYS = {
   KeyW: [0, 1], ArrowUp: [0, 1],
   KeyS: [0, -1], ArrowDown: [0, -1],

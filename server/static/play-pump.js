@@ -36,14 +36,10 @@ export class InputPump {
     const now = this.intent.get();
     const moving = now.move_x !== 0 || now.move_y !== 0;
     if (!moving && now.move_x === this.sent.move_x && now.move_y === this.sent.move_y) return;
-    try {
-      this.lastSeq = this.room.sendInput(now);
-      this.sent = now;
-    } catch (e) {
-      console.warn("input not sent:", e.message); // the socket is resuming; the next tick retries
-    }
+    this.lastSeq = this.room.sendInput(now);
+    this.sent = now;
     this.lastAt = performance.now();
-    if (moving || this.sent !== now) this.timer = setTimeout(() => this.fire(), this.interval);
+    if (moving) this.timer = setTimeout(() => this.fire(), this.interval);
   }
 
   /** Sends nothing more. */

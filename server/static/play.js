@@ -3,7 +3,7 @@
 // player where the SDK predicts it, the others where it interpolates them. `window.__play`
 // exposes the room and what was last drawn, for the browser tests.
 import { GameServer } from "/sdk/game-client.js";
-import { Intent } from "/static/play-input.js";
+import { Intent, steerable } from "/static/play-input.js";
 import { InputPump } from "/static/play-pump.js";
 import { drawField } from "/static/play-draw.js";
 import { logEvent, showFrame, status } from "/static/play-hud.js";
@@ -45,16 +45,17 @@ function render() {
   requestAnimationFrame(render);
 }
 
+// The room's callbacks; they fall silent once the page has joined another room.
 function wire(room) {
-  room.on("frame", () => showFrame(room, state.views ?? []));
-  room.on("event", (ev) => logEvent(ev.name, ev.values, nameOf));
-  room.on("resume", () => { status("live"); logEvent("resumed", {}, nameOf); });
-  room.on("close", (c) => {
+  const current = (f) => (...args) => { if (state.room === room) f(...args); };
+  room.on("frame", current(() => showFrame(room, state.views ?? [])));
+  room.on("event", current((ev) => logEvent(ev.name, ev.values, nameOf)));
+  room.on("resume", current(() => { status("live"); logEvent("resumed", {}, nameOf); }));
+  room.on("close", current((c) => {
     status("ended");
     el("error").textContent = "disconnected: " + c.name + (c.reason ? " (" + c.reason + ")" : "");
     state.pump.stop();
-    el("go").disabled = false;
-  });
+  }));
 }
 
 async function join(ev) {
@@ -65,19 +66,27 @@ async function join(ev) {
   try {
     state.pump?.stop();
     state.room?.leave();
+    state.room = null;
+    el("events").replaceChildren();
     state.seat = await server.joinOrCreate(el("mode").value, { name: el("name").value });
     const room = await server.join(state.seat);
+    if (!steerable(room.schema)) {
+      room.leave();
+      throw new Error(`game ${room.schema.game} takes no move_x/move_y input: this page cannot steer it`);
+    }
     state.room = room;
     state.bounds = room.bounds;
     state.pump = new InputPump(room, state.intent);
     wire(room);
     status("live");
-    el("title").textContent = "Room #" + room.roomId + " · " + el("mode").value;
+    const mode = el("mode").value, game = room.schema.game;
+    el("title").textContent = "Room #" + room.roomId + " · " + (mode === game ? mode : mode + " · " + game);
     el("view").focus();
   } catch (e) {
     status("error", "ended");
     el("error").textContent = (e.code ? e.code + ": " : "") + e.message;
-    el("go").disabled = false;
+  } finally {
+    el("go").disabled = false; // join again: another room, mode or name
   }
 }
 
