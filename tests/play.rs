@@ -48,7 +48,10 @@ async fn run_page(
         PathBuf::from(&chromium).exists(),
         "no Chromium at {chromium}: `apt-get install chromium` (tests/run.sh does it) or set CHROMIUM"
     );
-    let shot = root.join(format!("../target/{scenario}.png"));
+    let shot = match scenario {
+        "play" => root.join("../target/play.png"),
+        other => root.join(format!("../target/play-{other}.png")),
+    };
     let _ = std::fs::remove_file(&shot);
     let mut child = Command::new("node")
         .arg(root.join("browser/play.mjs"))
@@ -84,13 +87,11 @@ async fn run_page(
         "browser check failed:\n{last}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    if scenario == "play" {
-        assert!(
-            std::fs::metadata(&shot).unwrap().len() > 1000,
-            "a screenshot was saved at {}",
-            shot.display()
-        );
-    }
+    assert!(
+        std::fs::metadata(&shot).is_ok_and(|m| m.len() > 1000),
+        "a screenshot was saved at {}",
+        shot.display()
+    );
     serde_json::from_str(&last).unwrap_or_else(|e| panic!("a JSON report ({e}): {last}"))
 }
 

@@ -3,7 +3,8 @@
 //
 // usage: node play.mjs SCENARIO PAGE_BASE API_BASE SCREENSHOT_PATH
 //   PAGE_BASE: where the page is loaded from (a proxy in front of the server);
-//   API_BASE: the server itself, for the authoritative position from its spectator feed.
+//   API_BASE: the server itself, for the authoritative position from its spectator feed;
+//   SCREENSHOT_PATH: where the scenario's first page is saved at the end.
 // Scenarios:
 //   play     two pages in one coins room: a held arrow key moves the local player on screen and
 //            on the server; a finger dragged on the second page (a touch screen) moves its
@@ -181,6 +182,7 @@ async function latencyScenario(browser) {
   await ann.page.waitForFunction(() => window.__play.room.pingMs !== null, null, TIMEOUT);
   const moved = await move(ann, 500);
   const ping = await ann.page.evaluate(() => window.__play.room.pingMs);
+  await ann.page.screenshot({ path: screenshot });
   return { ann: { id: ann.id, room: ann.room }, moved, ping };
 }
 
@@ -205,6 +207,7 @@ async function snippetScenario(browser) {
     await page.keyboard.up(key);
     await page.waitForTimeout(500);
     const after = await authoritative(room, id);
+    await page.screenshot({ path: screenshot });
     return { room, id, key, sign, before, after };
   } finally {
     site.close();
