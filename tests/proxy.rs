@@ -23,15 +23,9 @@ pub struct DelayProxy {
 }
 
 impl DelayProxy {
-    /// Binds `127.0.0.1:0` and forwards every connection to `target`, delaying each byte by
-    /// `delay` in each direction.
-    pub async fn start(target: SocketAddr, delay: Duration) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
-        Self::serve(listener, target, delay)
-    }
-
-    /// Forwards the connections of `listener` to `target` (bind first when the server must
-    /// know the proxy's address before it starts).
+    /// Forwards the connections of `listener` to `target`, delaying each byte by `delay` in
+    /// each direction (the listener is bound first, so a server can be told the proxy's
+    /// address before it starts).
     pub fn serve(listener: TcpListener, target: SocketAddr, delay: Duration) -> Self {
         let addr = listener.local_addr().expect("proxy address");
         let cut = Arc::new(Mutex::new(CancellationToken::new()));

@@ -26,7 +26,11 @@ if (!scenario || !pageBase || !apiBase || !screenshot) {
 const lines = createInterface({ input: process.stdin });
 const stdin = lines[Symbol.asyncIterator]();
 const errors = [];
-const TIMEOUT = { timeout: 15000 };
+// Generous, for liveness only: the test machine may be busy.
+const TIMEOUT = { timeout: 30000 };
+// What the scenario is doing, named in the failure message.
+let step = "starting";
+const at = (what) => { step = what; };
 
 // A new page whose errors (by `name`) fail the check.
 async function open(browser, name, options = {}) {
@@ -41,6 +45,7 @@ async function open(browser, name, options = {}) {
 // Opens /play (on a touch screen when `touch`), joins `mode` as `name`; returns the page and its
 // player's id, room and bounds.
 async function join(browser, name, mode, touch = false) {
+  at(`${name} joins ${mode}`);
   const page = await open(browser, name, touch ? { hasTouch: true, isMobile: true } : {});
   await page.goto(`${pageBase}/play`);
   await page.fill("#name", name);
@@ -92,7 +97,7 @@ async function settle(page) {
 
 // The player's position in the server's spectator feed (its first snapshot).
 async function authoritative(room, id) {
-  const res = await fetch(`${apiBase}/api/v1/rooms/${room}/events`, { signal: AbortSignal.timeout(15000) });
+  const res = await fetch(`${apiBase}/api/v1/rooms/${room}/events`, { signal: AbortSignal.timeout(TIMEOUT.timeout) });
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
   let text = "";
@@ -118,7 +123,9 @@ async function authoritative(room, id) {
 async function move(player, ms) {
   const start = (await local(player.page)).predicted;
   const right = start.x <= player.bounds.width / 2;
+  at(`player ${player.id} holds an arrow key`);
   const press = await hold(player.page, right ? "ArrowRight" : "ArrowLeft", ms);
+  at(`player ${player.id} settles after the key`);
   await settle(player.page);
   const end = (await local(player.page)).predicted;
   const server = await authoritative(player.room, player.id);
@@ -134,6 +141,7 @@ async function drag(player, ms) {
   await page.evaluate(() => window.addEventListener("pointerdown", (e) => { window.__pointer = e.pointerType; }, { once: true }));
   const box = await page.locator("#view").boundingBox();
   const [x, y] = [box.x + box.width / 2, box.y + box.height / 2];
+  at(`player ${player.id} drags a finger`);
   const cdp = await page.context().newCDPSession(page);
   await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [{ x, y }] });
   for (let step = 1; step <= 6; step++) {
@@ -141,6 +149,7 @@ async function drag(player, ms) {
   }
   await page.waitForTimeout(ms);
   await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+  at(`player ${player.id} settles after the drag`);
   await settle(page);
   const end = (await local(page)).predicted;
   const server = await authoritative(player.room, player.id);
@@ -152,6 +161,7 @@ async function playScenario(browser) {
   const moved = await move(ann, 500);
   const bob = await join(browser, "bob", "coins", true);
   const sees = (page, id) => page.waitForFunction((id) => window.__play.views.some((v) => v.id === id && v.x !== null), id, TIMEOUT);
+  at("the pages see each other");
   await sees(ann.page, bob.id);
   await sees(bob.page, ann.id);
   await ann.page.waitForFunction(() => document.getElementById("scores").textContent.includes("bob"), null, TIMEOUT);
@@ -161,9 +171,11 @@ async function playScenario(browser) {
   const hud = await ann.page.evaluate(() => Object.fromEntries(
     ["status", "ping", "tick", "players", "desyncs", "round"].map((id) => [id, document.getElementById(id).textContent])));
   // The network dies: the test cuts every connection through the proxy.
+  at("the connections are cut");
   console.log("CUT");
   await stdin.next();
   const resumed = async (p) => {
+    at(`player ${p.id} resumes`);
     await p.page.waitForFunction(() => window.__play.room.resumes >= 1, null, TIMEOUT);
     const tick = await p.page.evaluate(() => window.__play.room.tick);
     await p.page.waitForFunction((t) => window.__play.room.tick > t + 3, tick, TIMEOUT);
@@ -195,6 +207,7 @@ async function snippetScenario(browser) {
   await new Promise((ok) => site.listen(0, "127.0.0.1", ok));
   try {
     const page = await open(browser, "readme");
+    at("the README's page joins");
     await page.goto(`http://127.0.0.1:${site.address().port}/`);
     const shown = /room #(\d+), player #(\d+)/;
     await page.waitForFunction((re) => new RegExp(re).test(document.getElementById("hud").textContent), shown.source, TIMEOUT);
@@ -202,6 +215,7 @@ async function snippetScenario(browser) {
     const before = await authoritative(room, id);
     const sign = before.x <= before.width / 2 ? 1 : -1;
     const key = sign > 0 ? "ArrowRight" : "ArrowLeft";
+    at("the README's page moves");
     await page.keyboard.down(key);
     await page.waitForTimeout(500);
     await page.keyboard.up(key);
@@ -229,7 +243,7 @@ try {
   if (errors.length) failed = `page errors: ${errors.join("; ")}`;
   console.log(JSON.stringify(report));
 } catch (e) {
-  failed = `${e.stack ?? e}; page errors: ${errors.join("; ")}`;
+  failed = `while ${step}: ${e.stack ?? e}; page errors: ${errors.join("; ")}`;
 } finally {
   lines.close(); // else stdin keeps node running
   await browser.close();
