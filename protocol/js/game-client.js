@@ -888,8 +888,8 @@ function toBytes(data) {
 
 /**
  * Opens a WebSocket to `url`, sends `join` and reads Welcome, Schema and the first Snapshot.
- * Resolves `{ws, welcome, schema, snapshot, inbox}`: messages arriving later wait in `inbox`
- * until the caller takes the socket over with `attach`.
+ * Resolves `{ws, welcome, schema, snapshot, inbox}`: messages (`{data}`) and the close event
+ * (`{close}`) arriving later wait in `inbox` until the caller takes the socket over.
  */
 function handshake(WS, url, join, timeoutMs) {
   return new Promise((resolve, reject) => {
@@ -925,8 +925,8 @@ function handshake(WS, url, join, timeoutMs) {
           done = true;
           clearTimeout(timer);
           const inbox = [];
-          ws.onmessage = (e) => inbox.push(e.data);
-          ws.onclose = (e) => inbox.push(e);
+          ws.onmessage = (e) => inbox.push({ data: e.data });
+          ws.onclose = (e) => inbox.push({ close: e });
           resolve({ ws, welcome, schema, snapshot: msg, inbox });
         } else if (msg.type !== 'pong') {
           throw new ProtocolError('the first frame is not a Snapshot of the Welcome tick');
@@ -1011,8 +1011,8 @@ export class GameRoom {
     this.ws.onmessage = (e) => this.onMessage(e.data);
     this.ws.onclose = (e) => this.onClose(e.code, e.reason);
     for (const item of conn.inbox) {
-      if (item instanceof ArrayBuffer || ArrayBuffer.isView(item)) this.onMessage(item);
-      else this.onClose(item.code, item.reason);
+      if (item.close) this.onClose(item.close.code, item.close.reason);
+      else this.onMessage(item.data);
     }
   }
 
@@ -1023,8 +1023,7 @@ export class GameRoom {
     try {
       msg = decodeServerMessage(toBytes(data), this.schema);
     } catch (err) {
-      console.warn(`game-client: ${err.message}; closing`);
-      this.ws.close(4000, 'malformed');
+      this.finish(4000, `malformed: ${err.message}`);
       return;
     }
     if (msg.type === 'snapshot' || msg.type === 'delta') this.onFrame(msg);
@@ -1134,6 +1133,9 @@ export class GameRoom {
         this.resuming = false;
         this.resumes++;
         this.adopt(conn);
+        // The newest input restores the intent; older ones would only spend the rate limit
+        // (its ack drops them from prediction anyway).
+        this.pending = this.pending.slice(-1);
         for (const input of this.pending) this.send(input.bytes);
         this.emit('resume', { resumes: this.resumes, after: { code, reason, name: closeReasonName(code) } });
         return;
@@ -1148,13 +1150,17 @@ export class GameRoom {
     this.finish(finalCode, last instanceof ConnectionClosedError ? last.reason : String(last.message ?? reason));
   }
 
+  /** Ends the room: closes the socket (with `code` when it is one a client may send) and emits 'close'. */
   finish(code, reason) {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.pingTimer);
     clearInterval(this.watchdog);
     clearTimeout(this.leaveTimer);
-    try { this.ws.close(); } catch { /* already closed */ }
+    try {
+      if (code >= 4000 && code <= 4999) this.ws.close(code, CloseReason[code] ?? '');
+      else this.ws.close();
+    } catch { /* already closed */ }
     this.emit('close', { code, reason, name: closeReasonName(code) });
   }
 
@@ -1170,6 +1176,8 @@ export class GameRoom {
 // ------------------------------------------------------------------------------ the REST API
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Largest REST response body read, in bytes. */
+const MAX_REST_BODY = 1024 * 1024;
 
 /** The REST API of the server (its `/openapi.json`) and the door to its game rooms. */
 export class GameServer {
@@ -1192,7 +1200,7 @@ export class GameServer {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       if (res.status === 204) return undefined;
-      const text = await res.text();
+      const text = await readBody(res, MAX_REST_BODY);
       let json = null;
       try { json = text ? JSON.parse(text) : null; } catch { /* not JSON: reported below */ }
       if (res.ok) return json;
@@ -1296,6 +1304,32 @@ export class GameServer {
     const conn = await handshake(WS, seat.ws_url, encodeJoin(seat.seat_token), timeoutMs);
     return new GameRoom(WS, seat.ws_url, conn, opts);
   }
+}
+
+/** The body of `res` as text; a body over `limit` bytes is an error (the server's are small). */
+async function readBody(res, limit) {
+  if (Number(res.headers.get('content-length') ?? 0) > limit) throw new Error(`response over ${limit} bytes`);
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > limit) {
+      await reader.cancel();
+      throw new Error(`response over ${limit} bytes`);
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.length;
+  }
+  return new TextDecoder().decode(all);
 }
 
 /** Retry-After (seconds or an HTTP date) in ms, or undefined. */
