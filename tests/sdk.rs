@@ -1,6 +1,6 @@
 //! The JavaScript client SDK (`protocol/js/`): the server serves it, its Node tests pass (every
 //! vector of PROTOCOL.md, read from the document), and it plays a real server over `ws` without a
-//! desync. The Node parts are skipped, saying so on stderr, where `node` is missing.
+//! desync, resuming as the same player after its connection dies. The Node parts are skipped, saying so on stderr, where `node` is missing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
@@ -142,6 +142,12 @@ async fn the_sdk_plays_a_real_server_without_desync() {
         "at rest, prediction equals the server: {s}"
     );
     assert!(s["seen_by_watcher"]["x"].is_number(), "{s}");
+    assert_eq!(s["resumes"], 1, "a dropped connection resumed: {s}");
+    assert_eq!(s["resumed_after"], "connection_lost", "{s}");
+    assert_eq!(
+        s["after_resume"], s["end"],
+        "the same entity, where it stopped: {s}"
+    );
     for close in s["close"].as_array().unwrap() {
         assert_eq!(close["code"], 1000, "{s}");
         assert_eq!(close["name"], "normal", "{s}");
