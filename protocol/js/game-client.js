@@ -952,7 +952,7 @@ export class GameRoom {
   constructor(WS, url, conn, opts) {
     this.WS = WS;
     this.url = url;
-    this.opts = { ...DEFAULTS, ...opts };
+    this.opts = { ...DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) };
     this.listeners = new Map();
     this.playerId = conn.welcome.playerId;
     this.roomId = conn.welcome.roomId;
@@ -1130,6 +1130,10 @@ export class GameRoom {
     for (let attempt = 0; nowMs() < deadline && !this.closed; attempt++) {
       try {
         const conn = await handshake(this.WS, this.url, encodeJoin('', this.resumeToken), Math.min(this.opts.timeoutMs, Math.max(1, deadline - nowMs())));
+        if (this.closed) {
+          conn.ws.close();
+          return;
+        }
         this.resuming = false;
         this.resumes++;
         this.adopt(conn);
