@@ -160,9 +160,16 @@ export class Reader {
 
   /** A list count: refuses one larger than the bytes left (every item takes a byte). */
   count() {
-    const n = this.u64();
-    if (n > BigInt(this.left)) throw new ProtocolError('list longer than the message');
+    const n = this.small64();
+    if (n > this.left) throw new ProtocolError('list longer than the message');
     return Number(n);
+  }
+
+  /** A `u64` varint: a Number when it fits in 32 bits (the common case), else a BigInt. */
+  small64() {
+    const b = this.bytes[this.pos];
+    if (b !== undefined && b < 0xfd) return this.varint(32);
+    return this.u64();
   }
 
   string(maxLen) {
@@ -416,11 +423,20 @@ const MASK_SHARED = 'shared';
 const MASK_CHANGED = 'changed';
 const MASK_OWNED = 'owned';
 
+/** The bits set in a component mask, low to high. */
+function maskBits(mask) {
+  const bits = [];
+  if (typeof mask === 'number') {
+    for (let bit = 0; bit < 32; bit++) if ((mask >>> bit) & 1) bits.push(bit);
+  } else {
+    for (let bit = 0; bit < 64; bit++) if ((mask >> BigInt(bit)) & 1n) bits.push(bit);
+  }
+  return bits;
+}
+
 function readComponents(r, schema, rule) {
-  const mask = r.u64();
   const comps = new Map();
-  for (let bit = 0; bit < 64; bit++) {
-    if (((mask >> BigInt(bit)) & 1n) === 0n) continue;
+  for (const bit of maskBits(r.small64())) {
     const def = schema.components[bit];
     if (!def) throw new ProtocolError(`mask bit ${bit} at or above the component count`);
     const allowed = rule === MASK_OWNED ? def.ownerOnly : !def.ownerOnly && (rule !== MASK_CHANGED || bit !== 0);
@@ -516,43 +532,100 @@ export function decodeServerMessage(bytes, schema) {
 
 // ---------------------------------------------------------------------------- checksum (§7)
 
+// The hashes run on 64-bit words held as [hi, lo] pairs of uint32 (Math.imul arithmetic): the
+// mirror hashes every changed entity of every frame, and a BigInt mix64 costs several times as
+// much. The exported functions take and return BigInts.
+
+/** The high 32 bits of the 64-bit product of two uint32. */
+function mulHi32(a, b) {
+  const a0 = a & 0xffff;
+  const a1 = a >>> 16;
+  const b0 = b & 0xffff;
+  const b1 = b >>> 16;
+  const t = a1 * b0 + ((a0 * b0) >>> 16);
+  const w = (t & 0xffff) + a0 * b1;
+  return (a1 * b1 + (t >>> 16) + (w >>> 16)) >>> 0;
+}
+
+/** `a * b` modulo 2^64, on pairs. */
+function mul64(ah, al, bh, bl) {
+  return [(mulHi32(al, bl) + Math.imul(ah, bl) + Math.imul(al, bh)) >>> 0, Math.imul(al, bl) >>> 0];
+}
+
+/** `(a + b)` or, with `sign` -1, `(a - b)` modulo 2^64, on pairs. */
+function add64(a, b, sign = 1) {
+  const lo = a[1] + sign * b[1];
+  const carry = lo > 0xffffffff ? 1 : lo < 0 ? -1 : 0;
+  return [(a[0] + sign * b[0] + carry) >>> 0, lo >>> 0];
+}
+
+/** splitmix64's finalizer on a pair. */
+function mixPair(hi, lo) {
+  lo = (lo ^ ((lo >>> 30) | (hi << 2))) >>> 0;
+  hi = (hi ^ (hi >>> 30)) >>> 0;
+  [hi, lo] = mul64(hi, lo, 0xbf58476d, 0x1ce4e5b9);
+  lo = (lo ^ ((lo >>> 27) | (hi << 5))) >>> 0;
+  hi = (hi ^ (hi >>> 27)) >>> 0;
+  [hi, lo] = mul64(hi, lo, 0x94d049bb, 0x133111eb);
+  lo = (lo ^ ((lo >>> 31) | (hi << 1))) >>> 0;
+  hi = (hi ^ (hi >>> 31)) >>> 0;
+  return [hi, lo];
+}
+
+/** FNV-1a 64 of bytes, as a pair. */
+function fnvPair(bytes) {
+  let hi = 0xcbf29ce4;
+  let lo = 0x84222325;
+  for (const b of bytes) [hi, lo] = mul64(hi, (lo ^ b) >>> 0, 0x100, 0x1b3);
+  return [hi, lo];
+}
+
+/** The checksum word of a field value (§6.3), as a pair. */
+function wordPair(type, value) {
+  if (type === 'pos') return [value.y >>> 0, value.x >>> 0];
+  if (type === 'str') return fnvPair(utf8.encode(value));
+  if (type === 'bool') return [0, value ? 1 : 0];
+  return [value < 0 ? 0xffffffff : 0, value >>> 0];
+}
+
+/** `component_hash(id, index, words)` with the words as pairs. */
+function componentPair(id, index, words) {
+  let h = mixPair(256 + index, id);
+  for (const [wh, wl] of words) h = mixPair((h[0] ^ wh) >>> 0, (h[1] ^ wl) >>> 0);
+  return h;
+}
+
+const toBig = ([hi, lo]) => (BigInt(hi) << 32n) | BigInt(lo);
+const fromBig = (z) => [Number((z >> 32n) & 0xffffffffn), Number(z & 0xffffffffn)];
+
 /** The splitmix64 finalizer (PROTOCOL.md §7). */
 export function mix64(z) {
-  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & U64;
-  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & U64;
-  return z ^ (z >> 31n);
+  return toBig(mixPair(...fromBig(z & U64)));
 }
 
 /** 64-bit FNV-1a of a byte array. */
 export function fnv1a64(bytes) {
-  let h = 0xcbf29ce484222325n;
-  for (const b of bytes) h = ((h ^ BigInt(b)) * 0x100000001b3n) & U64;
-  return h;
+  return toBig(fnvPair(bytes));
 }
 
 /** `entity_hash(id, kind)` of §7. */
 export function entityHash(id, kind) {
-  return mix64(BigInt(id) | (BigInt(kind) << 32n));
+  return toBig(mixPair(kind, id));
 }
 
 /** `component_seed(id, index)` of §7. */
 export function componentSeed(id, index) {
-  return mix64(BigInt(id) | (BigInt(256 + index) << 32n));
+  return toBig(mixPair(256 + index, id));
 }
 
 /** `component_hash(id, index, words)` of §7; `words` are BigInts. */
 export function componentHash(id, index, words) {
-  let h = componentSeed(id, index);
-  for (const w of words) h = mix64(h ^ w);
-  return h;
+  return toBig(componentPair(id, index, words.map((w) => fromBig(w & U64))));
 }
 
 /** The checksum word of a field value (§6.3) as a BigInt. */
 export function fieldWord(type, value) {
-  if (type === 'pos') return BigInt(value.x >>> 0) | (BigInt(value.y >>> 0) << 32n);
-  if (type === 'str') return fnv1a64(utf8.encode(value));
-  if (type === 'bool') return value ? 1n : 0n;
-  return BigInt.asUintN(64, BigInt(value));
+  return toBig(wordPair(type, value));
 }
 
 // ------------------------------------------------------------------------------ world mirror
@@ -586,14 +659,21 @@ export class Entity {
 
   /** This entity's checksum terms summed (§7). */
   hash() {
-    let h = entityHash(this.id, this.kind);
+    return toBig(this.hashPair());
+  }
+
+  /** {@link Entity#hash} as a [hi, lo] pair. */
+  hashPair() {
+    let h = mixPair(this.kind, this.id);
     for (const [index, values] of this.components) {
       const fields = this.schema.components[index].fields;
-      h += componentHash(this.id, index, values.map((v, i) => fieldWord(fields[i].type, v)));
+      h = add64(h, componentPair(this.id, index, values.map((v, i) => wordPair(fields[i].type, v))));
     }
-    return h & U64;
+    return h;
   }
 }
+
+const samePair = (a, b) => a[0] === b[0] && a[1] === b[1];
 
 /**
  * The world as this client holds it (PROTOCOL.md §6.4, §9): frames applied in order, the
@@ -605,8 +685,7 @@ export class WorldMirror {
     /** @type {Map<number, Entity>} */
     this.byId = new Map();
     this.hashes = new Map();
-    /** Wrapping 64-bit sum of the held entities' hashes. */
-    this.checksum = 0n;
+    this.sum = [0, 0];
     /** The last input seq the server applied for this player. */
     this.ack = 0;
     /** The tick the mirror holds (null before the first snapshot). */
@@ -615,6 +694,11 @@ export class WorldMirror {
     this.serverTimeUs = 0n;
     /** False after a desync, until the next snapshot. */
     this.valid = false;
+  }
+
+  /** Wrapping 64-bit sum of the held entities' hashes (§7). */
+  get checksum() {
+    return toBig(this.sum);
   }
 
   /** The entity with `id`, or undefined. */
@@ -667,8 +751,9 @@ export class WorldMirror {
     }
     this.tick = frame.tick;
     this.serverTimeUs = frame.serverTimeUs;
-    if (problems.length === 0 && frame.checksum !== this.checksum) {
-      problems.push(`checksum of tick ${frame.tick} differs: got 0x${frame.checksum.toString(16)}, mirror 0x${this.checksum.toString(16)}`);
+    const checksum = this.checksum;
+    if (problems.length === 0 && frame.checksum !== checksum) {
+      problems.push(`checksum of tick ${frame.tick} differs: got 0x${frame.checksum.toString(16)}, mirror 0x${checksum.toString(16)}`);
     }
     this.valid = problems.length === 0;
     result.ack = this.ack;
@@ -680,7 +765,7 @@ export class WorldMirror {
     const old = this.hashes;
     this.byId = new Map();
     this.hashes = new Map();
-    this.checksum = 0n;
+    this.sum = [0, 0];
     for (const item of frame.entities) {
       const e = new Entity(item.id, item.kind, this.schema);
       e.components = item.components;
@@ -695,7 +780,7 @@ export class WorldMirror {
     for (const id of this.byId.keys()) {
       this.rehash(id);
       if (!old.has(id)) result.spawned.push(id);
-      else if (old.get(id) !== this.hashes.get(id)) result.changed.push({ id, components: [...this.byId.get(id).components.keys()] });
+      else if (!samePair(old.get(id), this.hashes.get(id))) result.changed.push({ id, components: [...this.byId.get(id).components.keys()] });
     }
   }
 
@@ -752,15 +837,15 @@ export class WorldMirror {
   }
 
   remove(id, result) {
-    this.checksum = (this.checksum - this.hashes.get(id)) & U64;
+    this.sum = add64(this.sum, this.hashes.get(id), -1);
     this.hashes.delete(id);
     this.byId.delete(id);
     result.despawned.push(id);
   }
 
   rehash(id) {
-    const h = this.byId.get(id).hash();
-    this.checksum = (this.checksum - (this.hashes.get(id) ?? 0n) + h) & U64;
+    const h = this.byId.get(id).hashPair();
+    this.sum = add64(add64(this.sum, this.hashes.get(id) ?? [0, 0], -1), h);
     this.hashes.set(id, h);
   }
 }
@@ -888,8 +973,8 @@ function toBytes(data) {
 
 /**
  * Opens a WebSocket to `url`, sends `join` and reads Welcome, Schema and the first Snapshot.
- * Resolves `{ws, welcome, schema, snapshot, inbox}`: messages arriving later wait in `inbox`
- * until the caller takes the socket over with `attach`.
+ * Resolves `{ws, welcome, schema, snapshot, inbox}`: messages (`{data}`) and the close event
+ * (`{close}`) arriving later wait in `inbox` until the caller takes the socket over.
  */
 function handshake(WS, url, join, timeoutMs) {
   return new Promise((resolve, reject) => {
@@ -925,8 +1010,8 @@ function handshake(WS, url, join, timeoutMs) {
           done = true;
           clearTimeout(timer);
           const inbox = [];
-          ws.onmessage = (e) => inbox.push(e.data);
-          ws.onclose = (e) => inbox.push(e);
+          ws.onmessage = (e) => inbox.push({ data: e.data });
+          ws.onclose = (e) => inbox.push({ close: e });
           resolve({ ws, welcome, schema, snapshot: msg, inbox });
         } else if (msg.type !== 'pong') {
           throw new ProtocolError('the first frame is not a Snapshot of the Welcome tick');
@@ -952,7 +1037,7 @@ export class GameRoom {
   constructor(WS, url, conn, opts) {
     this.WS = WS;
     this.url = url;
-    this.opts = { ...DEFAULTS, ...opts };
+    this.opts = { ...DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) };
     this.listeners = new Map();
     this.playerId = conn.welcome.playerId;
     this.roomId = conn.welcome.roomId;
@@ -1011,8 +1096,8 @@ export class GameRoom {
     this.ws.onmessage = (e) => this.onMessage(e.data);
     this.ws.onclose = (e) => this.onClose(e.code, e.reason);
     for (const item of conn.inbox) {
-      if (item instanceof ArrayBuffer || ArrayBuffer.isView(item)) this.onMessage(item);
-      else this.onClose(item.code, item.reason);
+      if (item.close) this.onClose(item.close.code, item.close.reason);
+      else this.onMessage(item.data);
     }
   }
 
@@ -1023,8 +1108,7 @@ export class GameRoom {
     try {
       msg = decodeServerMessage(toBytes(data), this.schema);
     } catch (err) {
-      console.warn(`game-client: ${err.message}; closing`);
-      this.ws.close(4000, 'malformed');
+      this.finish(4000, `malformed: ${err.message}`);
       return;
     }
     if (msg.type === 'snapshot' || msg.type === 'delta') this.onFrame(msg);
@@ -1131,9 +1215,16 @@ export class GameRoom {
     for (let attempt = 0; nowMs() < deadline && !this.closed; attempt++) {
       try {
         const conn = await handshake(this.WS, this.url, encodeJoin('', this.resumeToken), Math.min(this.opts.timeoutMs, Math.max(1, deadline - nowMs())));
+        if (this.closed) {
+          conn.ws.close();
+          return;
+        }
         this.resuming = false;
         this.resumes++;
         this.adopt(conn);
+        // The newest input restores the intent; older ones would only spend the rate limit
+        // (its ack drops them from prediction anyway).
+        this.pending = this.pending.slice(-1);
         for (const input of this.pending) this.send(input.bytes);
         this.emit('resume', { resumes: this.resumes, after: { code, reason, name: closeReasonName(code) } });
         return;
@@ -1148,13 +1239,17 @@ export class GameRoom {
     this.finish(finalCode, last instanceof ConnectionClosedError ? last.reason : String(last.message ?? reason));
   }
 
+  /** Ends the room: closes the socket (with `code` when it is one a client may send) and emits 'close'. */
   finish(code, reason) {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.pingTimer);
     clearInterval(this.watchdog);
     clearTimeout(this.leaveTimer);
-    try { this.ws.close(); } catch { /* already closed */ }
+    try {
+      if (code >= 4000 && code <= 4999) this.ws.close(code, CloseReason[code] ?? '');
+      else this.ws.close();
+    } catch { /* already closed */ }
     this.emit('close', { code, reason, name: closeReasonName(code) });
   }
 
@@ -1170,6 +1265,8 @@ export class GameRoom {
 // ------------------------------------------------------------------------------ the REST API
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Largest REST response body read, in bytes. */
+const MAX_REST_BODY = 1024 * 1024;
 
 /** The REST API of the server (its `/openapi.json`) and the door to its game rooms. */
 export class GameServer {
@@ -1192,7 +1289,7 @@ export class GameServer {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       if (res.status === 204) return undefined;
-      const text = await res.text();
+      const text = await readBody(res, MAX_REST_BODY);
       let json = null;
       try { json = text ? JSON.parse(text) : null; } catch { /* not JSON: reported below */ }
       if (res.ok) return json;
@@ -1296,6 +1393,32 @@ export class GameServer {
     const conn = await handshake(WS, seat.ws_url, encodeJoin(seat.seat_token), timeoutMs);
     return new GameRoom(WS, seat.ws_url, conn, opts);
   }
+}
+
+/** The body of `res` as text; a body over `limit` bytes is an error (the server's are small). */
+async function readBody(res, limit) {
+  if (Number(res.headers.get('content-length') ?? 0) > limit) throw new Error(`response over ${limit} bytes`);
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > limit) {
+      await reader.cancel();
+      throw new Error(`response over ${limit} bytes`);
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.length;
+  }
+  return new TextDecoder().decode(all);
 }
 
 /** Retry-After (seconds or an HTTP date) in ms, or undefined. */

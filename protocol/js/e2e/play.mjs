@@ -1,7 +1,8 @@
 // End to end against a real server (tests/sdk.rs starts it and runs this script):
 //   SDK_E2E_URL=http://127.0.0.1:PORT node protocol/js/e2e/play.mjs
 // Two players join a movement room with the SDK over `ws`; one walks towards the middle of the
-// world for 2 s, one input per frame. Prints a JSON summary for the Rust test to check.
+// world for 2 s, one input per frame, stops, then loses its connection and resumes. Prints a
+// JSON summary for the Rust test to check.
 import WebSocket from 'ws';
 import { GameServer, ServerError } from '../game-client.js';
 
@@ -40,6 +41,12 @@ const end = walker.world.get(walker.playerId).pos;
 const predicted = walker.predicted();
 const seenByWatcher = watcher.interpolated(walker.playerId);
 
+// The network dies under the walker (no close frame): the SDK resumes as the same player.
+const resumed = new Promise((resolve) => walker.on('resume', resolve));
+walker.ws.terminate();
+const resume = await resumed;
+const afterResume = walker.world.get(walker.playerId)?.pos ?? null;
+
 const closes = [walker, watcher].map((room) => new Promise((resolve) => room.on('close', resolve)));
 walker.leave();
 watcher.leave();
@@ -59,5 +66,8 @@ console.log(JSON.stringify({
   pending: walker.pending.length,
   ack: walker.world.ack,
   seen_by_watcher: seenByWatcher,
+  resumes: walker.resumes,
+  resumed_after: resume.after.name,
+  after_resume: afterResume,
   close: [walkerClose, watcherClose],
 }));

@@ -52,3 +52,23 @@ test('field words: sign-extended integers, bools, strings', () => {
   assert.equal(fieldWord('str', 'coin'), 0x0bdaf091196bd10cn);
   assert.equal(fieldWord('pos', { x: -1, y: 2 }), 0xffffffffn | (2n << 32n));
 });
+
+test('mix64 and fnv1a64 equal their BigInt definitions of §7 on random words', () => {
+  const M = (1n << 64n) - 1n;
+  const mixRef = (z) => {
+    z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & M;
+    z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & M;
+    return z ^ (z >> 31n);
+  };
+  const fnvRef = (data) => data.reduce((h, b) => ((h ^ BigInt(b)) * 0x100000001b3n) & M, 0xcbf29ce484222325n);
+  let seed = 0x1234567n;
+  const next = () => (seed = mixRef(seed + 0x9e3779b97f4a7c15n));
+  for (let i = 0; i < 2000; i++) {
+    const z = next();
+    assert.equal(mix64(z), mixRef(z), `mix64(0x${z.toString(16)})`);
+    const data = Array.from({ length: Number(z % 40n) }, (_, j) => Number((z >> BigInt(j % 56)) & 0xffn));
+    assert.equal(fnv1a64(Uint8Array.from(data)), fnvRef(data));
+  }
+  assert.equal(mix64(0n), 0n);
+  assert.equal(mix64(M), mixRef(M));
+});

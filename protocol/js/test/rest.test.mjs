@@ -65,3 +65,8 @@ test('waitForSeat polls until the ticket is matched', async () => {
   const cancelled = scripted([[200, { ...searching, status: 'cancelled' }]]);
   await assert.rejects(new GameServer('http://h', { fetch: cancelled.fetch }).waitForSeat('t1'), /cancelled/);
 });
+
+test('a response body over 1 MiB is refused', async () => {
+  const fetch = async () => new Response('x'.repeat(1024 * 1024 + 1), { status: 200 });
+  await assert.rejects(new GameServer('http://h', { fetch }).listRooms(), /response over 1048576 bytes/);
+});

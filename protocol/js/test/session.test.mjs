@@ -2,7 +2,7 @@
 // close codes mapped to names, resume after a drop, a refused join.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConnectionClosedError, GameServer, encodeJoin } from '../game-client.js';
+import { ConnectionClosedError, GameServer, encodeInput, encodeJoin } from '../game-client.js';
 import { FakeServer, MOVEMENT_SCHEMA, disconnect, snapshot, welcome } from '../test-support/fake.mjs';
 import { hex } from '../test-support/doc.mjs';
 
@@ -110,7 +110,9 @@ test('an unexpected drop resumes with the resume token and resends the unacknowl
   assert.equal(info.after.name, 'connection_lost');
   const next = server.sockets[1];
   assert.equal(hex(next.sent[0]), hex(encodeJoin('', 'r1')), 'Join{2, "", Some(resume token)}');
-  assert.equal(next.sent.length, 3, 'inputs 1 and 2 sent again after the snapshot (ack 0)');
+  assert.equal(next.sent.length, 2, 'the newest unacknowledged input is sent again (ack 0)');
+  assert.equal(hex(next.sent[1]), hex(encodeInput(room.schema, 2, 1, { move_x: 127 })));
+  assert.deepEqual(room.pending.map((i) => i.seq), [2]);
   assert.equal(room.resumeToken, 'r2', "the new Welcome's token replaces the spent one");
   assert.equal(room.resumes, 1);
   end(room, server);
@@ -136,5 +138,25 @@ test('pings go out on their interval and a Pong sets pingMs', async () => {
   assert.equal(room.pingMs, null);
   ws.deliver(Uint8Array.from([4, ...ping.subarray(1), 5]));
   assert.ok(room.pingMs >= 0, `pingMs ${room.pingMs}`);
+  end(room, server);
+});
+
+test('a malformed frame or a text message ends the room with 4000 malformed', async () => {
+  for (const bad of [Uint8Array.of(...snapshot(2, { 1: { x: 0, y: 0 } }, 0), 0), 'hello']) {
+    const { server, room } = await joined();
+    const done = closed(room);
+    server.sockets[0].onmessage({ data: typeof bad === 'string' ? bad : bad.buffer });
+    const info = await done;
+    assert.equal(info.code, 4000);
+    assert.equal(info.name, 'malformed');
+    assert.equal(server.sockets.length, 1, 'no resume');
+  }
+});
+
+test('a silent connection counts as dropped and resumes', async () => {
+  const { server, room } = await joined({ silenceMs: 50 });
+  const resumed = new Promise((resolve) => room.on('resume', resolve));
+  assert.equal((await resumed).after.name, 'connection_lost');
+  assert.equal(server.sockets.length, 2);
   end(room, server);
 });
