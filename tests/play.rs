@@ -181,6 +181,15 @@ async fn prediction_shows_the_move_at_once_through_100_ms_each_way() {
         "the proxy delays each way: {report}"
     );
     check_move(&report["moved"]);
+    let moved = &report["moved"];
+    eprintln!(
+        "through 100 ms each way: ping {:.0} ms; the first animation frame after the key press \
+         drew the player {} quanta on, and it stopped at {:?} where the server has it at {:?}",
+        report["ping"].as_f64().unwrap_or_default(),
+        (xy(&moved["first"]["predicted"]).0 - xy(&moved["before"]).0).abs(),
+        xy(&moved["end"]),
+        xy(&moved["server"]),
+    );
     server.stop().await;
 }
 
