@@ -30,22 +30,35 @@ function dot(ctx, e, at) {
   ctx.fillText(e.name, at.x, at.y - 16);
 }
 
-function stickRing(ctx, stick, scale) {
+function stickRing(ctx, stick) {
   ctx.strokeStyle = "rgba(230, 233, 239, 0.5)";
-  ctx.beginPath(); ctx.arc(stick.ox * scale, stick.oy * scale, 48 * scale, 0, Math.PI * 2); ctx.stroke();
+  ctx.beginPath(); ctx.arc(stick.ox, stick.oy, stick.radius, 0, Math.PI * 2); ctx.stroke();
   ctx.fillStyle = "rgba(230, 233, 239, 0.35)";
-  ctx.beginPath();
-  ctx.arc((stick.ox + stick.dx) * scale, (stick.oy + stick.dy) * scale, 18 * scale, 0, Math.PI * 2);
-  ctx.fill();
+  ctx.beginPath(); ctx.arc(stick.ox + stick.dx, stick.oy + stick.dy, 18, 0, Math.PI * 2); ctx.fill();
+}
+
+/** Gives `canvas` as many pixels as the screen shows of it, so that text stays sharp on phones;
+ * returns the device pixels per CSS pixel. */
+function fitToScreen(canvas) {
+  const ratio = window.devicePixelRatio || 1;
+  const size = Math.round(canvas.clientWidth * ratio);
+  if (size > 0 && canvas.width !== size) {
+    canvas.width = size;
+    canvas.height = size;
+  }
+  return canvas.clientWidth > 0 ? canvas.width / canvas.clientWidth : 1;
 }
 
 /**
- * Draws `entities` (`{id, kind, name (players) or null, x, y (quanta), me}`) on `canvas` for a
- * world of `bounds` (quanta); returns where each was drawn, by id, in canvas pixels.
+ * Draws `entities` (`{id, kind, name (players) or null, x, y (quanta), me}`) on the square
+ * `canvas` for a world of `bounds` (quanta); returns where each was drawn, by id, in CSS pixels
+ * of the canvas.
  */
 export function drawField(canvas, bounds, entities, stick) {
   const ctx = canvas.getContext("2d");
-  const w = canvas.width, h = canvas.height;
+  const ratio = fitToScreen(canvas);
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  const w = canvas.width / ratio, h = canvas.height / ratio;
   const sx = w / bounds.width, sy = h / bounds.height;
   grid(ctx, w, h);
   ctx.font = "12px system-ui, sans-serif";
@@ -63,6 +76,6 @@ export function drawField(canvas, bounds, entities, stick) {
       ctx.fillRect(at.x - 4, at.y - 4, 8, 8);
     }
   }
-  if (stick) stickRing(ctx, stick, w / canvas.clientWidth);
+  if (stick) stickRing(ctx, stick);
   return drawn;
 }

@@ -26,7 +26,7 @@ const KEYS = {
 export class Intent {
   constructor(canvas, onChange) {
     this.held = new Set();
-    this.stick = null; // {id, ox, oy, dx, dy} in CSS pixels while a drag steers
+    this.stick = null; // {id, ox, oy, dx, dy, radius} in CSS pixels while a drag steers
     this.onChange = onChange;
     this.last = { move_x: 0, move_y: 0 };
     window.addEventListener("keydown", (e) => this.key(e, true));
@@ -61,7 +61,7 @@ export class Intent {
 
   press(canvas, e) {
     canvas.setPointerCapture(e.pointerId);
-    this.stick = { id: e.pointerId, ox: e.offsetX, oy: e.offsetY, dx: 0, dy: 0 };
+    this.stick = { id: e.pointerId, ox: e.offsetX, oy: e.offsetY, dx: 0, dy: 0, radius: STICK_RADIUS };
     this.changed();
   }
 

@@ -4,7 +4,8 @@
 // usage: node play.mjs SCENARIO PAGE_BASE API_BASE SCREENSHOT_PATH
 //   PAGE_BASE: where the page is loaded from (a proxy in front of the server);
 //   API_BASE: the server itself, for the authoritative position from its spectator feed;
-//   SCREENSHOT_PATH: where the scenario's first page is saved at the end.
+//   SCREENSHOT_PATH: where the scenario's first page is saved at the end (and the play
+//   scenario's phone page, beside it with -phone before .png).
 // Scenarios:
 //   play     two pages in one coins room: a held arrow key moves the local player on screen and
 //            on the server; a finger dragged on the second page (a touch screen) moves its
@@ -42,11 +43,12 @@ async function open(browser, name, options = {}) {
   return page;
 }
 
-// Opens /play (on a touch screen when `touch`), joins `mode` as `name`; returns the page and its
+// Opens /play (on a phone's touch screen when `touch`), joins `mode` as `name`; returns the page and its
 // player's id, room and bounds.
 async function join(browser, name, mode, touch = false) {
   at(`${name} joins ${mode}`);
-  const page = await open(browser, name, touch ? { hasTouch: true, isMobile: true } : {});
+  const phone = { hasTouch: true, isMobile: true, viewport: { width: 390, height: 844 } };
+  const page = await open(browser, name, touch ? phone : {});
   await page.goto(`${pageBase}/play`);
   await page.fill("#name", name);
   await page.fill("#mode", mode);
@@ -168,6 +170,7 @@ async function playScenario(browser) {
   const touched = await drag(bob, 400);
   const scores = await ann.page.$$eval("#scores tr", (rows) => rows.map((r) => [...r.children].map((c) => c.textContent)));
   await ann.page.screenshot({ path: screenshot, fullPage: true });
+  await bob.page.screenshot({ path: screenshot.replace(/\.png$/, "-phone.png"), fullPage: true });
   const hud = await ann.page.evaluate(() => Object.fromEntries(
     ["status", "ping", "tick", "players", "desyncs", "round"].map((id) => [id, document.getElementById(id).textContent])));
   // The network dies: the test cuts every connection through the proxy.
