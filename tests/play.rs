@@ -1,7 +1,8 @@
 //! The playable page, `/play`, in headless Chromium (Debian's `chromium`, driven by
 //! playwright-core from `tests/browser`; `tests/run.sh` installs both): it joins through the
-//! JavaScript SDK, a held arrow key moves the local player at once and the server agrees, two
-//! pages see each other, and a page whose connection dies resumes as the same player. The page
+//! JavaScript SDK, a held arrow key moves the local player at once and the server agrees, a
+//! finger on a phone steers, two pages see each other and each other's scores and events, and a
+//! page whose connection dies resumes as the same player. The page
 //! is loaded through a proxy of the harness, which cuts the connections or delays every byte.
 //! The page of the README's "Play it" section plays too.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -141,15 +142,29 @@ async fn the_play_page_moves_sees_others_and_resumes() {
         report["ann"]["room"], report["bob"]["room"],
         "one room: {report}"
     );
-    let names: Vec<&str> = report["scores"]
+    let scores: Vec<(&str, u32)> = report["scores"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|row| row[0].as_str().unwrap())
+        .map(|row| {
+            (
+                row[0].as_str().unwrap(),
+                row[1].as_str().unwrap().parse().unwrap(),
+            )
+        })
         .collect();
     assert!(
-        names.contains(&"ann") && names.contains(&"bob"),
-        "the scores list both players: {report}"
+        scores.iter().any(|&(name, _)| name == "ann")
+            && scores
+                .iter()
+                .any(|&(name, points)| name == "bob" && points > 0),
+        "the scores list both players, bob with the coin he took: {report}"
+    );
+    assert!(
+        report["events"].as_array().unwrap().iter().any(|e| e
+            .as_str()
+            .is_some_and(|e| e.starts_with("CoinTaken: player bob"))),
+        "the event log names who took the coin: {report}"
     );
     let touched = &report["touched"];
     assert_eq!(touched["pointer"], "touch", "{touched}");

@@ -9,7 +9,8 @@
 // Scenarios:
 //   play     two pages in one coins room: a held arrow key moves the local player on screen and
 //            on the server; a finger dragged on the second page (a touch screen) moves its
-//            player; each page sees the other; after the test cuts the connections
+//            player, and steered to a coin it takes it, which the other page logs and scores;
+//            each page sees the other; after the test cuts the connections
 //            (it prints CUT and waits for a line on stdin), the pages resume as the same players.
 //   latency  one page behind a slow proxy: the key press moves the player in the first animation
 //            frame, and after the release the prediction ends where the server says.
@@ -158,6 +159,35 @@ async function drag(player, ms) {
   return { sign, before, end, server, pointer: await page.evaluate(() => window.__pointer) };
 }
 
+// Steers the player with a finger towards the nearest coin until its page logs a CoinTaken.
+async function chaseCoin(player) {
+  at(`player ${player.id} chases a coin`);
+  const { page } = player;
+  const box = await page.locator("#view").boundingBox();
+  const [x, y] = [box.x + box.width / 2, box.y + box.height / 2];
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [{ x, y }] });
+  try {
+    for (const end = Date.now() + TIMEOUT.timeout; ;) {
+      if (Date.now() > end) throw new Error("no coin taken in time");
+      const aim = await page.evaluate(() => {
+        if (document.querySelector('#events li[data-event="CoinTaken"]')) return null;
+        const me = window.__play.views.find((v) => v.me);
+        const far = (c) => Math.hypot(c.x - me.x, c.y - me.y);
+        const coin = window.__play.views.filter((v) => v.kind === "coin" && v.x !== null)
+          .reduce((a, b) => (a === null || far(b) < far(a) ? b : a), null);
+        return coin ? { x: (coin.x - me.x) / (far(coin) || 1), y: (coin.y - me.y) / (far(coin) || 1) } : { x: 0, y: 0 };
+      });
+      if (aim === null) break;
+      // y grows upwards in the world and downwards on the screen.
+      await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: [{ x: x + aim.x * 60, y: y - aim.y * 60 }] });
+      await page.waitForTimeout(50);
+    }
+  } finally {
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+  }
+}
+
 async function playScenario(browser) {
   const ann = await join(browser, "ann", "coins");
   const moved = await move(ann, 500);
@@ -168,6 +198,13 @@ async function playScenario(browser) {
   await sees(bob.page, ann.id);
   await ann.page.waitForFunction(() => document.getElementById("scores").textContent.includes("bob"), null, TIMEOUT);
   const touched = await drag(bob, 400);
+  await chaseCoin(bob);
+  at("the other page logs the coin taken and scores it");
+  await ann.page.waitForFunction(() => [...document.querySelectorAll('#events li[data-event="CoinTaken"]')]
+    .some((li) => li.textContent.includes("player bob")), null, TIMEOUT);
+  await ann.page.waitForFunction(() => [...document.querySelectorAll("#scores tr")]
+    .some((tr) => tr.children[0].textContent === "bob" && Number(tr.children[1].textContent) > 0), null, TIMEOUT);
+  const events = await ann.page.$$eval("#events li", (items) => items.map((li) => li.textContent));
   const scores = await ann.page.$$eval("#scores tr", (rows) => rows.map((r) => [...r.children].map((c) => c.textContent)));
   await ann.page.screenshot({ path: screenshot, fullPage: true });
   await bob.page.screenshot({ path: screenshot.replace(/\.png$/, "-phone.png"), fullPage: true });
@@ -188,7 +225,7 @@ async function playScenario(browser) {
   const again = await move(ann, 300);
   return {
     ann: { id: ann.id, room: ann.room }, bob: { id: bob.id, room: bob.room },
-    moved, touched, scores, hud, after, again,
+    moved, touched, events, scores, hud, after, again,
   };
 }
 
