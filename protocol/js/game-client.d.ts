@@ -317,6 +317,11 @@ export interface JoinOptions {
   silenceMs?: number;
   /** Most unacknowledged inputs kept for prediction (default 256). */
   maxPending?: number;
+  /**
+   * Callbacks registered before the first snapshot is applied, so they also see its spawns and
+   * events (those of `room.on()` start with the next frame).
+   */
+  on?: { [K in keyof RoomEvents]?: RoomEvents[K] };
 }
 
 export interface CloseInfo { code: number; reason: string; name: string }
@@ -356,7 +361,7 @@ export class GameRoom {
   predicted(): Pos | null;
   /** Entity `id` at server time now − interpolation delay, or null. */
   interpolated(id: number, nowMs?: number): Pos | null;
-  /** Registers a callback; returns its remover. */
+  /** Registers a callback from the next frame on (see `JoinOptions.on`); returns its remover. */
   on<K extends keyof RoomEvents>(event: K, cb: RoomEvents[K]): () => void;
   /** Sends Leave; 'close' follows. */
   leave(): void;

@@ -1069,6 +1069,8 @@ export class GameRoom {
     this.closed = false;
     this.leaving = false;
     this.predict = this.opts.predict ?? (this.hasMovement() ? movementPredictor : null);
+    // Callbacks given to join() see the first snapshot too (its spawns and events).
+    for (const [event, cb] of Object.entries(this.opts.on ?? {})) this.on(event, cb);
     this.adopt(conn);
     this.pingTimer = setInterval(() => this.ping(), this.opts.pingIntervalMs);
     this.watchdog = setInterval(() => this.checkSilence(), Math.max(100, this.opts.silenceMs / 4));
@@ -1079,7 +1081,10 @@ export class GameRoom {
     return names.has('move_x') && names.has('move_y') && Number.isFinite(this.schema.params.max_speed);
   }
 
-  /** Registers `cb` for `event`; returns a function that removes it. */
+  /**
+   * Registers `cb` for `event` from the next frame on (`JoinOptions.on` also sees the first
+   * snapshot); returns a function that removes it.
+   */
   on(event, cb) {
     if (!this.listeners.has(event)) this.listeners.set(event, new Set());
     this.listeners.get(event).add(cb);
