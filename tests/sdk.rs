@@ -1,6 +1,6 @@
 //! The JavaScript client SDK (`protocol/js/`): the server serves it, its Node tests pass (every
 //! vector of PROTOCOL.md, read from the document), and it plays a real server over `ws` without a
-//! desync, resuming as the same player after its connection dies. The Node parts are skipped, saying so on stderr, where `node` is missing.
+//! desync (movement and coins), resuming as the same player after its connection dies. The Node parts are skipped, saying so on stderr, where `node` is missing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
@@ -164,6 +164,29 @@ async fn the_sdk_plays_a_real_server_without_desync() {
     assert_eq!(
         s["after_resume"], s["end"],
         "the same entity, where it stopped: {s}"
+    );
+    let coins = &s["coins"];
+    assert_eq!(coins["game"], "coins", "{s}");
+    assert_eq!(coins["desyncs"], 0, "the coins game verified too: {s}");
+    assert_eq!(
+        coins["kinds"],
+        serde_json::json!(["coin", "player", "round"]),
+        "{s}"
+    );
+    assert_eq!(
+        coins["nameplate"]["name"], "sdk-coins",
+        "a string field: {s}"
+    );
+    assert!(
+        coins["purse"]["coins"].is_number(),
+        "its owner-only Purse: {s}"
+    );
+    assert!(
+        coins["events"]
+            .as_array()
+            .unwrap()
+            .contains(&"Hello".into()),
+        "the join event: {s}"
     );
     for close in s["close"].as_array().unwrap() {
         assert_eq!(close["code"], 1000, "{s}");

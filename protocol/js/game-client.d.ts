@@ -147,32 +147,51 @@ export function encodeLeave(): Uint8Array;
 /** Field values as an object by field name (`fixed` as raw / scale). */
 export function fieldsObject(fields: Field[], values: Value[]): Record<string, Value>;
 
-/** Primitive reader of PROTOCOL.md §3. */
+/** Primitive reader of PROTOCOL.md §3; every overrun or refused prefix throws ProtocolError. */
 export class Reader {
   constructor(bytes: Uint8Array);
+  /** Bytes not read yet. */
   readonly left: number;
+  /** One byte. */
   byte(): number;
+  /** The next `n` bytes. */
   raw(n: number): Uint8Array;
+  /** A varint of a `bits`-wide type, refusing the prefixes that type does not allow. */
   varintBig(bits: 16 | 32 | 64): bigint;
+  /** A `u16` or `u32` varint. */
   varint(bits: 16 | 32): number;
   u16(): number;
   u32(): number;
   u64(): bigint;
+  /** A `u64` varint: a Number when it fits in 32 bits, else a BigInt. */
+  small64(): number | bigint;
+  /** A zigzag `i16` or `i32`. */
   zigzag(bits: 16 | 32): number;
+  /** A zigzag `i64`. */
   i64(): bigint;
+  /** A byte that must be 0 or 1. */
   bool(): boolean;
+  /** A list count, refused when larger than the bytes left. */
   count(): number;
+  /** A UTF-8 string of at most `maxLen` bytes. */
   string(maxLen?: number): string;
+  /** Throws unless every byte was read. */
   end(): void;
 }
 
 /** Primitive writer of PROTOCOL.md §3 (shortest varints). */
 export class Writer {
+  /** One byte. */
   byte(b: number): this;
+  /** Bytes as they are. */
   bytes(bs: ArrayLike<number>): this;
+  /** An unsigned varint. */
   varint(v: number | bigint): this;
+  /** A signed value, zigzagged, then varint. */
   zigzag(v: number | bigint): this;
+  /** Varint byte length, then UTF-8. */
   string(s: string): this;
+  /** The bytes written. */
   finish(): Uint8Array;
 }
 
@@ -298,6 +317,11 @@ export interface JoinOptions {
   silenceMs?: number;
   /** Most unacknowledged inputs kept for prediction (default 256). */
   maxPending?: number;
+  /**
+   * Callbacks registered before the first snapshot is applied, so they also see its spawns and
+   * events (those of `room.on()` start with the next frame).
+   */
+  on?: { [K in keyof RoomEvents]?: RoomEvents[K] };
 }
 
 export interface CloseInfo { code: number; reason: string; name: string }
@@ -337,7 +361,7 @@ export class GameRoom {
   predicted(): Pos | null;
   /** Entity `id` at server time now − interpolation delay, or null. */
   interpolated(id: number, nowMs?: number): Pos | null;
-  /** Registers a callback; returns its remover. */
+  /** Registers a callback from the next frame on (see `JoinOptions.on`); returns its remover. */
   on<K extends keyof RoomEvents>(event: K, cb: RoomEvents[K]): () => void;
   /** Sends Leave; 'close' follows. */
   leave(): void;

@@ -95,15 +95,18 @@ export class Reader {
     return this.bytes.length - this.pos;
   }
 
+  /** Throws unless `n` more bytes are there. */
   need(n) {
     if (this.left < n) throw new ProtocolError('message ends early');
   }
 
+  /** One byte. */
   byte() {
     this.need(1);
     return this.bytes[this.pos++];
   }
 
+  /** The next `n` bytes. */
   raw(n) {
     this.need(n);
     this.pos += n;
@@ -136,8 +139,11 @@ export class Reader {
     return Number(this.varintBig(bits));
   }
 
+  /** A `u16` varint. */
   u16() { return this.varint(16); }
+  /** A `u32` varint. */
   u32() { return this.varint(32); }
+  /** A `u64` varint, as a BigInt. */
   u64() { return this.varintBig(64); }
 
   /** A zigzag `i16` or `i32` as a Number. */
@@ -152,6 +158,7 @@ export class Reader {
     return (n & 1n) === 0n ? n >> 1n : -((n + 1n) >> 1n);
   }
 
+  /** A byte that must be 0 or 1. */
   bool() {
     const b = this.byte();
     if (b > 1) throw new ProtocolError(`bool byte ${b}`);
@@ -172,6 +179,7 @@ export class Reader {
     return this.u64();
   }
 
+  /** A UTF-8 string (invalid UTF-8 refused) of at most `maxLen` bytes. */
   string(maxLen) {
     const n = this.count();
     if (maxLen !== undefined && n > maxLen) {
@@ -197,11 +205,13 @@ export class Writer {
     this.out = [];
   }
 
+  /** One byte. */
   byte(b) {
     this.out.push(b & 0xff);
     return this;
   }
 
+  /** Bytes as they are. */
   bytes(bs) {
     for (const b of bs) this.out.push(b);
     return this;
@@ -224,11 +234,13 @@ export class Writer {
     return this.varint(n >= 0n ? 2n * n : -2n * n - 1n);
   }
 
+  /** Varint byte length, then UTF-8. */
   string(s) {
     const b = utf8.encode(s);
     return this.varint(b.length).bytes(b);
   }
 
+  /** The bytes written. */
   finish() {
     return Uint8Array.from(this.out);
   }
@@ -1057,6 +1069,8 @@ export class GameRoom {
     this.closed = false;
     this.leaving = false;
     this.predict = this.opts.predict ?? (this.hasMovement() ? movementPredictor : null);
+    // Callbacks given to join() see the first snapshot too (its spawns and events).
+    for (const [event, cb] of Object.entries(this.opts.on ?? {})) this.on(event, cb);
     this.adopt(conn);
     this.pingTimer = setInterval(() => this.ping(), this.opts.pingIntervalMs);
     this.watchdog = setInterval(() => this.checkSilence(), Math.max(100, this.opts.silenceMs / 4));
@@ -1067,7 +1081,10 @@ export class GameRoom {
     return names.has('move_x') && names.has('move_y') && Number.isFinite(this.schema.params.max_speed);
   }
 
-  /** Registers `cb` for `event`; returns a function that removes it. */
+  /**
+   * Registers `cb` for `event` from the next frame on (`JoinOptions.on` also sees the first
+   * snapshot); returns a function that removes it.
+   */
   on(event, cb) {
     if (!this.listeners.has(event)) this.listeners.set(event, new Set());
     this.listeners.get(event).add(cb);

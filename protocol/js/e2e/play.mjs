@@ -1,8 +1,8 @@
 // End to end against a real server (tests/sdk.rs starts it and runs this script):
 //   SDK_E2E_URL=http://127.0.0.1:PORT node protocol/js/e2e/play.mjs
 // Two players join a movement room with the SDK over `ws`; one walks towards the middle of the
-// world for 2 s, one input per frame, stops, then loses its connection and resumes. Prints a
-// JSON summary for the Rust test to check.
+// world for 2 s, one input per frame, stops, then loses its connection and resumes; a third
+// plays the coins game meanwhile. Prints a JSON summary for the Rust test to check.
 import WebSocket from 'ws';
 import { GameServer, ServerError } from '../game-client.js';
 
@@ -18,6 +18,13 @@ try {
 } catch (e) {
   refused = e instanceof ServerError ? { status: e.status, code: e.code, message: e.message } : { other: String(e) };
 }
+
+// A coins room meanwhile: strings, an owner-only component and events, all decoded by schema.
+const coinEvents = new Set();
+const coins = await server.join(await server.joinOrCreate('coins', { name: 'sdk-coins' }), {
+  on: { event: (ev) => coinEvents.add(ev.name) },
+});
+coins.on('frame', () => coins.sendInput({ move_x: 90, move_y: 40 }));
 
 const walker = await server.join(await server.joinOrCreate('default', { name: 'sdk-walker' }));
 const watcher = await server.join(await server.joinOrCreate('default', { name: 'sdk-watcher' }));
@@ -47,10 +54,20 @@ walker.ws.terminate();
 const resume = await resumed;
 const afterResume = walker.world.get(walker.playerId)?.pos ?? null;
 
-const closes = [walker, watcher].map((room) => new Promise((resolve) => room.on('close', resolve)));
-walker.leave();
-watcher.leave();
-const [walkerClose, watcherClose] = await Promise.all(closes);
+const me = coins.world.get(coins.playerId);
+const coinsSummary = {
+  game: coins.schema.game,
+  desyncs: coins.desyncs,
+  kinds: [...new Set(coins.world.entities().map((e) => e.kindName))].sort(),
+  nameplate: me?.get('Nameplate') ?? null,
+  purse: me?.get('Purse') ?? null,
+  events: [...coinEvents].sort(),
+};
+
+const rooms = [walker, watcher, coins];
+const closes = rooms.map((room) => new Promise((resolve) => room.on('close', resolve)));
+for (const room of rooms) room.leave();
+const [walkerClose, watcherClose, coinsClose] = await Promise.all(closes);
 
 console.log(JSON.stringify({
   refused,
@@ -69,5 +86,6 @@ console.log(JSON.stringify({
   resumes: walker.resumes,
   resumed_after: resume.after.name,
   after_resume: afterResume,
-  close: [walkerClose, watcherClose],
+  close: [walkerClose, watcherClose, coinsClose],
+  coins: coinsSummary,
 }));

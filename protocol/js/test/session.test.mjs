@@ -160,3 +160,10 @@ test('a silent connection counts as dropped and resumes', async () => {
   assert.equal(server.sockets.length, 2);
   end(room, server);
 });
+
+test('callbacks given to join() see the first snapshot', async () => {
+  const spawned = [];
+  const { server, room } = await joined({ on: { spawn: (e) => spawned.push(e.id) } });
+  assert.deepEqual(spawned, [1, 2]);
+  end(room, server);
+});
