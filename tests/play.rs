@@ -160,11 +160,20 @@ async fn the_play_page_moves_sees_others_and_resumes() {
                 .any(|&(name, points)| name == "bob" && points > 0),
         "the scores list both players, bob with the coin he took: {report}"
     );
+    let logged = |prefix: &str| {
+        report["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e.as_str().is_some_and(|e| e.starts_with(prefix)))
+    };
     assert!(
-        report["events"].as_array().unwrap().iter().any(|e| e
-            .as_str()
-            .is_some_and(|e| e.starts_with("CoinTaken: player bob"))),
+        logged("CoinTaken: player bob"),
         "the event log names who took the coin: {report}"
+    );
+    assert!(
+        logged("Hello: round 1"),
+        "the event log has the joiner's own event, from the first snapshot: {report}"
     );
     let touched = &report["touched"];
     assert_eq!(touched["pointer"], "touch", "{touched}");

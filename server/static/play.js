@@ -11,7 +11,7 @@ import { entityViews } from "/static/play-world.js";
 
 const el = (id) => document.getElementById(id);
 const server = new GameServer(location.origin);
-const state = { room: null, bounds: null, seat: null, pump: null, intent: null, drawn: new Map(), frames: 0 };
+const state = { room: null, generation: 0, bounds: null, seat: null, pump: null, intent: null, drawn: new Map(), frames: 0 };
 window.__play = state;
 
 // The modes this server accepts: the `mode` enum of its OpenAPI document (absent when it
@@ -45,17 +45,21 @@ function render() {
   requestAnimationFrame(render);
 }
 
-// The room's callbacks; they fall silent once the page has joined another room.
-function wire(room) {
-  const current = (f) => (...args) => { if (state.room === room) f(...args); };
-  room.on("frame", current(() => showFrame(room, state.views ?? [])));
-  room.on("event", current((ev) => logEvent(ev.name, ev.values, nameOf)));
-  room.on("resume", current(() => { status("live"); logEvent("resumed", {}, nameOf); }));
-  room.on("close", current((c) => {
-    status("ended");
-    el("error").textContent = "disconnected: " + c.name + (c.reason ? " (" + c.reason + ")" : "");
-    state.pump.stop();
-  }));
+// The callbacks of the room joined as `generation`: given to the SDK with the join, so that they
+// see the first snapshot's events (a coins player's Hello); they fall silent once the page has
+// joined another room.
+function callbacks(generation) {
+  const current = (f) => (...args) => { if (state.generation === generation) f(...args); };
+  return {
+    frame: current(() => { if (state.room) showFrame(state.room, state.views ?? []); }),
+    event: current((ev) => logEvent(ev.name, ev.values, nameOf)),
+    resume: current(() => { status("live"); logEvent("resumed", {}, nameOf); }),
+    close: current((c) => {
+      status("ended");
+      el("error").textContent = "disconnected: " + c.name + (c.reason ? " (" + c.reason + ")" : "");
+      state.pump?.stop();
+    }),
+  };
 }
 
 async function join(ev) {
@@ -67,17 +71,18 @@ async function join(ev) {
     state.pump?.stop();
     state.room?.leave();
     state.room = null;
+    state.generation += 1;
     el("events").replaceChildren();
     state.seat = await server.joinOrCreate(el("mode").value, { name: el("name").value });
-    const room = await server.join(state.seat);
+    const room = await server.join(state.seat, { on: callbacks(state.generation) });
     if (!steerable(room.schema)) {
+      state.generation += 1; // its close is no news
       room.leave();
       throw new Error(`game ${room.schema.game} takes no move_x/move_y input: this page cannot steer it`);
     }
     state.room = room;
     state.bounds = room.bounds;
     state.pump = new InputPump(room, state.intent);
-    wire(room);
     status("live");
     const mode = el("mode").value, game = room.schema.game;
     el("title").textContent = "Room #" + room.roomId + " · " + (mode === game ? mode : mode + " · " + game);
