@@ -1,7 +1,7 @@
 // The playable page: pick a name and a mode, join a room through the JavaScript SDK (served at
 // /sdk/game-client.js), steer with the keys or a touch stick, and watch the field: the local
 // player where the SDK predicts it, the others where it interpolates them. `window.__play`
-// exposes the room and what was last drawn, for the browser tests.
+// exposes the room, the input pump and what was last drawn, for the browser tests.
 import { GameServer } from "/sdk/game-client.js";
 import { Intent, steerable } from "/static/play-input.js";
 import { InputPump } from "/static/play-pump.js";
