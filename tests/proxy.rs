@@ -28,8 +28,8 @@ impl DelayProxy {
     /// address before it starts).
     pub fn serve(listener: TcpListener, target: SocketAddr, delay: Duration) -> Self {
         let addr = listener.local_addr().expect("proxy address");
-        let cut = Arc::new(Mutex::new(CancellationToken::new()));
         let stop = CancellationToken::new();
+        let cut = Arc::new(Mutex::new(stop.child_token()));
         let (cuts, stopped) = (cut.clone(), stop.clone());
         tokio::spawn(async move {
             loop {
@@ -45,7 +45,7 @@ impl DelayProxy {
         Self { addr, cut, stop }
     }
 
-    /// The proxy's base URL, `http://127.0.0.1:PORT`.
+    /// The proxy's base URL, `http://ADDR:PORT`.
     pub fn base(&self) -> String {
         format!("http://{}", self.addr)
     }
