@@ -1,6 +1,7 @@
 //! The JavaScript client SDK (`protocol/js/`): the server serves it, its Node tests pass (every
 //! vector of PROTOCOL.md, read from the document), and it plays a real server over `ws` without a
-//! desync (movement and coins), resuming as the same player after its connection dies. The Node parts are skipped, saying so on stderr, where `node` is missing.
+//! desync (movement and coins), resuming as the same player after its connection dies, and
+//! waits `Retry-After` when the REST rate limit answers 429. The Node parts are skipped, saying so on stderr, where `node` is missing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
@@ -192,5 +193,43 @@ async fn the_sdk_plays_a_real_server_without_desync() {
         assert_eq!(close["code"], 1000, "{s}");
         assert_eq!(close["name"], "normal", "{s}");
     }
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sdk_waits_retry_after_on_429_from_a_real_server() {
+    if !node_present() {
+        return;
+    }
+    let server = start(server::Config {
+        api_rate: 0.5,
+        api_burst: 1.0,
+        ..config()
+    })
+    .await;
+    let out = node(&["e2e/throttle.mjs"], &[("SDK_E2E_URL", &server.base)]).await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the SDK's REST calls failed:\n{stdout}\n{stderr}"
+    );
+    let s: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(
+        s["statuses"],
+        serde_json::json!([200, 429, 200]),
+        "one retry: {s}"
+    );
+    assert_eq!(s["rooms"], true, "{s}");
+    assert!(
+        s["waited_ms"].as_f64().unwrap() >= 1000.0,
+        "the retry waited Retry-After: {s}"
+    );
+    assert_eq!(s["refused"]["status"], 429, "no retry left: {s}");
+    assert_eq!(s["refused"]["code"], "rate_limited", "{s}");
+    assert!(
+        s["refused"]["retry_after_ms"].as_f64().unwrap() >= 1000.0,
+        "{s}"
+    );
     server.stop().await;
 }
