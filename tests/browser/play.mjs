@@ -44,13 +44,18 @@ async function open(browser, name, options = {}) {
   return page;
 }
 
-// Opens /play (on a phone's touch screen when `touch`), joins `mode` as `name`; returns the page and its
-// player's id, room and bounds.
+// Opens /play (on a phone's touch screen when `touch`; else from the room list's link), joins
+// `mode` as `name`; returns the page and its player's id, room and bounds.
 async function join(browser, name, mode, touch = false) {
   at(`${name} joins ${mode}`);
   const phone = { hasTouch: true, isMobile: true, viewport: { width: 390, height: 844 } };
   const page = await open(browser, name, touch ? phone : {});
-  await page.goto(`${pageBase}/play`);
+  if (touch) {
+    await page.goto(`${pageBase}/play`);
+  } else {
+    await page.goto(`${pageBase}/`);
+    await Promise.all([page.waitForURL(`${pageBase}/play`), page.click('a[href="/play"]')]);
+  }
   await page.fill("#name", name);
   await page.fill("#mode", mode);
   await page.click("#go");
