@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+pub mod proxy;
+
 use client_sim::{ClientError, Event, GameClient, LobbyClient};
 use protocol::api::SeatGrant;
 use server::game::GameCatalog;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace. Installs what the browser test needs when it is missing
-# (Debian's chromium, and playwright-core from tests/browser/package-lock.json), then runs
-# `cargo test --workspace`.
+# (Debian's chromium, and playwright-core from tests/browser/package-lock.json) and the `ws`
+# package the JavaScript SDK's end-to-end test uses (protocol/js/package-lock.json), then runs
+# `cargo test --workspace` (which also runs the SDK's Node tests, tests/sdk.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,9 @@ if [ ! -x "$chromium" ]; then
 fi
 if [ ! -d tests/browser/node_modules/playwright-core ]; then
   npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+fi
+if [ ! -d protocol/js/node_modules/ws ]; then
+  npm ci --prefix protocol/js --no-audit --no-fund --loglevel=error
 fi
 
 # Tests configure the servers they start: no GAME_* variable of this shell reaches them.

@@ -24,6 +24,7 @@ pub mod pages;
 pub mod public;
 pub mod refuse;
 pub mod rooms;
+pub mod sdk;
 pub mod serve;
 pub mod socket;
 pub mod spectate;
@@ -72,10 +73,13 @@ pub fn router(
         ));
     let public = OpenApiRouter::new()
         .merge(api)
+        .routes(routes!(sdk::module))
+        .routes(routes!(sdk::types))
         .routes(routes!(net::ws_handler))
         .routes(routes!(ops::healthz))
         .routes(routes!(pages::index))
         .routes(routes!(pages::spectate))
+        .routes(routes!(pages::play))
         .routes(routes!(pages::asset));
     let public = if public_metrics {
         public.routes(routes!(ops::metrics))

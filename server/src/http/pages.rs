@@ -1,5 +1,6 @@
-//! The spectator web page, embedded in the binary: no build step, nothing from other hosts,
-//! nothing inline (the pages' Content-Security-Policy allows only this origin's files).
+//! The web pages (the room list, the spectator page and the playable page), embedded in the
+//! binary: no build step, nothing from other hosts, nothing inline (the pages'
+//! Content-Security-Policy allows only this origin's files).
 
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -8,10 +9,21 @@ use super::browser::PAGE_CSP;
 use super::error::{ApiError, ApiPath};
 
 const INDEX: &str = include_str!("../../static/index.html");
-const INDEX_JS: &str = include_str!("../../static/index.js");
 const SPECTATE: &str = include_str!("../../static/spectate.html");
-const SPECTATE_JS: &str = include_str!("../../static/spectate.js");
+const PLAY: &str = include_str!("../../static/play.html");
 const STYLE: &str = include_str!("../../static/style.css");
+/// The pages' scripts by file name: the room list's, the spectator page's, and the playable
+/// page's modules.
+const SCRIPTS: [(&str, &str); 8] = [
+    ("index.js", include_str!("../../static/index.js")),
+    ("spectate.js", include_str!("../../static/spectate.js")),
+    ("play.js", include_str!("../../static/play.js")),
+    ("play-input.js", include_str!("../../static/play-input.js")),
+    ("play-pump.js", include_str!("../../static/play-pump.js")),
+    ("play-draw.js", include_str!("../../static/play-draw.js")),
+    ("play-hud.js", include_str!("../../static/play-hud.js")),
+    ("play-world.js", include_str!("../../static/play-world.js")),
+];
 
 /// The list of live rooms.
 #[utoipa::path(get, path = "/", tag = "pages", responses((status = 200, description = "HTML page", content_type = "text/html", body = String)))]
@@ -27,16 +39,24 @@ pub async fn spectate(ApiPath(_id): ApiPath<u32>) -> Response {
     page(SPECTATE)
 }
 
+/// The playable page: join a room of a mode and move with the keys or a touch stick, through
+/// the JavaScript SDK at `/sdk/game-client.js`.
+#[utoipa::path(get, path = "/play", tag = "pages",
+    responses((status = 200, description = "HTML page", content_type = "text/html", body = String)))]
+pub async fn play() -> Response {
+    page(PLAY)
+}
+
 /// The pages' scripts and style sheet.
 #[utoipa::path(get, path = "/static/{file}", tag = "pages",
-    params(("file" = String, Path, description = "index.js, spectate.js or style.css")),
+    params(("file" = String, Path, description = "index.js, spectate.js, play.js (and its play-*.js modules) or style.css")),
     responses((status = 200, description = "the file"), (status = 404, body = protocol::api::ErrorBody)))]
 pub async fn asset(ApiPath(file): ApiPath<String>) -> Response {
-    let (mime, body) = match file.as_str() {
-        "index.js" => ("text/javascript; charset=utf-8", INDEX_JS),
-        "spectate.js" => ("text/javascript; charset=utf-8", SPECTATE_JS),
-        "style.css" => ("text/css; charset=utf-8", STYLE),
-        _ => return ApiError::not_found("file").into_response(),
+    let script = SCRIPTS.iter().find(|(name, _)| *name == file);
+    let (mime, body) = match (file.as_str(), script) {
+        ("style.css", _) => ("text/css; charset=utf-8", STYLE),
+        (_, Some((_, body))) => ("text/javascript; charset=utf-8", *body),
+        (_, None) => return ApiError::not_found("file").into_response(),
     };
     (
         [
