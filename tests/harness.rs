@@ -12,6 +12,8 @@ use server::{Config, ServerError};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+pub mod redis_server;
+
 /// A server running in this process.
 pub struct TestServer {
     pub addr: SocketAddr,

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::game::GameCatalog;
 use crate::http::limit::AddrLimiter;
@@ -43,6 +44,8 @@ pub struct App {
     pub spectators: AtomicUsize,
     /// Per-client REST rate limit (IPv4 address or IPv6 /64).
     pub api_limiter: AddrLimiter,
+    /// The cluster this node belongs to (`--redis`); none when it serves alone.
+    pub cluster: Option<Arc<Cluster>>,
     next_conn_id: AtomicU64,
 }
 
@@ -53,6 +56,17 @@ impl App {
         config: Config,
         games: GameCatalog,
         base_url: String,
+        shutdown: CancellationToken,
+    ) -> std::io::Result<Arc<Self>> {
+        Self::start_in(config, games, base_url, None, shutdown)
+    }
+
+    /// [`App::start`] for a node of `cluster`, or alone without one.
+    pub fn start_in(
+        config: Config,
+        games: GameCatalog,
+        base_url: String,
+        cluster: Option<Arc<Cluster>>,
         shutdown: CancellationToken,
     ) -> std::io::Result<Arc<Self>> {
         let metrics = Arc::new(Metrics::default());
@@ -109,6 +123,7 @@ impl App {
             tracker: TaskTracker::new(),
             spectators: AtomicUsize::new(0),
             api_limiter,
+            cluster,
             next_conn_id: AtomicU64::new(1),
         }))
     }

@@ -72,12 +72,18 @@ fn seat_urls_for_this_request(app: &App, mut view: TicketView) -> TicketView {
     responses(
         (status = 200, body = SeatGrant),
         (status = 400, body = ErrorBody),
-        (status = 503, description = "no room can be opened now", body = ErrorBody),
+        (status = 503, description = "no room can be opened now, or the cluster store is unavailable", body = ErrorBody),
     ))]
 pub async fn join_or_create(
     State(app): State<Arc<App>>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     ApiJson(req): ApiJson<JoinOrCreate>,
 ) -> Result<Json<SeatGrant>, ApiError> {
-    Ok(Json(app.matchmaker.join_or_create(&req, addr.ip())?))
+    let seat = match &app.cluster {
+        Some(cluster) => {
+            crate::cluster::join::join_or_create(&app, cluster, &req, addr.ip()).await?
+        }
+        None => app.matchmaker.join_or_create(&req, addr.ip())?,
+    };
+    Ok(Json(seat))
 }

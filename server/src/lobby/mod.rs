@@ -58,7 +58,7 @@ pub enum LobbyError {
 impl From<RegistryError> for LobbyError {
     fn from(e: RegistryError) -> Self {
         match e {
-            RegistryError::TooManyRooms(_) | RegistryError::GameFailed => {
+            RegistryError::TooManyRooms(_) | RegistryError::GameFailed | RegistryError::NoIds => {
                 LobbyError::Unavailable(e.to_string())
             }
             RegistryError::TooManyUnenteredRooms(_) => LobbyError::Limit(e.to_string()),

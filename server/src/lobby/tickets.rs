@@ -207,14 +207,19 @@ impl Matchmaker {
         Ok(())
     }
 
+    /// Checks a join-or-create request's fields.
+    pub fn check_join(&self, req: &JoinOrCreate) -> Result<(), LobbyError> {
+        validate::player_name("player_name", &req.player_name)?;
+        self.rules.modes.check(&req.mode)
+    }
+
     /// A seat right now: in an open room of the mode, or in a new room opened for `addr`.
     pub fn join_or_create(
         &self,
         req: &JoinOrCreate,
         addr: IpAddr,
     ) -> Result<SeatGrant, LobbyError> {
-        validate::player_name("player_name", &req.player_name)?;
-        self.rules.modes.check(&req.mode)?;
+        self.check_join(req)?;
         let (room, player_id) = self.registry.seat_in_any(&req.mode, addr)?;
         Ok(self.seats.book(&room, player_id, &req.player_name))
     }
