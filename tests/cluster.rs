@@ -6,9 +6,10 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use client_sim::GameClient;
+use client_sim::{GameClient, LobbyClient};
 use protocol::api::{RoomList, SeatGrant};
 use server::Config;
+use tests::node_process::NodeProcess;
 use tests::redis_server::RedisServer;
 use tests::{TestServer, config, start};
 
@@ -22,19 +23,25 @@ fn node(redis: &RedisServer) -> Config {
 
 /// `GET /api/v1/rooms` on `server`.
 async fn rooms(server: &TestServer) -> RoomList {
-    reqwest::get(server.url("/api/v1/rooms"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    try_rooms(server).await.expect("the room list")
+}
+
+/// `GET /api/v1/rooms` on `server`; none if it does not answer 200.
+async fn try_rooms(server: &TestServer) -> Option<RoomList> {
+    let answer = reqwest::get(server.url("/api/v1/rooms")).await.ok()?;
+    if !answer.status().is_success() {
+        return None;
+    }
+    answer.json().await.ok()
 }
 
 /// Waits (at most 5 s) until `server` lists room `id` with `players` seats taken.
 async fn wait_listed(server: &TestServer, id: u32, players: u32) -> RoomList {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     loop {
-        let list = rooms(server).await;
+        let list = try_rooms(server)
+            .await
+            .unwrap_or(RoomList { rooms: Vec::new() });
         if list
             .rooms
             .iter()
@@ -188,4 +195,161 @@ async fn concurrent_join_or_create_on_three_nodes_overfills_no_room_and_repeats_
     for node in nodes {
         node.stop().await;
     }
+}
+
+/// Waits until `server` no longer lists room `id`; fails if it still does at `deadline`.
+async fn wait_unlisted(server: &TestServer, id: u32, deadline: tokio::time::Instant) {
+    loop {
+        let list = rooms(server).await;
+        if !list.rooms.iter().any(|r| r.room_id == id) {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} still lists room {id}: {list:?}",
+            server.base
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A player in a new room on the node process `node`, listed on `others`.
+async fn player_on(node: &NodeProcess, others: &[&TestServer]) -> (SeatGrant, GameClient) {
+    let seat = LobbyClient::new(&node.base)
+        .unwrap()
+        .join_or_create("victim", "default")
+        .await
+        .unwrap();
+    assert!(
+        seat.ws_url.contains(&node.base["http://".len()..]),
+        "{seat:?}"
+    );
+    let mut player = GameClient::join(&seat.ws_url, &seat.seat_token)
+        .await
+        .unwrap();
+    tests::next_frame(&mut player).await;
+    for other in others {
+        wait_listed(other, seat.room_id, 1).await;
+    }
+    (seat, player)
+}
+
+#[tokio::test]
+async fn a_killed_node_leaves_every_listing_within_5_s_and_its_players_play_elsewhere() {
+    let redis = RedisServer::start();
+    let a = start(node(&redis)).await;
+    let b = start(node(&redis)).await;
+    let mut victim = NodeProcess::start(&redis.url(), &[]).await;
+    let (seat, mut player) = player_on(&victim, &[&a, &b]).await;
+    let resume = player.welcome().resume_token.clone();
+
+    victim.kill9();
+    let killed = tokio::time::Instant::now();
+    let lost = tokio::time::timeout(Duration::from_secs(5), async {
+        while player.recv().await.is_ok() {}
+    })
+    .await;
+    assert!(
+        lost.is_ok(),
+        "the player learns at once that its connection is gone"
+    );
+    for survivor in [&a, &b] {
+        wait_unlisted(survivor, seat.room_id, killed + Duration::from_secs(5)).await;
+    }
+    assert!(
+        GameClient::resume(&seat.ws_url, &resume).await.is_err(),
+        "no resume on a dead node"
+    );
+
+    // Matched again through a survivor, the player plays on with a verified mirror.
+    let again = a.seat("victim", "default").await;
+    assert!(
+        again.ws_url.starts_with(&a.ws_url()) || again.ws_url.starts_with(&b.ws_url()),
+        "{again:?}"
+    );
+    let mut player = GameClient::join(&again.ws_url, &again.seat_token)
+        .await
+        .unwrap();
+    tests::play_for(&mut player, Duration::from_millis(300)).await;
+    b.stop().await;
+    a.stop().await;
+}
+
+#[tokio::test]
+async fn a_node_stopped_past_its_lease_closes_its_rooms_with_4009_and_registers_anew() {
+    let redis = RedisServer::start();
+    let a = start(node(&redis)).await;
+    let victim = NodeProcess::start(&redis.url(), &["--node-lease", "1s"]).await;
+    let (seat, mut player) = player_on(&victim, &[&a]).await;
+
+    victim.signal("STOP");
+    let stopped = tokio::time::Instant::now();
+    wait_unlisted(&a, seat.room_id, stopped + Duration::from_secs(5)).await;
+    victim.signal("CONT");
+    assert_eq!(
+        tests::close_code(&mut player, Duration::from_secs(10)).await,
+        4009,
+        "the stalled node closes its rooms"
+    );
+    // The old room never comes back; the node serves again, as a new node, with new rooms.
+    let fresh = LobbyClient::new(&victim.base)
+        .unwrap()
+        .join_or_create("again", "other")
+        .await
+        .unwrap();
+    assert_ne!(fresh.room_id, seat.room_id);
+    wait_listed(&a, fresh.room_id, 1).await;
+    let list = rooms(&a).await;
+    assert!(
+        !list.rooms.iter().any(|r| r.room_id == seat.room_id),
+        "the stalled node's old room is listed again: {list:?}"
+    );
+    a.stop().await;
+}
+
+#[tokio::test]
+async fn without_redis_the_api_answers_503_and_rooms_play_on_then_come_back() {
+    let mut redis = RedisServer::start();
+    let a = start(node(&redis)).await;
+    let b = start(node(&redis)).await;
+    let seat = a.seat("steady", "default").await;
+    let mut player = GameClient::join(&seat.ws_url, &seat.seat_token)
+        .await
+        .unwrap();
+    wait_listed(&b, seat.room_id, 1).await;
+
+    redis.kill();
+    for (path, post) in [
+        ("/api/v1/rooms", false),
+        ("/api/v1/matchmaking/join-or-create", true),
+    ] {
+        let http = reqwest::Client::new();
+        let request = if post {
+            http.post(b.url(path))
+                .json(&serde_json::json!({"player_name": "late", "mode": "default"}))
+        } else {
+            http.get(b.url(path))
+        };
+        let answer = tokio::time::timeout(Duration::from_secs(5), request.send())
+            .await
+            .expect("an answer, not a hang")
+            .unwrap();
+        assert_eq!(answer.status(), 503, "{path}");
+        assert!(answer.headers().contains_key("retry-after"), "{path}");
+        let body: serde_json::Value = answer.json().await.unwrap();
+        assert_eq!(
+            body["error"]["code"], "cluster_unavailable",
+            "{path}: {body}"
+        );
+    }
+    tests::play_for(&mut player, Duration::from_secs(2)).await;
+
+    redis.restart();
+    // The nodes write their leases and rooms back by themselves.
+    wait_listed(&b, seat.room_id, 1).await;
+    let late = b.seat("late", "default").await;
+    assert_eq!(late.room_id, seat.room_id, "the room is open to join again");
+    tests::play_for(&mut player, Duration::from_millis(300)).await;
+    b.stop().await;
+    a.stop().await;
 }
