@@ -6,17 +6,22 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
+use client_sim::behavior::Behavior;
+use client_sim::bot::{BotConfig, SeatMode};
+use client_sim::load::{self, LoadPlan};
 use client_sim::{GameClient, LobbyClient};
 use protocol::api::{RoomList, SeatGrant};
 use server::Config;
 use tests::node_process::NodeProcess;
 use tests::redis_server::RedisServer;
 use tests::{TestServer, config, start};
+use tokio_util::sync::CancellationToken;
 
 /// A node of the cluster at `redis`.
 fn node(redis: &RedisServer) -> Config {
     Config {
         redis: Some(redis.url()),
+        max_connections_per_addr: 0,
         ..config()
     }
 }
@@ -350,6 +355,90 @@ async fn without_redis_the_api_answers_503_and_rooms_play_on_then_come_back() {
     let late = b.seat("late", "default").await;
     assert_eq!(late.room_id, seat.room_id, "the room is open to join again");
     tests::play_for(&mut player, Duration::from_millis(300)).await;
+    b.stop().await;
+    a.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_hundred_bots_on_three_nodes_survive_a_node_killed_under_them() {
+    let redis = RedisServer::start();
+    let a = start(node(&redis)).await;
+    let b = start(node(&redis)).await;
+    let mut victim = NodeProcess::start(&redis.url(), &["--node-lease", "1s"]).await;
+    let bots = 300;
+    let plan = LoadPlan {
+        urls: vec![a.base.clone(), b.base.clone(), victim.base.clone()],
+        bots,
+        duration: Duration::from_secs(9),
+        ramp_per_sec: 0.0,
+        bot: BotConfig {
+            seat_mode: SeatMode::JoinOrCreate,
+            game_mode: "default".into(),
+            region: "local".into(),
+            input_hz: 10.0,
+            behavior: Behavior::default_for("default"),
+            seed: 1,
+            lobby_size: 10,
+            resume: true,
+            rematch: true,
+        },
+        progress: false,
+    };
+    let run = tokio::spawn(load::run(plan, CancellationToken::new()));
+    let capacity = config().room_capacity;
+    let victim_base = victim.base.clone();
+    let everyone_playing = |list: &RoomList, on_victim: bool| {
+        let players: u32 = list.rooms.iter().map(|r| r.players).sum();
+        let victims = list
+            .rooms
+            .iter()
+            .any(|r| r.node_url.as_deref() == Some(victim_base.as_str()));
+        players == bots as u32 && victims == on_victim
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let list = try_rooms(&a)
+            .await
+            .unwrap_or(RoomList { rooms: Vec::new() });
+        assert!(list.rooms.iter().all(|r| r.players <= capacity), "{list:?}");
+        if everyone_playing(&list, true) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not all bots seated, some on every node: {list:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    victim.kill9();
+    let killed = tokio::time::Instant::now();
+    loop {
+        let list = try_rooms(&b)
+            .await
+            .unwrap_or(RoomList { rooms: Vec::new() });
+        assert!(list.rooms.iter().all(|r| r.players <= capacity), "{list:?}");
+        if everyone_playing(&list, false) {
+            break;
+        }
+        assert!(
+            killed.elapsed() < Duration::from_secs(5),
+            "the victim's bots are not all playing on the survivors 5 s after the kill: {list:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let report = run.await.unwrap().unwrap();
+    assert_eq!(report.connected, bots, "{report:?}");
+    assert_eq!(report.desyncs, 0, "{report:?}");
+    assert!(
+        report.rematches > 0,
+        "the victim's bots matchmade again: {report:?}"
+    );
+    assert!(
+        report.error_kinds.keys().all(|k| k.starts_with("resume_")),
+        "no failure but the refused resumes on the dead node: {report:?}"
+    );
     b.stop().await;
     a.stop().await;
 }
