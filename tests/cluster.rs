@@ -442,3 +442,83 @@ async fn three_hundred_bots_on_three_nodes_survive_a_node_killed_under_them() {
     b.stop().await;
     a.stop().await;
 }
+
+#[tokio::test]
+async fn a_lobby_opened_on_one_node_is_listed_joined_and_started_through_another() {
+    let redis = RedisServer::start();
+    let a = start(node(&redis)).await;
+    let b = start(node(&redis)).await;
+    let http = reqwest::Client::new();
+    let created: serde_json::Value = http
+        .post(a.url("/api/v1/lobbies"))
+        .json(&serde_json::json!({"name": "shared", "mode": "default", "max_players": 2, "player_name": "owner"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["lobby"]["lobby_id"].as_str().unwrap().to_owned();
+    let owner_key = created["owner_key"].as_str().unwrap().to_owned();
+
+    // Listed on B (within a renewal), then joined and started through B.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let page: serde_json::Value = http
+            .get(b.url("/api/v1/lobbies?mode=default"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if page["lobbies"][0]["lobby_id"] == id.as_str() {
+            assert_eq!(page["total"], 1, "{page}");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "B does not list the lobby: {page}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let joined = http
+        .post(b.url(&format!("/api/v1/lobbies/{id}/join")))
+        .json(&serde_json::json!({"player_name": "guest"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(joined.status(), 200, "the join follows the redirect to A");
+    let joined: serde_json::Value = joined.json().await.unwrap();
+    let started = http
+        .post(b.url(&format!("/api/v1/lobbies/{id}/start")))
+        .header("x-owner-key", &owner_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(started.status(), 200);
+    let guest: serde_json::Value = http
+        .get(b.url(&format!("/api/v1/lobbies/{id}")))
+        .header("x-member-key", joined["member_key"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let seat: SeatGrant = serde_json::from_value(guest["seat"].clone()).unwrap();
+    assert!(seat.ws_url.starts_with(&a.ws_url()), "{seat:?}");
+    let mut player = GameClient::join(&seat.ws_url, &seat.seat_token)
+        .await
+        .unwrap();
+    tests::next_frame(&mut player).await;
+
+    let missing = http
+        .get(b.url("/api/v1/lobbies/n999-000000000000"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404, "a lobby of a node that is not live");
+    b.stop().await;
+    a.stop().await;
+}

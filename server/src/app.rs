@@ -104,12 +104,16 @@ impl App {
             modes: ModeSet::from_config(&config),
             idle: config.lobby_idle_secs,
         };
-        let lobbies = Arc::new(Lobbies::new(
+        let mut lobbies = Lobbies::new(
             Arc::new(MemoryStore::default()),
             seats.clone(),
             registry.clone(),
             limits,
-        ));
+        );
+        if let Some(cluster) = &cluster {
+            lobbies = lobbies.in_cluster(cluster.node_watch());
+        }
+        let lobbies = Arc::new(lobbies);
         let api_limiter = AddrLimiter::new(config.api_rate, config.api_burst);
         Ok(Arc::new(Self {
             config,

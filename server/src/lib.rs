@@ -148,9 +148,12 @@ pub async fn serve_with(
         .unwrap_or_else(|| format!("http://{local}"));
     let grace = config.shutdown_grace;
     let cluster = match &config.redis {
-        Some(redis) => Some(Arc::new(
-            cluster::Cluster::connect(redis, base_url.clone(), config.node_lease).await?,
-        )),
+        Some(redis) => {
+            let cluster =
+                cluster::Cluster::connect(redis, base_url.clone(), config.node_lease).await?;
+            cluster::lease::register(&cluster).await?;
+            Some(Arc::new(cluster))
+        }
         None => None,
     };
     let app = App::start_in(config, games, base_url, cluster, shutdown.clone())

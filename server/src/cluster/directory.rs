@@ -1,8 +1,10 @@
 //! The room directory: what each live node publishes about itself and its rooms, and the
 //! cluster-wide view read back in one atomic script.
 
-use protocol::api::RoomView;
+use protocol::api::{LobbyView, RoomView};
 use serde::{Deserialize, Serialize};
+
+use crate::lobby::lobbies::ListedLobby;
 
 /// A node's lease value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +39,8 @@ pub struct LiveNode {
     pub info: NodeInfo,
     /// Its rooms as of its last renewal.
     pub rooms: Vec<RoomEntry>,
+    /// Its public lobbies as of its last renewal.
+    pub lobbies: Vec<ListedLobby>,
 }
 
 impl LiveNode {
@@ -54,16 +58,24 @@ pub struct Directory {
 }
 
 impl Directory {
-    /// Builds the view from the script's answer: lease and room list, in pairs. A value that does
-    /// not parse (written by a node of another version) leaves that node out, with a warning.
-    pub fn from_pairs(values: Vec<String>) -> Self {
+    /// Builds the view from the script's answer: lease, room list and lobby list of each node.
+    /// A value that does not parse (written by a node of another version) leaves that node
+    /// out, with a warning.
+    pub fn from_triples(values: Vec<String>) -> Self {
         let mut nodes: Vec<LiveNode> = values
-            .chunks_exact(2)
-            .filter_map(|pair| {
-                let info = serde_json::from_str(&pair[0]);
-                let rooms = serde_json::from_str(&pair[1]);
-                match (info, rooms) {
-                    (Ok(info), Ok(rooms)) => Some(LiveNode { info, rooms }),
+            .chunks_exact(3)
+            .filter_map(|node| {
+                let parsed = (
+                    serde_json::from_str(&node[0]),
+                    serde_json::from_str(&node[1]),
+                    serde_json::from_str(&node[2]),
+                );
+                match parsed {
+                    (Ok(info), Ok(rooms), Ok(lobbies)) => Some(LiveNode {
+                        info,
+                        rooms,
+                        lobbies,
+                    }),
                     _ => {
                         tracing::warn!("a node's directory entry does not parse; skipped");
                         None
@@ -73,6 +85,25 @@ impl Directory {
             .collect();
         nodes.sort_by_key(|n| n.info.id);
         Self { nodes }
+    }
+
+    /// The live node `id`.
+    pub fn node(&self, id: u64) -> Option<&LiveNode> {
+        self.nodes.iter().find(|n| n.info.id == id)
+    }
+
+    /// Every public lobby of the cluster of `mode` (any mode without one), oldest first.
+    pub fn lobbies(&self, mode: Option<&str>) -> Vec<LobbyView> {
+        let mut listed: Vec<&ListedLobby> = self
+            .nodes
+            .iter()
+            .flat_map(|n| &n.lobbies)
+            .filter(|l| mode.is_none_or(|m| l.view.mode == m))
+            .collect();
+        listed.sort_by(|a, b| {
+            (a.created_ms, &a.view.lobby_id).cmp(&(b.created_ms, &b.view.lobby_id))
+        });
+        listed.into_iter().map(|l| l.view.clone()).collect()
     }
 
     /// The room with id `room_id` and the node that runs it.
@@ -151,6 +182,7 @@ mod tests {
                     tick: 0,
                 })
                 .collect(),
+            lobbies: Vec::new(),
         }
     }
 

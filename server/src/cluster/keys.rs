@@ -8,6 +8,8 @@
 //!   `--node-lease`.
 //! - `node:{id}:rooms`: JSON list of the node's rooms ([`super::directory::RoomEntry`]), with the
 //!   same TTL: a dead node's rooms leave every listing when its lease expires, with no cleanup.
+//! - `node:{id}:lobbies`: JSON list of the node's public lobbies
+//!   ([`crate::lobby::lobbies::ListedLobby`]), with the same TTL.
 //! - Pub/sub channel `node:{id}:rpc`: requests to the node; `reply:{inbox}`: answers to one
 //!   process.
 
@@ -26,6 +28,11 @@ pub fn lease(id: u64) -> String {
 /// The room list of node `id`.
 pub fn rooms(id: u64) -> String {
     format!("node:{id}:rooms")
+}
+
+/// The public lobbies of node `id`.
+pub fn lobbies(id: u64) -> String {
+    format!("node:{id}:lobbies")
 }
 
 /// The request channel of node `id`.

@@ -116,6 +116,11 @@ impl Cluster {
         Some(*self.node.borrow()).filter(|&id| id != 0)
     }
 
+    /// Follows the current node id (0 while unregistered).
+    pub fn node_watch(&self) -> watch::Receiver<u64> {
+        self.node.subscribe()
+    }
+
     /// This node's public base URL.
     pub fn url(&self) -> &str {
         &self.url
@@ -140,7 +145,7 @@ impl Cluster {
         result
     }
 
-    /// Every live node and its rooms, read in one atomic script that also forgets registered
+    /// Every live node with its rooms and lobbies, read in one atomic script that also forgets registered
     /// nodes whose lease is gone.
     pub async fn directory(&self) -> Result<Directory, ClusterError> {
         let pairs: Vec<String> = self
@@ -151,6 +156,6 @@ impl Cluster {
                     .await
             })
             .await?;
-        Ok(Directory::from_pairs(pairs))
+        Ok(Directory::from_triples(pairs))
     }
 }

@@ -17,6 +17,7 @@ use super::seats::SeatBook;
 use super::store::Store;
 use super::{LobbyError, validate};
 use crate::room::{RoomRegistry, random_token};
+use tokio::sync::watch;
 
 /// How long a started lobby stays readable, so members can fetch their seats.
 const STARTED_LOBBY_TTL: Duration = Duration::from_secs(300);
@@ -133,6 +134,51 @@ pub struct Lobbies {
     limits: LobbyLimits,
     /// Open lobbies, counted against their creators' addresses.
     open: Caps,
+    /// In a cluster, the node id that new lobby ids start with (`n{node}-`), so any node can
+    /// send a request for a lobby to the node that holds it.
+    node: Option<watch::Receiver<u64>>,
+}
+
+/// A public lobby as its node lists it for the other nodes of a cluster.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListedLobby {
+    /// Unix milliseconds of its creation (the list's order).
+    pub created_ms: u64,
+    /// What anyone may see of it.
+    pub view: LobbyView,
+}
+
+/// Checks a list query's mode and page size.
+pub fn check_query(q: &LobbyQuery) -> Result<(), LobbyError> {
+    if let Some(mode) = &q.mode {
+        validate::tag("mode", mode)?;
+    }
+    if !(1..=MAX_PAGE).contains(&q.limit.unwrap_or(DEFAULT_PAGE)) {
+        return Err(LobbyError::Invalid {
+            field: "limit",
+            message: format!("must be 1-{MAX_PAGE}"),
+        });
+    }
+    Ok(())
+}
+
+/// The page `q` asks for of `lobbies` (public, of its mode, in list order).
+pub fn page(lobbies: impl ExactSizeIterator<Item = LobbyView>, q: &LobbyQuery) -> LobbyPage {
+    let (offset, limit) = (q.offset.unwrap_or(0), q.limit.unwrap_or(DEFAULT_PAGE));
+    let total = lobbies.len();
+    let page: Vec<LobbyView> = lobbies.skip(offset).take(limit).collect();
+    let next_offset = (offset + page.len() < total).then_some(offset + page.len());
+    LobbyPage {
+        lobbies: page,
+        total,
+        next_offset,
+    }
+}
+
+/// The node a lobby id names (`n{node}-…`, the ids of a cluster node's lobbies).
+pub fn node_of(id: &str) -> Option<u64> {
+    let (node, _) = id.strip_prefix('n')?.split_once('-')?;
+    node.parse().ok()
 }
 
 impl Lobbies {
@@ -149,7 +195,36 @@ impl Lobbies {
             seats,
             registry,
             limits,
+            node: None,
         }
+    }
+
+    /// These lobbies on a cluster node whose current id `node` follows.
+    pub fn in_cluster(self, node: watch::Receiver<u64>) -> Self {
+        Self {
+            node: Some(node),
+            ..self
+        }
+    }
+
+    /// Whether lobby `id` is held here.
+    pub fn contains(&self, id: &str) -> bool {
+        self.store.get(id).is_some()
+    }
+
+    /// Every public lobby held here, for the cluster's list.
+    pub fn listed(&self) -> Vec<ListedLobby> {
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        self.store
+            .collect(&mut |l| l.join_code.is_none())
+            .iter()
+            .map(|l| ListedLobby {
+                created_ms: now_ms.saturating_sub(l.created.elapsed().as_millis() as u64),
+                view: l.view(None),
+            })
+            .collect()
     }
 
     /// Creates a lobby whose first member is its owner.
@@ -164,6 +239,16 @@ impl Lobbies {
                 message: format!("must be 1-{capacity} for mode `{}`", req.mode),
             });
         }
+        let token = &random_token()[..12];
+        let id = match self.node.as_ref().map(|node| *node.borrow()) {
+            Some(0) => {
+                return Err(LobbyError::Unavailable(
+                    "this node is registering in the cluster; try again".into(),
+                ));
+            }
+            Some(node) => format!("n{node}-{token}"),
+            None => token.to_owned(),
+        };
         self.open.acquire(addr)?;
         let owner = Member {
             name: req.player_name,
@@ -172,7 +257,7 @@ impl Lobbies {
         };
         let member_key = owner.key.clone();
         let lobby = Lobby {
-            id: random_token()[..12].to_owned(),
+            id,
             name: req.name,
             mode: req.mode,
             max_players: req.max_players,
@@ -197,34 +282,12 @@ impl Lobbies {
 
     /// A page of public lobbies, oldest first.
     pub fn list(&self, q: &LobbyQuery) -> Result<LobbyPage, LobbyError> {
-        if let Some(mode) = &q.mode {
-            validate::tag("mode", mode)?;
-        }
-        let limit = q.limit.unwrap_or(DEFAULT_PAGE);
-        if !(1..=MAX_PAGE).contains(&limit) {
-            return Err(LobbyError::Invalid {
-                field: "limit",
-                message: format!("must be 1-{MAX_PAGE}"),
-            });
-        }
-        let offset = q.offset.unwrap_or(0);
+        check_query(q)?;
         let mut lobbies = self.store.collect(&mut |l| {
             l.join_code.is_none() && q.mode.as_ref().is_none_or(|m| *m == l.mode)
         });
         lobbies.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
-        let total = lobbies.len();
-        let page: Vec<LobbyView> = lobbies
-            .iter()
-            .skip(offset)
-            .take(limit)
-            .map(|l| l.view(None))
-            .collect();
-        let next_offset = (offset + page.len() < total).then_some(offset + page.len());
-        Ok(LobbyPage {
-            lobbies: page,
-            total,
-            next_offset,
-        })
+        Ok(page(lobbies.iter().map(|l| l.view(None)), q))
     }
 
     /// One lobby, with the join code and seat when `member_key` is a member's (which counts
