@@ -522,3 +522,59 @@ async fn a_lobby_opened_on_one_node_is_listed_joined_and_started_through_another
     b.stop().await;
     a.stop().await;
 }
+
+#[tokio::test]
+async fn tickets_from_every_node_meet_in_the_one_matcher_of_the_cluster() {
+    let redis = RedisServer::start();
+    let nodes = [
+        start(node(&redis)).await,
+        start(node(&redis)).await,
+        start(node(&redis)).await,
+    ];
+    // Every node has renewed its lease once, and so learned which node runs the matcher.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let capacity = config().room_capacity as usize;
+    let http = reqwest::Client::new();
+    let mut tickets = Vec::new();
+    for i in 0..capacity {
+        let node = &nodes[i % 3];
+        let ticket: serde_json::Value = http
+            .post(node.url("/api/v1/matchmaking/tickets"))
+            .json(&serde_json::json!({"player_name": format!("q{i}"), "mode": "quick", "region": "eu"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        tickets.push((node, ticket["ticket_id"].as_str().unwrap().to_owned()));
+    }
+    let mut rooms = HashSet::new();
+    for (node, id) in &tickets {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let view: serde_json::Value = http
+                .get(node.url(&format!("/api/v1/matchmaking/tickets/{id}")))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if view["status"] == "matched" {
+                rooms.insert(view["seats"][0]["room_id"].as_u64().unwrap());
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{view}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    assert_eq!(
+        rooms.len(),
+        1,
+        "tickets sent to three nodes fill one room: {rooms:?}"
+    );
+    for node in nodes {
+        node.stop().await;
+    }
+}

@@ -10,6 +10,7 @@ use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::game::GameCatalog;
 use crate::http::limit::AddrLimiter;
+use crate::lobby::home::Home;
 use crate::lobby::lobbies::{Lobbies, LobbyLimits};
 use crate::lobby::modes::ModeSet;
 use crate::lobby::seats::SeatBook;
@@ -92,12 +93,16 @@ impl App {
             max_tickets: config.max_tickets,
             modes: ModeSet::from_config(&config),
         };
-        let matchmaker = Arc::new(Matchmaker::new(
+        let mut matchmaker = Matchmaker::new(
             Arc::new(MemoryStore::default()),
             seats.clone(),
             registry.clone(),
             rules,
-        ));
+        );
+        if let Some(cluster) = &cluster {
+            matchmaker = matchmaker.at(Home::node(cluster.node_watch()));
+        }
+        let matchmaker = Arc::new(matchmaker);
         let limits = LobbyLimits {
             per_addr: config.lobbies_per_addr,
             max_lobbies: config.max_lobbies,
@@ -111,7 +116,7 @@ impl App {
             limits,
         );
         if let Some(cluster) = &cluster {
-            lobbies = lobbies.in_cluster(cluster.node_watch());
+            lobbies = lobbies.at(Home::node(cluster.node_watch()));
         }
         let lobbies = Arc::new(lobbies);
         let api_limiter = AddrLimiter::new(config.api_rate, config.api_burst);

@@ -10,6 +10,8 @@
 //!   same TTL: a dead node's rooms leave every listing when its lease expires, with no cleanup.
 //! - `node:{id}:lobbies`: JSON list of the node's public lobbies
 //!   ([`crate::lobby::lobbies::ListedLobby`]), with the same TTL.
+//! - `lease:matcher`: the id of the node that runs the quick-match matcher, with the lease TTL;
+//!   renewed by that node, taken by another when it lapses.
 //! - Pub/sub channel `node:{id}:rpc`: requests to the node; `reply:{inbox}`: answers to one
 //!   process.
 
@@ -17,6 +19,8 @@
 pub const NODE_IDS: &str = "nodes:next";
 /// The counter of room id blocks.
 pub const ROOM_ID_BLOCKS: &str = "rooms:next-block";
+/// The matcher lease.
+pub const MATCHER: &str = "lease:matcher";
 /// The set of registered node ids.
 pub const NODES: &str = "nodes";
 

@@ -72,6 +72,23 @@ return 0
     )
 });
 
+/// Takes the matcher lease if it is free, renews it if this node holds it; returns the holder.
+static MATCHER: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local holder = redis.call('GET', KEYS[1])
+if not holder then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return tonumber(ARGV[1])
+end
+if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return tonumber(holder)
+",
+    )
+});
+
 /// How a renewal went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Renewal {
@@ -204,6 +221,21 @@ async fn step(app: &App, cluster: &Cluster, incarnation: &str) -> Result<Renewal
                 .await
         })
         .await?;
+    if answer >= 0 {
+        let matcher: u64 = cluster
+            .call(async |mut c| {
+                MATCHER
+                    .key(keys::MATCHER)
+                    .arg(id)
+                    .arg(ttl)
+                    .invoke_async(&mut c)
+                    .await
+            })
+            .await?;
+        cluster
+            .matcher
+            .store(matcher, std::sync::atomic::Ordering::Relaxed);
+    }
     Ok(match answer {
         1 => Renewal::Held,
         0 => Renewal::Restored,

@@ -64,8 +64,10 @@ pub struct Cluster {
     url: String,
     /// Lease time to live.
     lease: Duration,
-    /// Whether the last Redis command succeeded (for `/healthz` and logs).
+    /// Whether the last Redis command succeeded.
     healthy: AtomicBool,
+    /// The node that runs the cluster's matcher, as of the last renewal (0: unknown).
+    matcher: AtomicU64,
     pending: DashMap<u64, oneshot::Sender<rpc::Reply>>,
     next_request: AtomicU64,
 }
@@ -106,6 +108,7 @@ impl Cluster {
             url,
             lease,
             healthy: AtomicBool::new(true),
+            matcher: AtomicU64::new(0),
             pending: DashMap::new(),
             next_request: AtomicU64::new(1),
         })
@@ -119,6 +122,11 @@ impl Cluster {
     /// Follows the current node id (0 while unregistered).
     pub fn node_watch(&self) -> watch::Receiver<u64> {
         self.node.subscribe()
+    }
+
+    /// The node that runs the cluster's matcher (quick-match tickets), if known.
+    pub fn matcher(&self) -> Option<u64> {
+        Some(self.matcher.load(Ordering::Relaxed)).filter(|&id| id != 0)
     }
 
     /// This node's public base URL.

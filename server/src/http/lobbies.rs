@@ -6,14 +6,15 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::{ConnectInfo, OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse as _, Redirect, Response};
+use axum::response::{IntoResponse as _, Response};
 use protocol::api::{
     CreateLobby, ErrorBody, JoinLobby, LobbyMembership, LobbyPage, LobbyQuery, LobbyView,
 };
 
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use super::route::elsewhere;
 use crate::app::App;
-use crate::lobby::lobbies::{check_query, node_of, page};
+use crate::lobby::lobbies::{check_query, page};
 
 /// Header that carries a member key.
 pub const MEMBER_KEY: &str = "x-member-key";
@@ -64,28 +65,6 @@ pub async fn list(
     Ok(Json(page(lobbies.into_iter(), &q)))
 }
 
-/// In a cluster, a redirect to the node that holds lobby `id` when it is another node; 404
-/// when that node is not live.
-async fn elsewhere(app: &App, id: &str, uri: &OriginalUri) -> Result<Option<Response>, ApiError> {
-    let Some(cluster) = &app.cluster else {
-        return Ok(None);
-    };
-    let Some(node) = node_of(id).filter(|&n| Some(n) != cluster.node_id()) else {
-        return Ok(None);
-    };
-    if app.lobbies.contains(id) {
-        return Ok(None);
-    }
-    let directory = cluster.directory().await?;
-    let holder = directory
-        .node(node)
-        .ok_or_else(|| ApiError::not_found("lobby"))?;
-    let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    Ok(Some(
-        Redirect::temporary(&format!("{}{path}", holder.info.url)).into_response(),
-    ))
-}
-
 /// One lobby; with a member's `X-Member-Key` also its join code and the member's seat.
 #[utoipa::path(get, path = "/api/v1/lobbies/{id}", tag = "lobbies", operation_id = "get_lobby",
     params(("id" = String, Path, description = "lobby id"), ("x-member-key" = Option<String>, Header, description = "a member key")),
@@ -96,7 +75,7 @@ pub async fn get(
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if let Some(redirect) = elsewhere(&app, &id, &uri).await? {
+    if let Some(redirect) = elsewhere(&app, &id, app.lobbies.contains(&id), &uri, "lobby").await? {
         return Ok(redirect);
     }
     let view = app.lobbies.get(&id, header(&headers, MEMBER_KEY))?;
@@ -113,7 +92,7 @@ pub async fn join(
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<JoinLobby>,
 ) -> Result<Response, ApiError> {
-    if let Some(redirect) = elsewhere(&app, &id, &uri).await? {
+    if let Some(redirect) = elsewhere(&app, &id, app.lobbies.contains(&id), &uri, "lobby").await? {
         return Ok(redirect);
     }
     Ok(Json(app.lobbies.join(&id, req)?).into_response())
@@ -130,7 +109,7 @@ pub async fn leave(
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if let Some(redirect) = elsewhere(&app, &id, &uri).await? {
+    if let Some(redirect) = elsewhere(&app, &id, app.lobbies.contains(&id), &uri, "lobby").await? {
         return Ok(redirect);
     }
     app.lobbies.leave(&id, required(&headers, MEMBER_KEY)?)?;
@@ -150,7 +129,7 @@ pub async fn start(
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if let Some(redirect) = elsewhere(&app, &id, &uri).await? {
+    if let Some(redirect) = elsewhere(&app, &id, app.lobbies.contains(&id), &uri, "lobby").await? {
         return Ok(redirect);
     }
     let owner_key = required(&headers, OWNER_KEY)?;

@@ -12,12 +12,12 @@ use protocol::api::{
 };
 
 use super::caps::Caps;
+use super::home::Home;
 use super::modes::ModeSet;
 use super::seats::SeatBook;
 use super::store::Store;
 use super::{LobbyError, validate};
 use crate::room::{RoomRegistry, random_token};
-use tokio::sync::watch;
 
 /// How long a started lobby stays readable, so members can fetch their seats.
 const STARTED_LOBBY_TTL: Duration = Duration::from_secs(300);
@@ -134,9 +134,8 @@ pub struct Lobbies {
     limits: LobbyLimits,
     /// Open lobbies, counted against their creators' addresses.
     open: Caps,
-    /// In a cluster, the node id that new lobby ids start with (`n{node}-`), so any node can
-    /// send a request for a lobby to the node that holds it.
-    node: Option<watch::Receiver<u64>>,
+    /// Where new lobby ids say they live.
+    home: Home,
 }
 
 /// A public lobby as its node lists it for the other nodes of a cluster.
@@ -175,12 +174,6 @@ pub fn page(lobbies: impl ExactSizeIterator<Item = LobbyView>, q: &LobbyQuery) -
     }
 }
 
-/// The node a lobby id names (`n{node}-…`, the ids of a cluster node's lobbies).
-pub fn node_of(id: &str) -> Option<u64> {
-    let (node, _) = id.strip_prefix('n')?.split_once('-')?;
-    node.parse().ok()
-}
-
 impl Lobbies {
     /// Lobbies kept in `store`.
     pub fn new(
@@ -195,16 +188,13 @@ impl Lobbies {
             seats,
             registry,
             limits,
-            node: None,
+            home: Home::default(),
         }
     }
 
-    /// These lobbies on a cluster node whose current id `node` follows.
-    pub fn in_cluster(self, node: watch::Receiver<u64>) -> Self {
-        Self {
-            node: Some(node),
-            ..self
-        }
+    /// These lobbies with ids that name `home`.
+    pub fn at(self, home: Home) -> Self {
+        Self { home, ..self }
     }
 
     /// Whether lobby `id` is held here.
@@ -239,16 +229,7 @@ impl Lobbies {
                 message: format!("must be 1-{capacity} for mode `{}`", req.mode),
             });
         }
-        let token = &random_token()[..12];
-        let id = match self.node.as_ref().map(|node| *node.borrow()) {
-            Some(0) => {
-                return Err(LobbyError::Unavailable(
-                    "this node is registering in the cluster; try again".into(),
-                ));
-            }
-            Some(node) => format!("n{node}-{token}"),
-            None => token.to_owned(),
-        };
+        let id = self.home.id(&random_token()[..12])?;
         self.open.acquire(addr)?;
         let owner = Member {
             name: req.player_name,

@@ -9,6 +9,7 @@
 //! State lives behind [`store::Store`], in memory by default.
 
 pub mod caps;
+pub mod home;
 pub mod lobbies;
 pub mod matcher;
 pub mod modes;

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use protocol::api::{CreateTicket, JoinOrCreate, SeatGrant, TicketStatus, TicketView};
 
 use super::caps::Caps;
+use super::home::Home;
 use super::matcher::{self, Grouping, Waiting};
 use super::modes::ModeSet;
 use super::seats::SeatBook;
@@ -128,6 +129,8 @@ pub struct Matchmaker {
     cancelled: Mutex<Vec<String>>,
     /// Tickets that left `searching`, oldest first, to forget after [`FINISHED_TICKET_TTL`].
     finished: Mutex<VecDeque<(Instant, String)>>,
+    /// Where new ticket ids say they live.
+    home: Home,
 }
 
 impl Matchmaker {
@@ -147,16 +150,23 @@ impl Matchmaker {
             queues: Mutex::default(),
             cancelled: Mutex::default(),
             finished: Mutex::default(),
+            home: Home::default(),
         }
+    }
+
+    /// This matchmaker with ticket ids that name `home`.
+    pub fn at(self, home: Home) -> Self {
+        Self { home, ..self }
     }
 
     /// Validates and queues a new searching ticket.
     pub fn create(&self, req: CreateTicket, addr: IpAddr) -> Result<TicketView, LobbyError> {
         self.validate(&req)?;
+        let id = self.home.id(&random_token())?;
         self.caps.acquire(addr)?;
         let skill = req.skill.unwrap_or(DEFAULT_SKILL);
         let ticket = Ticket {
-            id: random_token(),
+            id,
             owner_addr: addr,
             players: std::iter::once(req.player_name).chain(req.party).collect(),
             mode: req.mode,
@@ -222,6 +232,11 @@ impl Matchmaker {
         self.check_join(req)?;
         let (room, player_id) = self.registry.seat_in_any(&req.mode, addr)?;
         Ok(self.seats.book(&room, player_id, &req.player_name))
+    }
+
+    /// Whether ticket `id` is held here.
+    pub fn contains(&self, id: &str) -> bool {
+        self.tickets.get(id).is_some()
     }
 
     /// One ticket.
