@@ -1,8 +1,9 @@
 //! The node's lease: registration, renewal well inside the TTL, and what happens when the node
 //! finds it lost its lease.
 //!
-//! - Renewal runs every [`RENEWALS_PER_LEASE`]th of `--node-lease` (at most every
-//!   [`MAX_PERIOD`]) and republishes the node's rooms with the lease, in one script.
+//! - Renewal runs every third of `--node-lease` (at most every 500 ms) and republishes the
+//!   node's rooms and lobbies with the lease, in one script; then it takes or renews the
+//!   matcher lease.
 //! - A renewal loop that did not run for longer than the lease (the process was stopped, e.g.
 //!   SIGSTOP, or starved) means the cluster has already dropped this node's rooms and its players
 //!   may have been matched elsewhere: the node closes its rooms with 4009 and registers again
