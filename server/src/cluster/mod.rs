@@ -22,7 +22,7 @@ pub mod keys;
 pub mod lease;
 pub mod rpc;
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use dashmap::DashMap;
@@ -64,8 +64,6 @@ pub struct Cluster {
     url: String,
     /// Lease time to live.
     lease: Duration,
-    /// Whether the last Redis command succeeded.
-    healthy: AtomicBool,
     /// The node that runs the cluster's matcher, as of the last renewal (0: unknown).
     matcher: AtomicU64,
     pending: DashMap<u64, oneshot::Sender<rpc::Reply>>,
@@ -107,7 +105,6 @@ impl Cluster {
             inbox: crate::room::random_token(),
             url,
             lease,
-            healthy: AtomicBool::new(true),
             matcher: AtomicU64::new(0),
             pending: DashMap::new(),
             next_request: AtomicU64::new(1),
@@ -134,23 +131,16 @@ impl Cluster {
         &self.url
     }
 
-    /// Whether the last Redis command succeeded.
-    pub fn is_healthy(&self) -> bool {
-        self.healthy.load(Ordering::Relaxed)
-    }
-
-    /// Runs one Redis call within [`COMMAND_TIMEOUT`], recording whether Redis answered.
+    /// Runs one Redis call within [`COMMAND_TIMEOUT`].
     async fn call<T>(
         &self,
         f: impl AsyncFnOnce(ConnectionManager) -> redis::RedisResult<T>,
     ) -> Result<T, ClusterError> {
-        let result = match tokio::time::timeout(COMMAND_TIMEOUT, f(self.conn.clone())).await {
+        match tokio::time::timeout(COMMAND_TIMEOUT, f(self.conn.clone())).await {
             Ok(Ok(v)) => Ok(v),
             Ok(Err(e)) => Err(ClusterError::Redis(e)),
             Err(_) => Err(ClusterError::Timeout),
-        };
-        self.healthy.store(result.is_ok(), Ordering::Relaxed);
-        result
+        }
     }
 
     /// Every live node with its rooms and lobbies, read in one atomic script that also forgets registered
