@@ -14,6 +14,9 @@ use server::{Config, ServerError};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+pub mod node_process;
+pub mod redis_server;
+
 /// A server running in this process.
 pub struct TestServer {
     pub addr: SocketAddr,

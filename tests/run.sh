@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace. Installs what the browser test needs when it is missing
-# (Debian's chromium, and playwright-core from tests/browser/package-lock.json) and the `ws`
-# package the JavaScript SDK's end-to-end test uses (protocol/js/package-lock.json), then runs
-# `cargo test --workspace` (which also runs the SDK's Node tests, tests/sdk.rs).
+# Runs every test of the workspace. Installs what the browser and cluster tests need when it is
+# missing (Debian's chromium and redis-server, and playwright-core from
+# tests/browser/package-lock.json) and the `ws` package the JavaScript SDK's end-to-end test uses
+# (protocol/js/package-lock.json), then runs `cargo test --workspace` (which also runs the SDK's
+# Node tests, tests/sdk.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,15 @@ if [ ! -x "$chromium" ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   else
     echo "tests/run.sh: no Chromium at $chromium; install it (sudo apt-get install chromium) or set CHROMIUM" >&2
+    exit 1
+  fi
+fi
+if ! command -v redis-server >/dev/null; then
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  else
+    echo "tests/run.sh: no redis-server for tests/cluster.rs; install it (sudo apt-get install redis-server)" >&2
     exit 1
   fi
 fi

@@ -53,6 +53,9 @@ pub struct BotConfig {
     pub lobby_size: usize,
     /// Resume after an unexpected drop.
     pub resume: bool,
+    /// Matchmake again (on the next node) after the room is lost for good: closed, its node
+    /// gone, or the resume refused.
+    pub rematch: bool,
 }
 
 /// Input rates a bot can send at, in inputs per second.
@@ -93,8 +96,8 @@ impl LobbyBoard {
 pub struct BotShared {
     /// Settings.
     pub config: Arc<BotConfig>,
-    /// The lobby API.
-    pub api: LobbyClient,
+    /// The lobby API of each node; bots spread their requests over them.
+    pub apis: Arc<[LobbyClient]>,
     /// Live counters.
     pub live: Arc<Live>,
     /// Lobby ids in `lobby` mode.
@@ -109,45 +112,95 @@ pub struct BotShared {
 pub async fn run(index: usize, shared: BotShared) -> BotStats {
     let mut stats = BotStats::default();
     let name = format!("bot-{index}");
-    let started = Instant::now();
-    let seat = tokio::select! {
-        _ = shared.stop.cancelled() => return stats,
-        seat = get_seat(index, &name, &shared) => seat,
-    };
-    let seat = match seat {
-        Ok(seat) => seat,
-        Err(e) => {
-            tracing::debug!(bot = index, error = %e, "matchmaking failed");
-            stats.error(format!("matchmaking_{}", e.label()));
-            shared.live.failures.fetch_add(1, Relaxed);
-            return stats;
+    let mut attempt = 0;
+    while let Some(client) = enter(index, &name, attempt, &shared, &mut stats).await {
+        stats.connected = true;
+        shared.live.connected.fetch_add(1, Relaxed);
+        let played = Instant::now();
+        let still_connected = play(index, client, &shared, &mut stats).await;
+        stats.connected_for += played.elapsed();
+        shared.live.connected.fetch_sub(1, Relaxed);
+        if still_connected || !shared.config.rematch || shared.stop.is_cancelled() {
+            break;
         }
-    };
-    stats.matchmaking = Some(started.elapsed());
-    let connecting = Instant::now();
-    let client = match GameClient::join(&seat.ws_url, &seat.seat_token).await {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::debug!(bot = index, error = %e, "join failed");
-            stats.error(format!("join_{}", e.label()));
-            shared.live.failures.fetch_add(1, Relaxed);
-            return stats;
-        }
-    };
-    stats.connect = Some(connecting.elapsed());
-    stats.connected = true;
-    shared.live.connected.fetch_add(1, Relaxed);
-    let played = Instant::now();
-    play(index, client, &shared, &mut stats).await;
-    stats.connected_for = played.elapsed();
-    shared.live.connected.fetch_sub(1, Relaxed);
+        stats.rematches += 1;
+        attempt += 1;
+    }
     stats
 }
 
-async fn get_seat(index: usize, name: &str, shared: &BotShared) -> Result<SeatGrant, ClientError> {
+/// Gets a seat and joins its room; `None` when stopped or when that failed (counted). With
+/// rematches on, a failure moves on to the next node (each node is tried once; a move counts
+/// as a rematch).
+async fn enter(
+    index: usize,
+    name: &str,
+    attempt: usize,
+    shared: &BotShared,
+    stats: &mut BotStats,
+) -> Option<GameClient> {
+    let tries = if shared.config.rematch {
+        shared.apis.len()
+    } else {
+        1
+    };
+    let mut failure = None;
+    for n in 0..tries {
+        if n > 0 {
+            stats.rematches += 1;
+        }
+        let started = Instant::now();
+        let seat = tokio::select! {
+            _ = shared.stop.cancelled() => return None,
+            seat = get_seat(index, name, attempt + n, shared) => seat,
+        };
+        let seat = match seat {
+            Ok(seat) => seat,
+            Err(e) => {
+                tracing::debug!(bot = index, error = %e, "matchmaking failed");
+                failure = Some(format!("matchmaking_{}", e.label()));
+                continue;
+            }
+        };
+        stats.matchmaking.get_or_insert(started.elapsed());
+        let connecting = Instant::now();
+        match GameClient::join(&seat.ws_url, &seat.seat_token).await {
+            Ok(client) => {
+                stats.connect.get_or_insert(connecting.elapsed());
+                return Some(client);
+            }
+            Err(e) => {
+                tracing::debug!(bot = index, error = %e, "join failed");
+                failure = Some(format!("join_{}", e.label()));
+            }
+        }
+    }
+    if let Some(kind) = failure {
+        stats.error(kind);
+        shared.live.failures.fetch_add(1, Relaxed);
+    }
+    None
+}
+
+/// The node a bot asks: bot `index` starts at node `index` (mod the nodes) and moves on by one
+/// with each `attempt`.
+fn api(shared: &BotShared, index: usize, attempt: usize) -> &LobbyClient {
+    &shared.apis[(index + attempt) % shared.apis.len()]
+}
+
+/// A seat by the configured way; a rematch in `lobby` mode uses join-or-create (the lobby's
+/// other members are playing).
+async fn get_seat(
+    index: usize,
+    name: &str,
+    attempt: usize,
+    shared: &BotShared,
+) -> Result<SeatGrant, ClientError> {
     let c = &shared.config;
+    let api = api(shared, index, attempt);
     match c.seat_mode {
-        SeatMode::JoinOrCreate => shared.api.join_or_create(name, &c.game_mode).await,
+        SeatMode::JoinOrCreate => api.join_or_create(name, &c.game_mode).await,
+        SeatMode::Lobby if attempt > 0 => api.join_or_create(name, &c.game_mode).await,
         SeatMode::Quick => {
             let req = CreateTicket {
                 player_name: name.to_owned(),
@@ -156,7 +209,7 @@ async fn get_seat(index: usize, name: &str, shared: &BotShared) -> Result<SeatGr
                 skill: Some(1000.0 + (index % 7) as f64 * 40.0),
                 party: Vec::new(),
             };
-            shared.api.quick_match(&req, Duration::from_secs(60)).await
+            api.quick_match(&req, Duration::from_secs(60)).await
         }
         SeatMode::Lobby => lobby_seat(index, name, shared).await,
     }
@@ -169,6 +222,8 @@ async fn lobby_seat(
 ) -> Result<SeatGrant, ClientError> {
     let size = shared.config.lobby_size.max(1);
     let (group, member) = (index / size, index % size);
+    // Every member of a group uses the node its lobby lives on.
+    let api = api(shared, group, 0);
     let slot = shared
         .board
         .slots
@@ -183,7 +238,7 @@ async fn lobby_seat(
             player_name: name.to_owned(),
             private: false,
         };
-        let created = shared.api.create_lobby(&req).await?;
+        let created = api.create_lobby(&req).await?;
         let id = created.lobby.lobby_id.clone();
         slot.send_replace(Some(id.clone()));
         let owner_key = created
@@ -192,23 +247,13 @@ async fn lobby_seat(
         // Start once every member joined (or after a wait, with whoever came).
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         while tokio::time::Instant::now() < deadline {
-            if shared
-                .api
-                .lobby(&id, &created.member_key)
-                .await?
-                .members
-                .len()
-                >= size
-            {
+            if api.lobby(&id, &created.member_key).await?.members.len() >= size {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        shared.api.start_lobby(&id, &owner_key).await?;
-        shared
-            .api
-            .wait_for_seat(&id, &created.member_key, wait)
-            .await
+        api.start_lobby(&id, &owner_key).await?;
+        api.wait_for_seat(&id, &created.member_key, wait).await
     } else {
         let mut rx = slot.subscribe();
         let id = tokio::time::timeout(wait, rx.wait_for(Option::is_some))
@@ -217,8 +262,7 @@ async fn lobby_seat(
             .map_err(|_| ClientError::Protocol("lobby board closed".into()))?
             .clone()
             .unwrap_or_default();
-        let joined = shared
-            .api
+        let joined = api
             .join_lobby(
                 &id,
                 &JoinLobby {
@@ -227,10 +271,7 @@ async fn lobby_seat(
                 },
             )
             .await?;
-        shared
-            .api
-            .wait_for_seat(&id, &joined.member_key, wait)
-            .await
+        api.wait_for_seat(&id, &joined.member_key, wait).await
     }
 }
 
@@ -256,8 +297,14 @@ fn learn(client: &GameClient, mover: &mut Mover) -> (Option<Steering>, EventTall
     (steering, EventTally::new(schema))
 }
 
-/// Sends inputs at the input rate and reads frames until stopped.
-async fn play(index: usize, mut client: GameClient, shared: &BotShared, stats: &mut BotStats) {
+/// Sends inputs at the input rate and reads frames until stopped; returns whether the connection
+/// was still up (false: the room was lost and could not be resumed).
+async fn play(
+    index: usize,
+    mut client: GameClient,
+    shared: &BotShared,
+    stats: &mut BotStats,
+) -> bool {
     let c = &shared.config;
     let tick_rate = f64::from(client.welcome().tick_rate);
     let input_hz = if c.input_hz > 0.0 {
@@ -397,4 +444,5 @@ async fn play(index: usize, mut client: GameClient, shared: &BotShared, stats: &
     if connected && let Err(e) = client.leave().await {
         stats.error(format!("leave_{}", e.label()));
     }
+    connected
 }

@@ -18,8 +18,9 @@ use crate::throttle;
 /// A load run.
 #[derive(Debug, Clone)]
 pub struct LoadPlan {
-    /// Server base URL.
-    pub url: String,
+    /// Base URLs of the server's nodes (one, or every node of a cluster); bots spread their
+    /// REST calls over them.
+    pub urls: Vec<String>,
     /// Bots to run.
     pub bots: usize,
     /// How long to play after the last bot started.
@@ -35,13 +36,18 @@ pub struct LoadPlan {
 /// Runs the plan until its duration ends or `interrupt` fires; returns the merged report.
 pub async fn run(plan: LoadPlan, interrupt: CancellationToken) -> Result<Report, ClientError> {
     let started = Instant::now();
-    let api = LobbyClient::new(&plan.url)?;
+    let first = LobbyClient::new(
+        plan.urls
+            .first()
+            .ok_or_else(|| ClientError::Protocol("no server URL to run against".into()))?,
+    )?;
+    let apis: Arc<[LobbyClient]> = plan.urls.iter().map(|url| first.at(url)).collect();
     let live = Arc::new(Live::default());
     let stop = CancellationToken::new();
     let groups = plan.bots.div_ceil(plan.bot.lobby_size.max(1));
     let shared = BotShared {
         config: Arc::new(plan.bot.clone()),
-        api,
+        apis,
         live: live.clone(),
         board: Arc::new(LobbyBoard::new(groups)),
         latencies: Arc::default(),
@@ -51,7 +57,7 @@ pub async fn run(plan: LoadPlan, interrupt: CancellationToken) -> Result<Report,
     let mut status = Status {
         bar: &bar,
         live: &live,
-        api: &shared.api,
+        api: &first,
         hinted: false,
     };
     let mut set = JoinSet::new();
@@ -115,7 +121,7 @@ pub async fn run(plan: LoadPlan, interrupt: CancellationToken) -> Result<Report,
     Ok(Report::from_bots(
         &results,
         &shared.latencies,
-        shared.api.throttling(),
+        first.throttling(),
         started.elapsed(),
         interrupted,
     ))

@@ -43,6 +43,15 @@ impl LobbyClient {
         })
     }
 
+    /// A client of the server at `base` that shares this one's connection pool and
+    /// [`Throttling`] counts (for the nodes of a cluster).
+    pub fn at(&self, base: &str) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            ..self.clone()
+        }
+    }
+
     /// The HTTP 429 answers this client (and its clones) received, and the time spent waiting
     /// them out.
     pub fn throttling(&self) -> Throttling {

@@ -19,9 +19,10 @@ use tracing_subscriber::EnvFilter;
 #[derive(Debug, Parser)]
 #[command(name = "client-sim", version)]
 struct Args {
-    /// Server base URL.
-    #[arg(long, default_value = "http://127.0.0.1:8080")]
-    url: String,
+    /// Server base URL; several (comma-separated or repeated) are the nodes of a cluster, and
+    /// bots spread their REST calls over them.
+    #[arg(long, value_delimiter = ',', default_value = "http://127.0.0.1:8080")]
+    url: Vec<String>,
     /// Number of bots (1-20000).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=20_000))]
     bots: u32,
@@ -58,6 +59,9 @@ struct Args {
     /// Do not resume after an unexpected drop.
     #[arg(long)]
     no_resume: bool,
+    /// Do not matchmake again after losing the room (its node gone, closed, resume refused).
+    #[arg(long)]
+    no_rematch: bool,
     /// Write the report as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
@@ -108,7 +112,7 @@ fn run() -> anyhow::Result<ExitCode> {
         .build()
         .context("cannot start the async runtime")?;
     let plan = LoadPlan {
-        url: args.url.clone(),
+        urls: args.url.clone(),
         bots: args.bots as usize,
         duration: args.duration,
         ramp_per_sec: args.ramp,
@@ -123,6 +127,7 @@ fn run() -> anyhow::Result<ExitCode> {
             seed: args.seed,
             lobby_size: args.lobby_size,
             resume: !args.no_resume,
+            rematch: !args.no_rematch,
         },
         progress: std::io::stderr().is_terminal(),
     };

@@ -140,6 +140,8 @@ pub struct BotStats {
     pub errors: BTreeMap<String, u64>,
     /// Game events received, by event name.
     pub events: BTreeMap<String, u64>,
+    /// Times it matchmade again after losing its room.
+    pub rematches: u64,
 }
 
 impl BotStats {
@@ -220,6 +222,8 @@ pub struct Report {
     pub disconnects: u64,
     /// Errors.
     pub errors: u64,
+    /// Times bots matchmade again after losing their room (its node gone, or closed).
+    pub rematches: u64,
     /// Unexpected disconnects by reason.
     pub disconnect_reasons: BTreeMap<String, u64>,
     /// Errors by kind.
@@ -254,6 +258,7 @@ impl Report {
             all.snapshots += b.snapshots;
             all.desyncs += b.desyncs;
             all.connected_for += b.connected_for;
+            all.rematches += b.rematches;
             for (k, v) in &b.disconnects {
                 *all.disconnects.entry(k.clone()).or_default() += v;
             }
@@ -284,6 +289,7 @@ impl Report {
             desyncs: all.desyncs,
             disconnects: all.disconnects.values().sum(),
             errors: all.errors.values().sum(),
+            rematches: all.rematches,
             disconnect_reasons: all.disconnects,
             error_kinds: all.errors,
             events: all.events,
@@ -323,8 +329,8 @@ impl Report {
         s.push_str(&row("matchmaking", &self.matchmaking_ms));
         s.push_str(&row("connect", &self.connect_ms));
         s.push_str(&format!(
-            "\nper client: {:.1} frames/s, {:.0} bytes/s\nframes {} (snapshots {}), desyncs {}, disconnects {}, errors {}\n",
-            self.frames_per_client_per_s, self.bytes_per_client_per_s, self.frames, self.snapshots, self.desyncs, self.disconnects, self.errors
+            "\nper client: {:.1} frames/s, {:.0} bytes/s\nframes {} (snapshots {}), desyncs {}, disconnects {}, rematches {}, errors {}\n",
+            self.frames_per_client_per_s, self.bytes_per_client_per_s, self.frames, self.snapshots, self.desyncs, self.disconnects, self.rematches, self.errors
         ));
         for (k, v) in &self.disconnect_reasons {
             s.push_str(&format!("  disconnect {k}: {v}\n"));

@@ -231,3 +231,51 @@ async fn non_finite_and_out_of_range_flags_are_refused_without_a_panic() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+#[tokio::test]
+async fn bots_spread_over_every_url_and_matchmake_again_when_their_node_goes_away() {
+    let (a, a_shutdown, a_handle) = start_server().await;
+    let (b, b_shutdown, b_handle) = start_server().await;
+    let urls = format!("{a},{b}");
+    let run = tokio::spawn(client_sim(args(
+        &urls,
+        &["--duration", "4", "--json", "/dev/stdout"],
+    )));
+    // Both nodes get bots.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    for base in [&a, &b] {
+        loop {
+            let list: serde_json::Value = reqwest::get(format!("{base}/api/v1/rooms"))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if list["rooms"].as_array().is_some_and(|r| !r.is_empty()) {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "{base} got no bot");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    b_shutdown.cancel();
+    b_handle.await.unwrap().unwrap();
+    let out = run.await.unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json = &stdout[stdout.find('{').expect("the JSON report")..];
+    let r: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(r["connected"], 10, "{r}");
+    assert_eq!(r["desyncs"], 0, "{r}");
+    let rematches = r["rematches"].as_u64().unwrap();
+    assert!(
+        rematches >= 1 && rematches >= r["disconnects"].as_u64().unwrap(),
+        "every bot that lost its node matchmade again on the other: {r}"
+    );
+    assert_eq!(r["errors"], 0, "{r}");
+    assert!(
+        stdout.contains(&format!("rematches {rematches}")),
+        "{stdout}"
+    );
+    a_shutdown.cancel();
+    a_handle.await.unwrap().unwrap();
+}

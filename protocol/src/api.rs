@@ -331,6 +331,10 @@ pub struct RoomView {
     pub spectate_url: String,
     /// The SSE feed.
     pub events_url: String,
+    /// Base URL of the node that runs the room; only when the server runs in a cluster
+    /// (`--redis`), where any node lists the rooms of every node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_url: Option<String>,
 }
 
 /// `GET /api/v1/rooms`.

@@ -6,9 +6,11 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::cluster::Cluster;
 use crate::config::Config;
 use crate::game::GameCatalog;
 use crate::http::limit::AddrLimiter;
+use crate::lobby::home::Home;
 use crate::lobby::lobbies::{Lobbies, LobbyLimits};
 use crate::lobby::modes::ModeSet;
 use crate::lobby::seats::SeatBook;
@@ -43,6 +45,8 @@ pub struct App {
     pub spectators: AtomicUsize,
     /// Per-client REST rate limit (IPv4 address or IPv6 /64).
     pub api_limiter: AddrLimiter,
+    /// The cluster this node belongs to (`--redis`); none when it serves alone.
+    pub cluster: Option<Arc<Cluster>>,
     next_conn_id: AtomicU64,
 }
 
@@ -53,6 +57,17 @@ impl App {
         config: Config,
         games: GameCatalog,
         base_url: String,
+        shutdown: CancellationToken,
+    ) -> std::io::Result<Arc<Self>> {
+        Self::start_in(config, games, base_url, None, shutdown)
+    }
+
+    /// [`App::start`] for a node of `cluster`, or alone without one.
+    pub fn start_in(
+        config: Config,
+        games: GameCatalog,
+        base_url: String,
+        cluster: Option<Arc<Cluster>>,
         shutdown: CancellationToken,
     ) -> std::io::Result<Arc<Self>> {
         let metrics = Arc::new(Metrics::default());
@@ -79,24 +94,32 @@ impl App {
             max_tickets: config.max_tickets,
             modes: ModeSet::from_config(&config),
         };
-        let matchmaker = Arc::new(Matchmaker::new(
+        let mut matchmaker = Matchmaker::new(
             Arc::new(MemoryStore::default()),
             seats.clone(),
             registry.clone(),
             rules,
-        ));
+        );
+        if let Some(cluster) = &cluster {
+            matchmaker = matchmaker.at(Home::node(cluster.node_watch()));
+        }
+        let matchmaker = Arc::new(matchmaker);
         let limits = LobbyLimits {
             per_addr: config.lobbies_per_addr,
             max_lobbies: config.max_lobbies,
             modes: ModeSet::from_config(&config),
             idle: config.lobby_idle_secs,
         };
-        let lobbies = Arc::new(Lobbies::new(
+        let mut lobbies = Lobbies::new(
             Arc::new(MemoryStore::default()),
             seats.clone(),
             registry.clone(),
             limits,
-        ));
+        );
+        if let Some(cluster) = &cluster {
+            lobbies = lobbies.at(Home::node(cluster.node_watch()));
+        }
+        let lobbies = Arc::new(lobbies);
         let api_limiter = AddrLimiter::new(config.api_rate, config.api_burst);
         Ok(Arc::new(Self {
             config,
@@ -110,6 +133,7 @@ impl App {
             tracker: TaskTracker::new(),
             spectators: AtomicUsize::new(0),
             api_limiter,
+            cluster,
             next_conn_id: AtomicU64::new(1),
         }))
     }

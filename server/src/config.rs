@@ -39,6 +39,17 @@ pub struct Config {
     #[arg(long, env = "GAME_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// Redis URL (e.g. `redis://127.0.0.1:6379`) of a cluster of nodes sharing join-or-create
+    /// and the room directory (see README "Running several nodes"). None: this node keeps
+    /// everything in memory and serves alone.
+    #[arg(long, env = "GAME_REDIS")]
+    pub redis: Option<String>,
+
+    /// How long this node's lease in Redis lives without renewal (it is renewed every third of
+    /// it); a node silent for longer leaves every listing (at least 300ms).
+    #[arg(long, env = "GAME_NODE_LEASE", default_value = "3s", value_parser = duration_from(Duration::from_millis(300)))]
+    pub node_lease: Duration,
+
     /// Room ticks per second (1–128).
     #[arg(long, env = "GAME_TICK_RATE", default_value_t = 30, value_parser = clap::value_parser!(u16).range(1..=128))]
     pub tick_rate: u16,

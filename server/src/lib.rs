@@ -19,6 +19,7 @@
 
 pub mod app;
 pub mod client_addr;
+pub mod cluster;
 pub mod config;
 pub mod game;
 pub mod games;
@@ -54,6 +55,9 @@ pub enum ServerError {
     /// A game is broken, or `--mode-game` / `--default-game` names no known game.
     #[error(transparent)]
     Game(#[from] game::GameError),
+    /// The cluster store (`--redis`) could not be reached at start.
+    #[error("cannot join the cluster: {0}")]
+    Cluster(#[from] cluster::ClusterError),
     /// The operations listener (`--admin-bind`) could not be opened.
     #[error("cannot listen on the admin address {addr}: {source}")]
     AdminBind {
@@ -147,8 +151,21 @@ pub async fn serve_with(
         .clone()
         .unwrap_or_else(|| format!("http://{local}"));
     let grace = config.shutdown_grace;
-    let app =
-        App::start(config, games, base_url, shutdown.clone()).map_err(ServerError::TickThreads)?;
+    let cluster = match &config.redis {
+        Some(redis) => {
+            let cluster =
+                cluster::Cluster::connect(redis, base_url.clone(), config.node_lease).await?;
+            cluster::lease::register(&cluster).await?;
+            Some(Arc::new(cluster))
+        }
+        None => None,
+    };
+    let app = App::start_in(config, games, base_url, cluster, shutdown.clone())
+        .map_err(ServerError::TickThreads)?;
+    let clustering = app.cluster.clone().map(|cluster| {
+        tokio::spawn(cluster::rpc::serve(app.clone(), cluster.clone()));
+        tokio::spawn(cluster::lease::run(app.clone(), cluster))
+    });
     let derive_base = http::public::derived_from_requests(app.config.public_url.as_deref(), local);
     if derive_base {
         tracing::warn!(
@@ -214,6 +231,10 @@ pub async fn serve_with(
         );
     }
     housekeeping.abort();
+    if let Some(lease) = clustering {
+        // It removes this node's lease, so its rooms leave the listings at once.
+        let _ = tokio::time::timeout(grace, lease).await;
+    }
     if let Some(admin) = admin_serving {
         admin.abort();
     }

@@ -4,14 +4,17 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, OriginalUri, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse as _, Response};
 use protocol::api::{
     CreateLobby, ErrorBody, JoinLobby, LobbyMembership, LobbyPage, LobbyQuery, LobbyView,
 };
 
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
+use super::route::elsewhere;
 use crate::app::App;
+use crate::lobby::lobbies::{check_query, page};
 
 /// Header that carries a member key.
 pub const MEMBER_KEY: &str = "x-member-key";
@@ -49,51 +52,68 @@ pub async fn create(
 
 /// Lists public lobbies, oldest first.
 #[utoipa::path(get, path = "/api/v1/lobbies", tag = "lobbies", operation_id = "list_lobbies", params(LobbyQuery),
-    responses((status = 200, body = LobbyPage), (status = 400, body = ErrorBody)))]
+    responses((status = 200, body = LobbyPage), (status = 400, body = ErrorBody), (status = 503, description = "the cluster store is unavailable", body = ErrorBody)))]
 pub async fn list(
     State(app): State<Arc<App>>,
     ApiQuery(q): ApiQuery<LobbyQuery>,
 ) -> Result<Json<LobbyPage>, ApiError> {
-    Ok(Json(app.lobbies.list(&q)?))
+    let Some(cluster) = &app.cluster else {
+        return Ok(Json(app.lobbies.list(&q)?));
+    };
+    check_query(&q)?;
+    let lobbies = cluster.directory().await?.lobbies(q.mode.as_deref());
+    Ok(Json(page(lobbies.into_iter(), &q)))
 }
 
 /// One lobby; with a member's `X-Member-Key` also its join code and the member's seat.
 #[utoipa::path(get, path = "/api/v1/lobbies/{id}", tag = "lobbies", operation_id = "get_lobby",
     params(("id" = String, Path, description = "lobby id"), ("x-member-key" = Option<String>, Header, description = "a member key")),
-    responses((status = 200, body = LobbyView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = LobbyView), (status = 307, description = "the lobby is on another node of the cluster"), (status = 404, body = ErrorBody), (status = 503, description = "the cluster store is unavailable", body = ErrorBody)))]
 pub async fn get(
     State(app): State<Arc<App>>,
+    uri: OriginalUri,
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
-) -> Result<Json<LobbyView>, ApiError> {
+) -> Result<Response, ApiError> {
+    if let Some(redirect) = elsewhere(&app, &id, app.lobbies.contains(&id), &uri, "lobby").await? {
+        return Ok(redirect);
+    }
     let view = app.lobbies.get(&id, header(&headers, MEMBER_KEY))?;
-    Ok(Json(seat_url_for_this_request(&app, view)))
+    Ok(Json(seat_url_for_this_request(&app, view)).into_response())
 }
 
 /// Joins a lobby (a private one needs `join_code`).
 #[utoipa::path(post, path = "/api/v1/lobbies/{id}/join", tag = "lobbies", operation_id = "join_lobby", request_body = JoinLobby,
     params(("id" = String, Path, description = "lobby id")),
-    responses((status = 200, body = LobbyMembership), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "full, started or name taken", body = ErrorBody)))]
+    responses((status = 200, body = LobbyMembership), (status = 307, description = "the lobby is on another node of the cluster"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "full, started or name taken", body = ErrorBody), (status = 503, description = "the cluster store is unavailable", body = ErrorBody)))]
 pub async fn join(
     State(app): State<Arc<App>>,
+    uri: OriginalUri,
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<JoinLobby>,
-) -> Result<Json<LobbyMembership>, ApiError> {
-    Ok(Json(app.lobbies.join(&id, req)?))
+) -> Result<Response, ApiError> {
+    if let Some(redirect) = elsewhere(&app, &id, app.lobbies.contains(&id), &uri, "lobby").await? {
+        return Ok(redirect);
+    }
+    Ok(Json(app.lobbies.join(&id, req)?).into_response())
 }
 
 /// Leaves a lobby; when the owner leaves, the next member becomes the owner (their member key
 /// then serves as `X-Owner-Key`), and the last member leaving closes the lobby.
 #[utoipa::path(post, path = "/api/v1/lobbies/{id}/leave", tag = "lobbies", operation_id = "leave_lobby",
     params(("id" = String, Path, description = "lobby id"), ("x-member-key" = String, Header, description = "the member key")),
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 204), (status = 307, description = "the lobby is on another node of the cluster"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, description = "the cluster store is unavailable", body = ErrorBody)))]
 pub async fn leave(
     State(app): State<Arc<App>>,
+    uri: OriginalUri,
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Response, ApiError> {
+    if let Some(redirect) = elsewhere(&app, &id, app.lobbies.contains(&id), &uri, "lobby").await? {
+        return Ok(redirect);
+    }
     app.lobbies.leave(&id, required(&headers, MEMBER_KEY)?)?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Starts the game: opens a room and gives every member a seat (read it with `GET` and the
@@ -101,16 +121,20 @@ pub async fn leave(
 /// member key.
 #[utoipa::path(post, path = "/api/v1/lobbies/{id}/start", tag = "lobbies", operation_id = "start_lobby",
     params(("id" = String, Path, description = "lobby id"), ("x-owner-key" = String, Header, description = "the owner key")),
-    responses((status = 200, body = LobbyView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = LobbyView), (status = 307, description = "the lobby is on another node of the cluster"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn start(
     State(app): State<Arc<App>>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    uri: OriginalUri,
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
-) -> Result<Json<LobbyView>, ApiError> {
+) -> Result<Response, ApiError> {
+    if let Some(redirect) = elsewhere(&app, &id, app.lobbies.contains(&id), &uri, "lobby").await? {
+        return Ok(redirect);
+    }
     let owner_key = required(&headers, OWNER_KEY)?;
     let view = app.lobbies.start(&id, owner_key, addr.ip())?;
-    Ok(Json(seat_url_for_this_request(&app, view)))
+    Ok(Json(seat_url_for_this_request(&app, view)).into_response())
 }
 
 /// The member's seat URL as this request's client reaches the server: the owner's `start`

@@ -2,11 +2,15 @@
 //! binary: no build step, nothing from other hosts, nothing inline (the pages'
 //! Content-Security-Policy allows only this origin's files).
 
+use std::sync::Arc;
+
+use axum::extract::State;
 use axum::http::{HeaderValue, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::browser::PAGE_CSP;
 use super::error::{ApiError, ApiPath};
+use crate::app::App;
 
 const INDEX: &str = include_str!("../../static/index.html");
 const SPECTATE: &str = include_str!("../../static/spectate.html");
@@ -34,8 +38,15 @@ pub async fn index() -> Response {
 /// The page that draws one room live.
 #[utoipa::path(get, path = "/spectate/{id}", tag = "pages",
     params(("id" = u32, Path, description = "room id")),
-    responses((status = 200, description = "HTML page", content_type = "text/html", body = String)))]
-pub async fn spectate(ApiPath(_id): ApiPath<u32>) -> Response {
+    responses((status = 200, description = "HTML page", content_type = "text/html", body = String),
+        (status = 307, description = "the room runs on another node of the cluster: its page there")))]
+pub async fn spectate(State(app): State<Arc<App>>, ApiPath(id): ApiPath<u32>) -> Response {
+    if app.cluster.is_some()
+        && app.registry.get(id).is_none()
+        && let Ok((_, view)) = super::rooms::remote(&app, id).await
+    {
+        return Redirect::temporary(&view.spectate_url).into_response();
+    }
     page(SPECTATE)
 }
 

@@ -26,28 +26,47 @@ pub fn view(app: &App, room: &RoomHandle) -> RoomView {
         tick: room.tick(),
         spectate_url: format!("{base}/spectate/{}", room.id),
         events_url: format!("{base}/api/v1/rooms/{}/events", room.id),
+        node_url: app.cluster.as_ref().map(|c| c.url().to_owned()),
     }
 }
 
-/// Every live room, by id.
-#[utoipa::path(get, path = "/api/v1/rooms", tag = "rooms", operation_id = "list_rooms", responses((status = 200, body = RoomList)))]
-pub async fn list(State(app): State<Arc<App>>) -> Json<RoomList> {
-    Json(RoomList {
-        rooms: app.registry.list().iter().map(|r| view(&app, r)).collect(),
-    })
+/// Every live room, by id; in a cluster, the rooms of every live node.
+#[utoipa::path(get, path = "/api/v1/rooms", tag = "rooms", operation_id = "list_rooms",
+    responses((status = 200, body = RoomList), (status = 503, description = "the cluster store is unavailable", body = ErrorBody)))]
+pub async fn list(State(app): State<Arc<App>>) -> Result<Json<RoomList>, ApiError> {
+    let rooms = match &app.cluster {
+        Some(cluster) => cluster.directory().await?.views(),
+        None => app.registry.list().iter().map(|r| view(&app, r)).collect(),
+    };
+    Ok(Json(RoomList { rooms }))
 }
 
 /// One live room.
 #[utoipa::path(get, path = "/api/v1/rooms/{id}", tag = "rooms", operation_id = "get_room",
     params(("id" = u32, Path, description = "room id")),
-    responses((status = 200, body = RoomView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = RoomView), (status = 404, body = ErrorBody), (status = 503, description = "the cluster store is unavailable", body = ErrorBody)))]
 pub async fn get(
     State(app): State<Arc<App>>,
     ApiPath(id): ApiPath<u32>,
 ) -> Result<Json<RoomView>, ApiError> {
-    let room = app
-        .registry
-        .get(id)
+    if let Some(room) = app.registry.get(id) {
+        return Ok(Json(view(&app, &room)));
+    }
+    Ok(Json(remote(&app, id).await?.1))
+}
+
+/// A room that runs on another node of the cluster, and that node's base URL; 404 when no live
+/// node lists it (or this node serves alone).
+pub async fn remote(app: &App, id: u32) -> Result<(String, RoomView), ApiError> {
+    let cluster = app
+        .cluster
+        .as_ref()
         .ok_or_else(|| ApiError::not_found("room"))?;
-    Ok(Json(view(&app, &room)))
+    let directory = cluster.directory().await?;
+    let (node, room) = directory
+        .find(id)
+        .ok_or_else(|| ApiError::not_found("room"))?;
+    let base = node.info.url.clone();
+    let view = crate::cluster::directory::view(&base, room);
+    Ok((base, view))
 }

@@ -16,6 +16,7 @@ use axum::Extension;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse as _, Redirect, Response};
 use futures_util::Stream;
 use protocol::api::{ErrorBody, SpectatorSnapshot};
 use tokio::sync::{broadcast, watch};
@@ -92,7 +93,8 @@ impl Drop for Watcher {
         (status = 200, description = "events `snapshot` (SpectatorSnapshot), `delta` (SpectatorDelta), `end`", content_type = "text/event-stream", body = String),
         (status = 404, body = ErrorBody),
         (status = 429, description = "this address holds `--spectators-per-addr` streams", body = ErrorBody),
-        (status = 503, description = "spectator slots full", body = ErrorBody),
+        (status = 307, description = "the room runs on another node of the cluster: its feed there"),
+        (status = 503, description = "spectator slots full, or the cluster store is unavailable", body = ErrorBody),
     ))]
 pub async fn events(
     State(app): State<Arc<App>>,
@@ -100,12 +102,24 @@ pub async fn events(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     ApiPath(id): ApiPath<u32>,
     headers: HeaderMap,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let room = app
-        .registry
-        .get(id)
-        .ok_or_else(|| ApiError::not_found("room"))?;
-    let watcher = Watcher::admit(&app, &room, &slots, peer.ip())?;
+) -> Result<Response, ApiError> {
+    let Some(room) = app.registry.get(id) else {
+        let (_, view) = super::rooms::remote(&app, id).await?;
+        return Ok(Redirect::temporary(&view.events_url).into_response());
+    };
+    Ok(feed(&app, room, &slots, peer.ip(), &headers)?.into_response())
+}
+
+/// The SSE stream of a room of this node.
+fn feed(
+    app: &Arc<App>,
+    room: Arc<RoomHandle>,
+    slots: &SpectatorSlots,
+    ip: IpAddr,
+    headers: &HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>> + use<>>, ApiError> {
+    let id = room.id;
+    let watcher = Watcher::admit(app, &room, slots, ip)?;
     if let Some(last) = headers.get("last-event-id").and_then(|v| v.to_str().ok()) {
         tracing::debug!(
             room = id,

@@ -12,6 +12,7 @@ use protocol::api::{
 };
 
 use super::caps::Caps;
+use super::home::Home;
 use super::modes::ModeSet;
 use super::seats::SeatBook;
 use super::store::Store;
@@ -133,6 +134,44 @@ pub struct Lobbies {
     limits: LobbyLimits,
     /// Open lobbies, counted against their creators' addresses.
     open: Caps,
+    /// Where new lobby ids say they live.
+    home: Home,
+}
+
+/// A public lobby as its node lists it for the other nodes of a cluster.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListedLobby {
+    /// Unix milliseconds of its creation (the list's order).
+    pub created_ms: u64,
+    /// What anyone may see of it.
+    pub view: LobbyView,
+}
+
+/// Checks a list query's mode and page size.
+pub fn check_query(q: &LobbyQuery) -> Result<(), LobbyError> {
+    if let Some(mode) = &q.mode {
+        validate::tag("mode", mode)?;
+    }
+    if !(1..=MAX_PAGE).contains(&q.limit.unwrap_or(DEFAULT_PAGE)) {
+        return Err(LobbyError::Invalid {
+            field: "limit",
+            message: format!("must be 1-{MAX_PAGE}"),
+        });
+    }
+    Ok(())
+}
+
+/// The page `q` asks for of `lobbies` (public, of its mode, in list order).
+pub fn page(lobbies: impl ExactSizeIterator<Item = LobbyView>, q: &LobbyQuery) -> LobbyPage {
+    let (offset, limit) = (q.offset.unwrap_or(0), q.limit.unwrap_or(DEFAULT_PAGE));
+    let total = lobbies.len();
+    let page: Vec<LobbyView> = lobbies.skip(offset).take(limit).collect();
+    let next_offset = (offset + page.len() < total).then_some(offset + page.len());
+    LobbyPage {
+        lobbies: page,
+        total,
+        next_offset,
+    }
 }
 
 impl Lobbies {
@@ -149,7 +188,33 @@ impl Lobbies {
             seats,
             registry,
             limits,
+            home: Home::default(),
         }
+    }
+
+    /// These lobbies with ids that name `home`.
+    pub fn at(self, home: Home) -> Self {
+        Self { home, ..self }
+    }
+
+    /// Whether lobby `id` is held here.
+    pub fn contains(&self, id: &str) -> bool {
+        self.store.get(id).is_some()
+    }
+
+    /// Every public lobby held here, for the cluster's list.
+    pub fn listed(&self) -> Vec<ListedLobby> {
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        self.store
+            .collect(&mut |l| l.join_code.is_none())
+            .iter()
+            .map(|l| ListedLobby {
+                created_ms: now_ms.saturating_sub(l.created.elapsed().as_millis() as u64),
+                view: l.view(None),
+            })
+            .collect()
     }
 
     /// Creates a lobby whose first member is its owner.
@@ -164,6 +229,7 @@ impl Lobbies {
                 message: format!("must be 1-{capacity} for mode `{}`", req.mode),
             });
         }
+        let id = self.home.id(&random_token()[..12])?;
         self.open.acquire(addr)?;
         let owner = Member {
             name: req.player_name,
@@ -172,7 +238,7 @@ impl Lobbies {
         };
         let member_key = owner.key.clone();
         let lobby = Lobby {
-            id: random_token()[..12].to_owned(),
+            id,
             name: req.name,
             mode: req.mode,
             max_players: req.max_players,
@@ -197,34 +263,12 @@ impl Lobbies {
 
     /// A page of public lobbies, oldest first.
     pub fn list(&self, q: &LobbyQuery) -> Result<LobbyPage, LobbyError> {
-        if let Some(mode) = &q.mode {
-            validate::tag("mode", mode)?;
-        }
-        let limit = q.limit.unwrap_or(DEFAULT_PAGE);
-        if !(1..=MAX_PAGE).contains(&limit) {
-            return Err(LobbyError::Invalid {
-                field: "limit",
-                message: format!("must be 1-{MAX_PAGE}"),
-            });
-        }
-        let offset = q.offset.unwrap_or(0);
+        check_query(q)?;
         let mut lobbies = self.store.collect(&mut |l| {
             l.join_code.is_none() && q.mode.as_ref().is_none_or(|m| *m == l.mode)
         });
         lobbies.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
-        let total = lobbies.len();
-        let page: Vec<LobbyView> = lobbies
-            .iter()
-            .skip(offset)
-            .take(limit)
-            .map(|l| l.view(None))
-            .collect();
-        let next_offset = (offset + page.len() < total).then_some(offset + page.len());
-        Ok(LobbyPage {
-            lobbies: page,
-            total,
-            next_offset,
-        })
+        Ok(page(lobbies.iter().map(|l| l.view(None)), q))
     }
 
     /// One lobby, with the join code and seat when `member_key` is a member's (which counts

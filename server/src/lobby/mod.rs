@@ -9,6 +9,7 @@
 //! State lives behind [`store::Store`], in memory by default.
 
 pub mod caps;
+pub mod home;
 pub mod lobbies;
 pub mod matcher;
 pub mod modes;
@@ -58,7 +59,7 @@ pub enum LobbyError {
 impl From<RegistryError> for LobbyError {
     fn from(e: RegistryError) -> Self {
         match e {
-            RegistryError::TooManyRooms(_) | RegistryError::GameFailed => {
+            RegistryError::TooManyRooms(_) | RegistryError::GameFailed | RegistryError::NoIds => {
                 LobbyError::Unavailable(e.to_string())
             }
             RegistryError::TooManyUnenteredRooms(_) => LobbyError::Limit(e.to_string()),

@@ -1,8 +1,9 @@
 //! The storage trait behind lobby state, and its in-memory implementation on `DashMap`.
 //!
 //! Services hold an `Arc<dyn Store<V>>`. The trait is synchronous and changes values through
-//! closures run under the map's lock, which only an in-process map can honour: a shared store
-//! such as Redis would need an async trait whose updates are the store's own atomic operations.
+//! closures run under the map's lock, which only an in-process map can honour. Nodes of a
+//! cluster (`--redis`, [`crate::cluster`]) keep it so: each lobby, ticket and seat lives on one
+//! node, in this store, and requests for it are routed to that node.
 
 use dashmap::DashMap;
 

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use protocol::api::{CreateTicket, JoinOrCreate, SeatGrant, TicketStatus, TicketView};
 
 use super::caps::Caps;
+use super::home::Home;
 use super::matcher::{self, Grouping, Waiting};
 use super::modes::ModeSet;
 use super::seats::SeatBook;
@@ -132,6 +133,8 @@ pub struct Matchmaker {
     cancelled: Mutex<Vec<String>>,
     /// Tickets that left `searching`, oldest first, to forget after [`FINISHED_TICKET_TTL`].
     finished: Mutex<VecDeque<(Instant, String)>>,
+    /// Where new ticket ids say they live.
+    home: Home,
 }
 
 impl Matchmaker {
@@ -151,16 +154,23 @@ impl Matchmaker {
             queues: Mutex::default(),
             cancelled: Mutex::default(),
             finished: Mutex::default(),
+            home: Home::default(),
         }
+    }
+
+    /// This matchmaker with ticket ids that name `home`.
+    pub fn at(self, home: Home) -> Self {
+        Self { home, ..self }
     }
 
     /// Validates and queues a new searching ticket.
     pub fn create(&self, req: CreateTicket, addr: IpAddr) -> Result<TicketView, LobbyError> {
         self.validate(&req)?;
+        let id = self.home.id(&random_token())?;
         self.caps.acquire(addr)?;
         let skill = req.skill.unwrap_or(DEFAULT_SKILL);
         let ticket = Ticket {
-            id: random_token(),
+            id,
             owner_addr: addr,
             players: std::iter::once(req.player_name).chain(req.party).collect(),
             mode: req.mode,
@@ -211,16 +221,26 @@ impl Matchmaker {
         Ok(())
     }
 
+    /// Checks a join-or-create request's fields.
+    pub fn check_join(&self, req: &JoinOrCreate) -> Result<(), LobbyError> {
+        validate::player_name("player_name", &req.player_name)?;
+        self.rules.modes.check(&req.mode)
+    }
+
     /// A seat right now: in an open room of the mode, or in a new room opened for `addr`.
     pub fn join_or_create(
         &self,
         req: &JoinOrCreate,
         addr: IpAddr,
     ) -> Result<SeatGrant, LobbyError> {
-        validate::player_name("player_name", &req.player_name)?;
-        self.rules.modes.check(&req.mode)?;
+        self.check_join(req)?;
         let (room, player_id) = self.registry.seat_in_any(&req.mode, addr)?;
         Ok(self.seats.book(&room, player_id, &req.player_name))
+    }
+
+    /// Whether ticket `id` is held here.
+    pub fn contains(&self, id: &str) -> bool {
+        self.tickets.get(id).is_some()
     }
 
     /// One ticket.

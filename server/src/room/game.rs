@@ -183,6 +183,13 @@ impl Room {
         if self.handle.is_closed() {
             return false;
         }
+        if self.handle.is_evicted() {
+            self.close(
+                CloseCode::RoomClosed,
+                "the node lost its place in the cluster",
+            );
+            return false;
+        }
         let tick = {
             let mut clock = self.world.resource_mut::<TickClock>();
             clock.tick = clock.tick.wrapping_add(1);

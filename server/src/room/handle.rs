@@ -73,6 +73,7 @@ pub struct RoomHandle {
     next_net_id: AtomicU32,
     tick: AtomicU32,
     closed: AtomicBool,
+    evicted: AtomicBool,
     /// Spectator channels.
     pub spectators: SpectatorFeed,
     schema: OnceLock<Arc<Schema>>,
@@ -94,6 +95,7 @@ impl RoomHandle {
             next_net_id: AtomicU32::new(1),
             tick: AtomicU32::new(0),
             closed: AtomicBool::new(false),
+            evicted: AtomicBool::new(false),
             spectators: SpectatorFeed {
                 latest: watch::channel(None).0,
                 events: broadcast::channel(64).0,
@@ -134,7 +136,7 @@ impl RoomHandle {
 
     /// Takes a seat if one is free; returns the player id bound to it.
     pub fn try_reserve(&self) -> Option<NetId> {
-        if self.is_closed() {
+        if self.is_closed() || self.is_evicted() {
             return None;
         }
         self.occupancy
@@ -203,6 +205,17 @@ impl RoomHandle {
     /// Whether the room has closed.
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
+    }
+
+    /// Asks the room to close at its next tick with 4009 to every player, and takes no seat
+    /// from now on (the node lost its place in the cluster).
+    pub fn evict(&self) {
+        self.evicted.store(true, Ordering::Release);
+    }
+
+    /// Whether [`RoomHandle::evict`] was called.
+    pub fn is_evicted(&self) -> bool {
+        self.evicted.load(Ordering::Acquire)
     }
 
     pub(crate) fn mark_closed(&self) {

@@ -29,6 +29,7 @@ pub mod components;
 pub mod fault;
 pub mod game;
 pub mod handle;
+pub mod ids;
 pub mod link;
 pub mod pool;
 pub mod queue;

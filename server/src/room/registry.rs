@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use dashmap::DashMap;
 use thiserror::Error;
@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use super::components::Shared;
 use super::game::{Room, RoomSettings};
 use super::handle::{RoomHandle, SpectatorEvent};
+use super::ids::RoomIds;
 use super::pool::TickPool;
 use crate::client_addr::ClientCounts;
 use crate::config::Config;
@@ -41,6 +42,9 @@ pub enum RegistryError {
     /// The mode's game failed to build a room (logged with the reason).
     #[error("the game of this mode could not open a room")]
     GameFailed,
+    /// A cluster node has no room id left until its next lease renewal brings a block.
+    #[error("this node is waiting for room ids from the cluster")]
+    NoIds,
 }
 
 /// Open rooms by id, with a count of them that creators reserve against `--max-rooms` before
@@ -91,7 +95,7 @@ impl OpenRooms {
 pub struct RoomRegistry {
     rooms: Arc<OpenRooms>,
     resume_index: Arc<DashMap<String, u32>>,
-    next_id: AtomicU32,
+    ids: RoomIds,
     settings: RoomSettings,
     default_capacity: u32,
     mode_capacities: std::collections::HashMap<String, u32>,
@@ -150,7 +154,11 @@ impl RoomRegistry {
         Ok(Self {
             rooms: Arc::default(),
             resume_index: Arc::default(),
-            next_id: AtomicU32::new(1),
+            ids: if config.redis.is_some() {
+                RoomIds::clustered()
+            } else {
+                RoomIds::local()
+            },
             settings: RoomSettings::from_config(config),
             default_capacity: config.room_capacity,
             mode_capacities: config.mode_capacities.iter().cloned().collect(),
@@ -163,6 +171,19 @@ impl RoomRegistry {
             metrics,
             games,
         })
+    }
+
+    /// Where this registry's room ids come from.
+    pub fn ids(&self) -> &RoomIds {
+        &self.ids
+    }
+
+    /// Closes every room at its next tick, its players with 4009: the node lost its place in
+    /// the cluster, and its rooms with it.
+    pub fn evict_all(&self) {
+        for room in self.list() {
+            room.evict();
+        }
     }
 
     /// The games this registry's rooms play.
@@ -191,7 +212,11 @@ impl RoomRegistry {
             self.rooms.unreserve();
             return Err(e);
         }
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let Some(id) = self.ids.take() else {
+            self.unentered.unclaim(creator);
+            self.rooms.unreserve();
+            return Err(RegistryError::NoIds);
+        };
         self.unentered.creator.insert(id, creator);
         self.open(id, mode, |_| {})
     }

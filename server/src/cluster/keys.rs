@@ -1,0 +1,50 @@
+//! The Redis key layout of a cluster (README "Running several nodes" lists it for operators).
+//!
+//! - `nodes:next`: counter of node ids; a node takes one each time it registers.
+//! - `rooms:next-block`: counter of room id blocks ([`crate::room::ids::BLOCK`] ids each).
+//! - `nodes`: set of node ids that registered; a member whose lease is gone is removed by the
+//!   next directory read.
+//! - `node:{id}`: the node's lease, JSON [`super::directory::NodeInfo`], with a TTL of
+//!   `--node-lease`.
+//! - `node:{id}:rooms`: JSON list of the node's rooms ([`super::directory::RoomEntry`]), with the
+//!   same TTL: a dead node's rooms leave every listing when its lease expires, with no cleanup.
+//! - `node:{id}:lobbies`: JSON list of the node's public lobbies
+//!   ([`crate::lobby::lobbies::ListedLobby`]), with the same TTL.
+//! - `lease:matcher`: the id of the node that runs the quick-match matcher, with the lease TTL;
+//!   renewed by that node, taken by another when it lapses.
+//! - Pub/sub channel `node:{id}:rpc`: requests to the node; `reply:{inbox}`: answers to one
+//!   process.
+
+/// The counter of node ids.
+pub const NODE_IDS: &str = "nodes:next";
+/// The counter of room id blocks.
+pub const ROOM_ID_BLOCKS: &str = "rooms:next-block";
+/// The matcher lease.
+pub const MATCHER: &str = "lease:matcher";
+/// The set of registered node ids.
+pub const NODES: &str = "nodes";
+
+/// The lease of node `id`.
+pub fn lease(id: u64) -> String {
+    format!("node:{id}")
+}
+
+/// The room list of node `id`.
+pub fn rooms(id: u64) -> String {
+    format!("node:{id}:rooms")
+}
+
+/// The public lobbies of node `id`.
+pub fn lobbies(id: u64) -> String {
+    format!("node:{id}:lobbies")
+}
+
+/// The request channel of node `id`.
+pub fn rpc(id: u64) -> String {
+    format!("node:{id}:rpc")
+}
+
+/// The answer channel of one process.
+pub fn reply(inbox: &str) -> String {
+    format!("reply:{inbox}")
+}
