@@ -24,8 +24,11 @@ pub struct RoomEntry {
     pub room_id: u32,
     /// Its mode.
     pub mode: String,
-    /// Seats taken.
+    /// Seats taken (by humans, and reserved).
     pub players: u32,
+    /// Seats bots fill, for as long as no human wants them.
+    #[serde(default)]
+    pub bots: u32,
     /// Seats in all.
     pub capacity: u32,
     /// Its tick when listed.
@@ -152,7 +155,8 @@ pub fn view(base: &str, r: &RoomEntry) -> RoomView {
     RoomView {
         room_id: r.room_id,
         mode: r.mode.clone(),
-        players: r.players,
+        players: r.players + r.bots,
+        bots: r.bots,
         capacity: r.capacity,
         tick: r.tick,
         spectate_url: format!("{base}/spectate/{}", r.room_id),
@@ -178,6 +182,7 @@ mod tests {
                     room_id,
                     mode: "default".into(),
                     players,
+                    bots: 0,
                     capacity: 4,
                     tick: 0,
                 })

@@ -193,6 +193,7 @@ async fn step(app: &App, cluster: &Cluster, incarnation: &str) -> Result<Renewal
             room_id: r.id,
             mode: r.mode.clone(),
             players: r.occupancy(),
+            bots: r.bots().min(r.capacity.saturating_sub(r.occupancy())),
             capacity: r.capacity,
             tick: r.tick(),
         })

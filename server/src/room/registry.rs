@@ -227,7 +227,10 @@ impl RoomRegistry {
         if !self.rooms.reserve(self.max_rooms) {
             return Err(RegistryError::TooManyRooms(self.max_rooms));
         }
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let Some(id) = self.ids.take() else {
+            self.rooms.unreserve();
+            return Err(RegistryError::NoIds);
+        };
         self.open(id, mode, |room| {
             room.fill_with_bots(bots);
             room.keep_open();
