@@ -56,6 +56,11 @@ struct Args {
     /// Where the table and JSON go.
     #[arg(long, default_value = "target/load")]
     out: PathBuf,
+    /// The reference floor's server binary (`floor-server` of `../shared/floor`, built as its
+    /// README says): the 20 Hz levels then run it too, timed by `bare client`, beside the bare
+    /// stack and the game server, level by level.
+    #[arg(long)]
+    floor: Option<PathBuf>,
 }
 
 /// The game a level's rooms play.
@@ -94,6 +99,8 @@ enum Stack {
     Game,
     /// The bare tokio-tungstenite broadcast (`bare server` / `bare client`), for comparison.
     Bare,
+    /// The reference floor (`floor-server`, given by `--floor`) timed by `bare client`.
+    Floor,
 }
 
 impl Stack {
@@ -101,6 +108,7 @@ impl Stack {
         match self {
             Stack::Game => "game",
             Stack::Bare => "bare",
+            Stack::Floor => "floor",
         }
     }
 }
@@ -143,11 +151,15 @@ impl Level {
         }
     }
 
-    fn bare(clients: u32, hz: u16) -> Self {
-        let name = format!("bare stack: {clients} clients, {hz} Hz, 250-byte broadcast");
+    /// A broadcast of one 250-byte message per tick to `clients` connections, by `stack`.
+    fn broadcast(stack: Stack, clients: u32, hz: u16) -> Self {
+        let name = format!(
+            "{} stack: {clients} clients, {hz} Hz, 250-byte broadcast",
+            stack.name()
+        );
         Self {
             name,
-            stack: Stack::Bare,
+            stack,
             game: GameMode::Movement,
             bots: clients,
             tick_rate: hz,
@@ -162,11 +174,15 @@ struct Ladder {
     levels: Vec<Level>,
 }
 
-fn ladders(smoke: bool) -> Vec<Ladder> {
+fn ladders(smoke: bool, floor: bool) -> Vec<Ladder> {
     if smoke {
         return vec![Ladder {
             name: "smoke",
-            levels: vec![Level::new(50, 20, 10), Level::coins(20, 20, 10)],
+            levels: vec![
+                Level::broadcast(Stack::Bare, 50, 20),
+                Level::new(50, 20, 10),
+                Level::coins(20, 20, 10),
+            ],
         }];
     }
     let rising = |hz| {
@@ -175,10 +191,23 @@ fn ladders(smoke: bool) -> Vec<Ladder> {
             .map(|n| Level::new(n, hz, 10))
             .collect()
     };
+    // Each level runs the floor (if given), the bare stack and the game server in turn, so
+    // that the three compare within minutes of each other on this shared machine.
+    let side_by_side: Vec<Level> = [1_000, 2_500, 5_000]
+        .into_iter()
+        .flat_map(|n| {
+            let floor = floor.then(|| Level::broadcast(Stack::Floor, n, 20));
+            floor
+                .into_iter()
+                .chain([Level::broadcast(Stack::Bare, n, 20), Level::new(n, 20, 10)])
+        })
+        .collect();
     vec![
         Ladder {
             name: "20 Hz",
-            levels: rising(20),
+            levels: std::iter::once(Level::new(100, 20, 10))
+                .chain(side_by_side)
+                .collect(),
         },
         Ladder {
             name: "30 Hz",
@@ -192,15 +221,12 @@ fn ladders(smoke: bool) -> Vec<Ladder> {
                 .collect(),
         },
         Ladder {
-            name: "one big room",
-            levels: vec![Level::new(500, 20, 500)],
+            name: "rooms of 50",
+            levels: vec![Level::new(1_000, 20, 50)],
         },
         Ladder {
-            name: "bare stack",
-            levels: [1_000, 2_500, 5_000]
-                .into_iter()
-                .map(|n| Level::bare(n, 20))
-                .collect(),
+            name: "one big room",
+            levels: vec![Level::new(500, 20, 500)],
         },
     ]
 }
@@ -240,18 +266,22 @@ fn main() -> anyhow::Result<()> {
     let duration = if args.smoke { 3.0 } else { args.duration };
 
     let mut rows = Vec::new();
-    for ladder in ladders(args.smoke) {
+    for ladder in ladders(args.smoke, args.floor.is_some()) {
+        // A stack that failed a level skips the ladder's higher ones; the others go on.
+        let mut stopped = Vec::new();
         for level in ladder.levels {
-            if args
-                .only
-                .as_ref()
-                .is_some_and(|o| !level.name.contains(o.as_str()))
+            if stopped.contains(&level.stack)
+                || args
+                    .only
+                    .as_ref()
+                    .is_some_and(|o| !level.name.contains(o.as_str()))
             {
                 continue;
             }
             eprintln!("[{}] {} …", ladder.name, level.name);
             let run = RunSettings {
                 bin: &bin,
+                floor: args.floor.as_deref(),
                 out: &out,
                 duration,
                 ramp: args.ramp,
@@ -262,11 +292,15 @@ fn main() -> anyhow::Result<()> {
             let stop = row.stop_reason(args.limit_ms);
             rows.push(row);
             if let Some(reason) = stop {
-                eprintln!("  stopping the {} ladder: {reason}", ladder.name);
+                eprintln!(
+                    "  stopping the {} ladder of the {} stack: {reason}",
+                    ladder.name,
+                    level.stack.name()
+                );
                 if let Some(last) = rows.last_mut() {
                     last.note = Some(format!("ladder stopped: {reason}"));
                 }
-                break;
+                stopped.push(level.stack);
             }
         }
     }
@@ -321,6 +355,7 @@ impl Drop for Reaper {
 /// What every level of one benchmark run shares.
 struct RunSettings<'a> {
     bin: &'a Path,
+    floor: Option<&'a Path>,
     out: &'a Path,
     duration: f64,
     ramp: f64,
@@ -330,6 +365,7 @@ struct RunSettings<'a> {
 fn run_level(run: &RunSettings<'_>, level: &Level) -> anyhow::Result<Row> {
     let RunSettings {
         bin,
+        floor,
         out,
         duration,
         ramp,
@@ -359,6 +395,16 @@ fn run_level(run: &RunSettings<'_>, level: &Level) -> anyhow::Result<Row> {
         Stack::Bare => {
             let mut c = Command::new(bin.join("bare"));
             c.args(["server", "--bind", &bind, "--hz", &hz]);
+            c
+        }
+        Stack::Floor => {
+            let mut c = Command::new(floor.context("the floor level needs --floor")?);
+            // The floor's README settings; it exits by itself after `--duration`.
+            let lifetime = (f64::from(level.bots) / ramp + duration + 30.0).ceil();
+            c.args([
+                "--addr", &bind, "--hz", &hz, "--rbuf", "4096", "--wbuf", "0",
+            ])
+            .args(["--max-wbuf", "65536", "--duration", &lifetime.to_string()]);
             c
         }
     };
@@ -406,7 +452,7 @@ fn run_level(run: &RunSettings<'_>, level: &Level) -> anyhow::Result<Row> {
             .stdout(Stdio::null());
             c
         }
-        Stack::Bare => {
+        Stack::Bare | Stack::Floor => {
             let mut c = Command::new(bin.join("bare"));
             c.args([
                 "client",
@@ -465,7 +511,7 @@ fn run_level(run: &RunSettings<'_>, level: &Level) -> anyhow::Result<Row> {
         Stack::Game => std::fs::read_to_string(&json)
             .ok()
             .and_then(|s| serde_json::from_str(&s).ok()),
-        Stack::Bare => bare_report(&output),
+        Stack::Bare | Stack::Floor => bare_report(&output),
     }
     .context("the clients wrote no report")?;
     drop(server);
@@ -518,7 +564,9 @@ fn wait_ready(base: &str, stack: Stack) -> anyhow::Result<()> {
     while Instant::now() < deadline {
         let ready = match stack {
             Stack::Game => http_get(base, "/healthz").is_some_and(|b| b.contains("\"ok\"")),
-            Stack::Bare => std::net::TcpStream::connect(base.trim_start_matches("http://")).is_ok(),
+            Stack::Bare | Stack::Floor => {
+                std::net::TcpStream::connect(base.trim_start_matches("http://")).is_ok()
+            }
         };
         if ready {
             return Ok(());
