@@ -50,6 +50,11 @@ struct Args {
     /// Use the release binaries already built instead of building them.
     #[arg(long)]
     no_build: bool,
+    /// Run the `game-server`, `client-sim` and `bare` binaries of this folder (e.g. copies of
+    /// another version's, to compare two builds level by level) instead of building this
+    /// workspace's; implies `--no-build`.
+    #[arg(long)]
+    bin_dir: Option<PathBuf>,
     /// Extra flags for game-server (repeatable), e.g. `--server-arg=--tick-threads=1`.
     #[arg(long = "server-arg", allow_hyphen_values = true)]
     server_args: Vec<String>,
@@ -234,7 +239,7 @@ fn ladders(smoke: bool, floor: bool) -> Vec<Ladder> {
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let root = workspace_root()?;
-    if !args.no_build {
+    if !args.no_build && args.bin_dir.is_none() {
         eprintln!("building release binaries…");
         let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
             .args([
@@ -260,7 +265,10 @@ fn main() -> anyhow::Result<()> {
             bail!("cargo build failed");
         }
     }
-    let bin = root.join("target/release");
+    let bin = args
+        .bin_dir
+        .clone()
+        .unwrap_or_else(|| root.join("target/release"));
     let out = root.join(&args.out);
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let duration = if args.smoke { 3.0 } else { args.duration };

@@ -1,9 +1,10 @@
 //! [`Socket`]: an accepted TCP connection with a write deadline, holding its address's slot for
 //! as long as it lives (also after a WebSocket upgrade, which takes the socket over). Its bytes
 //! go through the connection's [`Outbox`], which a game connection's room also writes frames
-//! into.
+//! into; the room may hold the outbox (and so the file descriptor) until it notices the
+//! connection ended, about one tick, though it writes nothing after the socket is dropped.
 
-use std::io;
+use std::io::{self, IoSlice};
 use std::net::Shutdown;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -23,8 +24,9 @@ use crate::net::outbox::Outbox;
 pub struct Socket {
     outbox: Arc<Outbox>,
     write_timeout: Duration,
-    /// Armed while a write waits for the peer; reset by every write that completes.
-    stall: Option<Pin<Box<Sleep>>>,
+    /// Armed while a write waits for the peer, with the outbox's progress when it was last
+    /// checked; it fires only if no byte was written since.
+    stall: Option<(Pin<Box<Sleep>>, u64)>,
     _slot: Option<AddrSlot>,
 }
 
@@ -49,21 +51,30 @@ impl Socket {
         ConnOutbox(self.outbox.clone())
     }
 
-    /// `poll` made progress: the stall deadline goes; it is still waiting: past the deadline
-    /// (armed now if it is not) the write fails.
+    /// `poll` completed: the stall deadline goes. It is still waiting: the deadline is armed
+    /// if it was not, and when it fires the write fails, unless the socket took bytes since it
+    /// was armed (then it is armed again).
     fn timed<T>(&mut self, cx: &mut Context<'_>, poll: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
         if poll.is_ready() {
             self.stall = None;
             return poll;
         }
         let timeout = self.write_timeout;
-        let stall = self
+        let outbox = &self.outbox;
+        let (deadline, seen) = self
             .stall
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
-        match stall.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Err(io::ErrorKind::TimedOut.into())),
-            Poll::Pending => Poll::Pending,
+            .get_or_insert_with(|| (Box::pin(tokio::time::sleep(timeout)), outbox.progress()));
+        while deadline.as_mut().poll(cx).is_ready() {
+            let now = outbox.progress();
+            if now == *seen {
+                return Poll::Ready(Err(io::ErrorKind::TimedOut.into()));
+            }
+            *seen = now;
+            deadline
+                .as_mut()
+                .reset(tokio::time::Instant::now() + timeout);
         }
+        Poll::Pending
     }
 }
 
@@ -91,8 +102,21 @@ impl AsyncWrite for Socket {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        let poll = self.outbox.poll_write(cx, buf);
+        let poll = self.outbox.poll_write(cx, &[IoSlice::new(buf)]);
         self.timed(cx, poll)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let poll = self.outbox.poll_write(cx, bufs);
+        self.timed(cx, poll)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -26,7 +26,8 @@ use crate::http::socket::ConnOutbox;
 /// Bytes tungstenite reads from the socket at once. Its default (128 KiB) is zero-filled before
 /// every read and held per connection; game inputs are tiny.
 pub const READ_BUFFER: usize = 512;
-/// Bytes buffered before tungstenite writes; the session flushes after each batch anyway.
+/// Bytes buffered before tungstenite writes (it writes only the session's own messages: pings
+/// and the close; the room's frames go straight into the socket).
 pub const WRITE_BUFFER: usize = 8 * 1024;
 /// Largest WebSocket message or frame tungstenite accepts; the codec's own limit is smaller, so
 /// an oversized game message is still read and refused with 1009 and a reason.

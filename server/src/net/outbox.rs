@@ -24,8 +24,9 @@ use tokio::net::TcpStream;
 
 use crate::room::queue::PushError;
 
-/// Most bytes the connection's own writes may leave waiting before a write waits for the
-/// socket (the room's frames are bounded by their count instead).
+/// Most bytes that may wait (the room's frames included) before a write of the connection's
+/// own waits for the socket; one write may go past it. The room's frames are bounded by their
+/// count instead.
 const MAX_WAITING_BYTES: usize = 64 * 1024;
 /// Most chunks handed to one `writev`.
 const MAX_SLICES: usize = 32;
@@ -49,7 +50,9 @@ struct Waiting {
     frames: usize,
     /// Bytes in `chunks` (the front one's written part included).
     bytes: usize,
-    /// The connection's task, woken when a frame left bytes waiting.
+    /// Bytes written since the socket opened: a write deadline only fires when this stood still.
+    progress: u64,
+    /// The connection's task, woken when a frame leaves bytes waiting where none waited.
     task: Option<Waker>,
 }
 
@@ -123,6 +126,7 @@ impl Waiting {
 
     /// Forgets the first `n` waiting bytes: the socket took them.
     fn advance(&mut self, mut n: usize) {
+        self.progress += n as u64;
         while let Some(front) = self.chunks.front() {
             let left = front.len() - self.written;
             if n < left {
@@ -134,12 +138,6 @@ impl Waiting {
             self.frames -= usize::from(front.frame);
             self.chunks.pop_front();
             self.written = 0;
-        }
-    }
-
-    fn wake_task(&self) {
-        if let Some(task) = &self.task {
-            task.wake_by_ref();
         }
     }
 }
@@ -155,7 +153,8 @@ impl Outbox {
     }
 
     /// The socket, for its options.
-    pub fn tcp(&self) -> &TcpStream {
+    #[cfg(test)]
+    fn tcp(&self) -> &TcpStream {
         &self.tcp
     }
 
@@ -167,11 +166,14 @@ impl Outbox {
     /// Writes `payload` as one binary WebSocket message, without waiting: straight into the
     /// socket when it takes it, else (the rest of) it waits for the connection's task to write.
     /// Refused when `max_waiting` frames already wait (the client is behind) or frames stopped.
+    /// It takes the connection's lock: a connection's task holds it only for a non-blocking
+    /// write, so a tick thread never waits for a peer.
     pub fn send_frame(&self, payload: Bytes, max_waiting: usize) -> Result<(), PushError> {
+        let mut waiting = self.lock();
+        // Read under the lock: a close written after `stop_frames` is never followed by a frame.
         if self.stopped.load(Ordering::Acquire) {
             return Err(PushError::Closed(payload));
         }
-        let mut waiting = self.lock();
         if waiting.frames >= max_waiting {
             return Err(PushError::Full(payload));
         }
@@ -187,8 +189,14 @@ impl Outbox {
                 IoSlice::new(&chunk.body),
             ];
             match self.tcp.try_write_vectored(&slices) {
-                Ok(n) if n == chunk.len() => return Ok(()),
-                Ok(n) => written = n,
+                Ok(n) if n == chunk.len() => {
+                    waiting.progress += n as u64;
+                    return Ok(());
+                }
+                Ok(n) => {
+                    waiting.progress += n as u64;
+                    written = n;
+                }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(_) => {
                     // Broken: the connection's task learns it from its own next read or write.
@@ -197,8 +205,13 @@ impl Outbox {
                 }
             }
         }
+        let wake = waiting.chunks.is_empty().then(|| waiting.task.clone());
         waiting.push(chunk, written);
-        waiting.wake_task();
+        drop(waiting);
+        // Once bytes wait, the task writes on until none do: only the first needs a wake.
+        if let Some(Some(task)) = wake {
+            task.wake();
+        }
         Ok(())
     }
 
@@ -252,33 +265,50 @@ impl Outbox {
         Ok(())
     }
 
-    /// Writes the connection's own bytes after what waits: `Ready(len)` once they are written or
-    /// waiting, `Pending` while too much waits already.
-    pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    /// Writes the connection's own bytes (`bufs`, in order) after what waits. All or nothing:
+    /// `Ready(len)` once all of them are written or waiting, `Pending` (having taken none) while
+    /// too much waits already. Never a partial count: a writer such as tungstenite hands over
+    /// whole WebSocket frames, and the room's frames may only go between whole ones.
+    pub fn poll_write(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let len: usize = bufs.iter().map(|b| b.len()).sum();
+        if len == 0 {
+            return Poll::Ready(Ok(0));
+        }
         loop {
             let mut waiting = self.lock();
             self.write_waiting(&mut waiting)?;
             if waiting.bytes < MAX_WAITING_BYTES {
                 let mut written = 0;
                 if waiting.chunks.is_empty() {
-                    match self.tcp.try_write(buf) {
-                        Ok(n) if n == buf.len() => return Poll::Ready(Ok(n)),
+                    match self.tcp.try_write_vectored(bufs) {
                         Ok(n) => written = n,
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                         Err(e) => return Poll::Ready(Err(e)),
                     }
+                    waiting.progress += written as u64;
                 }
-                let rest = Chunk {
-                    header: Header::default(),
-                    body: Bytes::copy_from_slice(&buf[written..]),
-                    frame: false,
-                };
-                waiting.push(rest, 0);
-                return Poll::Ready(Ok(buf.len()));
+                if written < len {
+                    let rest = Chunk {
+                        header: Header::default(),
+                        body: rest_of(bufs, written),
+                        frame: false,
+                    };
+                    waiting.push(rest, 0);
+                }
+                return Poll::Ready(Ok(len));
             }
             drop(waiting);
             ready!(self.tcp.poll_write_ready(cx))?;
         }
+    }
+
+    /// Bytes written since the socket opened; a write deadline checks that it moved.
+    pub fn progress(&self) -> u64 {
+        self.lock().progress
     }
 
     /// `Ready` once nothing waits.
@@ -333,17 +363,42 @@ impl Outbox {
 
     /// Run by the connection's task for as long as it plays: writes whatever the room's frames
     /// left waiting, as the socket takes it. Returns only when a write fails, or when bytes
-    /// waited for longer than `stall` without all being written.
+    /// waited while the socket took nothing for `stall`.
     pub async fn keep_written(&self, stall: Duration) -> io::Error {
         loop {
             poll_fn(|cx| self.poll_waiting(cx)).await;
-            match tokio::time::timeout(stall, poll_fn(|cx| self.poll_flush(cx))).await {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => return e,
-                Err(_) => return io::ErrorKind::TimedOut.into(),
+            let mut seen = self.progress();
+            let deadline = tokio::time::sleep(stall);
+            tokio::pin!(deadline);
+            loop {
+                tokio::select! {
+                    flushed = poll_fn(|cx| self.poll_flush(cx)) => match flushed {
+                        Ok(()) => break,
+                        Err(e) => return e,
+                    },
+                    () = &mut deadline => {
+                        let now = self.progress();
+                        if now == seen {
+                            return io::ErrorKind::TimedOut.into();
+                        }
+                        seen = now;
+                        deadline.as_mut().reset(tokio::time::Instant::now() + stall);
+                    }
+                }
             }
         }
     }
+}
+
+/// What is left of `bufs` after the first `skip` bytes, in one buffer.
+fn rest_of(bufs: &[IoSlice<'_>], mut skip: usize) -> Bytes {
+    let mut rest = Vec::new();
+    for buf in bufs {
+        let take = skip.min(buf.len());
+        rest.extend_from_slice(&buf[take..]);
+        skip -= take;
+    }
+    Bytes::from(rest)
 }
 
 #[cfg(test)]
@@ -354,8 +409,19 @@ mod tests {
     use tokio_tungstenite::tungstenite::protocol::Role;
 
     async fn pair() -> (Outbox, TcpStream) {
+        pair_with_receive_buffer(None).await
+    }
+
+    /// A connected pair: the server side's outbox, and the client's socket (with a receive
+    /// buffer of `rcvbuf` bytes if given, so that a client that does not read stalls soon).
+    async fn pair_with_receive_buffer(rcvbuf: Option<u32>) -> (Outbox, TcpStream) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let client = TcpStream::connect(listener.local_addr().unwrap())
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        if let Some(size) = rcvbuf {
+            socket.set_recv_buffer_size(size).unwrap();
+        }
+        let client = socket
+            .connect(listener.local_addr().unwrap())
             .await
             .unwrap();
         let (server, _) = listener.accept().await.unwrap();
@@ -380,7 +446,9 @@ mod tests {
         outbox.send_frame(big.clone(), 8).unwrap();
         // A close frame (code 1000) written by the task's own path, after the frames.
         let close = [0x88, 2, 0x03, 0xe8];
-        let written = poll_fn(|cx| outbox.poll_write(cx, &close)).await.unwrap();
+        let written = poll_fn(|cx| outbox.poll_write(cx, &[IoSlice::new(&close)]))
+            .await
+            .unwrap();
         assert_eq!(written, close.len());
         let mut ws =
             tokio_tungstenite::WebSocketStream::from_raw_socket(client, Role::Client, None).await;
@@ -431,5 +499,54 @@ mod tests {
         }
         flushed.await.unwrap();
         assert_eq!(total % (16 * 1024 + 4), 0, "{total} bytes: a frame was cut");
+    }
+
+    #[tokio::test]
+    async fn no_frame_follows_the_connections_close() {
+        let (outbox, _client) = pair().await;
+        outbox.stop_frames();
+        let close = [0x88, 0];
+        poll_fn(|cx| outbox.poll_write(cx, &[IoSlice::new(&close)]))
+            .await
+            .unwrap();
+        assert!(matches!(
+            outbox.send_frame(Bytes::from_static(b"late"), 8),
+            Err(PushError::Closed(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_slow_reader_that_keeps_reading_outlives_the_stall_deadline() {
+        let (outbox, mut client) = pair_with_receive_buffer(Some(4096)).await;
+        socket2::SockRef::from(outbox.tcp())
+            .set_send_buffer_size(4096)
+            .unwrap();
+        let outbox = std::sync::Arc::new(outbox);
+        let frame = Bytes::from(vec![3u8; 8 * 1024]);
+        for _ in 0..8 {
+            outbox.send_frame(frame.clone(), 64).unwrap();
+        }
+        let stall = Duration::from_millis(300);
+        let keeper = outbox.clone();
+        let kept = tokio::spawn(async move { keeper.keep_written(stall).await });
+        // Empty the receive buffer every 50 ms for well over the stall time: progress, while
+        // more frames keep coming.
+        let mut buf = vec![0u8; 16 * 1024];
+        for _ in 0..20 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let read = tokio::time::timeout(Duration::from_secs(5), client.read(&mut buf)).await;
+            assert!(matches!(read, Ok(Ok(1..))), "{read:?}");
+            outbox.send_frame(frame.clone(), 64).unwrap();
+        }
+        assert!(
+            !kept.is_finished(),
+            "a reader that makes progress is not cut off"
+        );
+        // Silence: now the deadline fires.
+        let e = tokio::time::timeout(Duration::from_secs(5), kept)
+            .await
+            .expect("the stall deadline fires")
+            .unwrap();
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut);
     }
 }

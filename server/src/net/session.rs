@@ -127,10 +127,11 @@ impl Session {
 
     /// Writes what [`Session::finish`] sends, then drains.
     async fn write_close(&mut self, req: &CloseRequest) -> Result<(), writer::WriteFailed> {
+        // Stopped first: no frame is accepted between the drop and the close.
+        self.outbox.stop_frames();
         if req.code == CloseCode::Lagging {
             self.outbox.drop_waiting_frames();
         }
-        self.outbox.stop_frames();
         writer::send_close(&mut self.socket, req, self.app.config.write_timeout).await?;
         writer::drain(&mut self.socket).await;
         Ok(())
