@@ -1,7 +1,9 @@
 //! The bare stack the game server is measured against: tokio + tokio-tungstenite and nothing
-//! else. `bare server` broadcasts one 250-byte binary message per tick to every connection;
-//! `bare client` opens N connections that each send a small input per tick and measure how long
-//! each broadcast took to arrive (the message starts with the server's send time).
+//! else, built the way the reference floor of `../shared/floor` is (the lower bound of what a
+//! process on this machine pays per client). `bare server` sends one 250-byte binary message per
+//! tick to every connection (bytes 0..8 the tick, 8..16 the server's send time in µs since the
+//! Unix epoch, as the floor's); `bare client` opens N connections that each send a small input
+//! per tick and measure how long each message took to arrive. It can time `floor-server` too.
 //!
 //! The load benchmark runs it with `--bare` to put our game server's numbers next to it.
 
@@ -13,7 +15,8 @@ use anyhow::Context as _;
 use bytes::Bytes;
 use clap::{Parser, Subcommand};
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::broadcast;
+use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::TrySendError;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
@@ -26,7 +29,7 @@ struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Role {
-    /// Broadcast a 250-byte message per tick to every connection.
+    /// Send a 250-byte message per tick to every connection.
     Server {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:9000")]
@@ -54,6 +57,11 @@ enum Role {
         ramp: u32,
     },
 }
+
+/// Bytes per broadcast frame.
+const FRAME_LEN: usize = 250;
+/// Frames a connection's queue holds before the tick drops its frames.
+const QUEUE: usize = 8;
 
 fn config() -> WebSocketConfig {
     WebSocketConfig::default()
@@ -89,47 +97,69 @@ fn rlimit_raise() -> std::io::Result<u64> {
     rlimit::increase_nofile_limit(u64::MAX)
 }
 
+/// Every connection's frame queue, as the tick task holds them.
+type Register = mpsc::UnboundedSender<mpsc::Sender<Bytes>>;
+
+/// The same design as the reference floor (`../shared/floor`): one tick task hands each tick's
+/// frame (a `Bytes` clone) to every connection through a bounded queue with `try_send`, a full
+/// queue dropping the frame; each connection has a writer task and reads and discards its input.
 async fn server(bind: String, hz: u32) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&bind)
         .await
         .with_context(|| format!("bind {bind}"))?;
-    let (tx, _) = broadcast::channel::<Bytes>(16);
-    let ticker = tx.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(hz)));
-        loop {
-            tick.tick().await;
-            let mut msg = vec![0u8; 250];
-            msg[..8].copy_from_slice(&unix_micros().to_le_bytes());
-            let _ = ticker.send(Bytes::from(msg));
-        }
-    });
+    let (register, registered) = mpsc::unbounded_channel();
+    tokio::spawn(tick(hz, registered));
     loop {
         let (tcp, _) = listener.accept().await?;
-        let _ = tcp.set_nodelay(true);
-        let mut rx = tx.subscribe();
-        tokio::spawn(async move {
-            let Ok(ws) = tokio_tungstenite::accept_async_with_config(tcp, Some(config())).await
-            else {
-                return;
-            };
-            let (mut sink, mut stream) = ws.split();
-            let reader =
-                tokio::spawn(async move { while let Some(Ok(_)) = stream.next().await {} });
-            loop {
-                match rx.recv().await {
-                    Ok(msg) => {
-                        if sink.send(Message::Binary(msg)).await.is_err() {
-                            break;
-                        }
-                    }
-                    Err(broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(broadcast::error::RecvError::Closed) => break,
-                }
-            }
-            reader.abort();
+        tokio::spawn(connection(tcp, register.clone()));
+    }
+}
+
+/// Builds one `FRAME_LEN`-byte frame per tick (bytes 0..8 the tick, 8..16 the server time in µs,
+/// little endian, as the floor's) and offers it to every connection.
+async fn tick(hz: u32, mut registered: mpsc::UnboundedReceiver<mpsc::Sender<Bytes>>) {
+    let mut interval = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(hz.max(1))));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut clients = Vec::new();
+    for tick in 0u64.. {
+        interval.tick().await;
+        while let Ok(client) = registered.try_recv() {
+            clients.push(client);
+        }
+        let mut frame = vec![0u8; FRAME_LEN];
+        frame[..8].copy_from_slice(&tick.to_le_bytes());
+        frame[8..16].copy_from_slice(&unix_micros().to_le_bytes());
+        let frame = Bytes::from(frame);
+        clients.retain(|c: &mpsc::Sender<Bytes>| {
+            !matches!(c.try_send(frame.clone()), Err(TrySendError::Closed(_)))
         });
     }
+}
+
+/// One connection: a writer task sends what the tick queues, this task reads and discards.
+async fn connection(tcp: tokio::net::TcpStream, register: Register) {
+    let _ = tcp.set_nodelay(true);
+    let Ok(ws) = tokio_tungstenite::accept_async_with_config(tcp, Some(config())).await else {
+        return;
+    };
+    let (mut sink, mut stream) = ws.split();
+    let (frames, mut queued) = mpsc::channel::<Bytes>(QUEUE);
+    if register.send(frames).is_err() {
+        return;
+    }
+    let writer = tokio::spawn(async move {
+        while let Some(frame) = queued.recv().await {
+            if sink.send(Message::Binary(frame)).await.is_err() {
+                break;
+            }
+        }
+    });
+    while let Some(Ok(msg)) = stream.next().await {
+        if msg.is_close() {
+            break;
+        }
+    }
+    writer.abort();
 }
 
 async fn client(
@@ -170,8 +200,8 @@ async fn client(
                             frames.fetch_add(local.len() as u64, Relaxed);
                             latencies.lock().unwrap_or_else(|p| p.into_inner()).append(&mut local);
                         }
-                        if measuring.load(Relaxed) && b.len() >= 8 {
-                            let sent = u64::from_le_bytes(b[..8].try_into().unwrap_or_default());
+                        if measuring.load(Relaxed) && b.len() >= 16 {
+                            let sent = u64::from_le_bytes(b[8..16].try_into().unwrap_or_default());
                             local.push(unix_micros().saturating_sub(sent).min(u64::from(u32::MAX)) as u32);
                             if local.len() == 64 {
                                 frames.fetch_add(64, Relaxed);

@@ -59,12 +59,22 @@ struct Args {
     /// Use the release binaries already built instead of building them.
     #[arg(long)]
     no_build: bool,
+    /// Run the `game-server`, `client-sim` and `bare` binaries of this folder (e.g. copies of
+    /// another version's, to compare two builds level by level) instead of building this
+    /// workspace's; implies `--no-build`.
+    #[arg(long)]
+    bin_dir: Option<PathBuf>,
     /// Extra flags for game-server (repeatable), e.g. `--server-arg=--tick-threads=1`.
     #[arg(long = "server-arg", allow_hyphen_values = true)]
     server_args: Vec<String>,
     /// Where the table and JSON go.
     #[arg(long, default_value = "target/load")]
     out: PathBuf,
+    /// The reference floor's server binary (`floor-server` of `../shared/floor`, built as its
+    /// README says): the 20 Hz levels then run it too, timed by `bare client`, beside the bare
+    /// stack and the game server, level by level.
+    #[arg(long)]
+    floor: Option<PathBuf>,
 }
 
 /// The game a level's rooms play.
@@ -105,6 +115,8 @@ enum Stack {
     Bare,
     /// game-server alone, its rooms filled with its own bots (no clients).
     ServerBots,
+    /// The reference floor (`floor-server`, given by `--floor`) timed by `bare client`.
+    Floor,
 }
 
 impl Stack {
@@ -113,6 +125,7 @@ impl Stack {
             Stack::Game => "game",
             Stack::Bare => "bare",
             Stack::ServerBots => "server-bots",
+            Stack::Floor => "floor",
         }
     }
 }
@@ -171,11 +184,15 @@ impl Level {
         }
     }
 
-    fn bare(clients: u32, hz: u16) -> Self {
-        let name = format!("bare stack: {clients} clients, {hz} Hz, 250-byte broadcast");
+    /// A broadcast of one 250-byte message per tick to `clients` connections, by `stack`.
+    fn broadcast(stack: Stack, clients: u32, hz: u16) -> Self {
+        let name = format!(
+            "{} stack: {clients} clients, {hz} Hz, 250-byte broadcast",
+            stack.name()
+        );
         Self {
             name,
-            stack: Stack::Bare,
+            stack,
             game: GameMode::Movement,
             bots: clients,
             tick_rate: hz,
@@ -203,11 +220,12 @@ fn thousands(n: u32) -> String {
     out
 }
 
-fn ladders(smoke: bool, server_bots_secs: f64) -> Vec<Ladder> {
+fn ladders(smoke: bool, floor: bool, server_bots_secs: f64) -> Vec<Ladder> {
     if smoke {
         return vec![Ladder {
             name: "smoke",
             levels: vec![
+                Level::broadcast(Stack::Bare, 50, 20),
                 Level::new(50, 20, 10),
                 Level::coins(20, 20, 10),
                 Level::server_bots(1_000, 20, 10, SMOKE_SECS),
@@ -220,10 +238,23 @@ fn ladders(smoke: bool, server_bots_secs: f64) -> Vec<Ladder> {
             .map(|n| Level::new(n, hz, 10))
             .collect()
     };
+    // Each level runs the floor (if given), the bare stack and the game server in turn, so
+    // that the three compare within minutes of each other on this shared machine.
+    let side_by_side: Vec<Level> = [1_000, 2_500, 5_000]
+        .into_iter()
+        .flat_map(|n| {
+            let floor = floor.then(|| Level::broadcast(Stack::Floor, n, 20));
+            floor
+                .into_iter()
+                .chain([Level::broadcast(Stack::Bare, n, 20), Level::new(n, 20, 10)])
+        })
+        .collect();
     vec![
         Ladder {
             name: "20 Hz",
-            levels: rising(20),
+            levels: std::iter::once(Level::new(100, 20, 10))
+                .chain(side_by_side)
+                .collect(),
         },
         Ladder {
             name: "30 Hz",
@@ -237,6 +268,10 @@ fn ladders(smoke: bool, server_bots_secs: f64) -> Vec<Ladder> {
                 .collect(),
         },
         Ladder {
+            name: "rooms of 50",
+            levels: vec![Level::new(1_000, 20, 50)],
+        },
+        Ladder {
             name: "one big room",
             levels: vec![Level::new(500, 20, 500)],
         },
@@ -244,20 +279,13 @@ fn ladders(smoke: bool, server_bots_secs: f64) -> Vec<Ladder> {
             name: "server bots",
             levels: vec![Level::server_bots(10_000, 20, 10, server_bots_secs)],
         },
-        Ladder {
-            name: "bare stack",
-            levels: [1_000, 2_500, 5_000]
-                .into_iter()
-                .map(|n| Level::bare(n, 20))
-                .collect(),
-        },
     ]
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let root = workspace_root()?;
-    if !args.no_build {
+    if !args.no_build && args.bin_dir.is_none() {
         eprintln!("building release binaries…");
         let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
             .args([
@@ -283,7 +311,10 @@ fn main() -> anyhow::Result<()> {
             bail!("cargo build failed");
         }
     }
-    let bin = root.join("target/release");
+    let bin = args
+        .bin_dir
+        .clone()
+        .unwrap_or_else(|| root.join("target/release"));
     let out = root.join(&args.out);
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let duration = if args.smoke {
@@ -298,18 +329,22 @@ fn main() -> anyhow::Result<()> {
     };
 
     let mut rows = Vec::new();
-    for ladder in ladders(args.smoke, server_bots_secs) {
+    for ladder in ladders(args.smoke, args.floor.is_some(), server_bots_secs) {
+        // A stack that failed a level skips the ladder's higher ones; the others go on.
+        let mut stopped = Vec::new();
         for level in ladder.levels {
-            if args
-                .only
-                .as_ref()
-                .is_some_and(|o| !level.name.contains(o.as_str()))
+            if stopped.contains(&level.stack)
+                || args
+                    .only
+                    .as_ref()
+                    .is_some_and(|o| !level.name.contains(o.as_str()))
             {
                 continue;
             }
             eprintln!("[{}] {} …", ladder.name, level.name);
             let run = RunSettings {
                 bin: &bin,
+                floor: args.floor.as_deref(),
                 out: &out,
                 duration,
                 ramp: args.ramp,
@@ -317,17 +352,21 @@ fn main() -> anyhow::Result<()> {
             };
             let row = match level.stack {
                 Stack::ServerBots => run_server_bots(&run, &level, server_bots_secs)?,
-                Stack::Game | Stack::Bare => run_level(&run, &level)?,
+                Stack::Game | Stack::Bare | Stack::Floor => run_level(&run, &level)?,
             };
             eprintln!("  {}", row.one_line());
             let stop = row.stop_reason(args.limit_ms);
             rows.push(row);
             if let Some(reason) = stop {
-                eprintln!("  stopping the {} ladder: {reason}", ladder.name);
+                eprintln!(
+                    "  stopping the {} ladder of the {} stack: {reason}",
+                    ladder.name,
+                    level.stack.name()
+                );
                 if let Some(last) = rows.last_mut() {
                     last.note = Some(format!("ladder stopped: {reason}"));
                 }
-                break;
+                stopped.push(level.stack);
             }
         }
     }
@@ -388,6 +427,7 @@ impl Drop for Reaper {
 /// What every level of one benchmark run shares.
 struct RunSettings<'a> {
     bin: &'a Path,
+    floor: Option<&'a Path>,
     out: &'a Path,
     duration: f64,
     ramp: f64,
@@ -503,6 +543,7 @@ fn listed_bots(base: &str) -> Option<(u64, u64)> {
 fn run_level(run: &RunSettings<'_>, level: &Level) -> anyhow::Result<Row> {
     let RunSettings {
         bin,
+        floor,
         out,
         duration,
         ramp,
@@ -517,6 +558,16 @@ fn run_level(run: &RunSettings<'_>, level: &Level) -> anyhow::Result<Row> {
         Stack::Bare => {
             let mut c = Command::new(bin.join("bare"));
             c.args(["server", "--bind", &bind, "--hz", &hz]);
+            c
+        }
+        Stack::Floor => {
+            let mut c = Command::new(floor.context("the floor level needs --floor")?);
+            // The floor's README settings; it exits by itself after `--duration`.
+            let lifetime = (f64::from(level.bots) / ramp + duration + 30.0).ceil();
+            c.args([
+                "--addr", &bind, "--hz", &hz, "--rbuf", "4096", "--wbuf", "0",
+            ])
+            .args(["--max-wbuf", "65536", "--duration", &lifetime.to_string()]);
             c
         }
     };
@@ -558,7 +609,7 @@ fn run_level(run: &RunSettings<'_>, level: &Level) -> anyhow::Result<Row> {
             .stdout(Stdio::null());
             c
         }
-        Stack::Bare => {
+        Stack::Bare | Stack::Floor => {
             let mut c = Command::new(bin.join("bare"));
             c.args([
                 "client",
@@ -617,7 +668,7 @@ fn run_level(run: &RunSettings<'_>, level: &Level) -> anyhow::Result<Row> {
         Stack::Game | Stack::ServerBots => std::fs::read_to_string(&json)
             .ok()
             .and_then(|s| serde_json::from_str(&s).ok()),
-        Stack::Bare => bare_report(&output),
+        Stack::Bare | Stack::Floor => bare_report(&output),
     }
     .context("the clients wrote no report")?;
     drop(server);
@@ -673,7 +724,9 @@ fn wait_ready(base: &str, stack: Stack) -> anyhow::Result<()> {
             Stack::Game | Stack::ServerBots => {
                 http_get(base, "/healthz").is_some_and(|b| b.contains("\"ok\""))
             }
-            Stack::Bare => std::net::TcpStream::connect(base.trim_start_matches("http://")).is_ok(),
+            Stack::Bare | Stack::Floor => {
+                std::net::TcpStream::connect(base.trim_start_matches("http://")).is_ok()
+            }
         };
         if ready {
             return Ok(());

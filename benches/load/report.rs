@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::{Level, Stack};
+use crate::{GameMode, Level, Stack};
 
 /// What one level measured.
 #[derive(Debug, Clone, Serialize)]
@@ -166,6 +166,7 @@ pub fn markdown(rows: &[Row], machine: &str) -> String {
         ];
         s.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
+    s.push_str(&cost_table(rows));
     for r in rows.iter().filter(|r| r.note.is_some()) {
         s.push_str(&format!(
             "\n{}: {}\n",
@@ -173,6 +174,68 @@ pub fn markdown(rows: &[Row], machine: &str) -> String {
             r.note.as_deref().unwrap_or("")
         ));
     }
+    s
+}
+
+/// Server CPU per client-second (µs), or NaN when nobody connected.
+fn cpu_per_client_second(r: &Row) -> f64 {
+    if r.connected == 0 {
+        return f64::NAN;
+    }
+    r.server_cpu_pct / 100.0 * 1e6 / r.connected as f64
+}
+
+/// The side-by-side table: at each client count that ran the bare stack, the floor (if it ran),
+/// the bare stack and the game server in rooms of 10 at 20 Hz, with the ratios of their server
+/// CPU per client-second.
+fn cost_table(rows: &[Row]) -> String {
+    let find = |stack: Stack, clients: u32| {
+        rows.iter().find(|r| {
+            r.level.stack == stack
+                && r.level.bots == clients
+                && r.level.tick_rate == 20
+                && (stack != Stack::Game
+                    || (r.level.game == GameMode::Movement && r.level.room_capacity == 10))
+        })
+    };
+    let mut lines = Vec::new();
+    for bare in rows.iter().filter(|r| r.level.stack == Stack::Bare) {
+        let clients = bare.level.bots;
+        let cell = |r: Option<&Row>| {
+            r.map_or("–".to_owned(), |r| {
+                format!(
+                    "{} µs / {} ms",
+                    num(cpu_per_client_second(r), 0),
+                    num(r.tick_to_client_p99_ms, 1)
+                )
+            })
+        };
+        let ratio = |a: Option<&Row>, b: Option<&Row>| match (a, b) {
+            (Some(a), Some(b)) => format!(
+                "{}×",
+                num(cpu_per_client_second(a) / cpu_per_client_second(b), 2)
+            ),
+            _ => "–".to_owned(),
+        };
+        let (floor, game) = (find(Stack::Floor, clients), find(Stack::Game, clients));
+        lines.push(format!(
+            "| {clients} | {} | {} | {} | {} | {} |\n",
+            cell(floor),
+            cell(Some(bare)),
+            cell(game),
+            ratio(Some(bare), floor),
+            ratio(game, Some(bare)),
+        ));
+    }
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "\nServer CPU per client-second and p99 tick→client, side by side (rooms of 10, 20 Hz):\n\n\
+         | clients | floor | bare stack | game server | bare / floor | game / bare |\n\
+         |---|---|---|---|---|---|\n",
+    );
+    s.extend(lines);
     s
 }
 

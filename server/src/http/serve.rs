@@ -174,9 +174,11 @@ async fn serve_connection(
     router: Router,
     shutdown: CancellationToken,
 ) {
+    let outbox = socket.outbox();
     let service = router.map_request(move |req: Request<Incoming>| {
         let mut req = req.map(Body::new);
         req.extensions_mut().insert(ConnectInfo(addr));
+        req.extensions_mut().insert(outbox.clone());
         req
     });
     let conn = http

@@ -1,9 +1,11 @@
 //! The game WebSocket endpoint, `GET /ws`.
 //!
 //! Each connection is one task ([`session`]): it redeems the seat, then forwards validated
-//! inputs to the room and writes ([`writer`]) the frames the room queues in its bounded queue.
-//! The room never waits for it.
+//! inputs to the room. The room writes its frames straight into the connection's socket
+//! ([`outbox`]) and never waits for it; the task writes what the socket could not take at once,
+//! and its own messages ([`writer`]).
 
+pub mod outbox;
 pub mod reason;
 pub mod session;
 pub mod writer;
@@ -11,7 +13,7 @@ pub mod writer;
 use std::sync::Arc;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::{State, WebSocketUpgrade};
+use axum::extract::{Extension, State, WebSocketUpgrade};
 use axum::http::StatusCode;
 use axum::response::IntoResponse as _;
 use axum::response::Response;
@@ -19,11 +21,13 @@ use serde::Deserialize;
 
 use crate::app::App;
 use crate::http::error::{ApiError, ApiQuery};
+use crate::http::socket::ConnOutbox;
 
 /// Bytes tungstenite reads from the socket at once. Its default (128 KiB) is zero-filled before
 /// every read and held per connection; game inputs are tiny.
 pub const READ_BUFFER: usize = 512;
-/// Bytes buffered before tungstenite writes; the session flushes after each batch anyway.
+/// Bytes buffered before tungstenite writes (it writes only the session's own messages: pings
+/// and the close; the room's frames go straight into the socket).
 pub const WRITE_BUFFER: usize = 8 * 1024;
 /// Largest WebSocket message or frame tungstenite accepts; the codec's own limit is smaller, so
 /// an oversized game message is still read and refused with 1009 and a reason.
@@ -49,6 +53,7 @@ pub async fn ws_handler(
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     ApiQuery(query): ApiQuery<WsQuery>,
     State(app): State<Arc<App>>,
+    Extension(ConnOutbox(outbox)): Extension<ConnOutbox>,
 ) -> Response {
     let ws = match ws {
         Ok(ws) => ws,
@@ -73,5 +78,5 @@ pub async fn ws_handler(
         .max_write_buffer_size(1 << 20)
         .max_message_size(MAX_WS_MESSAGE)
         .max_frame_size(MAX_WS_MESSAGE)
-        .on_upgrade(move |socket| tracker.track_future(session::run(socket, app, room)))
+        .on_upgrade(move |socket| tracker.track_future(session::run(socket, outbox, app, room)))
 }

@@ -1,8 +1,8 @@
 //! One game connection, one task: join, then play until the connection ends.
 //!
-//! A single task per connection owns the socket: it writes the frames its room queues, reads
-//! the client's messages, and sends the close frame the room or the reader asks for. No lock is
-//! shared between a reader and a writer half, and nothing in it is shared with other
+//! A single task per connection reads the client's messages, writes what the room's frames left
+//! waiting in the socket's [`Outbox`] (the room writes them straight into the socket), and sends
+//! the close frame the room or the reader asks for. Nothing in it is shared with other
 //! connections, so connections never contend with each other.
 
 use std::borrow::Cow;
@@ -17,19 +17,20 @@ use protocol::{ClientMsg, CloseCode, ServerMsg};
 use tokio::sync::oneshot;
 use tracing::Instrument as _;
 
+use super::outbox::Outbox;
 use super::writer::{self, PING_INTERVAL};
 use crate::app::App;
 use crate::lobby::seats::Seat;
 use crate::rate::TokenBucket;
 use crate::room::link::{JoinAccepted, JoinRefused, JoinReply};
-use crate::room::queue::{FrameReceiver, frame_queue};
+use crate::room::queue::FrameSender;
 use crate::room::{ClientConn, CloseRequest, CloseSignal, Departure, RoomCommand, RoomHandle};
 
 /// Longest a connection waits for its room to take a join and answer it, both together.
 const ROOM_REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Runs a connection from upgrade to close.
-pub async fn run(socket: WebSocket, app: Arc<App>, room_hint: Option<u32>) {
+/// Runs a connection from upgrade to close; `outbox` is the socket under `socket`.
+pub async fn run(socket: WebSocket, outbox: Arc<Outbox>, app: Arc<App>, room_hint: Option<u32>) {
     let conn_id = app.next_conn_id();
     let span = tracing::info_span!(
         "conn",
@@ -39,10 +40,13 @@ pub async fn run(socket: WebSocket, app: Arc<App>, room_hint: Option<u32>) {
     );
     async move {
         app.metrics.connections.increment(1);
-        let (frames_tx, frames) = frame_queue(app.config.client_queue.max(3));
+        let frames = FrameSender::Socket {
+            outbox: outbox.clone(),
+            max_waiting: app.config.client_queue.max(3),
+        };
         let conn = ClientConn {
             conn_id,
-            frames: frames_tx,
+            frames,
             close: CloseSignal::new(),
         };
         let bucket = TokenBucket::new(app.config.input_rate, app.config.input_burst);
@@ -50,7 +54,7 @@ pub async fn run(socket: WebSocket, app: Arc<App>, room_hint: Option<u32>) {
             app: app.clone(),
             socket,
             conn,
-            frames,
+            outbox,
             bucket,
         };
         let code = session.run(room_hint).await;
@@ -73,8 +77,8 @@ struct Session {
     socket: WebSocket,
     /// Our side of the room link (the room holds a clone).
     conn: ClientConn,
-    /// Frames the room queued for this client.
-    frames: FrameReceiver,
+    /// The socket under `socket`, which the room writes frames into.
+    outbox: Arc<Outbox>,
     bucket: TokenBucket,
 }
 
@@ -107,8 +111,9 @@ impl Session {
         code
     }
 
-    /// Closes the connection for `req` so that the client learns why: the frames already queued
-    /// (none for a lagging client, whose backlog is dropped), the `Disconnect`, the close frame,
+    /// Closes the connection for `req` so that the client learns why: the frames already sent
+    /// or waiting (for a lagging client, only the one it has started to receive), then no more
+    /// of the room's frames, the `Disconnect`, the close frame,
     /// then the client's unread input is drained until its close frame or a short deadline, so
     /// that the kernel does not answer unread bytes with a reset. The close is counted at once
     /// (a client that does not read may hold the writes up to their deadline); returns its code.
@@ -122,16 +127,10 @@ impl Session {
 
     /// Writes what [`Session::finish`] sends, then drains.
     async fn write_close(&mut self, req: &CloseRequest) -> Result<(), writer::WriteFailed> {
+        // Stopped first: no frame is accepted between the drop and the close.
+        self.outbox.stop_frames();
         if req.code == CloseCode::Lagging {
-            while self.frames.try_recv().is_some() {}
-        } else if let Some(first) = self.frames.try_recv() {
-            writer::write_batch(
-                &mut self.socket,
-                first,
-                &mut self.frames,
-                self.app.config.write_timeout,
-            )
-            .await?;
+            self.outbox.drop_waiting_frames();
         }
         writer::send_close(&mut self.socket, req, self.app.config.write_timeout).await?;
         writer::drain(&mut self.socket).await;
@@ -256,21 +255,17 @@ impl Session {
         let mut last_seen = Instant::now();
         let mut ending = Ending::Dropped;
         let close = self.conn.close.clone();
+        let outbox = self.outbox.clone();
+        // One future for the whole play phase: its stall deadline spans the loop's turns.
+        let written = outbox.keep_written(self.app.config.write_timeout);
+        tokio::pin!(written);
         loop {
             tokio::select! {
                 biased;
                 req = close.wait() => return (ending, Some(req)),
-                frame = self.frames.recv() => {
-                    // A write blocked on a full socket yields to a close request (e.g. lagging);
-                    // the close follows what is already buffered, within the write deadline.
-                    let written = tokio::select! {
-                        biased;
-                        req = close.wait() => return (ending, Some(req)),
-                        r = writer::write_batch(&mut self.socket, frame, &mut self.frames, self.app.config.write_timeout) => r.is_ok(),
-                    };
-                    if !written {
-                        return (ending, None);
-                    }
+                e = &mut written => {
+                    tracing::debug!(error = %e, "writing the room's frames failed");
+                    return (ending, None);
                 }
                 next = self.socket.next() => {
                     let Some(msg) = next else { return (ending, None) };

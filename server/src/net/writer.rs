@@ -1,5 +1,6 @@
-//! Writing to a game connection: batched frames, close frames, each write bounded by the
-//! caller's write timeout (`--write-timeout`).
+//! The connection task's own writes to a game connection (keep-alive pings, the close), each
+//! bounded by the caller's write timeout (`--write-timeout`). The room's frames go straight
+//! into the socket ([`super::outbox`]).
 
 use std::time::Duration;
 
@@ -9,7 +10,6 @@ use futures_util::{SinkExt, StreamExt};
 use protocol::ServerMsg;
 
 use crate::room::CloseRequest;
-use crate::room::queue::FrameReceiver;
 
 /// How often the server pings a client (its pongs keep the idle timer happy).
 pub const PING_INTERVAL: Duration = Duration::from_secs(5);
@@ -17,28 +17,10 @@ pub const PING_INTERVAL: Duration = Duration::from_secs(5);
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(2);
 /// Most messages [`drain`] reads before it gives up on the peer.
 pub const MAX_DRAINED: usize = 4096;
-/// Most frames written between two flushes.
-const MAX_BATCH: usize = 64;
 
 /// A write that failed or timed out: the connection is done.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct WriteFailed;
-
-/// Feeds `first` and whatever else is queued (up to a batch), then flushes once: one syscall for
-/// a client that fell a few frames behind, not one per frame. Each write may take `timeout`.
-pub async fn write_batch(
-    socket: &mut WebSocket,
-    first: Bytes,
-    frames: &mut FrameReceiver,
-    timeout: Duration,
-) -> Result<(), WriteFailed> {
-    timed(timeout, socket.feed(Message::Binary(first))).await?;
-    for _ in 1..MAX_BATCH {
-        let Some(next) = frames.try_recv() else { break };
-        timed(timeout, socket.feed(Message::Binary(next))).await?;
-    }
-    timed(timeout, socket.flush()).await
-}
 
 /// Sends a keep-alive ping, within `timeout`.
 pub async fn ping(socket: &mut WebSocket, timeout: Duration) -> Result<(), WriteFailed> {

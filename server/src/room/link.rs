@@ -92,14 +92,16 @@ impl CloseSignal {
 pub struct ClientConn {
     /// Unique per connection, to tell a stale connection's messages from a resumed one's.
     pub conn_id: u64,
-    /// Encoded frames for the writer task (bounded; the room only ever `try_send`s).
+    /// Where the room sends encoded frames (straight into the socket; the room only ever
+    /// `try_send`s).
     pub frames: FrameSender,
     /// Closes the connection.
     pub close: CloseSignal,
 }
 
 impl ClientConn {
-    /// Whether the connection can still be served: its task still reads its queue and no close
+    /// Whether the connection can still be served: frames can still go out (it is neither
+    /// closing, nor gone, nor broken) and no close
     /// was requested.
     pub fn is_open(&self) -> bool {
         self.frames.is_open() && self.close.requested().is_none()

@@ -1,5 +1,6 @@
 //! The tick pool: a few threads (one per core by default), each ticking its share of the rooms
-//! on a fixed-step clock. Tick threads never await I/O.
+//! on a fixed-step clock. Tick threads never await I/O: they write
+//! frames into sockets without blocking (see [`crate::net::outbox`]).
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;

@@ -1,17 +1,17 @@
-//! [`frame_queue`]: the bounded queue of encoded frames from a room to one connection.
+//! [`FrameSender`]: where a room sends one connection's frames, without ever waiting.
 //!
-//! A fixed ring of `capacity` slots and one waker: the room (and the connection itself, for
-//! pongs) pushes without ever waiting; the connection's task pops. It holds a few hundred bytes
-//! per connection, where a general-purpose channel preallocates blocks of 32 slots.
+//! A served connection's frames go straight into its socket ([`Outbox`]), at most a bounded
+//! number of them waiting when the socket is full. [`frame_queue`] is the in-memory stand-in
+//! used to drive a room without sockets (its tests and benchmarks): a fixed ring of `capacity`
+//! slots, read with [`FrameReceiver::try_recv`].
 
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::Poll;
 
 use bytes::Bytes;
 use crossbeam_queue::ArrayQueue;
-use futures_util::task::AtomicWaker;
+
+use crate::net::outbox::Outbox;
 
 /// Why a frame was not queued.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,13 +25,26 @@ pub enum PushError {
 #[derive(Debug)]
 struct Inner {
     frames: ArrayQueue<Bytes>,
-    waker: AtomicWaker,
     receiver_alive: AtomicBool,
 }
 
-/// The sending side; cloneable.
+/// Where a room sends one connection's frames; cloneable.
 #[derive(Debug, Clone)]
-pub struct FrameSender(Arc<Inner>);
+pub enum FrameSender {
+    /// Straight into the connection's socket; at most `max_waiting` frames wait when it is full.
+    Socket {
+        /// The connection's socket.
+        outbox: Arc<Outbox>,
+        /// Frames that may wait before the client counts as behind.
+        max_waiting: usize,
+    },
+    /// Into an in-memory queue, read by a [`FrameReceiver`].
+    Queue(QueueSender),
+}
+
+/// The sending side of a [`frame_queue`].
+#[derive(Debug, Clone)]
+pub struct QueueSender(Arc<Inner>);
 
 /// The receiving side, owned by the connection's task.
 #[derive(Debug)]
@@ -41,28 +54,41 @@ pub struct FrameReceiver(Arc<Inner>);
 pub fn frame_queue(capacity: usize) -> (FrameSender, FrameReceiver) {
     let inner = Arc::new(Inner {
         frames: ArrayQueue::new(capacity.max(1)),
-        waker: AtomicWaker::new(),
         receiver_alive: AtomicBool::new(true),
     });
-    (FrameSender(inner.clone()), FrameReceiver(inner))
+    (
+        FrameSender::Queue(QueueSender(inner.clone())),
+        FrameReceiver(inner),
+    )
 }
 
 impl FrameSender {
-    /// Queues a frame without waiting.
+    /// Sends a frame without waiting.
     pub fn try_send(&self, frame: Bytes) -> Result<(), PushError> {
-        if !self.0.receiver_alive.load(Ordering::Acquire) {
-            return Err(PushError::Closed(frame));
+        match self {
+            FrameSender::Socket {
+                outbox,
+                max_waiting,
+            } => outbox.send_frame(frame, *max_waiting),
+            FrameSender::Queue(q) => q.try_send(frame),
         }
-        self.0.frames.push(frame).map_err(PushError::Full)?;
-        self.0.waker.wake();
-        Ok(())
+    }
+
+    /// Whether frames can still go out: the connection is neither closing nor gone.
+    pub fn is_open(&self) -> bool {
+        match self {
+            FrameSender::Socket { outbox, .. } => outbox.is_open(),
+            FrameSender::Queue(q) => q.0.receiver_alive.load(Ordering::Acquire),
+        }
     }
 }
 
-impl FrameSender {
-    /// Whether the receiving side (the connection's task) still exists.
-    pub fn is_open(&self) -> bool {
-        self.0.receiver_alive.load(Ordering::Acquire)
+impl QueueSender {
+    fn try_send(&self, frame: Bytes) -> Result<(), PushError> {
+        if !self.0.receiver_alive.load(Ordering::Acquire) {
+            return Err(PushError::Closed(frame));
+        }
+        self.0.frames.push(frame).map_err(PushError::Full)
     }
 }
 
@@ -70,20 +96,6 @@ impl FrameReceiver {
     /// The next frame, if one is queued.
     pub fn try_recv(&mut self) -> Option<Bytes> {
         self.0.frames.pop()
-    }
-
-    /// Waits for the next frame. Cancel-safe.
-    pub fn recv(&mut self) -> impl Future<Output = Bytes> + '_ {
-        std::future::poll_fn(|cx| {
-            if let Some(frame) = self.0.frames.pop() {
-                return Poll::Ready(frame);
-            }
-            self.0.waker.register(cx.waker());
-            match self.0.frames.pop() {
-                Some(frame) => Poll::Ready(frame),
-                None => Poll::Pending,
-            }
-        })
     }
 }
 
@@ -99,8 +111,8 @@ impl Drop for FrameReceiver {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn frames_arrive_in_order_until_full_then_closed_after_drop() {
+    #[test]
+    fn frames_arrive_in_order_until_full_then_closed_after_drop() {
         let (tx, mut rx) = frame_queue(2);
         tx.try_send(Bytes::from_static(b"a")).unwrap();
         tx.try_send(Bytes::from_static(b"b")).unwrap();
@@ -108,18 +120,12 @@ mod tests {
             tx.try_send(Bytes::from_static(b"c")),
             Err(PushError::Full(_))
         ));
-        assert_eq!(rx.recv().await, Bytes::from_static(b"a"));
+        assert_eq!(rx.try_recv(), Some(Bytes::from_static(b"a")));
         assert_eq!(rx.try_recv(), Some(Bytes::from_static(b"b")));
         assert_eq!(rx.try_recv(), None);
-        let waiter = tokio::spawn(async move {
-            let frame = rx.recv().await;
-            (frame, rx)
-        });
-        tokio::task::yield_now().await;
-        tx.try_send(Bytes::from_static(b"d")).unwrap();
-        let (frame, rx) = waiter.await.unwrap();
-        assert_eq!(frame, Bytes::from_static(b"d"));
+        assert!(tx.is_open());
         drop(rx);
+        assert!(!tx.is_open());
         assert!(matches!(
             tx.try_send(Bytes::from_static(b"e")),
             Err(PushError::Closed(_))

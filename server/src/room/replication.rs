@@ -317,7 +317,7 @@ impl Sent {
                     tracing::info!(room = config.handle.id, player, "closing a lagging client");
                 }
             }
-            // The connection's task is gone; the next receive phase drops the player.
+            // The connection is closing, gone or broken; the next receive phase drops the player.
             Err(PushError::Closed(_)) => {}
         }
     }

@@ -206,8 +206,8 @@ impl Roster<'_, '_, '_, '_, '_> {
         );
     }
 
-    /// Drops every connected player whose connection task no longer reads its queue, as if it
-    /// had reported the drop.
+    /// Drops every connected player whose connection takes no more frames (closing, gone or
+    /// broken), as if it had reported the drop.
     pub fn reap_closed(&mut self) {
         let gone: Vec<(NetId, u64)> = self
             .book
@@ -303,9 +303,14 @@ impl Roster<'_, '_, '_, '_, '_> {
             tick: self.clock.tick,
             resume_token: resume_token.clone(),
         });
+        // Indexed before the welcome goes out: a client may resume as soon as it reads it.
+        config
+            .shared
+            .resume_index
+            .insert(resume_token.clone(), config.handle.id);
         match protocol::encode_server(&welcome) {
             Ok(bytes) => {
-                // The queue is new and empty: neither can find it full.
+                // Nothing waits on a new connection: neither can be refused as behind.
                 let _ = conn.frames.try_send(Bytes::from(bytes));
                 let _ = conn.frames.try_send(self.schema.message.clone());
             }
@@ -314,10 +319,6 @@ impl Roster<'_, '_, '_, '_, '_> {
                 conn.close.close(CloseCode::Kicked, "internal error");
             }
         }
-        config
-            .shared
-            .resume_index
-            .insert(resume_token.clone(), config.handle.id);
         let link = ClientLink {
             conn,
             entity,

@@ -13,7 +13,7 @@ use crate::game::{Player, PlayerLeft};
 const MAX_COMMANDS_PER_TICK: usize = 16_384;
 
 /// Drains the inboxes: departures first (every one), then joins, resumes and inputs; players
-/// whose connection task is gone are dropped as if they had said so.
+/// whose connection takes no more frames are dropped as if they had said so.
 pub fn receive(
     mut commands: Commands,
     mut despawned: RemovedComponents<Player>,
