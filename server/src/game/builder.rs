@@ -12,7 +12,7 @@ use protocol::schema::{ComponentDef, EventDef, FieldDef, Param, Schema};
 use protocol::wire::Wire;
 
 use super::engine::{
-    Player, PlayerDropped, PlayerInput, PlayerJoined, PlayerLeft, PlayerResumed, RoomInfo,
+    Bot, Player, PlayerDropped, PlayerInput, PlayerJoined, PlayerLeft, PlayerResumed, RoomInfo,
 };
 use super::events::GameEvents;
 use super::sync::{ComponentSync, PositionSync, Synced, decode_inputs};
@@ -287,6 +287,9 @@ impl<'a> GameBuilder<'a> {
             .in_set(TickSet::Simulate)
             .in_set(BotBrainSet);
         self.schedule.add_systems(systems);
+        // A room without bots pays nothing for the brain.
+        self.schedule
+            .configure_sets(BotBrainSet.run_if(any_with_component::<Bot>));
         self.bot_brain = true;
         self
     }

@@ -15,6 +15,12 @@ use super::components::RoomConfig;
 use super::roster::spawn_avatar;
 use crate::game::{Bot, Player, PlayerLeft};
 
+/// Whether the room has bots or wants some: [`balance_bots`] has work to do (a room without bots
+/// pays only this check).
+pub fn in_play(config: Res<RoomConfig>, bots: Query<(), With<Bot>>) -> bool {
+    config.settings.bots_per_room > 0 || config.handle.bot_fill() > 0 || !bots.is_empty()
+}
+
 /// Spawns or removes bots so that the room holds its target (the newest bots leave first),
 /// and tells the room's handle how many there are.
 pub fn balance_bots(

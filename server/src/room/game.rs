@@ -146,6 +146,7 @@ impl Room {
         if built.bot_brain {
             schedule.add_systems(
                 bots::balance_bots
+                    .run_if(bots::in_play)
                     .in_set(TickSet::Receive)
                     .after(systems::expire_dropped),
             );
