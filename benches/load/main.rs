@@ -53,9 +53,9 @@ struct Args {
     /// Seconds the server-bots level measures (after 2 s of warm-up).
     #[arg(long, default_value_t = 60.0)]
     server_bots_duration: f64,
-    /// Only the levels whose name contains this.
+    /// Only the levels whose name contains this (repeatable: any of them).
     #[arg(long)]
-    only: Option<String>,
+    only: Vec<String>,
     /// Use the release binaries already built instead of building them.
     #[arg(long)]
     no_build: bool,
@@ -333,12 +333,8 @@ fn main() -> anyhow::Result<()> {
         // A stack that failed a level skips the ladder's higher ones; the others go on.
         let mut stopped = Vec::new();
         for level in ladder.levels {
-            if stopped.contains(&level.stack)
-                || args
-                    .only
-                    .as_ref()
-                    .is_some_and(|o| !level.name.contains(o.as_str()))
-            {
+            let picked = args.only.is_empty() || args.only.iter().any(|o| level.name.contains(o));
+            if stopped.contains(&level.stack) || !picked {
                 continue;
             }
             eprintln!("[{}] {} …", ladder.name, level.name);

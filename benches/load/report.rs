@@ -121,13 +121,16 @@ impl Row {
 
     /// A one-line summary for the progress log.
     pub fn one_line(&self) -> String {
+        let server = if self.server_cpu_us_per_bot_tick.is_nan() {
+            format!("{:.1} µs/frame", self.server_cpu_us_per_frame)
+        } else {
+            format!("{:.2} µs/bot-tick", self.server_cpu_us_per_bot_tick)
+        };
         format!(
-            "p50 {:.1} ms, p99 {:.1} ms, server {:.0} % CPU ({:.1} µs/frame, {:.2} µs/bot-tick), bots {:.0} % CPU, {:.1} KiB/conn",
+            "p50 {:.1} ms, p99 {:.1} ms, server {:.0} % CPU ({server}), bots {:.0} % CPU, {:.1} KiB/conn",
             self.tick_to_client_p50_ms,
             self.tick_to_client_p99_ms,
             self.server_cpu_pct,
-            self.server_cpu_us_per_frame,
-            self.server_cpu_us_per_bot_tick,
             self.client_cpu_pct,
             self.rss_per_connection_kib
         )
