@@ -148,12 +148,13 @@ pub struct Config {
     #[arg(long, env = "GAME_IDLE_TIMEOUT", default_value = "15s", value_parser = duration_from(Duration::from_millis(1)))]
     pub idle_timeout: Duration,
 
-    /// Messages queued per client (3–65536: a join queues the welcome, the schema and a
-    /// snapshot); a full queue skips the client and resyncs it later.
+    /// Messages that may wait per client when its socket is full (3–65536: a join sends the
+    /// welcome, the schema and a snapshot); past it the client is skipped and resynced later.
     #[arg(long, env = "GAME_CLIENT_QUEUE", default_value_t = 16, value_parser = RangedU64ValueParser::<usize>::new().range(3..=65_536))]
     pub client_queue: usize,
 
-    /// Ticks a client may stay behind (its queue full) before it is closed as lagging (1–1000000).
+    /// Ticks a client may stay behind (skipped: too many of its frames wait) before it is closed
+    /// as lagging (1–1000000).
     #[arg(long, env = "GAME_LAG_LIMIT_TICKS", default_value_t = 150, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub lag_limit_ticks: u32,
 

@@ -338,7 +338,7 @@ impl Session {
                     server_time_us: protocol::clock::unix_micros(),
                 };
                 if let Ok(bytes) = protocol::encode_server(&pong) {
-                    // A full queue means the client is behind anyway; skip the pong.
+                    // Refused: the client is behind anyway (or gone); skip the pong.
                     let _ = self.conn.frames.try_send(Bytes::from(bytes));
                 }
                 Ok(())

@@ -139,8 +139,8 @@ fn assign_net_id(world: &mut World, entity: Entity, kind: &'static str) -> Optio
 /// own part, or a snapshot for a client that must resync. Every frame of the tick is written into
 /// one buffer, so the tick allocates once, not once per client, and clients whose frames are the
 /// same bytes (no events, no owner-only data, the same ack advance: most of them) share one. A
-/// full queue skips the client, keeps its events for the next frame and marks it for a resync; a
-/// client behind for longer than the limit is closed as lagging.
+/// client with too many frames waiting is skipped: it keeps its events for the next frame and is
+/// marked for a resync; one behind for longer than the limit is closed as lagging.
 pub fn fan_out(
     mut players: ResMut<Players>,
     mut replication: ResMut<Replication>,
@@ -266,7 +266,7 @@ struct Sent {
 }
 
 impl Sent {
-    /// Queues one client's frame, or skips the client when its queue is full.
+    /// Sends one client's frame, or skips the client when too many of its frames wait.
     fn send(
         &mut self,
         link: &mut ClientLink,
