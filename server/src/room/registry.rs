@@ -217,8 +217,19 @@ impl RoomRegistry {
             self.rooms.unreserve();
             return Err(RegistryError::NoIds);
         };
-        self.unentered.creator.insert(id, creator);
-        self.open(id, mode, |_| {})
+        // The room counts against its creator from the claim on, but is named as the creator's
+        // only once it is listed: `prune_unentered` forgets named rooms that are not listed,
+        // and building a room takes a while.
+        match self.open(id, mode, |_| {}) {
+            Ok(handle) => {
+                self.unentered.creator.insert(id, creator);
+                Ok(handle)
+            }
+            Err(e) => {
+                self.unentered.unclaim(creator);
+                Err(e)
+            }
+        }
     }
 
     /// Opens the demo room: a room of `mode` kept filled to `bots` players with bots and kept
@@ -279,10 +290,10 @@ impl RoomRegistry {
         Ok(handle)
     }
 
-    /// Gives back what creating room `id` reserved, after its game failed to build it.
+    /// Gives back the place reserved for room `id`, after its game failed to build it (its
+    /// creator's claim is given back by the caller).
     fn abandon(&self, id: u32, mode: &str, error: &str) -> RegistryError {
         tracing::error!(room = id, mode, error, "cannot open a room");
-        self.unentered.forget(id);
         self.rooms.unreserve();
         RegistryError::GameFailed
     }

@@ -500,7 +500,11 @@ mod coins {
         );
         let mut b = s.join(64);
         a.drain();
-        assert!(event_names(&a).is_empty(), "b's greeting is b's alone");
+        // (a may have spawned within reach of a coin: only the greeting is checked.)
+        assert!(
+            !event_names(&a).iter().any(|n| n == "Hello"),
+            "b's greeting is b's alone"
+        );
         b.drain();
         assert_eq!(event_names(&b), ["Hello"]);
         s.tick(1);
