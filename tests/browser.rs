@@ -12,15 +12,7 @@ use tests::{Walkers, config, start};
 async fn the_spectator_page_draws_a_live_coins_room() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let script = root.join("browser/spectate.mjs");
-    assert!(
-        root.join("browser/node_modules/playwright-core").exists(),
-        "playwright-core is not installed: run `npm ci --prefix tests/browser` (tests/run.sh does it)"
-    );
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        PathBuf::from(&chromium).exists(),
-        "no Chromium at {chromium}: `apt-get install chromium` (tests/run.sh does it) or set CHROMIUM"
-    );
+    let chromium = tests::browser_tools();
 
     let server = start(config()).await;
     let mut walkers = Walkers::default();

@@ -296,3 +296,19 @@ pub fn metric(text: &str, name: &str) -> f64 {
         })
         .unwrap_or_else(|| panic!("metric {name} missing"))
 }
+
+/// The Chromium the browser tests drive (`CHROMIUM`, else Debian's), after checking that it
+/// and `tests/browser`'s playwright-core are installed (`tests/run.sh` installs both).
+pub fn browser_tools() -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    assert!(
+        root.join("browser/node_modules/playwright-core").exists(),
+        "playwright-core is not installed: run `npm ci --prefix tests/browser` (tests/run.sh does it)"
+    );
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&chromium).exists(),
+        "no Chromium at {chromium}: `apt-get install chromium` (tests/run.sh does it) or set CHROMIUM"
+    );
+    chromium
+}

@@ -44,15 +44,7 @@ async fn run_page(
     env: &[(&str, PathBuf)],
 ) -> Value {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    assert!(
-        root.join("browser/node_modules/playwright-core").exists(),
-        "playwright-core is not installed: run `npm ci --prefix tests/browser` (tests/run.sh does it)"
-    );
-    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    assert!(
-        PathBuf::from(&chromium).exists(),
-        "no Chromium at {chromium}: `apt-get install chromium` (tests/run.sh does it) or set CHROMIUM"
-    );
+    let chromium = tests::browser_tools();
     let _one = BROWSER.lock().await;
     let shot = match scenario {
         "play" => root.join("../target/play.png"),

@@ -10,7 +10,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use futures_util::StreamExt as _;
 use protocol::api::{JoinOrCreate, SeatGrant};
@@ -87,9 +87,7 @@ impl Drop for Pending<'_> {
 }
 
 fn unix_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64)
+    protocol::clock::unix_micros() / 1000
 }
 
 impl Cluster {

@@ -287,9 +287,11 @@ impl<'a> GameBuilder<'a> {
             .in_set(TickSet::Simulate)
             .in_set(BotBrainSet);
         self.schedule.add_systems(systems);
-        // A room without bots pays nothing for the brain.
-        self.schedule
-            .configure_sets(BotBrainSet.run_if(any_with_component::<Bot>));
+        if !self.bot_brain {
+            // A room without bots pays nothing for the brain (one check, however many brains).
+            self.schedule
+                .configure_sets(BotBrainSet.run_if(any_with_component::<Bot>));
+        }
         self.bot_brain = true;
         self
     }

@@ -63,8 +63,11 @@ pub async fn remote(app: &App, id: u32) -> Result<(String, RoomView), ApiError> 
         .as_ref()
         .ok_or_else(|| ApiError::not_found("room"))?;
     let directory = cluster.directory().await?;
+    // A room this node's last renewal still lists, but that closed here, is gone: no
+    // redirect back to this node.
     let (node, room) = directory
         .find(id)
+        .filter(|(node, _)| node.info.url != cluster.url())
         .ok_or_else(|| ApiError::not_found("room"))?;
     let base = node.info.url.clone();
     let view = crate::cluster::directory::view(&base, room);

@@ -204,9 +204,7 @@ impl Lobbies {
 
     /// Every public lobby held here, for the cluster's list.
     pub fn listed(&self) -> Vec<ListedLobby> {
-        let now_ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
+        let now_ms = protocol::clock::unix_micros() / 1000;
         self.store
             .collect(&mut |l| l.join_code.is_none())
             .iter()

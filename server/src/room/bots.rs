@@ -15,10 +15,11 @@ use super::components::RoomConfig;
 use super::roster::spawn_avatar;
 use crate::game::{Bot, Player, PlayerLeft};
 
-/// Whether the room has bots or wants some: [`balance_bots`] has work to do (a room without bots
-/// pays only this check).
-pub fn in_play(config: Res<RoomConfig>, bots: Query<(), With<Bot>>) -> bool {
-    config.settings.bots_per_room > 0 || config.handle.bot_fill() > 0 || !bots.is_empty()
+/// Whether the room wants bots: [`balance_bots`] has work to do (a room without bots pays only
+/// this check). A room has bots only while it wants some: `--bots-per-room` is fixed and a
+/// room's fill never shrinks.
+pub fn in_play(config: Res<RoomConfig>) -> bool {
+    config.settings.bots_per_room > 0 || config.handle.bot_fill() > 0
 }
 
 /// Spawns or removes bots so that the room holds its target (the newest bots leave first),

@@ -65,11 +65,12 @@ impl RoomIds {
         let mut r = self.ranges();
         if r.next >= r.end {
             let block = r.spare.take()?;
-            r.next = block.saturating_mul(BLOCK);
-            r.end = r.next.saturating_add(BLOCK);
+            // A block past the id space gives no ids (never a wrapped, reused one).
+            r.next = block.checked_mul(BLOCK)?;
+            r.end = r.next.checked_add(BLOCK)?;
         }
         let id = r.next;
-        r.next += 1;
+        r.next = id.checked_add(1)?;
         Some(id)
     }
 

@@ -148,10 +148,11 @@ pub fn fan_out(
     config: Res<RoomConfig>,
     mut size_hint: Local<usize>,
     mut frames: Local<Vec<(NetId, u32, Range<usize>)>>,
+    mut common: Local<CommonFrames>,
 ) {
     let clients = &mut players.0.clients.0;
     let mut arena = Vec::with_capacity(*size_hint);
-    let mut common = CommonFrames::default();
+    common.0.clear();
     frames.clear();
     for (&player, link) in clients.iter_mut().filter(|(_, l)| !l.kicked) {
         queue_events(&events, player, &mut link.pending_events);
@@ -184,7 +185,7 @@ pub fn fan_out(
 /// The frames of one tick that several clients share, by ack advance (a tick usually has one or
 /// two distinct advances).
 #[derive(Debug, Default)]
-struct CommonFrames(Vec<(u32, Range<usize>)>);
+pub struct CommonFrames(Vec<(u32, Range<usize>)>);
 
 impl CommonFrames {
     /// The ack advance under which `link`'s frame is shared, if it is the same bytes as every
