@@ -71,6 +71,17 @@ pub struct Config {
     #[arg(long = "mode-game", env = "GAME_MODE_GAME", value_delimiter = ',', value_parser = parse_mode_game)]
     pub mode_games: Vec<(String, String)>,
 
+    /// Interest radius in world units (0–100000) of every mode that neither
+    /// `--mode-interest-radius` nor its game sets: a player receives only the entities within
+    /// this distance of its avatar. 0: everyone sees everything.
+    #[arg(long, env = "GAME_INTEREST_RADIUS", default_value_t = 0.0, value_parser = number_in(0.0..=100_000.0))]
+    pub interest_radius: f64,
+
+    /// Interest radius of one game mode, as MODE=UNITS (repeatable), e.g.
+    /// `--mode-interest-radius br=10`; it overrides the game's own radius and `--interest-radius`.
+    #[arg(long = "mode-interest-radius", env = "GAME_MODE_INTEREST_RADIUS", value_delimiter = ',', value_parser = parse_mode_radius)]
+    pub mode_interest_radii: Vec<(String, f64)>,
+
     /// The game of every mode that `--mode-game` does not name.
     #[arg(long, env = "GAME_DEFAULT_GAME", default_value = "movement")]
     pub default_game: String,
@@ -334,6 +345,16 @@ fn parse_mode_capacity(s: &str) -> Result<(String, u32), String> {
         return Err(format!("player count in `{s}` must be 1-10000"));
     }
     Ok((name.to_owned(), n))
+}
+
+/// Parses `MODE=UNITS` for `--mode-interest-radius`.
+fn parse_mode_radius(s: &str) -> Result<(String, f64), String> {
+    let (mode, units) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected MODE=UNITS, got `{s}`"))?;
+    crate::lobby::modes::parse_mode(mode)?;
+    let units = number_in(0.0..=100_000.0)(units).map_err(|e| format!("in `{s}`: {e}"))?;
+    Ok((mode.to_owned(), units))
 }
 
 /// Parses `MODE=GAME` for `--mode-game` (whether the game exists is checked at start).

@@ -304,6 +304,7 @@ fn configure_games(games: &mut GameCatalog, config: &Config) -> Result<(), game:
         bounds: settings.bounds,
         max_speed: settings.max_speed,
         capacity: config.room_capacity,
+        interest_radius: settings.interest_radius,
     })?;
     let bots_asked =
         config.bots_per_room > 0 || config.fill_with_bots_after.is_some() || config.demo;

@@ -114,6 +114,7 @@ pub fn check(game: &dyn Game) -> Result<Schema, GameError> {
         },
         max_speed: 34,
         capacity: 10,
+        interest_radius: 0,
     };
     check_in(game, room).map(|b| b.schema)
 }

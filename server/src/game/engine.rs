@@ -119,6 +119,8 @@ pub struct RoomInfo {
     pub max_speed: i32,
     /// Most players the room holds.
     pub capacity: u32,
+    /// How far a player sees, in quanta (0: everything).
+    pub interest_radius: i32,
 }
 
 /// Triggered when a player joins: its avatar exists, with [`Player`], [`Position`] and [`Owner`].

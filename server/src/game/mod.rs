@@ -90,6 +90,13 @@ pub trait Game: Send + Sync + 'static {
         None
     }
 
+    /// The interest radius of this game's rooms in world units, unless `--mode-interest-radius`
+    /// names the mode (none: `--interest-radius`). A player receives only the entities within
+    /// the radius of its avatar; 0 means every player sees every entity.
+    fn interest_radius(&self) -> Option<f64> {
+        None
+    }
+
     /// Declares the game's kinds, components, input, events, systems and hooks for one room.
     fn build(&self, game: &mut GameBuilder<'_>);
 }

@@ -40,6 +40,8 @@ pub struct RoomSettings {
     pub spectator_delay_ms: u64,
     /// Players every room is kept filled to with bots (`--bots-per-room`).
     pub bots_per_room: u32,
+    /// Interest radius in quanta (0: everyone sees everything); the registry sets it per mode.
+    pub interest_radius: i32,
 }
 
 impl RoomSettings {
@@ -66,8 +68,14 @@ impl RoomSettings {
                 .max(1),
             spectator_delay_ms: c.spectator_delay_ms,
             bots_per_room: c.bots_per_room,
+            interest_radius: units_to_quanta(c.interest_radius),
         }
     }
+}
+
+/// World units as quanta, saturating.
+pub fn units_to_quanta(units: f64) -> i32 {
+    (units * f64::from(protocol::quant::QUANTA_PER_UNIT)).round() as i32
 }
 
 /// One room: its world and schedule.
@@ -127,6 +135,7 @@ impl Room {
             bounds: settings.bounds,
             max_speed: settings.max_speed,
             capacity: handle.capacity,
+            interest_radius: settings.interest_radius,
         });
         world.insert_resource(RoomConfig(Arc::new(RoomContext {
             settings,

@@ -99,6 +99,8 @@ pub struct RoomRegistry {
     settings: RoomSettings,
     default_capacity: u32,
     mode_capacities: std::collections::HashMap<String, u32>,
+    /// `--mode-interest-radius`, in world units.
+    mode_interest_radii: std::collections::HashMap<String, f64>,
     max_rooms: usize,
     unentered: Unentered,
     pool: TickPool,
@@ -162,6 +164,7 @@ impl RoomRegistry {
             settings: RoomSettings::from_config(config),
             default_capacity: config.room_capacity,
             mode_capacities: config.mode_capacities.iter().cloned().collect(),
+            mode_interest_radii: config.mode_interest_radii.iter().cloned().collect(),
             max_rooms: config.max_rooms,
             unentered: Unentered {
                 limit: config.rooms_per_addr,
@@ -200,6 +203,17 @@ impl RoomRegistry {
             .copied()
             .or_else(|| self.games.game_for(mode).room_capacity())
             .map_or(self.default_capacity, |c| c.clamp(1, MAX_CAPACITY))
+    }
+
+    /// The interest radius of a room of `mode`, in quanta: `--mode-interest-radius` for the
+    /// mode, else the radius its game asks for, else `--interest-radius`.
+    pub fn interest_radius_for(&self, mode: &str) -> i32 {
+        self.mode_interest_radii
+            .get(mode)
+            .copied()
+            .or_else(|| self.games.game_for(mode).interest_radius())
+            .map_or(self.settings.interest_radius, super::game::units_to_quanta)
+            .max(0)
     }
 
     /// Opens a new room of `mode` for `creator`, which counts against `--rooms-per-addr` until
@@ -269,14 +283,12 @@ impl RoomRegistry {
         let game = self.games.game_for(mode);
         // The game's own code runs here (its build and startup systems): a panic in it fails
         // this room alone, on the caller's thread, with every reservation given back.
+        let settings = RoomSettings {
+            interest_radius: self.interest_radius_for(mode),
+            ..self.settings.clone()
+        };
         let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            Room::new(
-                handle.clone(),
-                self.settings.clone(),
-                rx,
-                shared,
-                game.as_ref(),
-            )
+            Room::new(handle.clone(), settings, rx, shared, game.as_ref())
         }));
         let room = match built {
             Ok(Ok(room)) => room,
