@@ -48,6 +48,16 @@ pub struct Spawned {
     pub components: Components,
 }
 
+/// The moves and changes of the entities of one cell of an area delta (tag 6), encoded once
+/// for every client whose radius meets the cell.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Piece {
+    /// Entities whose position changed, by ascending id.
+    pub moved: Vec<Moved>,
+    /// Entities other components of which changed, by ascending id.
+    pub changed: Vec<Changed>,
+}
+
 /// One event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventValue {
@@ -69,7 +79,11 @@ pub struct Own {
     pub events: Vec<EventValue>,
 }
 
-/// A snapshot or a delta.
+/// A snapshot, a delta or an area delta.
+///
+/// An area delta (tag 6, rooms with an interest radius) has `pieces`; its `despawned` are the
+/// entities the client stops holding (`left` in PROTOCOL.md), its `spawned` the ones it starts
+/// holding (`entered`), and its `moved` and `changed` are empty: they travel in the pieces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
     /// The tick it leads to.
@@ -86,6 +100,8 @@ pub struct Frame {
     pub changed: Vec<Changed>,
     /// Entities that appeared (a snapshot's whole world), by ascending id.
     pub spawned: Vec<Spawned>,
+    /// Area delta only: the pieces of the cells the client's radius meets.
+    pub pieces: Option<Vec<Piece>>,
     /// This client's own part.
     pub own: Own,
     /// The checksum of the client's world after the frame (PROTOCOL.md §7).
@@ -114,6 +130,16 @@ struct Builder {
     frame: Frame,
 }
 
+impl Builder {
+    /// The list `changed` entries go to: the current piece's in an area delta.
+    fn changed_list(&mut self) -> &mut Vec<Changed> {
+        match self.frame.pieces.as_mut().and_then(|p| p.last_mut()) {
+            Some(piece) => &mut piece.changed,
+            None => &mut self.frame.changed,
+        }
+    }
+}
+
 /// A snapshot of nothing, for [`Builder`] to fill.
 fn empty() -> Frame {
     Frame {
@@ -124,6 +150,7 @@ fn empty() -> Frame {
         moved: Vec::new(),
         changed: Vec::new(),
         spawned: Vec::new(),
+        pieces: None,
         own: Own {
             ack: 0,
             owned: Vec::new(),
@@ -138,6 +165,13 @@ impl Sink for Builder {
         self.frame.tick = header.tick;
         self.frame.baseline = header.baseline;
         self.frame.server_time_us = header.server_time_us;
+        self.frame.pieces = header.area.then(Vec::new);
+    }
+
+    fn piece(&mut self) {
+        if let Some(pieces) = &mut self.frame.pieces {
+            pieces.push(Piece::default());
+        }
     }
 
     fn despawn(&mut self, id: NetId) {
@@ -145,13 +179,17 @@ impl Sink for Builder {
     }
 
     fn moved(&mut self, id: NetId, dx: i32, dy: i32) {
-        self.frame.moved.push(Moved { id, dx, dy });
+        let moved = Moved { id, dx, dy };
+        match self.frame.pieces.as_mut().and_then(|p| p.last_mut()) {
+            Some(piece) => piece.moved.push(moved),
+            None => self.frame.moved.push(moved),
+        }
     }
 
     fn entry(&mut self, list: List, id: NetId, kind: u32) {
         let components = Vec::new();
         match list {
-            List::Changed => self.frame.changed.push(Changed { id, components }),
+            List::Changed => self.changed_list().push(Changed { id, components }),
             List::Owned => self.frame.own.owned.push(Changed { id, components }),
             List::Spawned => self.frame.spawned.push(Spawned {
                 id,
@@ -163,7 +201,7 @@ impl Sink for Builder {
 
     fn component(&mut self, list: List, _id: NetId, index: usize, values: &mut Vec<Value>, _: u64) {
         let entry = match list {
-            List::Changed => self.frame.changed.last_mut().map(|c| &mut c.components),
+            List::Changed => self.changed_list().last_mut().map(|c| &mut c.components),
             List::Owned => self.frame.own.owned.last_mut().map(|c| &mut c.components),
             List::Spawned => self.frame.spawned.last_mut().map(|s| &mut s.components),
         };

@@ -50,4 +50,4 @@ pub use world::{Desync, WorldView};
 
 /// Version of the wire format. A client sends it in [`ClientMsg::Join`]; the server refuses any
 /// other value with [`CloseCode::VersionMismatch`].
-pub const PROTOCOL_VERSION: u16 = 2;
+pub const PROTOCOL_VERSION: u16 = 3;

@@ -36,6 +36,9 @@ pub mod tag {
     pub const PONG: u8 = 4;
     /// Server → client: [`super::ServerMsg::Disconnect`].
     pub const DISCONNECT: u8 = 5;
+    /// Server → client: the changes since the previous frame in a room with an interest
+    /// radius, where each client sees part of the world.
+    pub const AREA_DELTA: u8 = 6;
 }
 
 /// A message from a game client.

@@ -13,9 +13,12 @@ use crate::schema::Schema;
 use crate::walk::Masks;
 use crate::wire::FieldWriter;
 
+mod area;
+mod area_write;
 mod entity;
 mod write;
 
+pub use area::{Interest, View};
 use entity::{Entity, Fate, Stored, Touch, pos_hash};
 
 /// The replicated world at the last finished tick.
@@ -44,6 +47,10 @@ pub struct Replica {
     own_changes: Vec<(NetId, NetId, u64)>,
     /// Reused buffer for encoding a component.
     scratch: Vec<u8>,
+    /// The baseline of the last finished frame (the tick before it).
+    baseline: u32,
+    /// The grid of a replica with an interest radius, whose clients each see part of it.
+    area: Option<Box<area::Area>>,
 }
 
 /// What one player owns.

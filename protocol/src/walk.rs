@@ -19,6 +19,9 @@ pub(crate) struct Header {
     pub tick: u32,
     /// `None` for a snapshot, the baseline tick for a delta.
     pub baseline: Option<u32>,
+    /// Whether it is an area delta (tag 6): its moves and changes come in pieces that may
+    /// name entities the client does not hold, which the client skips.
+    pub area: bool,
     /// The server time.
     pub server_time_us: u64,
 }
@@ -39,8 +42,10 @@ pub(crate) enum List {
 pub(crate) trait Sink {
     /// The header, first.
     fn header(&mut self, header: Header);
-    /// A delta's despawned entity.
+    /// A delta's despawned entity, or an entity an area delta's client no longer holds.
     fn despawn(&mut self, id: NetId);
+    /// The start of a piece of an area delta; its moved and changed entries follow.
+    fn piece(&mut self);
     /// A delta's moved entity.
     fn moved(&mut self, id: NetId, dx: i32, dy: i32);
     /// The start of an entry of `list` (`kind` is set for [`List::Spawned`] only).
@@ -136,16 +141,20 @@ pub(crate) fn read_values(
     Ok(h)
 }
 
-/// Whether `bytes` starts like a snapshot or a delta.
+/// Whether `bytes` starts like a snapshot, a delta or an area delta.
 pub(crate) fn is_frame(bytes: &[u8]) -> bool {
-    matches!(bytes.first(), Some(&(tag::SNAPSHOT | tag::DELTA)))
+    matches!(
+        bytes.first(),
+        Some(&(tag::SNAPSHOT | tag::DELTA | tag::AREA_DELTA))
+    )
 }
 
 /// Reads the tag and header.
 pub(crate) fn header(c: &mut Cursor<'_>) -> Result<Header, Malformed> {
-    let delta = match c.u8()? {
-        tag::SNAPSHOT => false,
-        tag::DELTA => true,
+    let (delta, area) = match c.u8()? {
+        tag::SNAPSHOT => (false, false),
+        tag::DELTA => (true, false),
+        tag::AREA_DELTA => (true, true),
         _ => return Err(Malformed("not a snapshot or delta")),
     };
     let tick = c.u32()?;
@@ -153,6 +162,7 @@ pub(crate) fn header(c: &mut Cursor<'_>) -> Result<Header, Malformed> {
     Ok(Header {
         tick,
         baseline,
+        area,
         server_time_us: c.u64()?,
     })
 }
@@ -177,7 +187,10 @@ pub(crate) fn walk(
     };
     let head = header(&mut r.c)?;
     sink.header(head);
-    if head.baseline.is_some() {
+    if head.area {
+        r.despawned(sink)?;
+        r.pieces(sink)?;
+    } else if head.baseline.is_some() {
         r.despawned(sink)?;
         r.moved(sink)?;
         r.entries(List::Changed, sink)?;
@@ -204,6 +217,15 @@ impl Reader<'_, '_, '_> {
         let mut ids = IdGaps::default();
         for _ in 0..self.c.len()? {
             sink.despawn(ids.next(self.c.u32()?)?);
+        }
+        Ok(())
+    }
+
+    fn pieces(&mut self, sink: &mut impl Sink) -> Result<(), Malformed> {
+        for _ in 0..self.c.len()? {
+            sink.piece();
+            self.moved(sink)?;
+            self.entries(List::Changed, sink)?;
         }
         Ok(())
     }

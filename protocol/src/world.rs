@@ -236,6 +236,7 @@ impl WorldView {
             mirror: &mut self.mirror,
             header: None,
             desync: None,
+            skipping: false,
         };
         let walked = walk::walk(
             &self.schema,

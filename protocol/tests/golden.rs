@@ -128,6 +128,7 @@ fn snapshot(tick: u32, server_time_us: u64, spawned: Vec<Spawned>, own: Own) -> 
         moved: vec![],
         changed: vec![],
         spawned,
+        pieces: None,
         own,
         checksum: 0,
     }
@@ -220,6 +221,7 @@ fn worked_delta() -> Frame {
             kind: 1,
             components: vec![(0, vec![pos(5000, 250)])],
         }],
+        pieces: None,
         own: Own {
             ack: 1,
             owned: vec![Changed {
@@ -287,19 +289,19 @@ fn client_vectors() -> Vec<(ClientMsg, &'static str)> {
     vec![
         (
             ClientMsg::Join {
-                protocol_version: 2,
+                protocol_version: 3,
                 seat_token: "00112233445566778899aabbccddeeff".into(),
                 resume_token: None,
             },
-            "00 02 20 3030313132323333343435353636373738383939616162626363646465656666 00",
+            "00 03 20 3030313132323333343435353636373738383939616162626363646465656666 00",
         ),
         (
             ClientMsg::Join {
-                protocol_version: 2,
+                protocol_version: 3,
                 seat_token: String::new(),
                 resume_token: Some("ab".into()),
             },
-            "00 02 00 01 02 6162",
+            "00 03 00 01 02 6162",
         ),
         (
             ClientMsg::Input(Input::new(
@@ -378,16 +380,17 @@ fn client_messages_match_their_golden_bytes() {
 }
 
 #[test]
-fn a_version_1_join_is_a_version_mismatch() {
-    // The v1 Join of PROTOCOL.md version 1's examples: same layout, protocol_version 1.
-    let v1 = unhex("00 01 20 3030313132323333343435353636373738383939616162626363646465656666 00");
-    assert!(matches!(
-        decode_client(&v1, &[]),
-        Err(CodecError::VersionMismatch {
-            got: 1,
-            expected: 2
-        })
-    ));
+fn version_1_and_2_joins_are_a_version_mismatch() {
+    // The Join of PROTOCOL.md versions 1 and 2: the same layout, an older protocol_version.
+    for got in [1, 2] {
+        let old = unhex(&format!(
+            "00 0{got} 20 3030313132323333343435353636373738383939616162626363646465656666 00"
+        ));
+        assert!(matches!(
+            decode_client(&old, &[]),
+            Err(CodecError::VersionMismatch { got: g, expected: 3 }) if g == got
+        ));
+    }
 }
 
 #[test]
@@ -593,4 +596,145 @@ fn frames_that_do_not_fit_the_mirror_are_desyncs() {
             component: 1
         }))
     );
+}
+
+/// The area delta of tick 302 worked through in PROTOCOL.md §6.5: player 3, in a room with a
+/// radius of 4,500 quanta, after §8's delta of tick 301.
+fn area_delta() -> Frame {
+    Frame {
+        tick: 302,
+        baseline: Some(301),
+        server_time_us: 1_700_000_000_050_000,
+        despawned: vec![4],
+        moved: vec![],
+        changed: vec![],
+        spawned: vec![Spawned {
+            id: 15,
+            kind: 1,
+            components: vec![(0, vec![pos(1100, 1990)])],
+        }],
+        pieces: Some(vec![
+            protocol::frame::Piece {
+                moved: vec![Moved {
+                    id: 3,
+                    dx: 5,
+                    dy: 0,
+                }],
+                changed: vec![Changed {
+                    id: 3,
+                    components: vec![(1, vec![Value::Int(6)])],
+                }],
+            },
+            protocol::frame::Piece {
+                moved: vec![Moved {
+                    id: 7,
+                    dx: 0,
+                    dy: -3,
+                }],
+                changed: vec![],
+            },
+        ]),
+        own: Own {
+            ack: 1,
+            owned: vec![],
+            events: vec![],
+        },
+        checksum: AREA_CHECKSUM,
+    }
+}
+
+const AREA_CHECKSUM: u64 = 0x3561_b74a_d1ba_09cc;
+
+/// The area delta's bytes by field.
+const AREA_PARTS: [&str; 6] = [
+    "06 fb2e01 fb2d01 fd50031f18240a0600", // tag, tick, baseline, time
+    "01 04",                               // left
+    "02 01 030a00 01 03 02 06 01 070005 00", // pieces
+    "01 0f 01 01 fb9808 fb8c0f",           // entered
+    "01 00 00",                            // ack advance, owned, events
+    "fdcc09bad14ab76135",                  // checksum
+];
+const LEFT: usize = 1;
+const ENTERED: usize = 3;
+
+/// The area delta with part `index` replaced by `with`.
+fn area_delta_with(index: usize, with: &str) -> Vec<u8> {
+    let mut parts = AREA_PARTS;
+    parts[index] = with;
+    unhex(&parts.join(" "))
+}
+
+/// Player 3's mirror after §8's delta of tick 301.
+fn mirror_at_301() -> WorldView {
+    let mut mirror = mirror_at_300();
+    mirror.apply(&doc_block("worked-example-hex")).unwrap();
+    mirror
+}
+
+#[test]
+fn protocol_md_area_example_decodes_and_applies() {
+    let bytes = doc_block("area-example-hex");
+    assert_eq!(hex(&bytes), hex(&unhex(&AREA_PARTS.join(" "))));
+    assert_eq!(bytes.len(), 54, "PROTOCOL.md gives its byte count");
+    assert_eq!(Frame::decode(&coins(), &bytes).unwrap(), area_delta());
+    assert_eq!(hex(&area_delta().encode(&coins()).unwrap()), hex(&bytes));
+    let mut mirror = mirror_at_301();
+    let info = mirror.apply(&bytes).unwrap();
+    assert_eq!((info.tick, info.snapshot), (302, false));
+    assert_eq!(mirror.checksum(), AREA_CHECKSUM);
+    assert_eq!(mirror.ack(), 43);
+    let ids: Vec<u32> = mirror.entities().map(|e| e.id).collect();
+    assert_eq!(ids, [3, 12, 15], "4 left, 7 is not held, 15 entered");
+    let me = mirror.get(3).unwrap();
+    assert_eq!(me.position(), Some(QPos::new(1017, 1993)));
+    assert_eq!(me.component(1), Some([Value::Int(6)].as_slice()));
+}
+
+#[test]
+fn area_deltas_that_do_not_fit_the_mirror_are_desyncs() {
+    let desync = |index, with| match mirror_at_301().apply(&area_delta_with(index, with)) {
+        Err(FrameError::Desync(d)) => d,
+        other => panic!("{with}: expected a desync, got {other:?}"),
+    };
+    assert_eq!(
+        desync(LEFT, "01 05"),
+        Desync::UnknownEntity(5),
+        "left names an entity not held"
+    );
+    assert_eq!(
+        desync(ENTERED, "01 0c 01 01 fb9808 fb8c0f"),
+        Desync::DuplicateEntity(12),
+        "entered names an entity held"
+    );
+    let baseline = area_delta_with(0, "06 fb2e01 fb2c01 fd50031f18240a0600");
+    assert!(matches!(
+        mirror_at_301().apply(&baseline),
+        Err(FrameError::Desync(Desync::WrongBaseline { .. }))
+    ));
+    let malformed = [
+        (
+            2,
+            "02 01 030a00 01 03 03 00 00 06 01 070005 00",
+            "bit 0 in a piece's changed",
+        ),
+        (
+            2,
+            "03 01 030a00 01 03 02 06 01 070005 00",
+            "more pieces than bytes",
+        ),
+        (
+            2,
+            "02 02 030a00 00 0000 00 01 070005 00",
+            "an id gap of 0 in a piece",
+        ),
+    ];
+    for (index, with, rule) in malformed {
+        assert!(
+            matches!(
+                mirror_at_301().apply(&area_delta_with(index, with)),
+                Err(FrameError::Malformed(_))
+            ),
+            "{rule}"
+        );
+    }
 }

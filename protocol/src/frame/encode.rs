@@ -1,7 +1,7 @@
 //! [`Frame::encode`](super::Frame::encode): the frame layout written from plain data, refusing
 //! anything [`Frame::decode`](super::Frame::decode) would refuse.
 
-use super::{Changed, Components, EventValue, Frame, NetId, Own};
+use super::{Changed, Components, EventValue, Frame, Moved, NetId, Own};
 use crate::codec::MAX_SERVER_MSG;
 use crate::cursor::{GapWriter, Malformed, put_signed, put_varint};
 use crate::message::tag;
@@ -17,13 +17,20 @@ pub(super) fn frame(f: &Frame, schema: &Schema) -> Result<Vec<u8>, Malformed> {
     };
     let mut out = Vec::new();
     match f.baseline {
+        None if f.pieces.is_some() => return Err(Malformed("a snapshot has no pieces")),
+        Some(_) if f.pieces.is_some() && !(f.moved.is_empty() && f.changed.is_empty()) => {
+            return Err(Malformed(
+                "an area delta's moves and changes go in its pieces",
+            ));
+        }
         None if f.despawned.is_empty() && f.moved.is_empty() && f.changed.is_empty() => {
             out.push(tag::SNAPSHOT);
             put_varint(&mut out, u64::from(f.tick));
         }
         None => return Err(Malformed("a snapshot has no despawned, moved or changed")),
         Some(baseline) => {
-            out.push(tag::DELTA);
+            let area = f.pieces.is_some();
+            out.push(if area { tag::AREA_DELTA } else { tag::DELTA });
             put_varint(&mut out, u64::from(f.tick));
             put_varint(&mut out, u64::from(baseline));
         }
@@ -60,12 +67,15 @@ impl Writer<'_> {
         for &id in &f.despawned {
             ids.put(out, id)?;
         }
-        let mut ids = Ids::new(out, f.moved.len());
-        for m in &f.moved {
-            ids.put(out, m.id)?;
-            put_signed(out, i64::from(m.dx));
-            put_signed(out, i64::from(m.dy));
+        if let Some(pieces) = &f.pieces {
+            put_varint(out, pieces.len() as u64);
+            for piece in pieces {
+                moved(&piece.moved, out)?;
+                self.entries(List::Changed, &piece.changed, out)?;
+            }
+            return Ok(());
         }
+        moved(&f.moved, out)?;
         self.entries(List::Changed, &f.changed, out)
     }
 
@@ -118,6 +128,17 @@ impl Writer<'_> {
         }
         Ok(())
     }
+}
+
+/// Writes a `moved` list.
+fn moved(moved: &[Moved], out: &mut Vec<u8>) -> Result<(), Malformed> {
+    let mut ids = Ids::new(out, moved.len());
+    for m in moved {
+        ids.put(out, m.id)?;
+        put_signed(out, i64::from(m.dx));
+        put_signed(out, i64::from(m.dy));
+    }
+    Ok(())
 }
 
 /// Writes `values` as `fields`.

@@ -12,15 +12,48 @@ impl Replica {
     /// owner's owner-only changes.
     pub(super) fn finish(&mut self, tick: u32, server_time_us: u64, out: &mut Vec<u8>) {
         let fates = self.settle();
+        // Before any finished tick no client holds a baseline; the one before `tick` stands in.
+        self.baseline = self.tick.unwrap_or(tick.wrapping_sub(1));
+        if self.area.is_some() {
+            self.finish_area(&fates);
+        } else {
+            self.write_shared_delta(&fates, tick, server_time_us, out);
+        }
+        self.keep_own_changes(&fates);
+        self.fates = fates;
+        self.touches.clear();
+        self.gone.clear();
+        self.tick = Some(tick);
+        self.server_time_us = server_time_us;
+    }
+
+    /// Writes the shared part of the delta leading to `tick` from `fates`.
+    fn write_shared_delta(
+        &self,
+        fates: &[(NetId, Fate, u64)],
+        tick: u32,
+        server_time_us: u64,
+        out: &mut Vec<u8>,
+    ) {
         out.push(tag::DELTA);
         put_varint(out, u64::from(tick));
-        // Before any finished tick no client holds a baseline; the one before `tick` stands in.
-        let baseline = self.tick.unwrap_or(tick.wrapping_sub(1));
-        put_varint(out, u64::from(baseline));
+        put_varint(out, u64::from(self.baseline));
         put_varint(out, server_time_us);
-        self.write_list(&fates, out, |f| f.despawned, |_, _, _, _| {});
+        self.write_list(fates, out, |f| f.despawned, |_, _, _, _| {});
+        self.write_moved(fates, out);
+        self.write_changed(fates, out);
         self.write_list(
-            &fates,
+            fates,
+            out,
+            |f| f.spawned,
+            |r, id, _, out| r.write_spawn(id, out),
+        );
+    }
+
+    /// Writes the `moved` list of the entities of `fates` that moved.
+    pub(super) fn write_moved(&self, fates: &[(NetId, Fate, u64)], out: &mut Vec<u8>) {
+        self.write_list(
+            fates,
             out,
             |f| f.moved.is_some(),
             |_, _, fate, out| {
@@ -30,8 +63,12 @@ impl Replica {
                 }
             },
         );
+    }
+
+    /// Writes the `changed` list of the entities of `fates` whose shared components changed.
+    pub(super) fn write_changed(&self, fates: &[(NetId, Fate, u64)], out: &mut Vec<u8>) {
         self.write_list(
-            &fates,
+            fates,
             out,
             |f| f.changed != 0,
             |r, id, fate, out| {
@@ -39,26 +76,17 @@ impl Replica {
                 r.values(id, fate.changed, out);
             },
         );
-        let shared = !self.masks.owner_only;
-        self.write_list(
-            &fates,
-            out,
-            |f| f.spawned,
-            |r, id, _, out| {
-                if let Some(e) = r.entities.get(&id) {
-                    put_varint(out, u64::from(e.kind));
-                    let mask = e.mask() & shared;
-                    put_varint(out, mask);
-                    e.write_values(mask, out);
-                }
-            },
-        );
-        self.keep_own_changes(&fates);
-        self.fates = fates;
-        self.touches.clear();
-        self.gone.clear();
-        self.tick = Some(tick);
-        self.server_time_us = server_time_us;
+    }
+
+    /// Writes entity `id` as a spawn entry after its gap: kind, mask and every shared
+    /// component.
+    pub(super) fn write_spawn(&self, id: NetId, out: &mut Vec<u8>) {
+        if let Some(e) = self.entities.get(&id) {
+            put_varint(out, u64::from(e.kind));
+            let mask = e.mask() & !self.masks.owner_only;
+            put_varint(out, mask);
+            e.write_values(mask, out);
+        }
     }
 
     /// How each touched entity travels, by ascending id, with its owner-only changes; frees the
@@ -139,16 +167,9 @@ impl Replica {
         put_varint(out, self.server_time_us);
         put_varint(out, self.entities.len() as u64);
         let mut gaps = GapWriter::default();
-        let shared = !self.masks.owner_only;
         for id in self.sorted_ids() {
-            let Some(e) = self.entities.get(&id) else {
-                continue;
-            };
             gaps.put(out, id);
-            put_varint(out, u64::from(e.kind));
-            let mask = e.mask() & shared;
-            put_varint(out, mask);
-            e.write_values(mask, out);
+            self.write_spawn(id, out);
         }
     }
 
@@ -159,6 +180,18 @@ impl Replica {
         player: NetId,
         ack: u32,
         events: EventBatch<'_>,
+        out: &mut Vec<u8>,
+    ) {
+        self.own_snapshot(player, ack, events, self.checksum(player), out);
+    }
+
+    /// Appends the own part of a snapshot with `checksum` as its checksum.
+    pub(super) fn own_snapshot(
+        &self,
+        player: NetId,
+        ack: u32,
+        events: EventBatch<'_>,
+        checksum: u64,
         out: &mut Vec<u8>,
     ) {
         put_varint(out, u64::from(ack));
@@ -174,7 +207,7 @@ impl Replica {
             put_varint(out, mask);
             self.values(id, mask, out);
         }
-        self.own_tail(player, events, out);
+        own_tail(events, checksum, out);
     }
 
     /// Appends player `player`'s own part of the delta of the last finished tick: its ack
@@ -189,7 +222,25 @@ impl Replica {
         events: EventBatch<'_>,
         out: &mut Vec<u8>,
     ) {
-        put_varint(out, u64::from(ack.wrapping_sub(previous_ack)));
+        self.own_delta(
+            player,
+            ack.wrapping_sub(previous_ack),
+            events,
+            self.checksum(player),
+            out,
+        );
+    }
+
+    /// Appends the own part of a delta with ack advance `advance` and `checksum`.
+    pub(super) fn own_delta(
+        &self,
+        player: NetId,
+        advance: u32,
+        events: EventBatch<'_>,
+        checksum: u64,
+        out: &mut Vec<u8>,
+    ) {
+        put_varint(out, u64::from(advance));
         if self.own_changes.is_empty() {
             // No owner-only change this tick (always so in a game without owner-only
             // components): an empty list.
@@ -197,7 +248,7 @@ impl Replica {
         } else {
             self.own_changes_of(player, out);
         }
-        self.own_tail(player, events, out);
+        own_tail(events, checksum, out);
     }
 
     /// Appends the list of `player`'s owner-only changes of the last delta.
@@ -214,13 +265,6 @@ impl Replica {
         }
     }
 
-    /// The events and the checksum that end every own part.
-    fn own_tail(&self, player: NetId, events: EventBatch<'_>, out: &mut Vec<u8>) {
-        put_varint(out, events.count as u64);
-        out.extend_from_slice(events.bytes);
-        put_varint(out, self.checksum(player));
-    }
-
     /// Whether player `player`'s own part of the last delta, given no events, is the same bytes
     /// as that of every other such player with the same ack advance: it has no owner-only change
     /// and its checksum is the shared one (it holds no owner-only data). A server can then send
@@ -235,4 +279,11 @@ impl Replica {
             .binary_search_by_key(&player, |&(o, _, _)| o)
             .is_ok()
     }
+}
+
+/// The events and the checksum that end every own part.
+fn own_tail(events: EventBatch<'_>, checksum: u64, out: &mut Vec<u8>) {
+    put_varint(out, events.count as u64);
+    out.extend_from_slice(events.bytes);
+    put_varint(out, checksum);
 }

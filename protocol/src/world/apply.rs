@@ -36,11 +36,21 @@ pub(super) struct Apply<'a> {
     pub header: Option<Header>,
     /// The first desync met.
     pub desync: Option<Desync>,
+    /// The current entry names an entity the client does not hold, in a piece of an area
+    /// delta: its values are read and ignored.
+    pub skipping: bool,
 }
 
 impl Apply<'_> {
     fn fail(&mut self, desync: Desync) {
         self.desync.get_or_insert(desync);
+    }
+
+    /// Whether `id` names an entity the client does not hold in a piece of an area delta,
+    /// where the server sends the moves and changes of every entity of a cell and the client
+    /// takes those of the entities it holds.
+    fn not_held_in_piece(&self, id: NetId) -> bool {
+        self.header.is_some_and(|h| h.area) && !self.entities.contains_key(&id)
     }
 
     /// The entity `id` if no desync happened yet; `UnknownEntity` otherwise.
@@ -79,6 +89,8 @@ impl Sink for Apply<'_> {
         self.mirror.n_events = 0;
     }
 
+    fn piece(&mut self) {}
+
     fn despawn(&mut self, id: NetId) {
         if let Some(hash) = self.live_entity(id).map(|e| e.hash()) {
             self.entities.remove(&id);
@@ -87,6 +99,9 @@ impl Sink for Apply<'_> {
     }
 
     fn moved(&mut self, id: NetId, dx: i32, dy: i32) {
+        if self.not_held_in_piece(id) {
+            return;
+        }
         let Some(e) = self.live_entity(id) else {
             return;
         };
@@ -104,7 +119,8 @@ impl Sink for Apply<'_> {
     }
 
     fn entry(&mut self, list: List, id: NetId, kind: u32) {
-        if self.desync.is_some() {
+        self.skipping = list == List::Changed && self.not_held_in_piece(id);
+        if self.desync.is_some() || self.skipping {
             return;
         }
         if list != List::Spawned {
@@ -129,6 +145,9 @@ impl Sink for Apply<'_> {
         values: &mut Vec<Value>,
         hash: u64,
     ) {
+        if self.skipping {
+            return;
+        }
         let Some(e) = self.live_entity(id) else {
             return;
         };

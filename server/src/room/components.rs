@@ -75,6 +75,8 @@ pub struct ClientLink {
     pub sent_ack: u32,
     /// Events not sent yet: raised while the client's queue was full.
     pub pending_events: PendingEvents,
+    /// In a room with an interest radius: what the client holds and where it looks from.
+    pub view: protocol::replica::View,
 }
 
 /// Encoded events waiting for a client's next frame.

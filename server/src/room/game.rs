@@ -7,6 +7,7 @@ use bevy_ecs::prelude::*;
 use bevy_ecs::schedule::SingleThreadedExecutor;
 use bytes::Bytes;
 use protocol::clock::unix_micros;
+use protocol::replica::Interest;
 use protocol::{Bounds, CloseCode, Replica, ServerMsg};
 
 use super::components::*;
@@ -167,8 +168,15 @@ impl Room {
                     reason: format!("cannot encode the schema: {e}"),
                 }
             })?;
+        let replica = match world.resource::<RoomConfig>().settings.interest_radius {
+            0 => Replica::new(&built.schema),
+            radius => Replica::with_interest(
+                &built.schema,
+                Interest::new(radius, world.resource::<RoomConfig>().settings.bounds),
+            ),
+        };
         world.insert_resource(Replication(Box::new(ReplicationState {
-            replica: Replica::new(&built.schema),
+            replica,
             index: Default::default(),
             syncs: built.syncs,
             outbox: Outbox::default(),

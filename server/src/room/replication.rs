@@ -163,7 +163,11 @@ pub fn fan_out(
             }),
             None => {
                 let start = arena.len();
-                write_frame(&mut replication.0, link, player, ack, &mut arena);
+                if replication.0.replica.interest().is_some() {
+                    write_area_frame(&replication.0, link, player, ack, &mut arena);
+                } else {
+                    write_frame(&mut replication.0, link, player, ack, &mut arena);
+                }
                 start..arena.len()
             }
         };
@@ -192,6 +196,7 @@ impl CommonFrames {
     /// other client's with that advance: a delta, no events, no owner-only data.
     fn key(&self, state: &ReplicationState, link: &ClientLink, player: NetId) -> Option<u32> {
         let common = !link.needs_snapshot
+            && state.replica.interest().is_none()
             && link.pending_events.count == 0
             && state.replica.own_delta_is_common(player);
         common.then(|| link.ack.wrapping_sub(link.sent_ack))
@@ -241,6 +246,27 @@ fn write_frame(
     } else {
         out.extend_from_slice(&outbox.delta);
         replica.write_own_delta(player, link.sent_ack, ack, batch, out);
+    }
+}
+
+/// Appends `link`'s frame of this tick in a room with an interest radius: a snapshot or an area
+/// delta of what the client sees, assembled from the pieces encoded once per cell.
+fn write_area_frame(
+    state: &ReplicationState,
+    link: &mut ClientLink,
+    player: NetId,
+    ack: u32,
+    out: &mut Vec<u8>,
+) {
+    let batch = EventBatch {
+        count: link.pending_events.count,
+        bytes: &link.pending_events.bytes,
+    };
+    let replica = &state.replica;
+    if link.needs_snapshot {
+        replica.write_area_snapshot(&mut link.view, player, ack, batch, out);
+    } else {
+        replica.write_area_delta(&mut link.view, player, link.sent_ack, ack, batch, out);
     }
 }
 

@@ -329,6 +329,7 @@ impl Roster<'_, '_, '_, '_, '_> {
             ack,
             sent_ack: 0,
             pending_events,
+            view: protocol::replica::View::new(),
         };
         self.book.clients.0.insert(player_id, link);
         tracing::debug!(room = config.handle.id, player_id, "player joined");
