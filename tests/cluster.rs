@@ -367,6 +367,7 @@ async fn three_hundred_bots_on_three_nodes_survive_a_node_killed_under_them() {
     let mut victim = NodeProcess::start(&redis.url(), &["--node-lease", "1s"]).await;
     let bots = 300;
     let plan = LoadPlan {
+        bots_per_source: 0,
         urls: vec![a.base.clone(), b.base.clone(), victim.base.clone()],
         bots,
         duration: Duration::from_secs(9),

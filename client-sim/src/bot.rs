@@ -16,6 +16,7 @@ use crate::behavior::{Behavior, Mover};
 use crate::error::ClientError;
 use crate::game::{Event, GameClient};
 use crate::lobby::LobbyClient;
+use crate::source::Sources;
 use crate::stats::{BotStats, EventTally, FrameLatencies, Samples};
 use crate::steering::{self, Steering};
 
@@ -96,8 +97,11 @@ impl LobbyBoard {
 pub struct BotShared {
     /// Settings.
     pub config: Arc<BotConfig>,
-    /// The lobby API of each node; bots spread their requests over them.
-    pub apis: Arc<[LobbyClient]>,
+    /// Per source-address group, the lobby API of each node; bots spread their requests over
+    /// the nodes.
+    pub apis: Arc<[Arc<[LobbyClient]>]>,
+    /// Which source address each bot connects from.
+    pub sources: Sources,
     /// Live counters.
     pub live: Arc<Live>,
     /// Lobby ids in `lobby` mode.
@@ -140,7 +144,7 @@ async fn enter(
     stats: &mut BotStats,
 ) -> Option<GameClient> {
     let tries = if shared.config.rematch {
-        shared.apis.len()
+        shared.nodes(index).len()
     } else {
         1
     };
@@ -164,7 +168,8 @@ async fn enter(
         };
         stats.matchmaking.get_or_insert(started.elapsed());
         let connecting = Instant::now();
-        match GameClient::join(&seat.ws_url, &seat.seat_token).await {
+        let source = shared.sources.addr(shared.sources.group(index));
+        match GameClient::join_from(&seat.ws_url, &seat.seat_token, source).await {
             Ok(client) => {
                 stats.connect.get_or_insert(connecting.elapsed());
                 return Some(client);
@@ -185,7 +190,15 @@ async fn enter(
 /// The node a bot asks: bot `index` starts at node `index` (mod the nodes) and moves on by one
 /// with each `attempt`.
 fn api(shared: &BotShared, index: usize, attempt: usize) -> &LobbyClient {
-    &shared.apis[(index + attempt) % shared.apis.len()]
+    let nodes = shared.nodes(index);
+    &nodes[(index + attempt) % nodes.len()]
+}
+
+impl BotShared {
+    /// The lobby API of each node, from bot `index`'s source address.
+    fn nodes(&self, index: usize) -> &[LobbyClient] {
+        &self.apis[self.sources.group(index) % self.apis.len()]
+    }
 }
 
 /// A seat by the configured way; a rematch in `lobby` mode uses join-or-create (the lobby's
@@ -420,7 +433,7 @@ async fn play(
                 resumed = true;
                 let token = client.welcome().resume_token.clone();
                 let url = client.ws_url().to_owned();
-                match GameClient::resume(&url, &token).await {
+                match GameClient::resume_from(&url, &token, client.source()).await {
                     Ok(next) => {
                         client = next;
                         std::mem::take(&mut tally).add_to(&mut stats.events);

@@ -1,6 +1,7 @@
 //! [`GameClient`]: one game connection that keeps a [`WorldView`] in step with the server,
 //! decoding whatever game the room plays by the schema the server sends after its welcome.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,6 +26,48 @@ fn ws_config() -> WebSocketConfig {
         .write_buffer_size(0)
         .max_message_size(Some(protocol::codec::MAX_SERVER_MSG))
         .max_frame_size(Some(protocol::codec::MAX_SERVER_MSG))
+}
+
+/// Opens the WebSocket of `ws_url`, from `source` when given (plain `ws://` only: a chosen
+/// source address is for load tests against a server on this machine).
+async fn open(
+    ws_url: &str,
+    source: Option<IpAddr>,
+) -> Result<WebSocketStream<MaybeTlsStream<TcpStream>>, ClientError> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+    let Some(source) = source else {
+        let (ws, _) =
+            tokio_tungstenite::connect_async_with_config(ws_url, Some(ws_config()), true).await?;
+        return Ok(ws);
+    };
+    let request = ws_url.into_client_request()?;
+    let uri = request.uri();
+    let (host, port) = (uri.host().unwrap_or_default(), uri.port_u16().unwrap_or(80));
+    let target = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(tokio_tungstenite::tungstenite::Error::Io)?
+        .find(|a| a.is_ipv4() == source.is_ipv4())
+        .ok_or_else(|| ClientError::Protocol(format!("{host} has no address like {source}")))?;
+    let socket = match source {
+        IpAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
+        IpAddr::V6(_) => tokio::net::TcpSocket::new_v6(),
+    };
+    let stream = async {
+        let socket = socket?;
+        socket.bind(std::net::SocketAddr::new(source, 0))?;
+        let stream = socket.connect(target).await?;
+        stream.set_nodelay(true)?;
+        Ok(stream)
+    }
+    .await
+    .map_err(tokio_tungstenite::tungstenite::Error::Io)?;
+    let (ws, _) = tokio_tungstenite::client_async_with_config(
+        request,
+        MaybeTlsStream::Plain(stream),
+        Some(ws_config()),
+    )
+    .await?;
+    Ok(ws)
 }
 
 /// What one read from the server produced.
@@ -69,33 +112,61 @@ pub struct GameClient {
     welcome: Welcome,
     world: WorldView,
     ws_url: String,
+    source: Option<IpAddr>,
     closing: Option<(u16, String)>,
 }
 
 impl GameClient {
     /// Connects to `ws_url` and takes the seat of `seat_token`.
     pub async fn join(ws_url: &str, seat_token: &str) -> Result<Self, ClientError> {
+        Self::join_from(ws_url, seat_token, None).await
+    }
+
+    /// Like [`GameClient::join`], connecting from source address `source` (the system's choice
+    /// when `None`); a resume of this client leaves from the same address.
+    pub async fn join_from(
+        ws_url: &str,
+        seat_token: &str,
+        source: Option<IpAddr>,
+    ) -> Result<Self, ClientError> {
         let join = ClientMsg::Join {
             protocol_version: protocol::PROTOCOL_VERSION,
             seat_token: seat_token.to_owned(),
             resume_token: None,
         };
-        Self::connect(ws_url, join).await
+        Self::connect(ws_url, join, source).await
     }
 
     /// Connects to `ws_url` and takes back a dropped player with its resume token.
     pub async fn resume(ws_url: &str, resume_token: &str) -> Result<Self, ClientError> {
+        Self::resume_from(ws_url, resume_token, None).await
+    }
+
+    /// Like [`GameClient::resume`], connecting from source address `source`.
+    pub async fn resume_from(
+        ws_url: &str,
+        resume_token: &str,
+        source: Option<IpAddr>,
+    ) -> Result<Self, ClientError> {
         let join = ClientMsg::Join {
             protocol_version: protocol::PROTOCOL_VERSION,
             seat_token: String::new(),
             resume_token: Some(resume_token.to_owned()),
         };
-        Self::connect(ws_url, join).await
+        Self::connect(ws_url, join, source).await
     }
 
-    async fn connect(ws_url: &str, join: ClientMsg) -> Result<Self, ClientError> {
-        let (mut ws, _) =
-            tokio_tungstenite::connect_async_with_config(ws_url, Some(ws_config()), true).await?;
+    /// The source address this client connected from, if it chose one.
+    pub fn source(&self) -> Option<IpAddr> {
+        self.source
+    }
+
+    async fn connect(
+        ws_url: &str,
+        join: ClientMsg,
+        source: Option<IpAddr>,
+    ) -> Result<Self, ClientError> {
+        let mut ws = open(ws_url, source).await?;
         ws.send(Message::Binary(protocol::encode_client(&join)?.into()))
             .await?;
         let (welcome, schema) = tokio::time::timeout(JOIN_TIMEOUT, async {
@@ -120,6 +191,7 @@ impl GameClient {
             welcome,
             world,
             ws_url: ws_url.to_owned(),
+            source,
             closing: None,
         })
     }

@@ -20,6 +20,7 @@ pub mod error;
 pub mod game;
 pub mod load;
 pub mod lobby;
+pub mod source;
 pub mod stats;
 pub mod steering;
 pub mod throttle;

@@ -12,6 +12,7 @@ use crate::args::MAX_DURATION;
 use crate::bot::{self, BotConfig, BotShared, Live, LobbyBoard};
 use crate::error::ClientError;
 use crate::lobby::LobbyClient;
+use crate::source::Sources;
 use crate::stats::{BotStats, Report};
 use crate::throttle;
 
@@ -27,6 +28,8 @@ pub struct LoadPlan {
     pub duration: Duration,
     /// Bots started per second (0: all at once); at least one a day.
     pub ramp_per_sec: f64,
+    /// Bots per source address against a server on IPv4 loopback (see [`Sources`]); 0: off.
+    pub bots_per_source: usize,
     /// Bot settings.
     pub bot: BotConfig,
     /// Show a progress bar (when stderr is a terminal).
@@ -36,18 +39,26 @@ pub struct LoadPlan {
 /// Runs the plan until its duration ends or `interrupt` fires; returns the merged report.
 pub async fn run(plan: LoadPlan, interrupt: CancellationToken) -> Result<Report, ClientError> {
     let started = Instant::now();
-    let first = LobbyClient::new(
-        plan.urls
-            .first()
-            .ok_or_else(|| ClientError::Protocol("no server URL to run against".into()))?,
-    )?;
-    let apis: Arc<[LobbyClient]> = plan.urls.iter().map(|url| first.at(url)).collect();
+    let base = plan
+        .urls
+        .first()
+        .ok_or_else(|| ClientError::Protocol("no server URL to run against".into()))?;
+    let first = LobbyClient::new(base)?;
+    let sources = Sources::plan(&plan.urls, plan.bots_per_source);
+    let apis = (0..sources.groups(plan.bots))
+        .map(|group| {
+            let client = LobbyClient::from_source(base, sources.addr(group))?;
+            Ok(plan.urls.iter().map(|url| client.at(url)).collect())
+        })
+        .collect::<Result<Vec<Arc<[LobbyClient]>>, ClientError>>()?
+        .into();
     let live = Arc::new(Live::default());
     let stop = CancellationToken::new();
     let groups = plan.bots.div_ceil(plan.bot.lobby_size.max(1));
     let shared = BotShared {
         config: Arc::new(plan.bot.clone()),
         apis,
+        sources,
         live: live.clone(),
         board: Arc::new(LobbyBoard::new(groups)),
         latencies: Arc::default(),

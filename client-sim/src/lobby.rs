@@ -32,9 +32,16 @@ pub struct LobbyClient {
 impl LobbyClient {
     /// A client for the server at `base` (e.g. `http://127.0.0.1:8080`).
     pub fn new(base: &str) -> Result<Self, ClientError> {
+        Self::from_source(base, None)
+    }
+
+    /// A client for the server at `base` whose connections leave from `source` (the system's
+    /// choice when `None`).
+    pub fn from_source(base: &str, source: Option<std::net::IpAddr>) -> Result<Self, ClientError> {
         let http = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)
             .pool_max_idle_per_host(64)
+            .local_address(source)
             .build()?;
         Ok(Self {
             http,

@@ -53,6 +53,11 @@ struct Args {
     /// Seed of the bots' movement.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Against a server on an IPv4 loopback address, bots connect from 127.0.0.2, 127.0.0.3, …
+    /// this many per address, so that the server's per-address caps admit them all (0: every
+    /// bot from the system's choice of address).
+    #[arg(long, default_value_t = 32)]
+    bots_per_source: usize,
     /// Bots per lobby in `--mode lobby`.
     #[arg(long, default_value_t = 10)]
     lobby_size: usize,
@@ -116,6 +121,7 @@ fn run() -> anyhow::Result<ExitCode> {
         bots: args.bots as usize,
         duration: args.duration,
         ramp_per_sec: args.ramp,
+        bots_per_source: args.bots_per_source,
         bot: BotConfig {
             seat_mode: args.mode,
             game_mode: args.game_mode.clone(),
