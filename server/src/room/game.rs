@@ -36,6 +36,9 @@ pub struct RoomSettings {
     pub spectator_hz: u16,
     /// Ticks between spectator updates.
     pub spectator_every_ticks: u32,
+    /// Spectator updates between two whole-room updates of a room with an interest radius
+    /// (`--spectator-full-room-hz`; at least 1).
+    pub spectator_full_room_every: u32,
     /// Spectator delay in milliseconds.
     pub spectator_delay_ms: u64,
     /// Players every room is kept filled to with bots (`--bots-per-room`).
@@ -66,9 +69,37 @@ impl RoomSettings {
             spectator_hz: c.spectator_hz,
             spectator_every_ticks: (u32::from(c.tick_rate) / u32::from(c.spectator_hz.max(1)))
                 .max(1),
+            spectator_full_room_every: (f64::from(c.spectator_hz)
+                / f64::from(c.spectator_full_room_hz.clamp(1, c.spectator_hz.max(1))))
+            .round()
+            .max(1.0) as u32,
             spectator_delay_ms: c.spectator_delay_ms,
             bots_per_room: c.bots_per_room,
             interest_radius: units_to_quanta(c.interest_radius),
+        }
+    }
+}
+
+impl RoomSettings {
+    /// Spectator updates between two whole-room updates: 1 (every update) unless the room has
+    /// an interest radius.
+    pub fn whole_room_every_captures(&self) -> u32 {
+        if self.interest_radius > 0 {
+            self.spectator_full_room_every.max(1)
+        } else {
+            1
+        }
+    }
+
+    /// Updates per second of the whole-room spectator stream: the spectator rate, or the rate
+    /// the whole-room updates of a room with an interest radius actually come at.
+    pub fn whole_room_hz(&self) -> u16 {
+        match self.whole_room_every_captures() {
+            1 => self.spectator_hz,
+            every => {
+                let ticks = f64::from(self.spectator_every_ticks.max(1)) * f64::from(every);
+                (f64::from(self.tick_rate) / ticks).round().max(1.0) as u16
+            }
         }
     }
 }
