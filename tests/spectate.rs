@@ -595,7 +595,8 @@ async fn a_viewport_shows_exactly_what_is_inside_and_entries_and_exits_as_spawns
     };
     while !settled(&update(&mut rooms).await.1) {}
 
-    let res = open(&server, room, "x=0&y=0&w=10&h=20").await;
+    // Taller than the world, so that only x decides.
+    let res = open(&server, room, "x=0&y=0&w=10&h=30").await;
     assert_eq!(res.status(), 200);
     let view = Box::pin(res.bytes_stream().eventsource().map(|e| e.unwrap()));
     let (snap, mut views) = follow(view).await;
@@ -604,7 +605,7 @@ async fn a_viewport_shows_exactly_what_is_inside_and_entries_and_exits_as_spawns
         "a viewport comes at the full spectator rate"
     );
     let v = snap.viewport.expect("the snapshot says its viewport");
-    assert_eq!((v.x, v.y, v.w, v.h), (0.0, 0.0, 10.0, 20.0));
+    assert_eq!((v.x, v.y, v.w, v.h), (0.0, 0.0, 10.0, 30.0));
     let ids: Vec<u32> = snap.entities.iter().map(|e| e.id).collect();
     assert_eq!(ids, [inside], "only the player inside the viewport");
 

@@ -294,3 +294,39 @@ impl Room {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(spectator_hz: u16, full_room_hz: u16, radius: f64) -> RoomSettings {
+        RoomSettings::from_config(&Config {
+            tick_rate: 30,
+            spectator_hz,
+            spectator_full_room_hz: full_room_hz,
+            interest_radius: radius,
+            ..Config::default()
+        })
+    }
+
+    #[test]
+    fn the_whole_room_rate_is_what_the_captures_come_at() {
+        let s = settings(10, 2, 10.0);
+        assert_eq!((s.whole_room_every_captures(), s.whole_room_hz()), (5, 2));
+        // 10 / 3 rounds to every 3rd update: 9 ticks apart, 3.3 per second, said as 3.
+        let s = settings(10, 3, 10.0);
+        assert_eq!((s.whole_room_every_captures(), s.whole_room_hz()), (3, 3));
+        let s = settings(10, 30, 10.0);
+        assert_eq!(
+            (s.whole_room_every_captures(), s.whole_room_hz()),
+            (1, 10),
+            "at most --spectator-hz"
+        );
+        let s = settings(10, 2, 0.0);
+        assert_eq!(
+            (s.whole_room_every_captures(), s.whole_room_hz()),
+            (1, 10),
+            "a room without a radius keeps the spectator rate"
+        );
+    }
+}
