@@ -234,6 +234,11 @@ async fn the_spectator_pages_are_served() {
         ("/", "text/html", "Live rooms"),
         ("/spectate/1", "text/html", "<canvas"),
         ("/static/spectate.js", "text/javascript", "EventSource"),
+        (
+            "/static/spectate-viewport.js",
+            "text/javascript",
+            "pointerdown",
+        ),
         ("/static/style.css", "text/css", "canvas"),
     ] {
         let res = reqwest::get(server.url(path)).await.unwrap();
