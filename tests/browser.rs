@@ -1,26 +1,21 @@
 //! The spectator page in headless Chromium (Debian's `chromium`, driven by playwright-core from
 //! `tests/browser`; `tests/run.sh` installs both) while players of a coins room move: it draws
-//! the players and the coins and lists their replicated fields.
+//! the players and the coins and lists their replicated fields; in a room with an interest
+//! radius, it streams a viewport that mouse and finger drags move.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use tests::{Walkers, config, start};
+use tests::{TestServer, Walkers, config, start};
 
-#[tokio::test]
-async fn the_spectator_page_draws_a_live_coins_room() {
+/// Runs `tests/browser/{script}` against `server`'s room `room`, saving a screenshot at
+/// `target/{shot}`; returns its JSON report once it has succeeded.
+async fn run_script(script: &str, server: &TestServer, room: u32, shot: &str) -> serde_json::Value {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let script = root.join("browser/spectate.mjs");
+    let script = root.join("browser").join(script);
     let chromium = tests::browser_tools();
-
-    let server = start(config()).await;
-    let mut walkers = Walkers::default();
-    let mut room = 0;
-    for name in ["ann", "bob", "cid"] {
-        room = walkers.add(&server, name, "coins", None).await;
-    }
-    let shot = root.join("../target/spectator.png");
+    let shot = root.join("../target").join(shot);
     let _ = std::fs::remove_file(&shot);
     let (base, shot_arg) = (server.base.clone(), shot.clone());
     let out = tokio::time::timeout(
@@ -45,7 +40,23 @@ async fn the_spectator_page_draws_a_live_coins_room() {
         out.status.success(),
         "browser check failed:\n{stdout}\n{stderr}"
     );
-    let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert!(
+        std::fs::metadata(&shot).unwrap().len() > 1000,
+        "a screenshot was saved at {}",
+        shot.display()
+    );
+    serde_json::from_str(stdout.trim()).unwrap()
+}
+
+#[tokio::test]
+async fn the_spectator_page_draws_a_live_coins_room() {
+    let server = start(config()).await;
+    let mut walkers = Walkers::default();
+    let mut room = 0;
+    for name in ["ann", "bob", "cid"] {
+        room = walkers.add(&server, name, "coins", None).await;
+    }
+    let report = run_script("spectate.mjs", &server, room, "spectator.png").await;
     assert_eq!(report["status"], "live");
     assert_eq!(report["changed"], true);
     assert_eq!(report["drawn"]["player"], 3, "a dot per player: {report}");
@@ -87,10 +98,63 @@ async fn the_spectator_page_draws_a_live_coins_room() {
             .any(|c| c == "Round.number"),
         "the round, which has no position, is listed with its fields: {report}"
     );
+
+    walkers.finish().await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_spectator_page_of_a_radius_room_drags_its_viewport() {
+    // A world of 4 radii: the first viewport (4 radii square) shows all of it.
+    let server = start(server::Config {
+        interest_radius: 10.0,
+        world_size: 40,
+        ..config()
+    })
+    .await;
+    let mut walkers = Walkers::default();
+    let mut room = 0;
+    for name in ["ann", "bob", "cid"] {
+        room = walkers.add(&server, name, "big", None).await;
+    }
+    let report = run_script(
+        "spectate-viewport.mjs",
+        &server,
+        room,
+        "spectator-viewport.png",
+    )
+    .await;
+    assert_eq!(report["changed"], true, "the page draws: {report}");
+    // The whole room (the overview), then one viewport feed per drag.
+    let feeds: Vec<&str> = report["feeds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f.as_str())
+        .collect();
+    assert_eq!(feeds.first(), Some(&""), "the whole room first: {report}");
+    let viewports: Vec<&str> = feeds.iter().copied().filter(|f| !f.is_empty()).collect();
+    assert_eq!(
+        viewports.len(),
+        3,
+        "a viewport, then one per drag: {report}"
+    );
+    assert_eq!(viewports[0], "x=0.00&y=0.00&w=40.00&h=40.00", "{report}");
+    assert_eq!(report["drawn"]["player"], 3, "a dot per player: {report}");
+    assert_ne!(
+        viewports[1], viewports[0],
+        "a mouse drag moves the viewport: {report}"
+    );
+    assert_ne!(
+        viewports[2], viewports[1],
+        "a finger drag moves the viewport: {report}"
+    );
+    assert_eq!(report["afterTouch"], viewports[2], "{report}");
     assert!(
-        std::fs::metadata(&shot).unwrap().len() > 1000,
-        "a screenshot was saved at {}",
-        shot.display()
+        report["entities"]
+            .as_str()
+            .is_some_and(|e| e.ends_with(" of 3")),
+        "the overview holds the room's 3 players: {report}"
     );
 
     walkers.finish().await;

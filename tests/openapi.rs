@@ -204,6 +204,37 @@ async fn the_spectator_feed_is_typed_as_server_sent_events() {
     );
     assert!(schemas["SpectatorPos"].is_object());
     assert!(schemas["SpectatorChange"].is_object());
+    // The viewport: four query parameters with the server's bounds.
+    let params = doc["paths"]["/api/v1/rooms/{id}/events"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|p| p["name"] == name && p["in"] == "query")
+            .unwrap_or_else(|| panic!("query parameter {name}"))["schema"]
+            .clone()
+    };
+    let max = protocol::api::MAX_VIEWPORT_UNITS;
+    for name in ["x", "y"] {
+        assert_eq!(
+            (
+                param(name)["minimum"].as_f64(),
+                param(name)["maximum"].as_f64()
+            ),
+            (Some(-max), Some(max))
+        );
+    }
+    for name in ["w", "h"] {
+        assert_eq!(
+            (
+                param(name)["exclusiveMinimum"].as_f64(),
+                param(name)["maximum"].as_f64()
+            ),
+            (Some(0.0), Some(max))
+        );
+    }
+    assert!(schemas["SpectatorViewport"].is_object());
     assert!(
         schemas["SpectatorDelta"]["required"]
             .as_array()

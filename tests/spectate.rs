@@ -234,6 +234,11 @@ async fn the_spectator_pages_are_served() {
         ("/", "text/html", "Live rooms"),
         ("/spectate/1", "text/html", "<canvas"),
         ("/static/spectate.js", "text/javascript", "EventSource"),
+        (
+            "/static/spectate-viewport.js",
+            "text/javascript",
+            "pointerdown",
+        ),
         ("/static/style.css", "text/css", "canvas"),
     ] {
         let res = reqwest::get(server.url(path)).await.unwrap();
@@ -468,5 +473,248 @@ async fn a_coins_room_shows_coins_scores_and_the_round_but_no_purse() {
     );
     stop.cancel();
     chaser.await.unwrap();
+    server.stop().await;
+}
+
+/// A player that holds the direction its `steer` channel says (x, y in -127..=127) until the
+/// channel closes; returns its room and entity id.
+async fn holder(
+    server: &TestServer,
+    name: &str,
+    mode: &str,
+    mut steer: tokio::sync::watch::Receiver<(i8, i8)>,
+) -> (u32, u32, tokio::task::JoinHandle<()>) {
+    let mut client = server.player(name, mode).await;
+    let (room, me) = (client.welcome().room_id, client.welcome().player_id);
+    let task = tokio::spawn(async move {
+        let mut seq = 0u32;
+        loop {
+            let event = tokio::select! {
+                c = steer.changed() => if c.is_err() { break } else { continue },
+                e = client.recv() => e,
+            };
+            match event {
+                Ok(client_sim::Event::Frame { .. }) => {}
+                Ok(_) => continue,
+                Err(_) => break,
+            }
+            let (move_x, move_y) = *steer.borrow();
+            seq += 1;
+            let steer = server::games::movement::Steer {
+                move_x,
+                move_y,
+                buttons: 0,
+            };
+            if client
+                .send_input(protocol::Input::new(seq, seq, &steer))
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+        let _ = client.leave().await;
+    });
+    (room, me, task)
+}
+
+/// Opens the feed of `room` with the query `query` and returns the response.
+async fn open(server: &TestServer, room: u32, query: &str) -> reqwest::Response {
+    reqwest::get(server.url(&format!("/api/v1/rooms/{room}/events?{query}")))
+        .await
+        .unwrap()
+}
+
+/// A stream of events read into `(tick, state after it, delta)` by a task of its own, so that
+/// two streams can be read at once.
+async fn follow(
+    mut stream: impl Stream<Item = eventsource_stream::Event> + Unpin + Send + 'static,
+) -> (
+    SpectatorSnapshot,
+    tokio::sync::mpsc::UnboundedReceiver<(u32, State, SpectatorDelta)>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let first = next(&mut stream).await;
+    assert_eq!(first.event, "snapshot", "{first:?}");
+    let snap: SpectatorSnapshot = serde_json::from_str(&first.data).unwrap();
+    let mut state: State = snap
+        .entities
+        .iter()
+        .filter_map(|e| Some((e.id, at(e)?)))
+        .collect();
+    let mut tick = snap.tick;
+    tokio::spawn(async move {
+        while let Some(ev) = stream.next().await {
+            if ev.event != "delta" {
+                break;
+            }
+            let d: SpectatorDelta = serde_json::from_str(&ev.data).unwrap();
+            assert_eq!(d.baseline, tick, "each delta follows the previous event");
+            apply(&mut state, &d);
+            tick = d.tick;
+            if tx.send((tick, state.clone(), d)).is_err() {
+                break;
+            }
+        }
+    });
+    (snap, rx)
+}
+
+/// The next update of a followed stream.
+async fn update(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<(u32, State, SpectatorDelta)>,
+) -> (u32, State, SpectatorDelta) {
+    tokio::time::timeout(Duration::from_secs(10), rx.recv())
+        .await
+        .expect("an update within 10 s")
+        .expect("the stream goes on")
+}
+
+/// A room with an interest radius, a world of 20 × 20 units and fast players.
+fn radius_config() -> server::Config {
+    server::Config {
+        interest_radius: 10.0,
+        world_size: 20,
+        max_speed: 40.0,
+        ..config()
+    }
+}
+
+#[tokio::test]
+async fn a_viewport_shows_exactly_what_is_inside_and_entries_and_exits_as_spawns_and_despawns() {
+    let server = start(radius_config()).await;
+    let (go_in, steer_in) = tokio::sync::watch::channel((-127i8, 0i8));
+    let (go_out, steer_out) = tokio::sync::watch::channel((127i8, 0i8));
+    let (room, inside, a) = holder(&server, "ina", "big", steer_in).await;
+    let (_, outside, b) = holder(&server, "outa", "big", steer_out).await;
+    // The left half of the world: `ina` rests on the left wall (x = 0, inside), `outa` on the
+    // right one (x = 20 units, outside).
+    let (x0, x1) = (0, 1_000);
+    let shows = |p: &(i32, i32)| (x0..x1).contains(&p.0);
+
+    let (whole, mut rooms) = follow(sse(&server, room, None).await).await;
+    assert_eq!(whole.interest_radius, 10.0);
+    assert_eq!(whole.viewport, None);
+    let settled = |s: &State| {
+        s.get(&inside).map(|p| p.0) == Some(0) && s.get(&outside).map(|p| p.0) == Some(2_000)
+    };
+    while !settled(&update(&mut rooms).await.1) {}
+
+    // Taller than the world, so that only x decides.
+    let res = open(&server, room, "x=0&y=0&w=10&h=30").await;
+    assert_eq!(res.status(), 200);
+    let view = Box::pin(res.bytes_stream().eventsource().map(|e| e.unwrap()));
+    let (snap, mut views) = follow(view).await;
+    assert_eq!(
+        snap.update_hz, 10,
+        "a viewport comes at the full spectator rate"
+    );
+    let v = snap.viewport.expect("the snapshot says its viewport");
+    assert_eq!((v.x, v.y, v.w, v.h), (0.0, 0.0, 10.0, 30.0));
+    let ids: Vec<u32> = snap.entities.iter().map(|e| e.id).collect();
+    assert_eq!(ids, [inside], "only the player inside the viewport");
+
+    // At the same tick, the viewport holds exactly the whole room's entities inside it.
+    let mut seen = std::collections::HashMap::new();
+    let mut compared = 0;
+    while compared < 3 {
+        let (tick, state, _) = update(&mut rooms).await;
+        let expected: State = state.into_iter().filter(|(_, p)| shows(p)).collect();
+        let held = loop {
+            if let Some(s) = seen.get(&tick) {
+                break Some(s);
+            }
+            match tokio::time::timeout(Duration::from_secs(10), views.recv()).await {
+                Ok(Some((t, s, _))) => {
+                    seen.insert(t, s);
+                    if t > tick {
+                        break None;
+                    }
+                }
+                _ => panic!("the viewport stream goes on"),
+            }
+        };
+        // A viewport stream may skip a state it was too slow for; it must not hold another.
+        if let Some(held) = held {
+            assert_eq!(held, &expected, "the viewport at tick {tick}");
+            compared += 1;
+        }
+    }
+
+    // `outa` walks into the viewport: a spawn with its full state; back out: a despawn.
+    go_out.send_replace((-127, 0));
+    let entered = loop {
+        let (_, _, d) = update(&mut views).await;
+        if let Some(e) = d.spawned.iter().find(|e| e.id == outside) {
+            break e.clone();
+        }
+    };
+    assert_eq!(entered.name.as_deref(), Some("outa"));
+    assert_eq!(entered.kind, "player");
+    assert!(at(&entered).is_some_and(|p| shows(&p)), "{entered:?}");
+    go_out.send_replace((127, 0));
+    loop {
+        let (_, state, d) = update(&mut views).await;
+        if d.despawned.contains(&outside) {
+            assert!(!state.contains_key(&outside));
+            break;
+        }
+    }
+    drop((go_in, go_out));
+    a.await.unwrap();
+    b.await.unwrap();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_whole_room_of_a_radius_room_comes_at_the_lower_rate() {
+    let server = start(radius_config()).await;
+    let mut walkers = Walkers::default();
+    let room = walkers.add(&server, "ann", "big", None).await;
+    let mut stream = sse(&server, room, None).await;
+    let first = next(&mut stream).await;
+    let snap: SpectatorSnapshot = serde_json::from_str(&first.data).unwrap();
+    assert_eq!(snap.update_hz, 2, "--spectator-full-room-hz");
+    let mut tick = snap.tick;
+    for _ in 0..3 {
+        let ev = next(&mut stream).await;
+        let d: SpectatorDelta = serde_json::from_str(&ev.data).unwrap();
+        assert_eq!(d.baseline, tick);
+        assert_eq!(
+            d.tick - tick,
+            15,
+            "30 ticks per second at 2 updates per second"
+        );
+        tick = d.tick;
+    }
+    walkers.finish().await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn bad_viewports_get_400_naming_the_parameter() {
+    let server = start(config()).await;
+    let mut walkers = Walkers::default();
+    let room = walkers.add(&server, "ann", "watched", None).await;
+    for (query, field) in [
+        ("x=0&y=0&w=10", "h"),
+        ("y=0&w=10&h=10", "x"),
+        ("x=abc&y=0&w=10&h=10", "x"),
+        ("x=0&y=NaN&w=10&h=10", "y"),
+        ("x=0&y=0&w=0&h=10", "w"),
+        ("x=0&y=0&w=10&h=-1", "h"),
+        ("x=0&y=0&w=1e300&h=10", "w"),
+        ("x=inf&y=0&w=10&h=10", "x"),
+        ("x=0&x=1&y=0&w=10&h=10", "x"),
+        ("x=0&y=0&w=10&h=10&zoom=2", "zoom"),
+    ] {
+        let res = open(&server, room, query).await;
+        assert_eq!(res.status(), 400, "{query}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "invalid_query", "{query}");
+        assert_eq!(body["error"]["field"], field, "{query}");
+        assert!(body["error"]["message"].is_string(), "{query}");
+    }
+    walkers.finish().await;
     server.stop().await;
 }

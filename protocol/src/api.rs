@@ -441,14 +441,41 @@ pub struct SpectatorSnapshot {
     pub tick: u32,
     /// The room's tick rate.
     pub tick_rate: u16,
-    /// Spectator updates per second.
+    /// Updates per second of this stream: the spectator rate, or the lower whole-room rate of a
+    /// room with an interest radius watched without a viewport.
     pub update_hz: u16,
     /// World width in quanta.
     pub width: i32,
     /// World height in quanta.
     pub height: i32,
-    /// Every replicated entity by ascending id, with or without a position.
+    /// The room's interest radius in world units (0: every player sees the whole room).
+    #[serde(default)]
+    pub interest_radius: f64,
+    /// The viewport this stream shows; absent when it shows the whole room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub viewport: Option<SpectatorViewport>,
+    /// Every replicated entity by ascending id, with or without a position (with a viewport:
+    /// those with a position inside it, and every one without a position).
     pub entities: Vec<SpectatorEntity>,
+}
+
+/// Largest `|x|`, `|y|`, `w` and `h` of a spectator viewport, in world units: any viewport within
+/// it still has its edges inside the quantized positions' `i32` range.
+pub const MAX_VIEWPORT_UNITS: f64 = (i32::MAX / crate::quant::QUANTA_PER_UNIT / 4) as f64;
+
+/// A rectangle of the world a spectator watches (`?x=&y=&w=&h=` on the feed), in world units:
+/// an entity is inside when `x ≤ its x < x + w` and `y ≤ its y < y + h`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SpectatorViewport {
+    /// Left edge.
+    pub x: f64,
+    /// Bottom edge (y grows upwards).
+    pub y: f64,
+    /// Width, more than 0.
+    pub w: f64,
+    /// Height, more than 0.
+    pub h: f64,
 }
 
 /// A moved entity in a spectator delta.

@@ -266,6 +266,12 @@ pub struct Config {
     #[arg(long, env = "GAME_SPECTATOR_HZ", default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=60))]
     pub spectator_hz: u16,
 
+    /// Whole-room spectator updates per second of a room with an interest radius (1–60, at most
+    /// --spectator-hz): such a room's feed without a viewport comes at this lower rate, a
+    /// viewport (`?x=&y=&w=&h=`) at --spectator-hz. Rooms without a radius are not affected.
+    #[arg(long, env = "GAME_SPECTATOR_FULL_ROOM_HZ", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=60))]
+    pub spectator_full_room_hz: u16,
+
     /// Milliseconds spectators lag behind the live game (anti-ghosting; 0–60000).
     #[arg(long, env = "GAME_SPECTATOR_DELAY_MS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub spectator_delay_ms: u64,

@@ -66,6 +66,33 @@ pub fn complete(doc: &mut OpenApi, config: &Config) {
     add_upgrade_headers(doc);
     limit_max_players(doc, config);
     limit_modes(doc, &ModeSet::from_config(config));
+    limit_viewport(doc);
+}
+
+/// The spectator feed's viewport parameters: `x` and `y` within ±`MAX_VIEWPORT_UNITS`, `w` and `h`
+/// more than 0 and at most it.
+fn limit_viewport(doc: &mut OpenApi) {
+    use protocol::api::MAX_VIEWPORT_UNITS;
+    let Some(op) = doc
+        .paths
+        .paths
+        .get_mut("/api/v1/rooms/{id}/events")
+        .and_then(|item| item.get.as_mut())
+    else {
+        return;
+    };
+    for param in op.parameters.iter_mut().flatten() {
+        let RefOr::T(param) = param else { continue };
+        let Some(RefOr::T(Schema::Object(schema))) = param.schema.as_mut() else {
+            continue;
+        };
+        match param.name.as_str() {
+            "x" | "y" => schema.minimum = Some((-MAX_VIEWPORT_UNITS).into()),
+            "w" | "h" => schema.exclusive_minimum = Some(0.0.into()),
+            _ => continue,
+        }
+        schema.maximum = Some(MAX_VIEWPORT_UNITS.into());
+    }
 }
 
 /// The answers a layer or an extractor gives to `op` at `path`.

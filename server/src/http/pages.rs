@@ -18,9 +18,13 @@ const PLAY: &str = include_str!("../../static/play.html");
 const STYLE: &str = include_str!("../../static/style.css");
 /// The pages' scripts by file name: the room list's, the spectator page's, and the playable
 /// page's modules.
-const SCRIPTS: [(&str, &str); 8] = [
+const SCRIPTS: [(&str, &str); 9] = [
     ("index.js", include_str!("../../static/index.js")),
     ("spectate.js", include_str!("../../static/spectate.js")),
+    (
+        "spectate-viewport.js",
+        include_str!("../../static/spectate-viewport.js"),
+    ),
     ("play.js", include_str!("../../static/play.js")),
     ("play-input.js", include_str!("../../static/play-input.js")),
     ("play-pump.js", include_str!("../../static/play-pump.js")),
@@ -60,7 +64,7 @@ pub async fn play() -> Response {
 
 /// The pages' scripts and style sheet.
 #[utoipa::path(get, path = "/static/{file}", tag = "pages",
-    params(("file" = String, Path, description = "index.js, spectate.js, play.js (and its play-*.js modules) or style.css")),
+    params(("file" = String, Path, description = "index.js, spectate.js (and spectate-viewport.js), play.js (and its play-*.js modules) or style.css")),
     responses((status = 200, description = "the file"), (status = 404, body = protocol::api::ErrorBody)))]
 pub async fn asset(ApiPath(file): ApiPath<String>) -> Response {
     let script = SCRIPTS.iter().find(|(name, _)| *name == file);

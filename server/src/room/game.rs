@@ -37,6 +37,9 @@ pub struct RoomSettings {
     pub spectator_hz: u16,
     /// Ticks between spectator updates.
     pub spectator_every_ticks: u32,
+    /// Spectator updates between two whole-room updates of a room with an interest radius
+    /// (`--spectator-full-room-hz`; at least 1).
+    pub spectator_full_room_every: u32,
     /// Spectator delay in milliseconds.
     pub spectator_delay_ms: u64,
     /// Players every room is kept filled to with bots (`--bots-per-room`).
@@ -67,9 +70,37 @@ impl RoomSettings {
             spectator_hz: c.spectator_hz,
             spectator_every_ticks: (u32::from(c.tick_rate) / u32::from(c.spectator_hz.max(1)))
                 .max(1),
+            spectator_full_room_every: (f64::from(c.spectator_hz)
+                / f64::from(c.spectator_full_room_hz.clamp(1, c.spectator_hz.max(1))))
+            .round()
+            .max(1.0) as u32,
             spectator_delay_ms: c.spectator_delay_ms,
             bots_per_room: c.bots_per_room,
             interest_radius: units_to_quanta(c.interest_radius),
+        }
+    }
+}
+
+impl RoomSettings {
+    /// Spectator updates between two whole-room updates: 1 (every update) unless the room has
+    /// an interest radius.
+    pub fn whole_room_every_captures(&self) -> u32 {
+        if self.interest_radius > 0 {
+            self.spectator_full_room_every.max(1)
+        } else {
+            1
+        }
+    }
+
+    /// Updates per second of the whole-room spectator stream: the spectator rate, or the rate
+    /// the whole-room updates of a room with an interest radius actually come at.
+    pub fn whole_room_hz(&self) -> u16 {
+        match self.whole_room_every_captures() {
+            1 => self.spectator_hz,
+            every => {
+                let ticks = f64::from(self.spectator_every_ticks.max(1)) * f64::from(every);
+                (f64::from(self.tick_rate) / ticks).round().max(1.0) as u16
+            }
         }
     }
 }
@@ -269,5 +300,41 @@ impl Room {
             return false;
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(spectator_hz: u16, full_room_hz: u16, radius: f64) -> RoomSettings {
+        RoomSettings::from_config(&Config {
+            tick_rate: 30,
+            spectator_hz,
+            spectator_full_room_hz: full_room_hz,
+            interest_radius: radius,
+            ..Config::default()
+        })
+    }
+
+    #[test]
+    fn the_whole_room_rate_is_what_the_captures_come_at() {
+        let s = settings(10, 2, 10.0);
+        assert_eq!((s.whole_room_every_captures(), s.whole_room_hz()), (5, 2));
+        // 10 / 3 rounds to every 3rd update: 9 ticks apart, 3.3 per second, said as 3.
+        let s = settings(10, 3, 10.0);
+        assert_eq!((s.whole_room_every_captures(), s.whole_room_hz()), (3, 3));
+        let s = settings(10, 30, 10.0);
+        assert_eq!(
+            (s.whole_room_every_captures(), s.whole_room_hz()),
+            (1, 10),
+            "at most --spectator-hz"
+        );
+        let s = settings(10, 2, 0.0);
+        assert_eq!(
+            (s.whole_room_every_captures(), s.whole_room_hz()),
+            (1, 10),
+            "a room without a radius keeps the spectator rate"
+        );
     }
 }

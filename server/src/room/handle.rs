@@ -35,15 +35,29 @@ pub enum SpectatorEvent {
     End,
 }
 
-/// The room's spectator channels: the latest full state, and the stream of updates.
+/// One state captured at the full spectator rate, for viewport streams to filter.
+#[derive(Debug, Clone)]
+pub struct LiveState {
+    /// The whole room's state (its `update_hz` is the whole-room stream's).
+    pub state: Arc<SpectatorSnapshot>,
+    /// Updates per second of the captures: the spectator rate.
+    pub update_hz: u16,
+}
+
+/// The room's spectator channels: the latest whole-room state, the stream of whole-room
+/// updates, and every captured state for viewport streams.
 #[derive(Debug)]
 pub struct SpectatorFeed {
-    /// The latest published state (none before the first update).
+    /// The latest published whole-room state (none before the first update).
     pub latest: watch::Sender<Option<Arc<SpectatorSnapshot>>>,
-    /// Updates; a spectator that falls behind gets a fresh snapshot.
+    /// Whole-room updates; a spectator that falls behind gets a fresh snapshot.
     pub events: broadcast::Sender<SpectatorEvent>,
+    /// The latest captured state at the full spectator rate (none while nobody watches).
+    pub live: watch::Sender<Option<LiveState>>,
     /// Open spectator streams of this room.
     pub watchers: AtomicUsize,
+    /// Open viewport streams of this room (counted in `watchers` too).
+    pub viewers: AtomicUsize,
 }
 
 /// A room's bots as the rest of the server sees them.
@@ -99,7 +113,9 @@ impl RoomHandle {
             spectators: SpectatorFeed {
                 latest: watch::channel(None).0,
                 events: broadcast::channel(64).0,
+                live: watch::channel(None).0,
                 watchers: AtomicUsize::new(0),
+                viewers: AtomicUsize::new(0),
             },
             schema: OnceLock::new(),
         };

@@ -3,10 +3,16 @@
 //! The state is read from the room's replica and decoded with the game's schema, so it shows any
 //! game: every replicated entity with its kind, its position if it has one, and its shared
 //! fields (owner-only components stay private).
-//! The latest full state goes into a `watch` channel (a new spectator's first snapshot); what
-//! changed since the previous update is encoded to JSON once and sent through a `broadcast`
+//! The latest whole-room state goes into a `watch` channel (a new spectator's first snapshot);
+//! what changed since the previous update is encoded to JSON once and sent through a `broadcast`
 //! channel. Neither ever waits: a spectator that falls behind misses updates and starts over from
 //! a snapshot. With `--spectator-delay-ms`, states wait in a queue until they are old enough.
+//!
+//! A room with an interest radius updates the whole-room stream at the lower
+//! `--spectator-full-room-hz`; every state captured at the full spectator rate goes into a second
+//! `watch` channel (`live`), from which each viewport stream's own task takes what lies in its
+//! rectangle ([`viewport`]). The captures between whole-room updates are taken only while a
+//! viewport stream watches. The room does no per-spectator work.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -17,11 +23,12 @@ use bevy_ecs::prelude::*;
 use protocol::api::{SpectatorEntity, SpectatorSnapshot};
 
 use super::components::*;
-use super::handle::SpectatorEvent;
+use super::handle::{LiveState, SpectatorEvent, SpectatorFeed};
 use crate::game::Player;
 
 mod diff;
 mod view;
+pub mod viewport;
 
 use diff::diff;
 
@@ -30,6 +37,8 @@ use diff::diff;
 struct Captured {
     at: Instant,
     tick: u32,
+    /// Published to the whole-room stream too (not only to viewport streams).
+    whole_room: bool,
     entities: Vec<SpectatorEntity>,
 }
 
@@ -40,6 +49,7 @@ pub struct SpectatorState(Box<Publisher>);
 #[derive(Debug, Default)]
 struct Publisher {
     ticks_until_capture: u32,
+    captures_until_whole_room: u32,
     pending: VecDeque<Captured>,
 }
 
@@ -58,18 +68,28 @@ pub fn publish(
         if !state.pending.is_empty() || feed.latest.borrow().is_some() {
             *state = Publisher::default();
             feed.latest.send_replace(None);
+            feed.live.send_replace(None);
         }
         return;
     }
     let settings = &config.settings;
     if state.ticks_until_capture == 0 {
         state.ticks_until_capture = settings.spectator_every_ticks.max(1);
-        let names: HashMap<_, _> = players.iter().map(|p| (p.id, p.name.clone())).collect();
-        state.pending.push_back(Captured {
-            at: Instant::now(),
-            tick: clock.tick,
-            entities: view::entities(&replication.0.replica, &schema.schema, &names),
-        });
+        let whole_room = state.captures_until_whole_room == 0;
+        if whole_room {
+            state.captures_until_whole_room = settings.whole_room_every_captures();
+        }
+        state.captures_until_whole_room -= 1;
+        // Only viewport streams want the captures between whole-room updates.
+        if whole_room || feed.viewers.load(Ordering::Relaxed) > 0 {
+            let names: HashMap<_, _> = players.iter().map(|p| (p.id, p.name.clone())).collect();
+            state.pending.push_back(Captured {
+                at: Instant::now(),
+                tick: clock.tick,
+                whole_room,
+                entities: view::entities(&replication.0.replica, &schema.schema, &names),
+            });
+        }
     }
     state.ticks_until_capture -= 1;
 
@@ -82,31 +102,51 @@ pub fn publish(
         let Some(c) = state.pending.pop_front() else {
             break;
         };
-        let snapshot = SpectatorSnapshot {
+        let whole_room = c.whole_room;
+        let snapshot = Arc::new(SpectatorSnapshot {
             room_id: config.handle.id,
             tick: c.tick,
             tick_rate: settings.tick_rate,
-            update_hz: settings.spectator_hz,
+            update_hz: settings.whole_room_hz(),
             width: settings.bounds.width,
             height: settings.bounds.height,
+            interest_radius: quanta_to_units(settings.interest_radius),
+            viewport: None,
             entities: c.entities,
-        };
-        // The previous update is the one spectators hold: the delta's baseline.
-        let previous = feed.latest.borrow().clone();
-        if let Some(before) = previous {
-            let delta = diff(&before, &snapshot);
-            match serde_json::to_string(&delta) {
-                Ok(json) => {
-                    // No receiver is not an error: spectators come and go.
-                    let _ = feed.events.send(SpectatorEvent::Delta {
-                        tick: c.tick,
-                        baseline: before.tick,
-                        json: json.into(),
-                    });
-                }
-                Err(e) => tracing::error!(error = %e, "cannot encode a spectator delta"),
-            }
+        });
+        feed.live.send_replace(Some(LiveState {
+            state: snapshot.clone(),
+            update_hz: settings.spectator_hz,
+        }));
+        if whole_room {
+            publish_whole_room(feed, snapshot);
         }
-        feed.latest.send_replace(Some(Arc::new(snapshot)));
     }
+}
+
+/// Sends whole-room spectators what changed since the previous whole-room update, and makes
+/// `snapshot` the state new ones start from.
+fn publish_whole_room(feed: &SpectatorFeed, snapshot: Arc<SpectatorSnapshot>) {
+    // The previous update is the one spectators hold: the delta's baseline.
+    let previous = feed.latest.borrow().clone();
+    if let Some(before) = previous {
+        let delta = diff(&before, &snapshot);
+        match serde_json::to_string(&delta) {
+            Ok(json) => {
+                // No receiver is not an error: spectators come and go.
+                let _ = feed.events.send(SpectatorEvent::Delta {
+                    tick: snapshot.tick,
+                    baseline: before.tick,
+                    json: json.into(),
+                });
+            }
+            Err(e) => tracing::error!(error = %e, "cannot encode a spectator delta"),
+        }
+    }
+    feed.latest.send_replace(Some(snapshot));
+}
+
+/// Quanta as world units.
+fn quanta_to_units(quanta: i32) -> f64 {
+    f64::from(quanta) / f64::from(protocol::quant::QUANTA_PER_UNIT)
 }

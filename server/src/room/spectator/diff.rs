@@ -9,18 +9,27 @@ use protocol::api::{
 
 /// What changed from `before` to `after`; both list entities by ascending id.
 pub fn diff(before: &SpectatorSnapshot, after: &SpectatorSnapshot) -> SpectatorDelta {
+    diff_entities(
+        (before.tick, before.entities.iter()),
+        (after.tick, after.entities.iter()),
+    )
+}
+
+/// What changed from the entities of one tick to those of a later one, each given by ascending
+/// id: an entity only in `before` is despawned, one only in `after` spawned whole.
+pub fn diff_entities<'a>(
+    (baseline, before): (u32, impl Iterator<Item = &'a SpectatorEntity>),
+    (tick, after): (u32, impl Iterator<Item = &'a SpectatorEntity>),
+) -> SpectatorDelta {
     let mut delta = SpectatorDelta {
-        tick: after.tick,
-        baseline: before.tick,
+        tick,
+        baseline,
         moved: Vec::new(),
         spawned: Vec::new(),
         despawned: Vec::new(),
         changed: Vec::new(),
     };
-    let (mut old, mut new) = (
-        before.entities.iter().peekable(),
-        after.entities.iter().peekable(),
-    );
+    let (mut old, mut new) = (before.peekable(), after.peekable());
     loop {
         let order = match (old.peek(), new.peek()) {
             (None, None) => break,
@@ -97,6 +106,8 @@ mod tests {
             update_hz: 10,
             width: 100,
             height: 100,
+            interest_radius: 0.0,
+            viewport: None,
             entities,
         }
     }
