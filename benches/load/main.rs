@@ -139,6 +139,10 @@ struct Level {
     bots: u32,
     tick_rate: u16,
     room_capacity: u32,
+    /// More `game-server` flags of this level (world size, interest radius).
+    server_flags: Vec<String>,
+    /// `client-sim --input-hz`, if the level sets it.
+    input_hz: Option<u16>,
 }
 
 impl Level {
@@ -152,6 +156,8 @@ impl Level {
             bots,
             tick_rate,
             room_capacity,
+            server_flags: Vec::new(),
+            input_hz: None,
         }
     }
 
@@ -165,6 +171,8 @@ impl Level {
             bots,
             tick_rate,
             room_capacity,
+            server_flags: Vec::new(),
+            input_hz: None,
         }
     }
 
@@ -181,6 +189,30 @@ impl Level {
             bots,
             tick_rate,
             room_capacity,
+            server_flags: Vec::new(),
+            input_hz: None,
+        }
+    }
+
+    /// All `bots` random walkers in one room of a `world` × `world` world at 20 Hz, sending 20
+    /// inputs a second, seeing what lies within `radius` units (0: everything).
+    fn one_room(bots: u32, world: u32, radius: u32) -> Self {
+        let sight = match radius {
+            0 => "no radius".to_owned(),
+            r => format!("radius {r}"),
+        };
+        Self {
+            name: format!("{} bots in one room, world {world}, {sight}, 20 Hz", thousands(bots)),
+            server_flags: [
+                "--world-size",
+                &world.to_string(),
+                "--interest-radius",
+                &radius.to_string(),
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            input_hz: Some(20),
+            ..Self::new(bots, 20, bots)
         }
     }
 
@@ -197,6 +229,8 @@ impl Level {
             bots: clients,
             tick_rate: hz,
             room_capacity: 0,
+            server_flags: Vec::new(),
+            input_hz: None,
         }
     }
 }
@@ -229,6 +263,7 @@ fn ladders(smoke: bool, floor: bool, server_bots_secs: f64) -> Vec<Ladder> {
                 Level::new(50, 20, 10),
                 Level::coins(20, 20, 10),
                 Level::server_bots(1_000, 20, 10, SMOKE_SECS),
+                Level::one_room(200, 32, 10),
             ],
         }];
     }
@@ -274,6 +309,17 @@ fn ladders(smoke: bool, floor: bool, server_bots_secs: f64) -> Vec<Ladder> {
         Ladder {
             name: "one big room",
             levels: vec![Level::new(500, 20, 500)],
+        },
+        // Interest management: one room of 2,000 next to rooms of 10 with as many bots, and
+        // a stretch room of 5,000 at the same density (about 50 others within the radius).
+        Ladder {
+            name: "one room of thousands",
+            levels: vec![
+                Level::new(2_000, 20, 10),
+                Level::one_room(2_000, 112, 10),
+                Level::one_room(2_000, 112, 0),
+                Level::one_room(5_000, 177, 10),
+            ],
         },
         Ladder {
             name: "server bots",
@@ -444,6 +490,7 @@ fn game_server(bin: &Path, bind: &str, level: &Level, extra: &[String]) -> Comma
         ])
         // Every bot connects from 127.0.0.1.
         .args(["--max-connections-per-addr", "0"])
+        .args(&level.server_flags)
         .args(extra);
     c
 }
@@ -601,6 +648,7 @@ fn run_level(run: &RunSettings<'_>, level: &Level) -> anyhow::Result<Row> {
             ])
             .args(["--game-mode", level.game.mode()])
             .args(["--behavior", level.game.behavior()])
+            .args(level.input_hz.map(|hz| format!("--input-hz={hz}")))
             .args(["--json", json.to_str().context("non-UTF-8 path")?])
             .stdout(Stdio::null());
             c
