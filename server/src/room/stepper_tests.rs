@@ -873,3 +873,147 @@ fn bots_join_and_leave_through_the_games_observers() {
     s.tick(1);
     assert_eq!(seen(&mut s), (2, 1), "one left for the human");
 }
+
+/// Rooms with an interest radius: every client's mirror holds exactly what the server's world
+/// puts within the radius of its avatar, tick by tick.
+mod interest {
+    use std::collections::BTreeMap;
+
+    use protocol::QPos;
+
+    use super::*;
+    use crate::game::{NetEntity, Position};
+
+    /// The radius of these rooms: 10 units.
+    const RADIUS: i64 = 1_000;
+
+    fn radius_room(capacity: u32) -> Stepper {
+        stepper(Config {
+            interest_radius: 10.0,
+            room_capacity: capacity,
+            ..Config::default()
+        })
+    }
+
+    impl Stepper {
+        /// Moves the avatar of `player` to `at` (the movement game leaves a still player where
+        /// it is).
+        fn place(&mut self, player: u32, at: QPos) {
+            let world = self.room.world_mut();
+            let mut q = world.query::<(&NetEntity, &mut Position)>();
+            for (net, mut pos) in q.iter_mut(world) {
+                if net.id() == player {
+                    pos.0 = at;
+                }
+            }
+        }
+
+        /// Every replicated entity's position, by id, as the server's world holds it.
+        fn positions(&mut self) -> BTreeMap<u32, QPos> {
+            let world = self.room.world_mut();
+            let mut q = world.query::<(&NetEntity, &Position)>();
+            q.iter(world).map(|(n, p)| (n.id(), p.0)).collect()
+        }
+    }
+
+    /// What the server's world puts within the radius of `player`'s avatar.
+    fn in_radius(all: &BTreeMap<u32, QPos>, player: u32) -> BTreeMap<u32, QPos> {
+        let me = all[&player];
+        all.iter()
+            .filter(|(_, p)| {
+                let (dx, dy) = (i64::from(p.x - me.x), i64::from(p.y - me.y));
+                dx * dx + dy * dy <= RADIUS * RADIUS
+            })
+            .map(|(&id, &p)| (id, p))
+            .collect()
+    }
+
+    fn mirror(c: &TestClient) -> BTreeMap<u32, QPos> {
+        c.world()
+            .entities()
+            .filter_map(|e| Some((e.id, e.position()?)))
+            .collect()
+    }
+
+    #[test]
+    fn a_player_at_the_edge_of_the_radius_sees_exactly_what_the_world_puts_in_it() {
+        let mut s = radius_room(12);
+        let mut clients: Vec<TestClient> = (0..12).map(|_| s.join(64)).collect();
+        let ids: Vec<u32> = clients.iter().map(|c| c.player_id).collect();
+        let centre = QPos::new(5_000, 5_000);
+        // A stands still; B walks out across the edge of A's radius and back, a quantum per
+        // tick; the others stand around the edge at fixed places.
+        s.place(ids[0], centre);
+        for (k, &id) in ids.iter().enumerate().skip(2) {
+            let angle = k as f64;
+            let r = 990.0 + (k % 3) as f64 * 10.0;
+            let at = QPos::new(
+                5_000 + (r * angle.cos()) as i32,
+                5_000 + (r * angle.sin()) as i32,
+            );
+            s.place(id, at);
+        }
+        let mut crossings = 0;
+        let mut was_in = None;
+        for t in 0..60i32 {
+            let d = 970 + (t - 30).abs() * 2;
+            s.place(ids[1], QPos::new(5_000 + d, 5_000 + (t % 2)));
+            s.tick(1);
+            let all = s.positions();
+            for c in &mut clients {
+                c.drain();
+            }
+            for c in &clients {
+                assert_eq!(
+                    mirror(c),
+                    in_radius(&all, c.player_id),
+                    "tick {t}, player {}",
+                    c.player_id
+                );
+            }
+            let is_in = clients[0].has(ids[1]);
+            crossings += usize::from(was_in.is_some_and(|w| w != is_in));
+            was_in = Some(is_in);
+        }
+        assert!(
+            crossings >= 2,
+            "B crossed A's edge out and back in ({crossings} crossings)"
+        );
+    }
+
+    #[test]
+    fn a_teleport_across_the_map_swaps_what_the_player_holds() {
+        let mut s = radius_room(10);
+        let mut clients: Vec<TestClient> = (0..10).map(|_| s.join(64)).collect();
+        let ids: Vec<u32> = clients.iter().map(|c| c.player_id).collect();
+        for (k, &id) in ids.iter().enumerate().skip(1) {
+            let base = if k % 2 == 0 { 1_000 } else { 8_000 };
+            s.place(id, QPos::new(base + k as i32 * 50, base));
+        }
+        s.place(ids[0], QPos::new(1_000, 1_100));
+        s.tick(1);
+        for c in &mut clients {
+            c.drain();
+        }
+        let near: Vec<u32> = ids.iter().copied().step_by(2).collect();
+        assert_eq!(mirror(&clients[0]).into_keys().collect::<Vec<_>>(), near);
+        s.place(ids[0], QPos::new(8_200, 8_100));
+        s.tick(1);
+        let all = s.positions();
+        for c in &mut clients {
+            c.drain();
+        }
+        let far: Vec<u32> = std::iter::once(ids[0])
+            .chain(ids.iter().copied().skip(1).step_by(2))
+            .collect();
+        assert_eq!(mirror(&clients[0]).into_keys().collect::<Vec<_>>(), far);
+        for c in &clients {
+            assert_eq!(
+                mirror(c),
+                in_radius(&all, c.player_id),
+                "player {}",
+                c.player_id
+            );
+        }
+    }
+}
