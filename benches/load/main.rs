@@ -202,7 +202,10 @@ impl Level {
             r => format!("radius {r}"),
         };
         Self {
-            name: format!("{} bots in one room, world {world}, {sight}, 20 Hz", thousands(bots)),
+            name: format!(
+                "{} bots in one room, world {world}, {sight}, 20 Hz",
+                thousands(bots)
+            ),
             server_flags: [
                 "--world-size",
                 &world.to_string(),
@@ -284,7 +287,21 @@ fn ladders(smoke: bool, floor: bool, server_bots_secs: f64) -> Vec<Ladder> {
                 .chain([Level::broadcast(Stack::Bare, n, 20), Level::new(n, 20, 10)])
         })
         .collect();
-    vec![
+    // Interest management: one room of 2,000 next to rooms of 10 with as many bots, and a
+    // stretch room of 5,000 at the same density (about 50 others within the radius). Each is
+    // its own ladder, so that one failing (the room without a radius) stops none of the others.
+    let one_room = [
+        Level::new(2_000, 20, 10),
+        Level::one_room(2_000, 112, 10),
+        Level::one_room(2_000, 112, 0),
+        Level::one_room(5_000, 177, 10),
+    ]
+    .into_iter()
+    .map(|level| Ladder {
+        name: "one room of thousands",
+        levels: vec![level],
+    });
+    let ladders = vec![
         Ladder {
             name: "20 Hz",
             levels: std::iter::once(Level::new(100, 20, 10))
@@ -310,22 +327,12 @@ fn ladders(smoke: bool, floor: bool, server_bots_secs: f64) -> Vec<Ladder> {
             name: "one big room",
             levels: vec![Level::new(500, 20, 500)],
         },
-        // Interest management: one room of 2,000 next to rooms of 10 with as many bots, and
-        // a stretch room of 5,000 at the same density (about 50 others within the radius).
-        Ladder {
-            name: "one room of thousands",
-            levels: vec![
-                Level::new(2_000, 20, 10),
-                Level::one_room(2_000, 112, 10),
-                Level::one_room(2_000, 112, 0),
-                Level::one_room(5_000, 177, 10),
-            ],
-        },
         Ladder {
             name: "server bots",
             levels: vec![Level::server_bots(10_000, 20, 10, server_bots_secs)],
         },
-    ]
+    ];
+    ladders.into_iter().chain(one_room).collect()
 }
 
 fn main() -> anyhow::Result<()> {

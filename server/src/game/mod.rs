@@ -92,7 +92,24 @@ pub trait Game: Send + Sync + 'static {
 
     /// The interest radius of this game's rooms in world units, unless `--mode-interest-radius`
     /// names the mode (none: `--interest-radius`). A player receives only the entities within
-    /// the radius of its avatar; 0 means every player sees every entity.
+    /// the radius of its avatar, every entity without a [`Position`] and the entities it owns;
+    /// 0 means every player sees every entity. PROTOCOL.md §6.5 says what travels.
+    ///
+    /// ```
+    /// use server::game::prelude::*;
+    ///
+    /// /// A battle royale: a big map where each player sees 25 units around it.
+    /// struct Royale;
+    /// impl Game for Royale {
+    ///     fn name(&self) -> &'static str { "royale" }
+    ///     fn room_capacity(&self) -> Option<u32> { Some(1_000) }
+    ///     fn interest_radius(&self) -> Option<f64> { Some(25.0) }
+    ///     fn build(&self, game: &mut GameBuilder) {
+    ///         server::games::movement::Movement.build(game);
+    ///     }
+    /// }
+    /// assert!(server::game::check(&Royale).is_ok());
+    /// ```
     fn interest_radius(&self) -> Option<f64> {
         None
     }
