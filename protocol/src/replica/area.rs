@@ -14,15 +14,21 @@ pub struct Interest {
     /// A client holds the entities whose position lies within this distance of its centre,
     /// in quanta (at least 1).
     pub radius: i32,
-    /// The side of a grid cell in quanta (at least 1); the grid covers the room's bounds and its
-    /// edge cells reach past them.
+    /// The side of a grid cell in quanta (at least 1, widened to keep the grid at most
+    /// [`MAX_CELLS_PER_SIDE`] cells a side); the grid covers the room's bounds and its edge
+    /// cells reach past them.
     pub cell: i32,
     /// The room's playable rectangle.
     pub bounds: Bounds,
 }
 
+/// Most cells along each side of the grid: a small radius over a large world gets wider cells
+/// (still at least the radius) rather than millions of them.
+pub const MAX_CELLS_PER_SIDE: i32 = 256;
+
 impl Interest {
-    /// A radius of `radius` quanta over `bounds`, with cells as wide as the radius: a circle
+    /// A radius of `radius` quanta over `bounds`, with cells as wide as the radius (wider when
+    /// the world would need more than [`MAX_CELLS_PER_SIDE`] of them along a side): a circle
     /// then meets at most 3 × 3 cells.
     pub fn new(radius: i32, bounds: Bounds) -> Self {
         Self {
@@ -30,6 +36,14 @@ impl Interest {
             cell: radius.max(1),
             bounds,
         }
+    }
+
+    /// The side of a cell the grid uses: `cell`, widened so that neither side of the bounds
+    /// has more than [`MAX_CELLS_PER_SIDE`] cells.
+    fn grid_cell(&self) -> i32 {
+        let longest = self.bounds.width.max(self.bounds.height).max(1);
+        let least = (longest - 1) / MAX_CELLS_PER_SIDE + 1;
+        self.cell.max(least).max(1)
     }
 }
 
@@ -67,10 +81,14 @@ pub(super) struct Area {
 impl Area {
     /// An empty grid for `interest`.
     pub fn new(interest: Interest) -> Self {
-        let cell = i64::from(interest.cell.max(1));
+        let interest = Interest {
+            cell: interest.grid_cell(),
+            ..interest
+        };
+        let cell = i64::from(interest.cell);
         let span = |len: i32| (i64::from(len.max(1)) + cell - 1) / cell;
-        let cols = span(interest.bounds.width).clamp(1, 1 << 12) as usize;
-        let rows = span(interest.bounds.height).clamp(1, 1 << 12) as usize;
+        let cols = span(interest.bounds.width).clamp(1, MAX_CELLS_PER_SIDE.into()) as usize;
+        let rows = span(interest.bounds.height).clamp(1, MAX_CELLS_PER_SIDE.into()) as usize;
         Self {
             interest,
             cols,
@@ -240,5 +258,36 @@ impl View {
     pub(super) fn commit(&mut self) {
         self.held.clear();
         self.held.extend(self.visible.iter().map(|&(id, _)| id));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tiny_radius_over_a_huge_world_keeps_the_grid_small() {
+        let bounds = Bounds {
+            width: 10_000_000,
+            height: 50,
+        };
+        let area = Area::new(Interest::new(1, bounds));
+        assert_eq!(area.interest.cell, 39_063, "10,000,000 / 256, rounded up");
+        assert_eq!((area.cols, area.rows), (256, 1));
+        assert!(area.interest.cell >= area.interest.radius);
+    }
+
+    #[test]
+    fn positions_past_the_bounds_belong_to_the_edge_cells_and_are_seen() {
+        let bounds = Bounds {
+            width: 1_000,
+            height: 1_000,
+        };
+        let mut area = Area::new(Interest::new(100, bounds));
+        let outside = QPos::new(-50, 1_040);
+        area.rebuild([(1, Some(outside), 7)].into_iter());
+        let mut seen = Vec::new();
+        area.around(QPos::new(0, 990), |_| {}, |m| seen.push(m.id));
+        assert_eq!(seen, [1]);
     }
 }
