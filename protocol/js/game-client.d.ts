@@ -1,8 +1,8 @@
 // Types of @game-server/client (game-client.js): the JavaScript client of the game server,
-// wire format version 2 (protocol/PROTOCOL.md).
+// wire format version 3 (protocol/PROTOCOL.md).
 
 /** The wire format this module speaks (`Join.protocol_version`). */
-export const PROTOCOL_VERSION: 2;
+export const PROTOCOL_VERSION: 3;
 /** Largest client message in bytes, tag included. */
 export const MAX_CLIENT_MESSAGE: number;
 /** Largest server message in bytes. */
@@ -136,7 +136,7 @@ export type ServerMessage =
 export function decodeSchema(bytes: Uint8Array): Schema;
 /** Decodes one server message; frames need the room's schema. Throws ProtocolError. */
 export function decodeServerMessage(bytes: Uint8Array, schema?: Schema): ServerMessage;
-/** `Join{2, seatToken, resumeToken}` (resume: `''` and the resume token). */
+/** `Join{3, seatToken, resumeToken}` (resume: `''` and the resume token). */
 export function encodeJoin(seatToken: string, resumeToken?: string | null): Uint8Array;
 /** `Input{seq, clientTick, fields}` laid out by the schema's input list; missing fields are 0. */
 export function encodeInput(schema: Schema, seq: number, clientTick: number, fields: Record<string, Value>): Uint8Array;

@@ -1,5 +1,5 @@
 // @game-server/client: the JavaScript client of the game server, written from
-// protocol/PROTOCOL.md (wire format version 2). One ES module with no dependencies: it runs in
+// protocol/PROTOCOL.md (wire format version 3). One ES module with no dependencies: it runs in
 // browsers as is and in Node >= 20 (there with the `ws` package as its WebSocket).
 //
 // Layers, bottom up: primitive codec (PROTOCOL.md §3), schema (§6.2), field values (§6.3),
@@ -8,7 +8,7 @@
 // (GameServer).
 
 /** The wire format this module speaks (`Join.protocol_version`). */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 /** Largest client message in bytes, tag included (PROTOCOL.md §2). */
 export const MAX_CLIENT_MESSAGE = 256;
 /** Largest server message in bytes (PROTOCOL.md §2). */
@@ -383,7 +383,7 @@ export function fieldsObject(fields, values) {
 
 // ------------------------------------------------------------------------ client messages (§5)
 
-/** `Join{2, seatToken, resumeToken}`: a seat token, or `''` and a resume token to resume. */
+/** `Join{3, seatToken, resumeToken}`: a seat token, or `''` and a resume token to resume. */
 export function encodeJoin(seatToken, resumeToken = null) {
   for (const t of [seatToken, resumeToken ?? '']) {
     if (utf8.encode(t).length > MAX_TOKEN) throw new RangeError(`token longer than ${MAX_TOKEN} bytes`);
