@@ -1,8 +1,8 @@
 // Types of @game-server/client (game-client.js): the JavaScript client of the game server,
-// wire format version 2 (protocol/PROTOCOL.md).
+// wire format version 3 (protocol/PROTOCOL.md).
 
 /** The wire format this module speaks (`Join.protocol_version`). */
-export const PROTOCOL_VERSION: 2;
+export const PROTOCOL_VERSION: 3;
 /** Largest client message in bytes, tag included. */
 export const MAX_CLIENT_MESSAGE: number;
 /** Largest server message in bytes. */
@@ -124,11 +124,40 @@ export interface DeltaFrame {
   checksum: bigint;
 }
 
+/** One piece of an area delta: the moves and changes of one cell of the server's grid. */
+export interface AreaPiece {
+  moved: { id: number; dx: number; dy: number }[];
+  changed: OwnedItem[];
+}
+
+/**
+ * An area delta (tag 6, PROTOCOL.md §6.5), sent instead of a Delta in a room with an interest
+ * radius: piece entries may name entities the client does not hold, which it skips.
+ */
+export interface AreaDeltaFrame {
+  type: 'areaDelta';
+  tick: number;
+  baseline: number;
+  serverTimeUs: bigint;
+  /** Entities the client no longer holds (gone, out of sight or replaced). */
+  left: number[];
+  pieces: AreaPiece[];
+  /** Entities the client now holds, with their shared components in full. */
+  entered: EntityItem[];
+  ackAdvance: number;
+  owned: OwnedItem[];
+  events: GameEvent[];
+  checksum: bigint;
+}
+
+export type Frame = SnapshotFrame | DeltaFrame | AreaDeltaFrame;
+
 export type ServerMessage =
   | Welcome
   | { type: 'schema'; schema: Schema }
   | SnapshotFrame
   | DeltaFrame
+  | AreaDeltaFrame
   | { type: 'pong'; clientTimeUs: bigint; serverTimeUs: bigint }
   | { type: 'disconnect'; index: number; name: CloseName | 'unknown'; reason: string };
 
@@ -136,7 +165,9 @@ export type ServerMessage =
 export function decodeSchema(bytes: Uint8Array): Schema;
 /** Decodes one server message; frames need the room's schema. Throws ProtocolError. */
 export function decodeServerMessage(bytes: Uint8Array, schema?: Schema): ServerMessage;
-/** `Join{2, seatToken, resumeToken}` (resume: `''` and the resume token). */
+/** Whether a decoded message is a frame (Snapshot, Delta or AreaDelta). */
+export function isFrame(msg: ServerMessage): msg is Frame;
+/** `Join{3, seatToken, resumeToken}` (resume: `''` and the resume token). */
 export function encodeJoin(seatToken: string, resumeToken?: string | null): Uint8Array;
 /** `Input{seq, clientTick, fields}` laid out by the schema's input list; missing fields are 0. */
 export function encodeInput(schema: Schema, seq: number, clientTick: number, fields: Record<string, Value>): Uint8Array;
@@ -224,14 +255,19 @@ export class Entity {
 
 /** What applying one frame did. */
 export interface FrameResult {
-  type: 'snapshot' | 'delta';
+  type: 'snapshot' | 'delta' | 'areaDelta';
   tick: number;
   serverTimeUs: bigint;
   ack: number;
   events: GameEvent[];
+  /** Entities new in the mirror (a delta's `spawned`, an area delta's `entered`). */
   spawned: number[];
+  /** Held entities that stayed and changed, with the component indices that did. */
   changed: { id: number; components: number[] }[];
+  /** Entities gone from the mirror (a delta's `despawned`, an area delta's `left`). */
   despawned: number[];
+  /** Piece entries of an area delta naming entities the mirror does not hold: read, not applied. */
+  skipped: number;
   /** Null, or why the mirror is not the server's world (it waits for the next snapshot). */
   desync: string | null;
 }
@@ -251,9 +287,9 @@ export class WorldMirror {
   readonly valid: boolean;
   get(id: number): Entity | undefined;
   entities(): Entity[];
-  /** Decodes and applies a Snapshot or Delta message. Throws ProtocolError when malformed. */
+  /** Decodes and applies a Snapshot, Delta or AreaDelta message. Throws ProtocolError when malformed. */
   apply(bytes: Uint8Array): FrameResult;
-  applyFrame(frame: SnapshotFrame | DeltaFrame): FrameResult;
+  applyFrame(frame: Frame): FrameResult;
 }
 
 // ---------------------------------------------------------- prediction, interpolation

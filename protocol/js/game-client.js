@@ -1,14 +1,14 @@
 // @game-server/client: the JavaScript client of the game server, written from
-// protocol/PROTOCOL.md (wire format version 2). One ES module with no dependencies: it runs in
+// protocol/PROTOCOL.md (wire format version 3). One ES module with no dependencies: it runs in
 // browsers as is and in Node >= 20 (there with the `ws` package as its WebSocket).
 //
 // Layers, bottom up: primitive codec (PROTOCOL.md §3), schema (§6.2), field values (§6.3),
-// frames (§6.4), checksum (§7), the world mirror, prediction (§5.1) and interpolation, the
+// frames (§6.4, §6.5), checksum (§7), the world mirror, prediction (§5.1) and interpolation, the
 // WebSocket session (GameRoom: join, ping, resume §11, close codes §10) and the REST client
 // (GameServer).
 
 /** The wire format this module speaks (`Join.protocol_version`). */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 /** Largest client message in bytes, tag included (PROTOCOL.md §2). */
 export const MAX_CLIENT_MESSAGE = 256;
 /** Largest server message in bytes (PROTOCOL.md §2). */
@@ -383,7 +383,7 @@ export function fieldsObject(fields, values) {
 
 // ------------------------------------------------------------------------ client messages (§5)
 
-/** `Join{2, seatToken, resumeToken}`: a seat token, or `''` and a resume token to resume. */
+/** `Join{3, seatToken, resumeToken}`: a seat token, or `''` and a resume token to resume. */
 export function encodeJoin(seatToken, resumeToken = null) {
   for (const t of [seatToken, resumeToken ?? '']) {
     if (utf8.encode(t).length > MAX_TOKEN) throw new RangeError(`token longer than ${MAX_TOKEN} bytes`);
@@ -503,6 +503,31 @@ function decodeDelta(r, schema) {
   return readOwnTail(r, schema, frame);
 }
 
+/**
+ * An area delta (tag 6, PROTOCOL.md §6.5): `left`, then `pieces` (each a `moved` and a `changed`
+ * list, each with its own running sum of gaps, validated like a delta's whether or not the
+ * client holds the entities they name), then `entered` (like a delta's `spawned`) and the own part.
+ */
+function decodeAreaDelta(r, schema) {
+  const frame = { type: 'areaDelta', tick: r.u32(), baseline: r.u32(), serverTimeUs: r.u64(), left: [], pieces: [], entered: [] };
+  readIds(r, (id) => frame.left.push(id));
+  const n = r.count();
+  for (let i = 0; i < n; i++) {
+    const piece = { moved: [], changed: [] };
+    readIds(r, (id) => piece.moved.push({ id, dx: r.zigzag(32), dy: r.zigzag(32) }));
+    readIds(r, (id) => piece.changed.push({ id, components: readComponents(r, schema, MASK_CHANGED) }));
+    frame.pieces.push(piece);
+  }
+  readIds(r, (id) => frame.entered.push({ id, kind: readKind(r, schema), components: readComponents(r, schema, MASK_SHARED) }));
+  frame.ackAdvance = r.u32();
+  return readOwnTail(r, schema, frame);
+}
+
+/** Whether a decoded message is a frame: a Snapshot, a Delta or an AreaDelta. */
+export function isFrame(msg) {
+  return msg.type === 'snapshot' || msg.type === 'delta' || msg.type === 'areaDelta';
+}
+
 function decodeWelcome(r) {
   const m = {
     type: 'welcome', playerId: r.u32(), roomId: r.u32(), tickRate: r.u16(),
@@ -514,8 +539,8 @@ function decodeWelcome(r) {
 
 /**
  * Decodes one server message (PROTOCOL.md §6) into `{type: 'welcome'|'schema'|'snapshot'|
- * 'delta'|'pong'|'disconnect', ...}`. Frames need the room's `schema`. Throws a ProtocolError for
- * malformed bytes.
+ * 'delta'|'areaDelta'|'pong'|'disconnect', ...}`. Frames need the room's `schema`. Throws a
+ * ProtocolError for malformed bytes.
  */
 export function decodeServerMessage(bytes, schema) {
   if (bytes.length > MAX_SERVER_MESSAGE) throw new ProtocolError(`server message of ${bytes.length} bytes`);
@@ -524,9 +549,10 @@ export function decodeServerMessage(bytes, schema) {
   switch (tag) {
     case 0: return decodeWelcome(r);
     case 1: return { type: 'schema', schema: decodeSchema(bytes) };
-    case 2: case 3:
+    case 2: case 3: case 6:
       if (!schema) throw new ProtocolError('a frame before the schema');
-      return tag === 2 ? decodeSnapshot(r, schema) : decodeDelta(r, schema);
+      if (tag === 2) return decodeSnapshot(r, schema);
+      return tag === 3 ? decodeDelta(r, schema) : decodeAreaDelta(r, schema);
     case 4: {
       const m = { type: 'pong', clientTimeUs: r.u64(), serverTimeUs: r.u64() };
       r.end();
@@ -723,20 +749,26 @@ export class WorldMirror {
     return [...this.byId.values()];
   }
 
-  /** Decodes a Snapshot or Delta message and applies it; see {@link WorldMirror#applyFrame}. */
+  /**
+   * Decodes a Snapshot, Delta or AreaDelta message and applies it; see
+   * {@link WorldMirror#applyFrame}.
+   */
   apply(bytes) {
     const frame = decodeServerMessage(bytes, this.schema);
-    if (frame.type !== 'snapshot' && frame.type !== 'delta') throw new ProtocolError(`not a frame: ${frame.type}`);
+    if (!isFrame(frame)) throw new ProtocolError(`not a frame: ${frame.type}`);
     return this.applyFrame(frame);
   }
 
   /**
    * Applies a decoded frame. Returns `{type, tick, serverTimeUs, ack, events, spawned, changed,
-   * despawned, desync}`: `changed` lists `{id, components}` (component indices), `desync` is null
-   * or why the mirror is not the server's world (then it stays invalid until a snapshot).
+   * despawned, skipped, desync}`: `changed` lists `{id, components}` (component indices) of held
+   * entities that stayed; `despawned` also holds an area delta's `left`, `spawned` its
+   * `entered`; `skipped` counts the piece entries of an area delta naming entities the mirror
+   * does not hold (§6.5: read, validated, not applied); `desync` is null or why the mirror is
+   * not the server's world (then it stays invalid until a snapshot).
    */
   applyFrame(frame) {
-    const result = { type: frame.type, tick: frame.tick, serverTimeUs: frame.serverTimeUs, events: frame.events, spawned: [], changed: [], despawned: [], desync: null };
+    const result = { type: frame.type, tick: frame.tick, serverTimeUs: frame.serverTimeUs, events: frame.events, spawned: [], changed: [], despawned: [], skipped: 0, desync: null };
     const problems = [];
     const touched = new Map();
     const touch = (id, index) => {
@@ -751,7 +783,8 @@ export class WorldMirror {
       else if (frame.baseline !== this.tick) problems.push(`baseline ${frame.baseline}, the mirror holds ${this.tick}`);
       else if (!this.valid) problems.push('the mirror is invalid since an earlier desync');
       else {
-        this.applyDelta(frame, result, problems, touch);
+        if (frame.type === 'areaDelta') this.applyArea(frame, result, problems, touch);
+        else this.applyDelta(frame, result, problems, touch);
         this.applyOwned(frame.owned, problems, touch);
       }
       this.ack = (this.ack + frame.ackAdvance) >>> 0;
@@ -796,42 +829,76 @@ export class WorldMirror {
     }
   }
 
+  /** §6.4 "Apply", steps 2 to 5. */
   applyDelta(frame, result, problems, touch) {
-    for (const id of frame.despawned) {
-      if (!this.byId.has(id)) problems.push(`despawned ${id} unknown`);
-      else this.remove(id, result);
-    }
-    for (const { id, dx, dy } of frame.moved) {
-      const values = this.byId.get(id)?.components.get(0);
-      if (!values) {
-        problems.push(`moved ${id} has no position`);
-        continue;
+    for (const id of frame.despawned) this.removeHeld(id, 'despawned', result, problems);
+    for (const m of frame.moved) this.move(m, problems, touch);
+    for (const c of frame.changed) this.change(c, problems, touch);
+    for (const item of frame.spawned) this.insert(item, 'spawned', result, problems, touch);
+  }
+
+  /**
+   * §6.5 "Apply", steps 2 to 4: `left`, then each piece's `moved` and `changed` entries of held
+   * entities (the others are skipped), then `entered`.
+   */
+  applyArea(frame, result, problems, touch) {
+    for (const id of frame.left) this.removeHeld(id, 'left', result, problems);
+    for (const piece of frame.pieces) {
+      for (const m of piece.moved) {
+        if (this.byId.has(m.id)) this.move(m, problems, touch);
+        else result.skipped++;
       }
-      values[0] = { x: (values[0].x + dx) | 0, y: (values[0].y + dy) | 0 };
-      touch(id, 0);
-    }
-    for (const { id, components } of frame.changed) {
-      const e = this.byId.get(id);
-      if (!e || [...components.keys()].some((i) => !e.components.has(i))) {
-        problems.push(`changed ${id}: unknown entity or component`);
-        continue;
-      }
-      for (const [index, values] of components) {
-        e.components.set(index, values);
-        touch(id, index);
+      for (const c of piece.changed) {
+        if (this.byId.has(c.id)) this.change(c, problems, touch);
+        else result.skipped++;
       }
     }
-    for (const item of frame.spawned) {
-      if (this.byId.has(item.id)) {
-        problems.push(`spawned ${item.id} is already there`);
-        continue;
-      }
-      const e = new Entity(item.id, item.kind, this.schema);
-      e.components = item.components;
-      this.byId.set(item.id, e);
-      result.spawned.push(item.id);
-      touch(item.id);
+    for (const item of frame.entered) this.insert(item, 'entered', result, problems, touch);
+  }
+
+  removeHeld(id, list, result, problems) {
+    if (!this.byId.has(id)) problems.push(`${list} ${id} is not held`);
+    else this.remove(id, result);
+  }
+
+  move({ id, dx, dy }, problems, touch) {
+    const e = this.byId.get(id);
+    const values = e?.components.get(0);
+    if (!values) {
+      problems.push(e ? `moved ${id} has no position` : `moved ${id} is not held`);
+      return;
     }
+    values[0] = { x: (values[0].x + dx) | 0, y: (values[0].y + dy) | 0 };
+    touch(id, 0);
+  }
+
+  change({ id, components }, problems, touch) {
+    const e = this.byId.get(id);
+    if (!e) {
+      problems.push(`changed ${id} is not held`);
+      return;
+    }
+    const missing = [...components.keys()].filter((i) => !e.components.has(i));
+    if (missing.length) {
+      problems.push(`changed ${id} names component ${missing.join(', ')} it does not have`);
+      return;
+    }
+    for (const [index, values] of components) {
+      e.components.set(index, values);
+      touch(id, index);
+    }
+  }
+
+  insert(item, list, result, problems, touch) {
+    if (this.byId.has(item.id)) {
+      problems.push(`${list} ${item.id} is already held`);
+      return;
+    }
+    const e = new Entity(item.id, item.kind, this.schema);
+    e.components = item.components;
+    this.byId.set(item.id, e);
+    result.spawned.push(item.id);
+    touch(item.id);
   }
 
   applyOwned(owned, problems, touch) {
@@ -1128,7 +1195,7 @@ export class GameRoom {
       this.finish(4000, `malformed: ${err.message}`);
       return;
     }
-    if (msg.type === 'snapshot' || msg.type === 'delta') this.onFrame(msg);
+    if (isFrame(msg)) this.onFrame(msg);
     else if (msg.type === 'pong') this.pingMs = nowMs() - Number(msg.clientTimeUs) / 1000;
     else if (msg.type === 'disconnect') this.disconnect = msg;
   }

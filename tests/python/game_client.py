@@ -4,9 +4,9 @@
     python3 game_client.py BASE_URL MODE FRAMES
 
 Gets a seat with POST /api/v1/matchmaking/join-or-create, joins over its own WebSocket client,
-reads Welcome and Schema, decodes every Snapshot and Delta by the schema, verifies every
-checksum (PROTOCOL.md section 7), sends inputs built from the schema, and after FRAMES frames
-sends Leave and prints a JSON summary. Exit status 0 when the session ran to the end (the
+reads Welcome and Schema, decodes every Snapshot, Delta and AreaDelta (section 6.5) by the
+schema, verifies every checksum (PROTOCOL.md section 7), sends inputs built from the schema, and
+after FRAMES frames sends Leave and prints a JSON summary. Exit status 0 when the session ran to the end (the
 summary says how many desyncs it saw), 1 on any protocol or connection error.
 """
 
@@ -21,7 +21,7 @@ import sys
 import time
 import urllib.parse
 
-PROTOCOL_VERSION = 2
+PROTOCOL_VERSION = 3
 TIMEOUT_S = 10.0
 M = (1 << 64) - 1
 WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -315,6 +315,7 @@ class Mirror:
         self.player, self.schema = player, schema
         self.world, self.ack, self.tick, self.valid = {}, 0, None, False
         self.kinds_seen, self.events_seen = set(), set()
+        self.skipped = 0                       # piece entries the last area delta skipped (6.5)
 
     def ids(self, r):
         """Yields each id of an entity list, rebuilt from its gaps (6.4, Id gaps)."""
@@ -356,50 +357,77 @@ class Mirror:
         self.events_seen.update(name for name, _ in out)
         return out
 
+    def moved(self, world, i, dx, dy, problems):
+        pos = world.get(i, [0, {}])[1].get(0)
+        if pos is None:
+            problems.append(f"moved {i} not held or without position")
+            return
+        x, y = pos[0]
+        wrap = lambda v: (v + 2**31) % 2**32 - 2**31
+        world[i][1][0] = [(wrap(x + dx), wrap(y + dy))]
+
+    def changed(self, world, i, comps, problems):
+        if i not in world or not set(comps) <= set(world[i][1]):
+            problems.append(f"changed {i}: unknown entity or component")
+            return
+        world[i][1].update(comps)
+
+    def spawned(self, r, world, problems, what):
+        for i in self.ids(r):
+            entry = [self.kind(r), self.components(r, SHARED)]
+            if i in world:
+                problems.append(f"{what} {i} already there")
+            world[i] = entry
+
     def apply(self, data):
-        """Applies a Snapshot or Delta; returns None, or raises Desync after reading it whole."""
+        """Applies a Snapshot, Delta or AreaDelta; returns the frame's events, or raises Desync
+        after reading it whole (ProtocolError for malformed bytes, the mirror unchanged)."""
         r = Reader(data)
         tag = r.byte()
-        shared = lambda bit, c: not c["owner_only"]
-        owner_only = lambda bit, c: c["owner_only"]
         problems = []
+        self.skipped = 0
         if tag == 2:
             tick, _time = r.varint(32), r.varint(64)
-            world = {i: [self.kind(r), self.components(r, shared)] for i in self.ids(r)}
+            world = {i: [self.kind(r), self.components(r, SHARED)] for i in self.ids(r)}
             ack = r.varint(32)
-        else:
+        elif tag in (3, 6):
             tick, baseline, _time = r.varint(32), r.varint(32), r.varint(64)
             if self.tick is None or baseline != self.tick:
                 problems.append(f"baseline {baseline}, mirror holds {self.tick}")
             elif not self.valid:
                 problems.append("mirror invalid since an earlier desync (6.4: until a snapshot)")
             world = {i: [e[0], dict(e[1])] for i, e in self.world.items()}
-            for i in self.ids(r):
+            for i in self.ids(r):                  # despawned (6.4) or left (6.5)
                 if world.pop(i, None) is None:
-                    problems.append(f"despawned {i} unknown")
-            for i in self.ids(r):
-                dx, dy = r.zigzag(32), r.zigzag(32)
-                pos = world.get(i, [0, {}])[1].get(0)
-                if pos is None:
-                    problems.append(f"moved {i} has no position")
-                    continue
-                x, y = pos[0]
-                wrap = lambda v: (v + 2**31) % 2**32 - 2**31
-                world[i][1][0] = [(wrap(x + dx), wrap(y + dy))]
-            for i in self.ids(r):
-                comps = self.components(r, lambda bit, c: bit != 0 and not c["owner_only"])
-                if i not in world or not set(comps) <= set(world[i][1]):
-                    problems.append(f"changed {i}: unknown entity or component")
-                    continue
-                world[i][1].update(comps)
-            for i in self.ids(r):
-                entry = [self.kind(r), self.components(r, shared)]
-                if i in world:
-                    problems.append(f"spawned {i} already there")
-                world[i] = entry
+                    problems.append(f"{'left' if tag == 6 else 'despawned'} {i} unknown")
+            if tag == 3:
+                for i in self.ids(r):
+                    self.moved(world, i, r.zigzag(32), r.zigzag(32), problems)
+                for i in self.ids(r):
+                    self.changed(world, i, self.components(r, CHANGED), problems)
+                self.spawned(r, world, problems, "spawned")
+            else:
+                # 6.5: pieces, each a moved then a changed list with its own running sums;
+                # entries of entities not held are read (and checked) but skipped.
+                for _ in range(r.count()):
+                    for i in self.ids(r):
+                        dx, dy = r.zigzag(32), r.zigzag(32)
+                        if i in world:
+                            self.moved(world, i, dx, dy, problems)
+                        else:
+                            self.skipped += 1
+                    for i in self.ids(r):
+                        comps = self.components(r, CHANGED)
+                        if i in world:
+                            self.changed(world, i, comps, problems)
+                        else:
+                            self.skipped += 1
+                self.spawned(r, world, problems, "entered")
             ack = (self.ack + r.varint(32)) & 0xFFFFFFFF
+        else:
+            raise ProtocolError(f"tag {tag} is not a frame")
         for i in self.ids(r):
-            comps = self.components(r, owner_only)
+            comps = self.components(r, OWNER_ONLY)
             if i not in world:
                 problems.append(f"owned {i} unknown")
                 continue
@@ -414,6 +442,11 @@ class Mirror:
         if problems:
             raise Desync("; ".join(problems))
         return events
+
+
+SHARED = lambda bit, c: not c["owner_only"]                      # snapshot entities, spawned, entered
+CHANGED = lambda bit, c: bit != 0 and not c["owner_only"]         # changed, in a delta or a piece
+OWNER_ONLY = lambda bit, c: c["owner_only"]                       # owned
 
 
 # ---------------------------------------------------------------- session
@@ -467,7 +500,7 @@ def play(base_url, mode, frames_wanted):
     schema = read_schema(Reader(data[1:]))
     mirror = Mirror(welcome["player_id"], schema)
     summary = {"game": schema["game"], "player_id": welcome["player_id"], "frames": 0,
-               "snapshots": 0, "desyncs": 0, "desync_reasons": [], "events": 0}
+               "snapshots": 0, "area_deltas": 0, "desyncs": 0, "desync_reasons": [], "events": 0}
     names = {f[0] for f in schema["input"]}
     rng, seq, intent, last_input = random.Random(7), 0, {}, 0.0
     while summary["frames"] < frames_wanted:
@@ -476,12 +509,13 @@ def play(base_url, mode, frames_wanted):
             raise ProtocolError(f"closed early: {ws.close_code} {ws.close_reason}")
         if data[0] == 5:
             raise ProtocolError(f"disconnected: {disconnect(data)}")
-        if data[0] not in (2, 3):
+        if data[0] not in (2, 3, 6):
             continue                            # Pong
         if summary["frames"] == 0 and (data[0], Reader(data[1:]).varint(32)) != (2, welcome["tick"]):
             raise ProtocolError("6.1: the first frame is not a Snapshot of the Welcome's tick")
         summary["frames"] += 1
         summary["snapshots"] += data[0] == 2
+        summary["area_deltas"] += data[0] == 6
         try:
             summary["events"] += len(mirror.apply(data))
         except Desync as e:

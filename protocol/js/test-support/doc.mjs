@@ -17,12 +17,16 @@ export function hex(bytes) {
   return Buffer.from(bytes).toString('hex');
 }
 
-/** The bytes of the ``` block after `<!-- marker -->`, without its `#` comments. */
-export function docBlock(marker) {
+/** The text of the ``` block after `<!-- marker -->`, comments included. */
+export function docBlockText(marker) {
   const rest = DOC.split(`<!-- ${marker} -->`)[1];
   if (rest === undefined) throw new Error(`PROTOCOL.md has no block after <!-- ${marker} -->`);
-  const block = rest.split('```')[1];
-  return unhex(block.split('\n').map((l) => l.split('#')[0]).join(' '));
+  return rest.split('```')[1];
+}
+
+/** The bytes of the ``` block after `<!-- marker -->`, without its `#` comments. */
+export function docBlock(marker) {
+  return unhex(docBlockText(marker).split('\n').map((l) => l.split('#')[0]).join(' '));
 }
 
 /**
@@ -37,15 +41,29 @@ export function docVector(label) {
   throw new Error(`PROTOCOL.md prints no bytes for \`${label}\``);
 }
 
-/** The rows of the Markdown table whose header row starts with `| first |`, as cell arrays. */
+/** The rows of the first Markdown table whose header row starts with `| first |`, as cell arrays. */
 export function docTable(first) {
+  return docTables(first)[0];
+}
+
+/**
+ * Every Markdown table whose header row starts with `| first |`, in document order, each as an
+ * array of rows (cell arrays) whose `offset` is where the table starts in the document.
+ */
+export function docTables(first) {
   const lines = DOC.split('\n');
-  const start = lines.findIndex((l) => l.startsWith(`| ${first} |`));
-  if (start < 0) throw new Error(`PROTOCOL.md has no table headed | ${first} |`);
-  const rows = [];
-  for (const line of lines.slice(start + 2)) {
-    if (!line.startsWith('|')) break;
-    rows.push(line.split('|').slice(1, -1).map((c) => c.trim()));
+  const tables = [];
+  let offset = 0;
+  for (let i = 0; i < lines.length; offset += lines[i].length + 1, i++) {
+    if (!lines[i].startsWith(`| ${first} |`)) continue;
+    const rows = [];
+    for (const line of lines.slice(i + 2)) {
+      if (!line.startsWith('|')) break;
+      rows.push(line.split('|').slice(1, -1).map((c) => c.trim()));
+    }
+    rows.offset = offset;
+    tables.push(rows);
   }
-  return rows;
+  if (tables.length === 0) throw new Error(`PROTOCOL.md has no table headed | ${first} |`);
+  return tables;
 }

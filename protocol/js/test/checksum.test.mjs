@@ -1,9 +1,9 @@
-// The checksum of PROTOCOL.md §7: its check values and the worked example's terms, parsed from
-// the document's tables.
+// The checksum of PROTOCOL.md §7: its check values and the worked examples' terms (§6.5, §8),
+// parsed from the document's tables.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { componentHash, componentSeed, entityHash, fieldWord, fnv1a64, mix64 } from '../game-client.js';
-import { docTable } from '../test-support/doc.mjs';
+import { docTable, docTables } from '../test-support/doc.mjs';
 
 const bytes = (s) => new TextEncoder().encode(s);
 
@@ -33,17 +33,19 @@ test('the check values of §7', () => {
   for (const [expr, value] of rows) assert.equal(evaluate(cell(expr)), BigInt(cell(value)), expr);
 });
 
-test("the worked example's checksum is the wrapping sum of its terms", () => {
-  let sum = 0n;
-  for (const [term, value] of docTable('term | hash')) {
-    if (term === 'wrapping sum') {
-      assert.equal(sum & ((1n << 64n) - 1n), BigInt(cell(value)));
-      return;
+test("each worked example's checksum (§6.5's area delta, §8's delta) is the wrapping sum of its terms", () => {
+  const tables = docTables('term | hash');
+  assert.ok(tables.length >= 2, 'a term table for §6.5 and one for §8');
+  for (const table of tables) {
+    let sum = 0n;
+    const last = table.at(-1);
+    assert.equal(last[0], 'wrapping sum', 'the table ends with the wrapping sum');
+    for (const [term, value] of table.slice(0, -1)) {
+      assert.equal(evaluate(cell(term)), BigInt(cell(value)), term);
+      sum += BigInt(cell(value));
     }
-    assert.equal(evaluate(cell(term)), BigInt(cell(value)), term);
-    sum += BigInt(cell(value));
+    assert.equal(sum & ((1n << 64n) - 1n), BigInt(cell(last[1])));
   }
-  assert.fail('the table ends with the wrapping sum');
 });
 
 test('field words: sign-extended integers, bools, strings', () => {

@@ -12,8 +12,8 @@ const coins = () => decodeSchema(docBlock('coins-schema-hex'));
 
 test('client messages match the bytes of §5.1', () => {
   const cases = [
-    ['Join{2, "00112233445566778899aabbccddeeff", None}', encodeJoin('00112233445566778899aabbccddeeff')],
-    ['Join{2, "", Some("ab")}', encodeJoin('', 'ab')],
+    ['Join{3, "00112233445566778899aabbccddeeff", None}', encodeJoin('00112233445566778899aabbccddeeff')],
+    ['Join{3, "", Some("ab")}', encodeJoin('', 'ab')],
     ['Ping{1}', encodePing(1)],
     ['Leave', encodeLeave()],
   ];

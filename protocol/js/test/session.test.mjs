@@ -109,7 +109,7 @@ test('an unexpected drop resumes with the resume token and resends the unacknowl
   assert.equal(info.resumes, 1);
   assert.equal(info.after.name, 'connection_lost');
   const next = server.sockets[1];
-  assert.equal(hex(next.sent[0]), hex(encodeJoin('', 'r1')), 'Join{2, "", Some(resume token)}');
+  assert.equal(hex(next.sent[0]), hex(encodeJoin('', 'r1')), 'Join{3, "", Some(resume token)}');
   assert.equal(next.sent.length, 2, 'the newest unacknowledged input is sent again (ack 0)');
   assert.equal(hex(next.sent[1]), hex(encodeInput(room.schema, 2, 1, { move_x: 127 })));
   assert.deepEqual(room.pending.map((i) => i.seq), [2]);
