@@ -11,9 +11,10 @@ use protocol::{Bounds, CloseCode, Replica, ServerMsg};
 
 use super::components::*;
 use super::handle::{RoomHandle, RoomInbox, SpectatorEvent};
-use super::{bots, replication, spectator, systems};
+use super::schedule::{add_bots, engine_schedule};
+use super::spectator;
 use crate::config::Config;
-use crate::game::{Game, GameError, RoomInfo, TickSet};
+use crate::game::{Game, GameError, RoomInfo};
 
 /// Settings every room of a server shares, derived from [`Config`].
 #[derive(Debug, Clone)]
@@ -40,6 +41,9 @@ pub struct RoomSettings {
     pub spectator_delay_ms: u64,
     /// Players every room is kept filled to with bots (`--bots-per-room`).
     pub bots_per_room: u32,
+    /// Whether rooms may get bots (`--bots-per-room`, `--fill-with-bots-after` or `--demo`);
+    /// a room that may not runs no bot system.
+    pub bots_asked: bool,
 }
 
 impl RoomSettings {
@@ -66,6 +70,7 @@ impl RoomSettings {
                 .max(1),
             spectator_delay_ms: c.spectator_delay_ms,
             bots_per_room: c.bots_per_room,
+            bots_asked: c.bots_per_room > 0 || c.fill_with_bots_after.is_some() || c.demo,
         }
     }
 }
@@ -85,29 +90,6 @@ impl std::fmt::Debug for Room {
     }
 }
 
-/// The engine's systems in their phases; the game adds its own.
-fn engine_schedule() -> Schedule {
-    let mut schedule = Schedule::default();
-    schedule.set_executor(SingleThreadedExecutor::new());
-    schedule.configure_sets(
-        (
-            TickSet::Receive,
-            TickSet::Simulate,
-            TickSet::Replicate,
-            TickSet::Send,
-        )
-            .chain(),
-    );
-    schedule.add_systems((
-        (systems::receive, systems::expire_dropped)
-            .chain()
-            .in_set(TickSet::Receive),
-        replication::replicate.in_set(TickSet::Replicate),
-        (replication::fan_out, spectator::publish).in_set(TickSet::Send),
-    ));
-    schedule
-}
-
 impl Room {
     /// A room playing `game` that drains `inbox`; fails when the game's definition is broken
     /// (the server checks every game when it starts, so this is not expected).
@@ -118,6 +100,7 @@ impl Room {
         shared: Shared,
         game: &dyn Game,
     ) -> Result<Self, GameError> {
+        let bots = settings.bots_asked;
         let mut world = World::new();
         world.insert_resource(RoomInfo {
             room_id: handle.id,
@@ -142,14 +125,9 @@ impl Room {
         let mut schedule = engine_schedule();
         let mut startup = Schedule::default();
         startup.set_executor(SingleThreadedExecutor::new());
-        let built = crate::game::build(game, &mut world, &mut schedule, &mut startup)?;
-        if built.bot_brain {
-            schedule.add_systems(
-                bots::balance_bots
-                    .run_if(bots::in_play)
-                    .in_set(TickSet::Receive)
-                    .after(systems::expire_dropped),
-            );
+        let built = crate::game::build(game, &mut world, &mut schedule, &mut startup, bots)?;
+        if bots && built.bot_brain {
+            add_bots(&mut schedule);
         }
         let message =
             protocol::encode_server(&ServerMsg::Schema(built.schema.clone())).map_err(|e| {

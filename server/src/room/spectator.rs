@@ -14,6 +14,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use bevy_ecs::prelude::*;
+use bevy_ecs::system::SystemState;
 use protocol::api::{SpectatorEntity, SpectatorSnapshot};
 
 use super::components::*;
@@ -43,8 +44,38 @@ struct Publisher {
     pending: VecDeque<Captured>,
 }
 
-/// Captures the state at the spectator rate and publishes what is old enough.
-pub fn publish(
+/// What [`publish`] reads and writes of the world.
+pub type Spectate = (
+    Query<'static, 'static, &'static Player>,
+    Res<'static, Replication>,
+    Res<'static, GameSchema>,
+    ResMut<'static, SpectatorState>,
+    Res<'static, TickClock>,
+    Res<'static, RoomConfig>,
+);
+
+/// Captures the state at the spectator rate and publishes what is old enough; `access` is kept
+/// by the caller between ticks. A room that nobody watches and that has nothing left to clear
+/// pays two resource reads.
+pub fn publish(world: &mut World, access: &mut SystemState<Spectate>) {
+    if !has_work(world) {
+        return;
+    }
+    // Queries and resources the room always holds validate.
+    if let Ok((players, replication, schema, state, clock, config)) = access.get_mut(world) {
+        capture_and_send(players, replication, schema, state, clock, config);
+    }
+}
+
+/// Whether spectators watch, or a state captured for spectators who have left is still held.
+fn has_work(world: &World) -> bool {
+    let feed = &world.resource::<RoomConfig>().handle.spectators;
+    feed.watchers.load(Ordering::Relaxed) > 0
+        || !world.resource::<SpectatorState>().0.pending.is_empty()
+        || feed.latest.borrow().is_some()
+}
+
+fn capture_and_send(
     players: Query<&Player>,
     replication: Res<Replication>,
     schema: Res<GameSchema>,
