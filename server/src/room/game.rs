@@ -80,6 +80,8 @@ pub struct Room {
     world: World,
     schedule: Schedule,
     handle: Arc<RoomHandle>,
+    /// Ticks an empty room waits before it closes (from its settings, which never change).
+    idle_close_ticks: u32,
 }
 
 impl std::fmt::Debug for Room {
@@ -100,7 +102,7 @@ impl Room {
         shared: Shared,
         game: &dyn Game,
     ) -> Result<Self, GameError> {
-        let bots = settings.bots_asked;
+        let (bots, idle_close_ticks) = (settings.bots_asked, settings.idle_close_ticks);
         let mut world = World::new();
         world.insert_resource(RoomInfo {
             room_id: handle.id,
@@ -153,6 +155,7 @@ impl Room {
             world,
             schedule,
             handle,
+            idle_close_ticks,
         })
     }
 
@@ -218,14 +221,9 @@ impl Room {
 
     fn check_idle(&mut self) -> bool {
         let empty = self.handle.occupancy() == 0 && !self.handle.keeps_open();
-        let limit = self
-            .world
-            .resource::<RoomConfig>()
-            .settings
-            .idle_close_ticks;
         let mut clock = self.world.resource_mut::<TickClock>();
         clock.idle_ticks = if empty { clock.idle_ticks + 1 } else { 0 };
-        if clock.idle_ticks > limit {
+        if clock.idle_ticks > self.idle_close_ticks {
             self.close(CloseCode::RoomClosed, "the room closed");
             return false;
         }

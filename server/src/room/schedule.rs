@@ -20,6 +20,9 @@ use crate::game::TickSet;
 pub fn engine_schedule() -> Schedule {
     let mut schedule = Schedule::default();
     schedule.set_executor(SingleThreadedExecutor::new());
+    // The systems after the last sync point (replicate, publish, fan out) have no commands:
+    // a final apply would only walk them.
+    schedule.set_apply_final_deferred(false);
     schedule.configure_sets(
         (
             TickSet::Receive,
