@@ -12,7 +12,7 @@ use bevy_ecs::system::SystemState;
 
 use super::components::ReplicationState;
 use super::replication::{self, EntityChanges};
-use super::spectator::{self, Spectate};
+use super::spectator::{self, Spectating};
 use super::{bots, systems};
 use crate::game::TickSet;
 
@@ -55,9 +55,9 @@ pub fn add_bots(schedule: &mut Schedule) {
 fn replicate_and_publish(
     world: &mut World,
     entities: &mut SystemState<EntityChanges>,
-    spectate: &mut SystemState<Spectate>,
+    mut spectating: Local<Spectating>,
     mut spare: Local<Box<ReplicationState>>,
 ) {
     replication::replicate(world, entities, &mut spare);
-    spectator::publish(world, spectate);
+    spectator::publish(world, &mut spectating);
 }

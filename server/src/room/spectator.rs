@@ -45,7 +45,7 @@ struct Publisher {
 }
 
 /// What [`publish`] reads and writes of the world.
-pub type Spectate = (
+type Spectate = (
     Query<'static, 'static, &'static Player>,
     Res<'static, Replication>,
     Res<'static, GameSchema>,
@@ -54,27 +54,40 @@ pub type Spectate = (
     Res<'static, RoomConfig>,
 );
 
-/// Captures the state at the spectator rate and publishes what is old enough; `access` is kept
-/// by the caller between ticks. A room that nobody watches and that has nothing left to clear
-/// pays two resource reads.
-pub fn publish(world: &mut World, access: &mut SystemState<Spectate>) {
-    if !has_work(world) {
+/// What [`publish`] keeps between ticks: the room's context (its watcher count is read without
+/// a resource lookup), its world access, and whether it may hold a state to clear.
+pub struct Spectating {
+    config: RoomConfig,
+    access: SystemState<Spectate>,
+    holds: bool,
+}
+
+impl FromWorld for Spectating {
+    fn from_world(world: &mut World) -> Self {
+        Self {
+            config: world.resource::<RoomConfig>().clone(),
+            access: SystemState::new(world),
+            holds: true,
+        }
+    }
+}
+
+/// Captures the state at the spectator rate and publishes what is old enough. A room that
+/// nobody watches and that holds no state for spectators who have left pays one atomic load.
+pub fn publish(world: &mut World, spectating: &mut Spectating) {
+    let feed = &spectating.config.handle.spectators;
+    if feed.watchers.load(Ordering::Relaxed) == 0 && !spectating.holds {
         return;
     }
     // Queries and resources the room always holds validate.
-    if let Ok((players, replication, schema, state, clock, config)) = access.get_mut(world) {
-        capture_and_send(players, replication, schema, state, clock, config);
+    if let Ok((players, replication, schema, state, clock, config)) =
+        spectating.access.get_mut(world)
+    {
+        spectating.holds = capture_and_send(players, replication, schema, state, clock, config);
     }
 }
 
-/// Whether spectators watch, or a state captured for spectators who have left is still held.
-fn has_work(world: &World) -> bool {
-    let feed = &world.resource::<RoomConfig>().handle.spectators;
-    feed.watchers.load(Ordering::Relaxed) > 0
-        || !world.resource::<SpectatorState>().0.pending.is_empty()
-        || feed.latest.borrow().is_some()
-}
-
+/// The body of [`publish`]; returns whether it holds a state (none once nobody watches).
 fn capture_and_send(
     players: Query<&Player>,
     replication: Res<Replication>,
@@ -82,7 +95,7 @@ fn capture_and_send(
     mut state: ResMut<SpectatorState>,
     clock: Res<TickClock>,
     config: Res<RoomConfig>,
-) {
+) -> bool {
     let state = &mut *state.0;
     let feed = &config.handle.spectators;
     if feed.watchers.load(Ordering::Relaxed) == 0 {
@@ -90,7 +103,7 @@ fn capture_and_send(
             *state = Publisher::default();
             feed.latest.send_replace(None);
         }
-        return;
+        return false;
     }
     let settings = &config.settings;
     if state.ticks_until_capture == 0 {
@@ -140,4 +153,5 @@ fn capture_and_send(
         }
         feed.latest.send_replace(Some(Arc::new(snapshot)));
     }
+    true
 }
