@@ -230,3 +230,58 @@ impl Room {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::any::TypeId;
+
+    use super::*;
+    use crate::games::movement::{Movement, random_walk};
+    use crate::room::bots::balance_bots;
+
+    /// A movement room under `config`, ticked once (its schedule is built).
+    fn movement_room(config: &Config) -> Room {
+        let (handle, rx) = RoomHandle::new(1, "test".into(), config.room_capacity, 16);
+        let shared = Shared {
+            metrics: Arc::default(),
+            resume_index: Arc::default(),
+            rooms: Arc::default(),
+        };
+        let settings = RoomSettings::from_config(config);
+        let mut room = Room::new(handle, settings, rx, shared, &Movement).unwrap();
+        room.tick();
+        room
+    }
+
+    /// Whether the room's tick schedule holds the system of type `system`.
+    fn runs(room: &Room, system: TypeId) -> bool {
+        let mut systems = room.schedule.systems().unwrap();
+        systems.any(|(_, s)| s.system_type() == system)
+    }
+
+    #[test]
+    fn a_room_that_can_never_get_bots_has_no_bot_system() {
+        let balance = IntoSystem::system_type_id(&balance_bots);
+        let brain = IntoSystem::system_type_id(&random_walk);
+        let none = movement_room(&Config::default());
+        assert!(!runs(&none, balance) && !runs(&none, brain));
+        let asked = [
+            Config {
+                bots_per_room: 2,
+                ..Config::default()
+            },
+            Config {
+                fill_with_bots_after: Some(Duration::from_secs(5)),
+                ..Config::default()
+            },
+            Config {
+                demo: true,
+                ..Config::default()
+            },
+        ];
+        for config in &asked {
+            let room = movement_room(config);
+            assert!(runs(&room, balance) && runs(&room, brain), "{config:?}");
+        }
+    }
+}
