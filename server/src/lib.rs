@@ -306,9 +306,7 @@ fn configure_games(games: &mut GameCatalog, config: &Config) -> Result<(), game:
         capacity: config.room_capacity,
         interest_radius: settings.interest_radius,
     })?;
-    let bots_asked =
-        config.bots_per_room > 0 || config.fill_with_bots_after.is_some() || config.demo;
-    if bots_asked && !brainless.is_empty() {
+    if settings.bots_asked && !brainless.is_empty() {
         tracing::warn!(
             games = %brainless.join(", "),
             "bots were asked for, but these games have no bot brain (GameBuilder::bot_brain): \

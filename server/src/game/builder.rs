@@ -55,15 +55,18 @@ pub struct GameBuilder<'a> {
     types: HashSet<TypeId>,
     errors: Vec<String>,
     bot_brain: bool,
+    bots: bool,
 }
 
 impl<'a> GameBuilder<'a> {
-    /// A builder for game `name` adding to a room's world, tick schedule and startup schedule.
+    /// A builder for game `name` adding to a room's world, tick schedule and startup schedule,
+    /// for a room that may get `bots` or not (then a bot brain is recorded, not scheduled).
     pub(crate) fn new(
         name: &str,
         world: &'a mut World,
         schedule: &'a mut Schedule,
         startup: &'a mut Schedule,
+        bots: bool,
     ) -> Self {
         world.init_resource::<GameEvents>();
         let syncs: Vec<Box<dyn ComponentSync>> = vec![Box::new(PositionSync::new(world))];
@@ -83,6 +86,7 @@ impl<'a> GameBuilder<'a> {
             types: HashSet::new(),
             errors: Vec::new(),
             bot_brain: false,
+            bots,
         }
     }
 
@@ -282,6 +286,11 @@ impl<'a> GameBuilder<'a> {
         &mut self,
         systems: impl IntoScheduleConfigs<ScheduleSystem, M>,
     ) -> &mut Self {
+        if !self.bots {
+            // A room that can never get bots runs no brain, not even its run condition.
+            self.bot_brain = true;
+            return self;
+        }
         let systems: ScheduleConfigs<ScheduleSystem> = systems
             .into_configs()
             .in_set(TickSet::Simulate)

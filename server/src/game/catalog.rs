@@ -124,17 +124,19 @@ fn check_in(game: &dyn Game, room: RoomInfo) -> Result<Built, GameError> {
     let mut world = World::new();
     world.insert_resource(room);
     let (mut schedule, mut startup) = (Schedule::default(), Schedule::default());
-    build(game, &mut world, &mut schedule, &mut startup)
+    build(game, &mut world, &mut schedule, &mut startup, true)
 }
 
-/// Builds `game` into a room's world and schedules.
+/// Builds `game` into a room's world and schedules; the bot brain's systems go into the tick
+/// schedule only when the room may get `bots`.
 pub(crate) fn build(
     game: &dyn Game,
     world: &mut World,
     schedule: &mut Schedule,
     startup: &mut Schedule,
+    bots: bool,
 ) -> Result<Built, GameError> {
-    let mut builder = GameBuilder::new(game.name(), world, schedule, startup);
+    let mut builder = GameBuilder::new(game.name(), world, schedule, startup, bots);
     game.build(&mut builder);
     builder.finish()
 }

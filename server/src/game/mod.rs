@@ -126,9 +126,10 @@ pub enum TickSet {
     /// The game's bot brain ([`GameBuilder::bot_brain`]), then its systems
     /// ([`GameBuilder::add_systems`]).
     Simulate,
-    /// The engine diffs the replicated components and encodes the frame's shared part.
+    /// The engine diffs the replicated components, encodes the frame's shared part and
+    /// publishes the spectator update.
     Replicate,
-    /// The engine queues every client's frame and the spectator update.
+    /// The engine queues every client's frame.
     Send,
 }
 

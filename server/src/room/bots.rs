@@ -6,7 +6,8 @@
 //! grace, and seats reserved) come first: each tick the room holds `target − humans` bots. A
 //! bot is spawned like a human ([`super::roster::spawn_avatar`], marked [`Bot`]) and leaves
 //! like one ([`PlayerLeft`], then despawned); it has no link, so no frame is encoded for it.
-//! The game's bot brain steers it. Only a game with a brain gets this system.
+//! The game's bot brain steers it. Only a room that may get bots
+//! ([`super::RoomSettings::bots_asked`]) of a game with a brain gets this system.
 
 use bevy_ecs::prelude::*;
 use protocol::NetId;

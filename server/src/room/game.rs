@@ -12,9 +12,10 @@ use protocol::{Bounds, CloseCode, Replica, ServerMsg};
 
 use super::components::*;
 use super::handle::{RoomHandle, RoomInbox, SpectatorEvent};
-use super::{bots, replication, spectator, systems};
+use super::schedule::{add_bots, engine_schedule};
+use super::spectator;
 use crate::config::Config;
-use crate::game::{Game, GameError, RoomInfo, TickSet};
+use crate::game::{Game, GameError, RoomInfo};
 
 /// Settings every room of a server shares, derived from [`Config`].
 #[derive(Debug, Clone)]
@@ -46,6 +47,9 @@ pub struct RoomSettings {
     pub bots_per_room: u32,
     /// Interest radius in quanta (0: everyone sees everything); the registry sets it per mode.
     pub interest_radius: i32,
+    /// Whether rooms may get bots (`--bots-per-room`, `--fill-with-bots-after` or `--demo`);
+    /// a room that may not runs no bot system.
+    pub bots_asked: bool,
 }
 
 impl RoomSettings {
@@ -77,6 +81,7 @@ impl RoomSettings {
             spectator_delay_ms: c.spectator_delay_ms,
             bots_per_room: c.bots_per_room,
             interest_radius: units_to_quanta(c.interest_radius),
+            bots_asked: c.bots_per_room > 0 || c.fill_with_bots_after.is_some() || c.demo,
         }
     }
 }
@@ -115,6 +120,8 @@ pub struct Room {
     world: World,
     schedule: Schedule,
     handle: Arc<RoomHandle>,
+    /// Ticks an empty room waits before it closes (from its settings, which never change).
+    idle_close_ticks: u32,
 }
 
 impl std::fmt::Debug for Room {
@@ -123,29 +130,6 @@ impl std::fmt::Debug for Room {
             .field("id", &self.handle.id)
             .finish_non_exhaustive()
     }
-}
-
-/// The engine's systems in their phases; the game adds its own.
-fn engine_schedule() -> Schedule {
-    let mut schedule = Schedule::default();
-    schedule.set_executor(SingleThreadedExecutor::new());
-    schedule.configure_sets(
-        (
-            TickSet::Receive,
-            TickSet::Simulate,
-            TickSet::Replicate,
-            TickSet::Send,
-        )
-            .chain(),
-    );
-    schedule.add_systems((
-        (systems::receive, systems::expire_dropped)
-            .chain()
-            .in_set(TickSet::Receive),
-        replication::replicate.in_set(TickSet::Replicate),
-        (replication::fan_out, spectator::publish).in_set(TickSet::Send),
-    ));
-    schedule
 }
 
 impl Room {
@@ -158,6 +142,7 @@ impl Room {
         shared: Shared,
         game: &dyn Game,
     ) -> Result<Self, GameError> {
+        let (bots, idle_close_ticks) = (settings.bots_asked, settings.idle_close_ticks);
         let mut world = World::new();
         world.insert_resource(RoomInfo {
             room_id: handle.id,
@@ -183,14 +168,9 @@ impl Room {
         let mut schedule = engine_schedule();
         let mut startup = Schedule::default();
         startup.set_executor(SingleThreadedExecutor::new());
-        let built = crate::game::build(game, &mut world, &mut schedule, &mut startup)?;
-        if built.bot_brain {
-            schedule.add_systems(
-                bots::balance_bots
-                    .run_if(bots::in_play)
-                    .in_set(TickSet::Receive)
-                    .after(systems::expire_dropped),
-            );
+        let built = crate::game::build(game, &mut world, &mut schedule, &mut startup, bots)?;
+        if bots && built.bot_brain {
+            add_bots(&mut schedule);
         }
         let message =
             protocol::encode_server(&ServerMsg::Schema(built.schema.clone())).map_err(|e| {
@@ -223,6 +203,7 @@ impl Room {
             world,
             schedule,
             handle,
+            idle_close_ticks,
         })
     }
 
@@ -288,14 +269,9 @@ impl Room {
 
     fn check_idle(&mut self) -> bool {
         let empty = self.handle.occupancy() == 0 && !self.handle.keeps_open();
-        let limit = self
-            .world
-            .resource::<RoomConfig>()
-            .settings
-            .idle_close_ticks;
         let mut clock = self.world.resource_mut::<TickClock>();
         clock.idle_ticks = if empty { clock.idle_ticks + 1 } else { 0 };
-        if clock.idle_ticks > limit {
+        if clock.idle_ticks > self.idle_close_ticks {
             self.close(CloseCode::RoomClosed, "the room closed");
             return false;
         }
@@ -305,7 +281,57 @@ impl Room {
 
 #[cfg(test)]
 mod tests {
+    use std::any::TypeId;
+
     use super::*;
+    use crate::games::movement::{Movement, random_walk};
+    use crate::room::bots::balance_bots;
+
+    /// A movement room under `config`, ticked once (its schedule is built).
+    fn movement_room(config: &Config) -> Room {
+        let (handle, rx) = RoomHandle::new(1, "test".into(), config.room_capacity, 16);
+        let shared = Shared {
+            metrics: Arc::default(),
+            resume_index: Arc::default(),
+            rooms: Arc::default(),
+        };
+        let settings = RoomSettings::from_config(config);
+        let mut room = Room::new(handle, settings, rx, shared, &Movement).unwrap();
+        room.tick();
+        room
+    }
+
+    /// Whether the room's tick schedule holds the system of type `system`.
+    fn runs(room: &Room, system: TypeId) -> bool {
+        let mut systems = room.schedule.systems().unwrap();
+        systems.any(|(_, s)| s.system_type() == system)
+    }
+
+    #[test]
+    fn a_room_that_can_never_get_bots_has_no_bot_system() {
+        let balance = IntoSystem::system_type_id(&balance_bots);
+        let brain = IntoSystem::system_type_id(&random_walk);
+        let none = movement_room(&Config::default());
+        assert!(!runs(&none, balance) && !runs(&none, brain));
+        let asked = [
+            Config {
+                bots_per_room: 2,
+                ..Config::default()
+            },
+            Config {
+                fill_with_bots_after: Some(Duration::from_secs(5)),
+                ..Config::default()
+            },
+            Config {
+                demo: true,
+                ..Config::default()
+            },
+        ];
+        for config in &asked {
+            let room = movement_room(config);
+            assert!(runs(&room, balance) && runs(&room, brain), "{config:?}");
+        }
+    }
 
     fn settings(spectator_hz: u16, full_room_hz: u16, radius: f64) -> RoomSettings {
         RoomSettings::from_config(&Config {

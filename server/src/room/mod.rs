@@ -8,20 +8,23 @@
 //!    joins and resumes (not admitted when their connection gave up; the game's join and resume
 //!    observers run), inputs (stale and duplicate sequence numbers dropped, capped per tick;
 //!    the fields were checked against the game's schema by the connection); expire dropped
-//!    players past their grace period; in a game with a bot brain, spawn or remove bots so that
-//!    the room holds its bot target ([`bots`]). The inputs are then decoded into the game's
-//!    [`crate::game::PlayerInput`].
+//!    players past their grace period; in a room that may get bots of a game with a bot brain,
+//!    spawn or remove bots so that the room holds its bot target ([`bots`]). The inputs are then
+//!    decoded into the game's [`crate::game::PlayerInput`].
 //! 2. **Simulate**: the game's bot brain ([`crate::game::GameBuilder::bot_brain`]), then its
 //!    systems ([`crate::game::GameBuilder::add_systems`]).
 //! 3. **Replicate** ([`replication::replicate`]): bevy change detection of every replicated
 //!    component (one sync per component), spawns, despawns and owner
 //!    changes feed the room's [`protocol::Replica`], which writes the delta's shared part once.
+//!    **Spectate** ([`spectator::publish`]), in the same system: at the spectator rate, one
+//!    JSON update for all spectators through a broadcast channel, decoded from the replica by
+//!    the game's schema.
 //! 4. **Send** ([`replication::fan_out`]): each client's frame (the shared part, or a shared
 //!    snapshot for a client that must resync, then its own part: ack, owner-only components,
 //!    events, checksum), all written into one buffer per tick and queued with `try_send`; a full
 //!    queue skips the client, which keeps its events for its next frame.
-//! 5. **Spectate** ([`spectator::publish`]): at the spectator rate, one JSON update for all
-//!    spectators through a broadcast channel, decoded from the replica by the game's schema.
+//!
+//! The engine runs as few systems as this order allows ([`schedule`]).
 
 pub mod bots;
 pub mod components;
@@ -36,6 +39,7 @@ pub mod queue;
 pub mod registry;
 pub mod replication;
 pub mod roster;
+pub mod schedule;
 pub mod spectator;
 pub mod systems;
 

@@ -22,7 +22,7 @@ const MAX_PENDING_EVENT_BYTES: usize = 256 * 1024;
 
 /// Entities the game asked to replicate that have no network id yet, and entities that became
 /// replicated, changed owner, or stopped being replicated.
-type EntityChanges = (
+pub type EntityChanges = (
     Query<'static, 'static, (Entity, &'static Replicate), Without<NetEntity>>,
     Query<'static, 'static, (Entity, &'static NetEntity, Option<&'static Owner>), Added<NetEntity>>,
     Query<'static, 'static, (&'static NetEntity, Option<&'static Owner>), Changed<Owner>>,
@@ -31,14 +31,15 @@ type EntityChanges = (
 );
 
 /// Records this tick's changes into the replica and writes the delta's shared part once.
+/// `state` is a spare replication state the caller keeps between ticks: the world's leaves the
+/// world while the syncs read it (a swap of two boxes: cheaper than removing and inserting the
+/// resource), and returns at the end.
 pub fn replicate(
     world: &mut World,
     entities: &mut SystemState<EntityChanges>,
-    mut state: Local<Box<ReplicationState>>,
+    state: &mut Box<ReplicationState>,
 ) {
-    // The state leaves the world while the syncs read it (a swap of two boxes: cheaper than
-    // removing and inserting the resource), and returns at the end.
-    std::mem::swap(&mut world.resource_mut::<Replication>().0, &mut *state);
+    std::mem::swap(&mut world.resource_mut::<Replication>().0, state);
     {
         let clock = *world.resource::<TickClock>();
         let ReplicationState {
@@ -61,7 +62,7 @@ pub fn replicate(
         frame.finish(&mut outbox.delta);
         outbox.snapshot = None;
     }
-    std::mem::swap(&mut world.resource_mut::<Replication>().0, &mut *state);
+    std::mem::swap(&mut world.resource_mut::<Replication>().0, state);
     let config = world.resource::<RoomConfig>();
     config.handle.set_tick(world.resource::<TickClock>().tick);
 }

@@ -20,6 +20,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use bevy_ecs::prelude::*;
+use bevy_ecs::system::SystemState;
 use protocol::api::{SpectatorEntity, SpectatorSnapshot};
 
 use super::components::*;
@@ -53,15 +54,58 @@ struct Publisher {
     pending: VecDeque<Captured>,
 }
 
-/// Captures the state at the spectator rate and publishes what is old enough.
-pub fn publish(
+/// What [`publish`] reads and writes of the world.
+type Spectate = (
+    Query<'static, 'static, &'static Player>,
+    Res<'static, Replication>,
+    Res<'static, GameSchema>,
+    ResMut<'static, SpectatorState>,
+    Res<'static, TickClock>,
+    Res<'static, RoomConfig>,
+);
+
+/// What [`publish`] keeps between ticks: the room's context (its watcher count is read without
+/// a resource lookup), its world access, and whether it may hold a state to clear.
+pub struct Spectating {
+    config: RoomConfig,
+    access: SystemState<Spectate>,
+    holds: bool,
+}
+
+impl FromWorld for Spectating {
+    fn from_world(world: &mut World) -> Self {
+        Self {
+            config: world.resource::<RoomConfig>().clone(),
+            access: SystemState::new(world),
+            holds: true,
+        }
+    }
+}
+
+/// Captures the state at the spectator rate and publishes what is old enough. A room that
+/// nobody watches and that holds no state for spectators who have left pays one atomic load.
+pub fn publish(world: &mut World, spectating: &mut Spectating) {
+    let feed = &spectating.config.handle.spectators;
+    if feed.watchers.load(Ordering::Relaxed) == 0 && !spectating.holds {
+        return;
+    }
+    // Queries and resources the room always holds validate.
+    if let Ok((players, replication, schema, state, clock, config)) =
+        spectating.access.get_mut(world)
+    {
+        spectating.holds = capture_and_send(players, replication, schema, state, clock, config);
+    }
+}
+
+/// The body of [`publish`]; returns whether it holds a state (none once nobody watches).
+fn capture_and_send(
     players: Query<&Player>,
     replication: Res<Replication>,
     schema: Res<GameSchema>,
     mut state: ResMut<SpectatorState>,
     clock: Res<TickClock>,
     config: Res<RoomConfig>,
-) {
+) -> bool {
     let state = &mut *state.0;
     let feed = &config.handle.spectators;
     if feed.watchers.load(Ordering::Relaxed) == 0 {
@@ -70,7 +114,7 @@ pub fn publish(
             feed.latest.send_replace(None);
             feed.live.send_replace(None);
         }
-        return;
+        return false;
     }
     let settings = &config.settings;
     if state.ticks_until_capture == 0 {
@@ -122,6 +166,7 @@ pub fn publish(
             publish_whole_room(feed, snapshot);
         }
     }
+    true
 }
 
 /// Sends whole-room spectators what changed since the previous whole-room update, and makes

@@ -13,7 +13,9 @@ use crate::game::{Player, PlayerLeft};
 const MAX_COMMANDS_PER_TICK: usize = 16_384;
 
 /// Drains the inboxes: departures first (every one), then joins, resumes and inputs; players
-/// whose connection takes no more frames are dropped as if they had said so.
+/// whose connection takes no more frames are dropped as if they had said so. Then removes the
+/// dropped players whose grace period is over (one system, not two: every system a room runs
+/// costs the executor's overhead each tick).
 pub fn receive(
     mut commands: Commands,
     mut despawned: RemovedComponents<Player>,
@@ -75,19 +77,16 @@ pub fn receive(
     let metrics = &config.shared.metrics;
     metrics.inputs_applied.increment(applied);
     metrics.inputs_dropped.increment(ignored);
+    expire_dropped(&mut commands, book, &config, clock.tick);
 }
 
-/// Removes dropped players whose grace period is over.
-pub fn expire_dropped(
-    mut commands: Commands,
-    mut players: ResMut<Players>,
-    config: Res<RoomConfig>,
-    clock: Res<TickClock>,
-) {
+/// Removes dropped players whose grace period is over at `tick`: each leaves ([`PlayerLeft`])
+/// and its entity is despawned.
+fn expire_dropped(commands: &mut Commands, book: &mut PlayerBook, config: &RoomConfig, tick: u32) {
     let shared = &config.shared;
-    players.0.dropped.0.retain(|token, d| {
+    book.dropped.0.retain(|token, d| {
         // Wrapping comparison: still valid while the deadline is ahead of the clock.
-        let alive = (d.expires_at_tick.wrapping_sub(clock.tick) as i32) > 0;
+        let alive = (d.expires_at_tick.wrapping_sub(tick) as i32) > 0;
         if !alive {
             shared.resume_index.remove(token);
             commands.trigger(PlayerLeft {
