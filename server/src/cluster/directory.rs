@@ -5,6 +5,7 @@ use protocol::api::{LobbyView, RoomView};
 use serde::{Deserialize, Serialize};
 
 use crate::lobby::lobbies::ListedLobby;
+use crate::room::RoomHandle;
 
 /// A node's lease value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,6 +34,39 @@ pub struct RoomEntry {
     pub capacity: u32,
     /// Its tick when listed.
     pub tick: u32,
+}
+
+impl RoomEntry {
+    /// The room as listed now. A seat reserved since the room's last tick already counts in
+    /// `players`; the bot it displaces leaves at the next tick, so `bots` counts only the seats
+    /// left to bots.
+    pub fn of(room: &RoomHandle) -> Self {
+        let players = room.occupancy();
+        Self {
+            room_id: room.id,
+            mode: room.mode.clone(),
+            players,
+            bots: room.bots().min(room.capacity.saturating_sub(players)),
+            capacity: room.capacity,
+            tick: room.tick(),
+        }
+    }
+
+    /// The API view of the room, its pages under `base`; `node_url` is its node's public URL in a
+    /// cluster.
+    pub fn view(&self, base: &str, node_url: Option<&str>) -> RoomView {
+        RoomView {
+            room_id: self.room_id,
+            mode: self.mode.clone(),
+            players: self.players + self.bots,
+            bots: self.bots,
+            capacity: self.capacity,
+            tick: self.tick,
+            spectate_url: format!("{base}/spectate/{}", self.room_id),
+            events_url: format!("{base}/api/v1/rooms/{}/events", self.room_id),
+            node_url: node_url.map(str::to_owned),
+        }
+    }
 }
 
 /// One live node and its rooms.
@@ -90,13 +124,8 @@ impl Directory {
         Self { nodes }
     }
 
-    /// The live node `id`.
-    pub fn node(&self, id: u64) -> Option<&LiveNode> {
-        self.nodes.iter().find(|n| n.info.id == id)
-    }
-
     /// Every public lobby of the cluster of `mode` (any mode without one), oldest first.
-    pub fn lobbies(&self, mode: Option<&str>) -> Vec<LobbyView> {
+    pub fn lobbies(&self, mode: Option<&str>) -> Vec<&LobbyView> {
         let mut listed: Vec<&ListedLobby> = self
             .nodes
             .iter()
@@ -106,7 +135,7 @@ impl Directory {
         listed.sort_by(|a, b| {
             (a.created_ms, &a.view.lobby_id).cmp(&(b.created_ms, &b.view.lobby_id))
         });
-        listed.into_iter().map(|l| l.view.clone()).collect()
+        listed.into_iter().map(|l| &l.view).collect()
     }
 
     /// The room with id `room_id` and the node that runs it.
@@ -143,25 +172,14 @@ impl Directory {
         let mut views: Vec<RoomView> = self
             .nodes
             .iter()
-            .flat_map(|n| n.rooms.iter().map(move |r| view(&n.info.url, r)))
+            .flat_map(|n| {
+                n.rooms
+                    .iter()
+                    .map(move |r| r.view(&n.info.url, Some(&n.info.url)))
+            })
             .collect();
         views.sort_by_key(|v| v.room_id);
         views
-    }
-}
-
-/// The API view of a room listed by the node at `base`.
-pub fn view(base: &str, r: &RoomEntry) -> RoomView {
-    RoomView {
-        room_id: r.room_id,
-        mode: r.mode.clone(),
-        players: r.players + r.bots,
-        bots: r.bots,
-        capacity: r.capacity,
-        tick: r.tick,
-        spectate_url: format!("{base}/spectate/{}", r.room_id),
-        events_url: format!("{base}/api/v1/rooms/{}/events", r.room_id),
-        node_url: Some(base.to_owned()),
     }
 }
 

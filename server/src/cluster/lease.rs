@@ -101,9 +101,15 @@ enum Renewal {
     Taken,
 }
 
-/// Keeps this node registered until shutdown; removes its lease and room list at shutdown.
+/// The time between renewals of a lease of time to live `lease`.
+pub fn period(lease: Duration) -> Duration {
+    (lease / RENEWALS_PER_LEASE).min(MAX_PERIOD)
+}
+
+/// Keeps this node registered until shutdown, and the directory it lists read once per
+/// renewal; removes its lease and room list at shutdown.
 pub async fn run(app: Arc<App>, cluster: Arc<Cluster>) {
-    let period = (cluster.lease / RENEWALS_PER_LEASE).min(MAX_PERIOD);
+    let period = period(cluster.lease);
     let mut ticker = tokio::time::interval(period);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut incarnation = random_token();
@@ -151,6 +157,9 @@ pub async fn run(app: Arc<App>, cluster: Arc<Cluster>) {
             tracing::info!(node = cluster.node_id(), "the cluster store answers again");
             failing = false;
         }
+        if let Err(e) = cluster.refresh().await {
+            tracing::debug!(error = %e, "cannot read the cluster's directory");
+        }
     }
     deregister(&cluster).await;
 }
@@ -189,14 +198,7 @@ async fn step(app: &App, cluster: &Cluster, incarnation: &str) -> Result<Renewal
         .list()
         .iter()
         .filter(|r| !r.is_closed() && !r.is_evicted())
-        .map(|r| RoomEntry {
-            room_id: r.id,
-            mode: r.mode.clone(),
-            players: r.occupancy(),
-            bots: r.bots().min(r.capacity.saturating_sub(r.occupancy())),
-            capacity: r.capacity,
-            tick: r.tick(),
-        })
+        .map(|r| RoomEntry::of(r))
         .collect();
     let info = serde_json::to_string(&info).unwrap_or_default();
     let rooms = serde_json::to_string(&rooms).unwrap_or_default();

@@ -23,14 +23,15 @@ pub mod lease;
 pub mod rpc;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use thiserror::Error;
 use tokio::sync::{oneshot, watch};
 
-use directory::Directory;
+use directory::{Directory, NodeInfo};
 
 /// Why a cluster operation failed.
 #[derive(Debug, Error)]
@@ -68,6 +69,9 @@ pub struct Cluster {
     matcher: AtomicU64,
     pending: DashMap<u64, oneshot::Sender<rpc::Reply>>,
     next_request: AtomicU64,
+    /// The last directory read and when it was read: listings and join-or-create's choice of
+    /// room use it for one renewal period ([`lease::period`]); the lease loop refreshes it.
+    listing: RwLock<Option<(Instant, Arc<Directory>)>>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -108,6 +112,7 @@ impl Cluster {
             matcher: AtomicU64::new(0),
             pending: DashMap::new(),
             next_request: AtomicU64::new(1),
+            listing: RwLock::new(None),
         })
     }
 
@@ -143,9 +148,49 @@ impl Cluster {
         }
     }
 
+    /// Every live node with its rooms and lobbies as read at most one renewal period ago
+    /// ([`lease::period`]); read again (see [`Self::refresh`]) when older.
+    pub async fn listing(&self) -> Result<Arc<Directory>, ClusterError> {
+        let cached = self
+            .listing
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < lease::period(self.lease))
+            .map(|(_, directory)| directory.clone());
+        match cached {
+            Some(directory) => Ok(directory),
+            None => self.refresh().await,
+        }
+    }
+
+    /// Reads the directory and keeps it for [`Self::listing`]; a failed read forgets the kept
+    /// one, so listings answer 503 while Redis is away.
+    pub async fn refresh(&self) -> Result<Arc<Directory>, ClusterError> {
+        let read = self.directory().await.map(Arc::new);
+        *self.listing.write().unwrap_or_else(PoisonError::into_inner) = read
+            .as_ref()
+            .ok()
+            .map(|directory| (Instant::now(), directory.clone()));
+        read
+    }
+
+    /// The lease of node `id`, if it is live.
+    pub async fn lease_of(&self, id: u64) -> Result<Option<NodeInfo>, ClusterError> {
+        let value: Option<String> = self
+            .call(async |mut conn| {
+                redis::cmd("GET")
+                    .arg(keys::lease(id))
+                    .query_async(&mut conn)
+                    .await
+            })
+            .await?;
+        Ok(value.and_then(|v| serde_json::from_str(&v).ok()))
+    }
+
     /// Every live node with its rooms and lobbies, read in one atomic script that also forgets registered
     /// nodes whose lease is gone.
-    pub async fn directory(&self) -> Result<Directory, ClusterError> {
+    async fn directory(&self) -> Result<Directory, ClusterError> {
         let pairs: Vec<String> = self
             .call(async |mut conn| {
                 lease::DIRECTORY

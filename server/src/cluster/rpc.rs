@@ -56,13 +56,23 @@ pub struct RemoteJoin {
 pub enum Refusal {
     /// The room is full or gone: try another.
     Full,
-    /// Any other refusal, as the asker should answer its client.
-    Refused {
-        /// HTTP status of the refusal.
-        status: u16,
-        /// Its message.
-        message: String,
-    },
+    /// A per-address or per-server limit was reached there ([`LobbyError::Limit`]).
+    Limit(String),
+    /// The node cannot seat the player now ([`LobbyError::Unavailable`]), or refused the
+    /// request for a reason that is the node's, not the client's (e.g. a mode it does not serve).
+    Unavailable(String),
+}
+
+impl From<Refusal> for LobbyError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Full => {
+                LobbyError::Unavailable("no room of this mode can take a player now".into())
+            }
+            Refusal::Limit(message) => LobbyError::Limit(message),
+            Refusal::Unavailable(message) => LobbyError::Unavailable(message),
+        }
+    }
 }
 
 /// The answer to a [`Request`].
@@ -236,12 +246,9 @@ async fn answer(app: Arc<App>, cluster: Arc<Cluster>, request: Request) {
 pub fn refusal(e: LobbyError) -> Refusal {
     match e {
         LobbyError::Full(_) | LobbyError::NotFound(_) => Refusal::Full,
-        e => Refusal::Refused {
-            status: crate::http::error::ApiError::from(e.clone())
-                .status
-                .as_u16(),
-            message: e.to_string(),
-        },
+        LobbyError::Limit(message) => Refusal::Limit(message),
+        LobbyError::Unavailable(message) => Refusal::Unavailable(message),
+        e => Refusal::Unavailable(e.to_string()),
     }
 }
 

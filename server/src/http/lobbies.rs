@@ -61,8 +61,9 @@ pub async fn list(
         return Ok(Json(app.lobbies.list(&q)?));
     };
     check_query(&q)?;
-    let lobbies = cluster.directory().await?.lobbies(q.mode.as_deref());
-    Ok(Json(page(lobbies.into_iter(), &q)))
+    let directory = cluster.listing().await?;
+    let lobbies = directory.lobbies(q.mode.as_deref());
+    Ok(Json(page(lobbies.into_iter(), &q, LobbyView::clone)))
 }
 
 /// One lobby; with a member's `X-Member-Key` also its join code and the member's seat.

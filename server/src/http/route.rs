@@ -37,10 +37,10 @@ pub async fn to_node(
         .cluster
         .as_ref()
         .ok_or_else(|| ApiError::not_found(what))?;
-    let directory = cluster.directory().await?;
-    let holder = directory
-        .node(node)
+    let holder = cluster
+        .lease_of(node)
+        .await?
         .ok_or_else(|| ApiError::not_found(what))?;
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
-    Ok(Redirect::temporary(&format!("{}{path}", holder.info.url)).into_response())
+    Ok(Redirect::temporary(&format!("{}{path}", holder.url)).into_response())
 }

@@ -161,11 +161,16 @@ pub fn check_query(q: &LobbyQuery) -> Result<(), LobbyError> {
     Ok(())
 }
 
-/// The page `q` asks for of `lobbies` (public, of its mode, in list order).
-pub fn page(lobbies: impl ExactSizeIterator<Item = LobbyView>, q: &LobbyQuery) -> LobbyPage {
+/// The page `q` asks for of `lobbies` (public, of its mode, in list order); only the lobbies
+/// on the page are turned into views by `view`.
+pub fn page<T>(
+    lobbies: impl ExactSizeIterator<Item = T>,
+    q: &LobbyQuery,
+    view: impl FnMut(T) -> LobbyView,
+) -> LobbyPage {
     let (offset, limit) = (q.offset.unwrap_or(0), q.limit.unwrap_or(DEFAULT_PAGE));
     let total = lobbies.len();
-    let page: Vec<LobbyView> = lobbies.skip(offset).take(limit).collect();
+    let page: Vec<LobbyView> = lobbies.skip(offset).take(limit).map(view).collect();
     let next_offset = (offset + page.len() < total).then_some(offset + page.len());
     LobbyPage {
         lobbies: page,
@@ -266,7 +271,7 @@ impl Lobbies {
             l.join_code.is_none() && q.mode.as_ref().is_none_or(|m| *m == l.mode)
         });
         lobbies.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
-        Ok(page(lobbies.iter().map(|l| l.view(None)), q))
+        Ok(page(lobbies.iter(), q, |l| l.view(None)))
     }
 
     /// One lobby, with the join code and seat when `member_key` is a member's (which counts
