@@ -7,14 +7,18 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::cluster::Cluster;
+use crate::cluster::caps::RedisCaps;
+use crate::cluster::keys;
+use crate::cluster::store::RedisStore;
 use crate::config::Config;
 use crate::game::GameCatalog;
 use crate::http::limit::AddrLimiter;
+use crate::lobby::caps::{Caps, Slots};
 use crate::lobby::home::Home;
-use crate::lobby::lobbies::{Lobbies, LobbyLimits};
+use crate::lobby::lobbies::{Lobbies, Lobby, LobbyLimits};
 use crate::lobby::modes::ModeSet;
 use crate::lobby::seats::SeatBook;
-use crate::lobby::store::MemoryStore;
+use crate::lobby::store::{Backend, MemoryStore};
 use crate::lobby::tickets::{MatchRules, Matchmaker};
 use crate::metrics::{Gauges, Metrics};
 use crate::room::RoomRegistry;
@@ -79,7 +83,7 @@ impl App {
         )?);
         let ws_base = base_url.replacen("http", "ws", 1);
         let seats = Arc::new(SeatBook::new(
-            Arc::new(MemoryStore::default()),
+            MemoryStore::default(),
             config.seat_ttl,
             ws_base,
             registry.clone(),
@@ -95,7 +99,7 @@ impl App {
             modes: ModeSet::from_config(&config),
         };
         let mut matchmaker = Matchmaker::new(
-            Arc::new(MemoryStore::default()),
+            MemoryStore::default(),
             seats.clone(),
             registry.clone(),
             rules,
@@ -110,16 +114,13 @@ impl App {
             modes: ModeSet::from_config(&config),
             idle: config.lobby_idle_secs,
         };
-        let mut lobbies = Lobbies::new(
-            Arc::new(MemoryStore::default()),
+        let lobbies = Arc::new(Lobbies::new(
+            lobby_store(cluster.as_ref(), limits.idle),
+            lobby_caps(cluster.as_ref(), &limits),
             seats.clone(),
             registry.clone(),
             limits,
-        );
-        if let Some(cluster) = &cluster {
-            lobbies = lobbies.at(Home::node(cluster.node_watch()));
-        }
-        let lobbies = Arc::new(lobbies);
+        ));
         let api_limiter = AddrLimiter::new(config.api_rate, config.api_burst);
         Ok(Arc::new(Self {
             config,
@@ -155,5 +156,32 @@ impl App {
                 .sum(),
             spectators: self.spectators.load(Ordering::Relaxed) as u64,
         }
+    }
+}
+
+/// Where lobbies live: in the cluster's Redis, or here.
+fn lobby_store(cluster: Option<&Arc<Cluster>>, idle: std::time::Duration) -> Backend<Lobby> {
+    match cluster {
+        Some(cluster) => Backend::Shared(RedisStore::new(
+            cluster.clone(),
+            keys::LOBBY,
+            Arc::new(move |l: &Lobby| l.ttl(idle)),
+        )),
+        None => Backend::default(),
+    }
+}
+
+/// The caps on open lobbies: across the cluster, or here.
+fn lobby_caps(cluster: Option<&Arc<Cluster>>, limits: &LobbyLimits) -> Slots {
+    const WHAT: &str = "open lobbies";
+    match cluster {
+        Some(cluster) => Slots::Cluster(RedisCaps::new(
+            cluster.clone(),
+            WHAT,
+            limits.max_lobbies,
+            limits.per_addr,
+            limits.idle,
+        )),
+        None => Slots::Here(Caps::new(WHAT, limits.max_lobbies, limits.per_addr)),
     }
 }

@@ -1,10 +1,9 @@
 //! The room directory: what each live node publishes about itself and its rooms, and the
 //! cluster-wide view read back in one atomic script.
 
-use protocol::api::{LobbyView, RoomView};
+use protocol::api::RoomView;
 use serde::{Deserialize, Serialize};
 
-use crate::lobby::lobbies::ListedLobby;
 use crate::room::RoomHandle;
 
 /// A node's lease value.
@@ -76,8 +75,6 @@ pub struct LiveNode {
     pub info: NodeInfo,
     /// Its rooms as of its last renewal.
     pub rooms: Vec<RoomEntry>,
-    /// Its public lobbies as of its last renewal.
-    pub lobbies: Vec<ListedLobby>,
 }
 
 impl LiveNode {
@@ -95,24 +92,18 @@ pub struct Directory {
 }
 
 impl Directory {
-    /// Builds the view from the script's answer: lease, room list and lobby list of each node.
-    /// A value that does not parse (written by a node of another version) leaves that node
-    /// out, with a warning.
-    pub fn from_triples(values: Vec<String>) -> Self {
+    /// Builds the view from the script's answer: lease and room list of each node. A value that
+    /// does not parse (written by a node of another version) leaves that node out, with a
+    /// warning.
+    pub fn from_pairs(values: Vec<String>) -> Self {
         let mut nodes: Vec<LiveNode> = values
-            .chunks_exact(3)
+            .chunks_exact(2)
             .filter_map(|node| {
-                let parsed = (
+                match (
                     serde_json::from_str(&node[0]),
                     serde_json::from_str(&node[1]),
-                    serde_json::from_str(&node[2]),
-                );
-                match parsed {
-                    (Ok(info), Ok(rooms), Ok(lobbies)) => Some(LiveNode {
-                        info,
-                        rooms,
-                        lobbies,
-                    }),
+                ) {
+                    (Ok(info), Ok(rooms)) => Some(LiveNode { info, rooms }),
                     _ => {
                         tracing::warn!("a node's directory entry does not parse; skipped");
                         None
@@ -122,20 +113,6 @@ impl Directory {
             .collect();
         nodes.sort_by_key(|n| n.info.id);
         Self { nodes }
-    }
-
-    /// Every public lobby of the cluster of `mode` (any mode without one), oldest first.
-    pub fn lobbies(&self, mode: Option<&str>) -> Vec<&LobbyView> {
-        let mut listed: Vec<&ListedLobby> = self
-            .nodes
-            .iter()
-            .flat_map(|n| &n.lobbies)
-            .filter(|l| mode.is_none_or(|m| l.view.mode == m))
-            .collect();
-        listed.sort_by(|a, b| {
-            (a.created_ms, &a.view.lobby_id).cmp(&(b.created_ms, &b.view.lobby_id))
-        });
-        listed.into_iter().map(|l| &l.view).collect()
     }
 
     /// The room with id `room_id` and the node that runs it.
@@ -205,7 +182,6 @@ mod tests {
                     tick: 0,
                 })
                 .collect(),
-            lobbies: Vec::new(),
         }
     }
 

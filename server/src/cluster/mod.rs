@@ -10,17 +10,21 @@
 //! - requests between nodes ([`rpc`]): a node that answers a join-or-create for a room on
 //!   another node (or opens a room on the least-loaded node) asks that node over pub/sub to book
 //!   the seat, and relays the seat;
-//! - room ids: each node leases blocks of ids ([`crate::room::ids`]), unique across the cluster.
+//! - room ids: each node leases blocks of ids ([`crate::room::ids`]), unique across the cluster;
+//! - lobbies ([`store`]), with the caps on them ([`caps`]): any node answers any lobby call, and
+//!   a lobby outlives the node that created it.
 //!
 //! [`lease::run`] keeps the lease (and notices a stall longer than the lease: the node then
 //! closes its rooms with 4009 and registers as a new node); [`rpc::serve`] answers the other
 //! nodes; [`join`] is join-or-create across the cluster.
 
+pub mod caps;
 pub mod directory;
 pub mod join;
 pub mod keys;
 pub mod lease;
 pub mod rpc;
+pub mod store;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -137,7 +141,7 @@ impl Cluster {
     }
 
     /// Runs one Redis call within [`COMMAND_TIMEOUT`].
-    async fn call<T>(
+    pub(crate) async fn call<T>(
         &self,
         f: impl AsyncFnOnce(ConnectionManager) -> redis::RedisResult<T>,
     ) -> Result<T, ClusterError> {
@@ -148,7 +152,7 @@ impl Cluster {
         }
     }
 
-    /// Every live node with its rooms and lobbies as read at most one renewal period ago
+    /// Every live node with its rooms as read at most one renewal period ago
     /// ([`lease::period`]); read again (see [`Self::refresh`]) when older.
     pub async fn listing(&self) -> Result<Arc<Directory>, ClusterError> {
         let cached = self
@@ -188,7 +192,7 @@ impl Cluster {
         Ok(value.and_then(|v| serde_json::from_str(&v).ok()))
     }
 
-    /// Every live node with its rooms and lobbies, read in one atomic script that also forgets registered
+    /// Every live node with its rooms, read in one atomic script that also forgets registered
     /// nodes whose lease is gone.
     async fn directory(&self) -> Result<Directory, ClusterError> {
         let pairs: Vec<String> = self
@@ -199,6 +203,6 @@ impl Cluster {
                     .await
             })
             .await?;
-        Ok(Directory::from_triples(pairs))
+        Ok(Directory::from_pairs(pairs))
     }
 }

@@ -9,7 +9,7 @@ use protocol::api::SeatGrant;
 use thiserror::Error;
 
 use super::LobbyError;
-use super::store::Store;
+use super::store::MemoryStore;
 use crate::room::{RoomHandle, RoomRegistry, random_token};
 
 /// One reservation.
@@ -42,7 +42,7 @@ pub enum RedeemError {
 /// Every outstanding reservation.
 #[derive(Debug)]
 pub struct SeatBook {
-    store: Arc<dyn Store<Seat>>,
+    store: MemoryStore<Seat>,
     ttl: Duration,
     ws_base: String,
     registry: Arc<RoomRegistry>,
@@ -51,7 +51,7 @@ pub struct SeatBook {
 impl SeatBook {
     /// A seat book issuing tokens valid for `ttl`; `ws_base` is e.g. `ws://127.0.0.1:8080`.
     pub fn new(
-        store: Arc<dyn Store<Seat>>,
+        store: MemoryStore<Seat>,
         ttl: Duration,
         ws_base: String,
         registry: Arc<RoomRegistry>,
@@ -77,8 +77,11 @@ impl SeatBook {
     /// request (a lobby's start) or between requests (by the matcher) carries that moment's base;
     /// every reader gets the base it reached the server at (see [`Self::ws_url`]), never one that
     /// another client's `Host` named.
+    /// A seat for a room of another node of a cluster keeps the URL that node gave it.
     pub fn rebase(&self, seat: &mut SeatGrant) {
-        seat.ws_url = self.ws_url(seat.room_id);
+        if self.registry.get(seat.room_id).is_some() {
+            seat.ws_url = self.ws_url(seat.room_id);
+        }
     }
 
     /// Reserves a seat in `room` for `player_name`.
@@ -96,7 +99,7 @@ impl SeatBook {
             player_name: player_name.to_owned(),
             expires_at: Instant::now() + self.ttl,
         };
-        self.store.insert(token.clone(), seat);
+        self.store.put(token.clone(), seat);
         SeatGrant {
             player_name: player_name.to_owned(),
             room_id: room.id,
@@ -109,12 +112,12 @@ impl SeatBook {
 
     /// Redeems a token once. `room` is the room the client connected to, if it named one.
     pub fn redeem(&self, token: &str, room: Option<u32>) -> Result<Seat, RedeemError> {
-        let seat = self.store.get(token).ok_or(RedeemError::Unknown)?;
+        let seat = self.store.read(token).ok_or(RedeemError::Unknown)?;
         if room.is_some_and(|r| r != seat.room_id) {
             return Err(RedeemError::OtherRoom);
         }
         // Whoever removes it first owns it: a token is never redeemed twice.
-        let seat = self.store.remove(token).ok_or(RedeemError::Unknown)?;
+        let seat = self.store.take(token).ok_or(RedeemError::Unknown)?;
         if seat.expires_at <= Instant::now() {
             self.release(&seat);
             self.registry.close_if_abandoned(seat.room_id);
@@ -126,7 +129,7 @@ impl SeatBook {
 
     /// Withdraws an unredeemed reservation and frees its seat.
     pub fn cancel(&self, token: &str) {
-        if let Some(seat) = self.store.remove(token) {
+        if let Some(seat) = self.store.take(token) {
             self.release(&seat);
             self.registry.close_if_abandoned(seat.room_id);
         }
@@ -145,7 +148,7 @@ impl SeatBook {
     pub fn sweep(&self) {
         let now = Instant::now();
         let mut expired = Vec::new();
-        self.store.retain(&mut |_, seat| {
+        self.store.retain(|_, seat| {
             let keep = seat.expires_at > now;
             if !keep {
                 expired.push(seat.clone());

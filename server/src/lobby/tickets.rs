@@ -23,7 +23,7 @@ use super::home::Home;
 use super::matcher::{self, Grouping, Waiting};
 use super::modes::ModeSet;
 use super::seats::SeatBook;
-use super::store::Store;
+use super::store::MemoryStore;
 use super::{LobbyError, validate};
 use crate::room::{RegistryError, RoomHandle, RoomRegistry, random_token};
 
@@ -122,7 +122,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Tickets and the matcher.
 #[derive(Debug)]
 pub struct Matchmaker {
-    tickets: Arc<dyn Store<Ticket>>,
+    tickets: MemoryStore<Ticket>,
     seats: Arc<SeatBook>,
     registry: Arc<RoomRegistry>,
     rules: MatchRules,
@@ -140,7 +140,7 @@ pub struct Matchmaker {
 impl Matchmaker {
     /// A matchmaker over `tickets`.
     pub fn new(
-        tickets: Arc<dyn Store<Ticket>>,
+        tickets: MemoryStore<Ticket>,
         seats: Arc<SeatBook>,
         registry: Arc<RoomRegistry>,
         rules: MatchRules,
@@ -190,7 +190,7 @@ impl Matchmaker {
             players: ticket.players.len(),
         };
         let key = (ticket.mode.clone(), ticket.region.clone());
-        self.tickets.insert(ticket.id.clone(), ticket);
+        self.tickets.put(ticket.id.clone(), ticket);
         lock(&self.queues).entry(key).or_default().push(waiting);
         Ok(view)
     }
@@ -240,13 +240,13 @@ impl Matchmaker {
 
     /// Whether ticket `id` is held here.
     pub fn contains(&self, id: &str) -> bool {
-        self.tickets.get(id).is_some()
+        self.tickets.read(id).is_some()
     }
 
     /// One ticket.
     pub fn get(&self, id: &str) -> Result<TicketView, LobbyError> {
         self.tickets
-            .get(id)
+            .read(id)
             .map(|t| t.view())
             .ok_or(LobbyError::NotFound("ticket"))
     }
@@ -255,7 +255,7 @@ impl Matchmaker {
     pub fn cancel(&self, id: &str) -> Result<TicketView, LobbyError> {
         let mut result = Err(LobbyError::NotFound("ticket"));
         let mut finished_at = None;
-        self.tickets.update(id, &mut |t| {
+        self.tickets.change(id, |t| {
             result = match t.status {
                 TicketStatus::Searching => {
                     finished_at = Some(self.finish(t, TicketStatus::Cancelled));
@@ -340,7 +340,7 @@ impl Matchmaker {
             return false;
         }
         let mut finished_at = None;
-        self.tickets.update(&w.id, &mut |t| {
+        self.tickets.change(&w.id, |t| {
             if t.status == TicketStatus::Searching {
                 finished_at = Some(self.finish(t, TicketStatus::Expired));
             }
@@ -365,7 +365,7 @@ impl Matchmaker {
             }
         }
         for id in old {
-            self.tickets.remove(&id);
+            self.tickets.take(&id);
         }
     }
 
@@ -426,7 +426,7 @@ impl Matchmaker {
         give_back: &mut Vec<SeatGrant>,
     ) -> Seating {
         let mut players = Vec::new();
-        self.tickets.update(&waiting.id, &mut |t| {
+        self.tickets.change(&waiting.id, |t| {
             if t.status == TicketStatus::Searching {
                 players.clone_from(&t.players);
             }
@@ -447,7 +447,7 @@ impl Matchmaker {
         }
         let mut seats = Some(seats);
         let mut finished_at = None;
-        self.tickets.update(&waiting.id, &mut |t| {
+        self.tickets.change(&waiting.id, |t| {
             if t.status == TicketStatus::Searching {
                 finished_at = Some(self.finish(t, TicketStatus::Matched));
                 t.seats = seats.take().unwrap_or_default();
@@ -578,7 +578,7 @@ mod tests {
     }
 
     fn waiting_for(app: &App, id: &str) -> Waiting {
-        let t = app.matchmaker.tickets.get(id).expect("stored");
+        let t = app.matchmaker.tickets.read(id).expect("stored");
         Waiting {
             id: t.id,
             owner_addr: t.owner_addr,
@@ -615,7 +615,7 @@ mod tests {
             .ticket_id;
         // One player more than a room holds (validation refuses this; a room that fills or
         // closes under the matcher does the same).
-        app.matchmaker.tickets.update(&id, &mut |t| {
+        app.matchmaker.tickets.change(&id, |t| {
             t.players.push("late".into());
         });
         let group = [waiting_for(&app, &id)];
