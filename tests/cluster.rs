@@ -363,6 +363,7 @@ async fn without_redis_the_api_answers_503_and_rooms_play_on_then_come_back() {
         ("/api/v1/rooms", false),
         ("/api/v1/matchmaking/join-or-create", true),
         ("/api/v1/lobbies", false),
+        ("/api/v1/matchmaking/tickets/any", false),
     ] {
         let http = reqwest::Client::new();
         // A listing is at most one renewal period (500 ms here) old.
@@ -660,6 +661,35 @@ async fn the_last_seat_of_a_lobby_joined_through_two_nodes_at_once_goes_to_one()
         let lobby = answered(http.get(b.url(&format!("/api/v1/lobbies/{id}"))), 200).await;
         assert_eq!(lobby["members"].as_array().unwrap().len(), 2, "{lobby}");
     }
+    b.stop().await;
+    a.stop().await;
+}
+
+#[tokio::test]
+async fn a_ticket_created_on_one_node_is_polled_and_cancelled_on_another() {
+    let redis = RedisServer::start();
+    let a = start(node(&redis)).await;
+    let b = start(node(&redis)).await;
+    let http = no_redirects();
+    // A mode of its own and a long wait: nothing matches the lone ticket meanwhile.
+    let created = answered(
+        http.post(a.url("/api/v1/matchmaking/tickets"))
+            .json(&serde_json::json!({"player_name": "solo", "mode": "lonely", "region": "eu"})),
+        202,
+    )
+    .await;
+    let id = created["ticket_id"].as_str().unwrap();
+    let ticket = |node: &TestServer| node.url(&format!("/api/v1/matchmaking/tickets/{id}"));
+    let polled = answered(http.get(ticket(&b)), 200).await;
+    assert_eq!(polled["status"], "searching", "{polled}");
+    let cancelled = answered(http.delete(ticket(&b)), 200).await;
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+    let polled = answered(http.get(ticket(&a)), 200).await;
+    assert_eq!(
+        polled["status"], "cancelled",
+        "A reads what B did: {polled}"
+    );
+    answered(http.get(a.url("/api/v1/matchmaking/tickets/nope")), 404).await;
     b.stop().await;
     a.stop().await;
 }

@@ -14,12 +14,11 @@ use crate::config::Config;
 use crate::game::GameCatalog;
 use crate::http::limit::AddrLimiter;
 use crate::lobby::caps::{Caps, Slots};
-use crate::lobby::home::Home;
 use crate::lobby::lobbies::{Lobbies, Lobby, LobbyLimits};
 use crate::lobby::modes::ModeSet;
 use crate::lobby::seats::SeatBook;
 use crate::lobby::store::{Backend, MemoryStore};
-use crate::lobby::tickets::{MatchRules, Matchmaker};
+use crate::lobby::tickets::{MatchRules, Matchmaker, Ticket};
 use crate::metrics::{Gauges, Metrics};
 use crate::room::RoomRegistry;
 
@@ -98,16 +97,13 @@ impl App {
             max_tickets: config.max_tickets,
             modes: ModeSet::from_config(&config),
         };
-        let mut matchmaker = Matchmaker::new(
-            MemoryStore::default(),
+        let matchmaker = Arc::new(Matchmaker::new(
+            ticket_store(cluster.as_ref(), rules.ticket_ttl),
+            ticket_caps(cluster.as_ref(), &rules),
             seats.clone(),
             registry.clone(),
             rules,
-        );
-        if let Some(cluster) = &cluster {
-            matchmaker = matchmaker.at(Home::node(cluster.node_watch()));
-        }
-        let matchmaker = Arc::new(matchmaker);
+        ));
         let limits = LobbyLimits {
             per_addr: config.lobbies_per_addr,
             max_lobbies: config.max_lobbies,
@@ -183,5 +179,32 @@ fn lobby_caps(cluster: Option<&Arc<Cluster>>, limits: &LobbyLimits) -> Slots {
             limits.idle,
         )),
         None => Slots::Here(Caps::new(WHAT, limits.max_lobbies, limits.per_addr)),
+    }
+}
+
+/// Where tickets live: in the cluster's Redis, or here.
+fn ticket_store(cluster: Option<&Arc<Cluster>>, search: std::time::Duration) -> Backend<Ticket> {
+    match cluster {
+        Some(cluster) => Backend::Shared(RedisStore::new(
+            cluster.clone(),
+            keys::TICKET,
+            Arc::new(move |t: &Ticket| t.ttl(search)),
+        )),
+        None => Backend::default(),
+    }
+}
+
+/// The caps on searching tickets: across the cluster, or here.
+fn ticket_caps(cluster: Option<&Arc<Cluster>>, rules: &MatchRules) -> Slots {
+    const WHAT: &str = "searching tickets";
+    match cluster {
+        Some(cluster) => Slots::Cluster(RedisCaps::new(
+            cluster.clone(),
+            WHAT,
+            rules.max_tickets,
+            rules.per_addr,
+            rules.ticket_ttl,
+        )),
+        None => Slots::Here(Caps::new(WHAT, rules.max_tickets, rules.per_addr)),
     }
 }

@@ -12,6 +12,10 @@
 //!   with a TTL of `--lobby-idle-secs` renewed by each change while open, 5 minutes once
 //!   started; `lobbies:public` and `lobbies:public:{mode}`: sorted sets of the public lobbies'
 //!   ids by creation time (an id whose lobby expired is dropped by the next listing).
+//! - `ticket:{id}`: a quick-match ticket, JSON [`crate::lobby::tickets::Ticket`], kept while it
+//!   searches (`--ticket-ttl`) and one minute after; `tickets:queue`: sorted set of ticket ids
+//!   by creation time, read by the matcher at each pass (it drops the ids of tickets no longer
+//!   searching).
 //! - `caps:{what}` and `caps:{what}:{client}`: sorted sets of the open lobbies and searching
 //!   tickets, in the cluster and per client, scored by when they stop counting
 //!   ([`super::caps`]).
@@ -39,6 +43,10 @@ pub fn rooms(id: u64) -> String {
     format!("node:{id}:rooms")
 }
 
+/// The prefix of a ticket's key.
+pub const TICKET: &str = "ticket:";
+/// The ticket ids the matcher reads, by creation time.
+pub const TICKET_QUEUE: &str = "tickets:queue";
 /// The prefix of a lobby's key.
 pub const LOBBY: &str = "lobby:";
 /// The public lobbies of every mode, by creation time.

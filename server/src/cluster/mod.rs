@@ -35,7 +35,7 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use thiserror::Error;
 use tokio::sync::{oneshot, watch};
 
-use directory::{Directory, NodeInfo};
+use directory::Directory;
 
 /// Why a cluster operation failed.
 #[derive(Debug, Error)]
@@ -130,9 +130,11 @@ impl Cluster {
         self.node.subscribe()
     }
 
-    /// The node that runs the cluster's matcher (quick-match tickets), if known.
-    pub fn matcher(&self) -> Option<u64> {
-        Some(self.matcher.load(Ordering::Relaxed)).filter(|&id| id != 0)
+    /// Whether this node holds the lease of the cluster's matcher (quick-match tickets), as of
+    /// its last renewal.
+    pub fn runs_matcher(&self) -> bool {
+        self.node_id()
+            .is_some_and(|id| self.matcher.load(Ordering::Relaxed) == id)
     }
 
     /// This node's public base URL.
@@ -177,19 +179,6 @@ impl Cluster {
             .ok()
             .map(|directory| (Instant::now(), directory.clone()));
         read
-    }
-
-    /// The lease of node `id`, if it is live.
-    pub async fn lease_of(&self, id: u64) -> Result<Option<NodeInfo>, ClusterError> {
-        let value: Option<String> = self
-            .call(async |mut conn| {
-                redis::cmd("GET")
-                    .arg(keys::lease(id))
-                    .query_async(&mut conn)
-                    .await
-            })
-            .await?;
-        Ok(value.and_then(|v| serde_json::from_str(&v).ok()))
     }
 
     /// Every live node with its rooms, read in one atomic script that also forgets registered

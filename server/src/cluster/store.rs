@@ -188,15 +188,15 @@ impl<V: Serialize + DeserializeOwned> RedisStore<V> {
         Ok(())
     }
 
-    /// Removes `key` from the sorted sets `indexes`.
-    pub async fn unindex(&self, key: &str, indexes: &[String]) -> Result<(), StoreError> {
+    /// Removes `members` from the sorted set `index`.
+    pub async fn unindex_all(&self, index: &str, members: &[String]) -> Result<(), StoreError> {
         self.cluster
             .call(async |mut c| {
-                let mut pipe = redis::pipe();
-                for index in indexes {
-                    pipe.cmd("ZREM").arg(index).arg(key).ignore();
-                }
-                pipe.query_async::<()>(&mut c).await
+                redis::cmd("ZREM")
+                    .arg(index)
+                    .arg(members)
+                    .query_async::<()>(&mut c)
+                    .await
             })
             .await?;
         Ok(())

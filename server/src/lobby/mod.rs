@@ -10,7 +10,6 @@
 //! a cluster (`--redis`).
 
 pub mod caps;
-pub mod home;
 pub mod lobbies;
 pub mod matcher;
 pub mod modes;
