@@ -183,6 +183,39 @@ async fn one_seat_token_raced_on_two_nodes_is_redeemed_once() {
 }
 
 #[tokio::test]
+async fn a_seat_is_recorded_in_redis_and_redeemed_there_once() {
+    let redis = RedisServer::start();
+    let a = start(node(&redis)).await;
+    let seat = a.seat("ann", "default").await;
+    let key = format!("seat:{}", seat.seat_token);
+    assert_eq!(redis.cli(&["GET", &key]), seat.room_id.to_string());
+    let ttl: u64 = redis.cli(&["PTTL", &key]).parse().unwrap();
+    assert!(
+        (1..=seat.expires_in_ms).contains(&ttl),
+        "the record lives as long as the seat: {ttl} ms"
+    );
+    let mut ann = GameClient::join(&seat.ws_url, &seat.seat_token)
+        .await
+        .unwrap();
+    tests::next_frame(&mut ann).await;
+    assert_eq!(
+        redis.cli(&["EXISTS", &key]),
+        "0",
+        "redeemed: the record is gone"
+    );
+
+    // A seat the cluster no longer records (redeemed elsewhere, or lost) does not enter.
+    let other = a.seat("bob", "default").await;
+    redis.cli(&["DEL", &format!("seat:{}", other.seat_token)]);
+    assert!(
+        GameClient::join(&other.ws_url, &other.seat_token)
+            .await
+            .is_err()
+    );
+    a.stop().await;
+}
+
+#[tokio::test]
 async fn concurrent_join_or_create_on_three_nodes_overfills_no_room_and_repeats_no_id() {
     let redis = RedisServer::start();
     let nodes = [

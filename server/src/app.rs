@@ -9,6 +9,7 @@ use tokio_util::task::TaskTracker;
 use crate::cluster::Cluster;
 use crate::cluster::caps::RedisCaps;
 use crate::cluster::keys;
+use crate::cluster::seats::SharedSeats;
 use crate::cluster::store::RedisStore;
 use crate::config::Config;
 use crate::game::GameCatalog;
@@ -86,6 +87,7 @@ impl App {
             config.seat_ttl,
             ws_base,
             registry.clone(),
+            cluster.clone().map(SharedSeats::new),
         ));
         let rules = MatchRules {
             skill_window: config.skill_window,

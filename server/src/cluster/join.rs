@@ -59,7 +59,7 @@ async fn seat_on(
     join: RemoteJoin,
 ) -> Result<Result<SeatGrant, Refusal>, ClusterError> {
     if node == me {
-        return Ok(rpc::book(app, &join).map_err(rpc::refusal));
+        return Ok(rpc::book(app, &join).await.map_err(rpc::refusal));
     }
     cluster.ask(node, join).await
 }

@@ -24,6 +24,7 @@ pub mod join;
 pub mod keys;
 pub mod lease;
 pub mod rpc;
+pub mod seats;
 pub mod store;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -222,7 +222,7 @@ fn dispatch(app: &Arc<App>, cluster: &Arc<Cluster>, channel: &str, payload: &[u8
 
 /// Books the seat asked for and publishes the answer.
 async fn answer(app: Arc<App>, cluster: Arc<Cluster>, request: Request) {
-    let result = book(&app, &request.join).map_err(refusal);
+    let result = book(&app, &request.join).await.map_err(refusal);
     let reply = Reply {
         id: request.id,
         result,
@@ -253,21 +253,25 @@ pub fn refusal(e: LobbyError) -> Refusal {
 }
 
 /// Books a seat on this node.
-pub fn book(app: &App, join: &RemoteJoin) -> Result<SeatGrant, LobbyError> {
+pub async fn book(app: &App, join: &RemoteJoin) -> Result<SeatGrant, LobbyError> {
     match join.room {
         Some(id) => {
             let room = app.registry.get(id).ok_or(LobbyError::NotFound("room"))?;
             if room.mode != join.mode {
                 return Err(LobbyError::NotFound("room"));
             }
-            app.seats.reserve(&room, &join.player_name)
+            app.seats.reserve(&room, &join.player_name).await
         }
-        None => app.matchmaker.join_or_create(
-            &JoinOrCreate {
-                player_name: join.player_name.clone(),
-                mode: join.mode.clone(),
-            },
-            join.creator,
-        ),
+        None => {
+            app.matchmaker
+                .join_or_create(
+                    &JoinOrCreate {
+                        player_name: join.player_name.clone(),
+                        mode: join.mode.clone(),
+                    },
+                    join.creator,
+                )
+                .await
+        }
     }
 }

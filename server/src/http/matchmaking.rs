@@ -87,7 +87,7 @@ pub async fn join_or_create(
         Some(cluster) => {
             crate::cluster::join::join_or_create(&app, cluster, &req, addr.ip()).await?
         }
-        None => app.matchmaker.join_or_create(&req, addr.ip())?,
+        None => app.matchmaker.join_or_create(&req, addr.ip()).await?,
     };
     Ok(Json(seat))
 }

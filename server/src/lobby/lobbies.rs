@@ -394,7 +394,7 @@ impl Lobbies {
         let room = self.registry.create(&lobby.mode, addr)?;
         let mut seats = Vec::with_capacity(lobby.members.len());
         for m in &lobby.members {
-            match self.seats.reserve(&room, &m.name) {
+            match self.seats.reserve(&room, &m.name).await {
                 Ok(seat) => seats.push((m.key.clone(), seat)),
                 Err(e) => tracing::error!(error = %e, room = room.id, "a new room had no seat"),
             }

@@ -266,14 +266,14 @@ impl Matchmaker {
     }
 
     /// A seat right now: in an open room of the mode, or in a new room opened for `addr`.
-    pub fn join_or_create(
+    pub async fn join_or_create(
         &self,
         req: &JoinOrCreate,
         addr: IpAddr,
     ) -> Result<SeatGrant, LobbyError> {
         self.check_join(req)?;
         let (room, player_id) = self.registry.seat_in_any(&req.mode, addr)?;
-        Ok(self.seats.book(&room, player_id, &req.player_name))
+        self.seats.book(&room, player_id, &req.player_name).await
     }
 
     /// One ticket.
@@ -522,7 +522,7 @@ impl Matchmaker {
         };
         let mut seats = Vec::with_capacity(players.len());
         for name in &players {
-            match self.seats.reserve(room, name) {
+            match self.seats.reserve(room, name).await {
                 Ok(seat) => seats.push(seat),
                 Err(e) => {
                     tracing::error!(error = %e, room = room.id, "a matched room had no seat");
