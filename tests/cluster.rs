@@ -728,6 +728,58 @@ async fn a_ticket_created_on_one_node_is_polled_and_cancelled_on_another() {
 }
 
 #[tokio::test]
+async fn open_lobbies_and_searching_tickets_per_address_are_counted_across_the_cluster() {
+    let redis = RedisServer::start();
+    let capped = || Config {
+        lobbies_per_addr: 1,
+        tickets_per_addr: 1,
+        ..node(&redis)
+    };
+    let a = start(capped()).await;
+    let b = start(capped()).await;
+    let http = no_redirects();
+    let (id, created) = open_lobby(&http, &a.base).await;
+    let lobby = serde_json::json!({"name": "more", "mode": "default", "max_players": 2, "player_name": "owner"});
+    let refused = answered(http.post(b.url("/api/v1/lobbies")).json(&lobby), 429).await;
+    assert_eq!(refused["error"]["code"], "limit_reached", "{refused}");
+    answered(
+        http.post(b.url(&format!("/api/v1/lobbies/{id}/leave")))
+            .header("x-member-key", created["member_key"].as_str().unwrap()),
+        204,
+    )
+    .await;
+    answered(http.post(b.url("/api/v1/lobbies")).json(&lobby), 201).await;
+
+    let ticket = serde_json::json!({"player_name": "solo", "mode": "lonely", "region": "eu"});
+    let first = answered(
+        http.post(a.url("/api/v1/matchmaking/tickets"))
+            .json(&ticket),
+        202,
+    )
+    .await;
+    answered(
+        http.post(b.url("/api/v1/matchmaking/tickets"))
+            .json(&ticket),
+        429,
+    )
+    .await;
+    let id = first["ticket_id"].as_str().unwrap();
+    answered(
+        http.delete(b.url(&format!("/api/v1/matchmaking/tickets/{id}"))),
+        200,
+    )
+    .await;
+    answered(
+        http.post(b.url("/api/v1/matchmaking/tickets"))
+            .json(&ticket),
+        202,
+    )
+    .await;
+    b.stop().await;
+    a.stop().await;
+}
+
+#[tokio::test]
 async fn tickets_from_every_node_meet_in_the_one_matcher_of_the_cluster() {
     let redis = RedisServer::start();
     let nodes = [
