@@ -149,7 +149,7 @@ pub struct Lobbies {
 }
 
 /// Checks a list query's mode and page size.
-pub fn check_query(q: &LobbyQuery) -> Result<(), LobbyError> {
+fn check_query(q: &LobbyQuery) -> Result<(), LobbyError> {
     if let Some(mode) = &q.mode {
         validate::tag("mode", mode)?;
     }
@@ -164,7 +164,7 @@ pub fn check_query(q: &LobbyQuery) -> Result<(), LobbyError> {
 
 /// The page `q` asks for of `lobbies` (public, of its mode, in list order); only the lobbies
 /// on the page are turned into views by `view`.
-pub fn page<T>(
+fn page<T>(
     lobbies: impl ExactSizeIterator<Item = T>,
     q: &LobbyQuery,
     view: impl FnMut(T) -> LobbyView,

@@ -9,7 +9,8 @@
 //! oldest ticket has waited `--match-wait`, or with bots in the missing seats once it has
 //! waited `--fill-with-bots-after`. A party is one ticket and always lands whole. The
 //! caps on searching tickets (`--max-tickets`, `--tickets-per-addr`) are taken atomically at
-//! creation.
+//! creation. On a cluster node (`--redis`) the tickets live in Redis and only the node holding
+//! the matcher lease runs passes, over the cluster's queue (see [`Matchmaker`]).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
