@@ -1,6 +1,6 @@
-//! Several nodes sharing join-or-create and the room directory through a real `redis-server`
-//! (`--redis`): seats name the node of their room, a seat is redeemed once across the cluster,
-//! room ids are unique, no room goes over capacity.
+//! Several nodes sharing one real `redis-server` (`--redis`): seats name the node of their room
+//! and are redeemed once across the cluster, room ids are unique, no room goes over capacity,
+//! any node answers every lobby and ticket call, and a dead or stalled node leaves no listing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{HashMap, HashSet};

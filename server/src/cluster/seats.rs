@@ -4,7 +4,8 @@
 //! Only the node that runs the room admits its players (it alone holds the seat's player id
 //! and the room); before admitting, it redeems the token here with [`REDEEM`], which reads and
 //! deletes in one step, so a token is redeemed once across the cluster however many nodes try
-//! it at the same moment.
+//! it at the same moment. A seat withdrawn or expired on its node keeps its record until the
+//! record's TTL ends; no node holds the seat any more, so it admits no one.
 
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;

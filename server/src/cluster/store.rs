@@ -23,15 +23,13 @@ use crate::lobby::store::{Store, StoreError};
 const MAX_TRIES: usize = 16;
 
 /// Writes (`ARGV[2]` with a TTL of `ARGV[3]` ms) or deletes (`ARGV[2]` empty) `KEYS[1]` if it
-/// still holds `ARGV[1]`; removes `ARGV[4]` from the sorted sets `KEYS[2..]` on a delete.
-/// Returns 1 if it did, 0 if the value changed meanwhile.
+/// still holds `ARGV[1]`. Returns 1 if it did, 0 if the value changed meanwhile.
 static SWAP: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 if ARGV[2] == '' then
   redis.call('DEL', KEYS[1])
-  for i = 2, #KEYS do redis.call('ZREM', KEYS[i], ARGV[4]) end
 else
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 end
@@ -123,15 +121,9 @@ impl<V: Serialize + DeserializeOwned> RedisStore<V> {
             .await?)
     }
 
-    /// Writes `value` if `key` still holds `old`, or deletes it (and its id from `indexes`)
-    /// when `value` is none; returns whether it did.
-    async fn swap(
-        &self,
-        key: &str,
-        old: &str,
-        value: Option<&V>,
-        indexes: &[String],
-    ) -> Result<bool, StoreError> {
+    /// Writes `value` if `key` still holds `old`, or deletes it when `value` is none; returns
+    /// whether it did.
+    async fn swap(&self, key: &str, old: &str, value: Option<&V>) -> Result<bool, StoreError> {
         let new = value
             .map(serde_json::to_string)
             .transpose()
@@ -142,14 +134,10 @@ impl<V: Serialize + DeserializeOwned> RedisStore<V> {
         let swapped: i64 = self
             .cluster
             .call(async |mut c| {
-                let mut call = SWAP.key(&full);
-                for index in indexes {
-                    call.key(index);
-                }
-                call.arg(old)
+                SWAP.key(&full)
+                    .arg(old)
                     .arg(&new)
                     .arg(ttl)
-                    .arg(key)
                     .invoke_async(&mut c)
                     .await
             })
@@ -226,13 +214,20 @@ impl<V: Serialize + DeserializeOwned> RedisStore<V> {
         let values = answer.filter_map(|raw| self.parse(index, &raw)).collect();
         Ok((total, values))
     }
+}
 
-    /// Removes `key` if `remove` accepts its value, also from the sorted sets `indexes`.
-    pub async fn remove_indexed_if(
+impl<V> Store<V> for RedisStore<V>
+where
+    V: Send + Sync + Serialize + DeserializeOwned + std::fmt::Debug,
+{
+    async fn get(&self, key: &str) -> Result<Option<V>, StoreError> {
+        Ok(self.raw(key).await?.and_then(|raw| self.parse(key, &raw)))
+    }
+
+    async fn remove_if(
         &self,
         key: &str,
         remove: impl Fn(&V) -> bool + Send,
-        indexes: &[String],
     ) -> Result<Option<V>, StoreError> {
         for _ in 0..MAX_TRIES {
             let Some(raw) = self.raw(key).await? else {
@@ -244,41 +239,11 @@ impl<V: Serialize + DeserializeOwned> RedisStore<V> {
             if !remove(&value) {
                 return Ok(None);
             }
-            if self.swap(key, &raw, None, indexes).await? {
+            if self.swap(key, &raw, None).await? {
                 return Ok(Some(value));
             }
         }
         Err(StoreError::Contended)
-    }
-}
-
-impl<V> Store<V> for RedisStore<V>
-where
-    V: Send + Sync + Serialize + DeserializeOwned + std::fmt::Debug,
-{
-    async fn insert(&self, key: String, value: V) -> Result<(), StoreError> {
-        self.insert_indexed(&key, &value, &[], 0.0).await
-    }
-
-    async fn get(&self, key: &str) -> Result<Option<V>, StoreError> {
-        Ok(self.raw(key).await?.and_then(|raw| self.parse(key, &raw)))
-    }
-
-    async fn remove(&self, key: &str) -> Result<Option<V>, StoreError> {
-        let full = self.key(key);
-        let raw: Option<String> = self
-            .cluster
-            .call(async |mut c| redis::cmd("GETDEL").arg(&full).query_async(&mut c).await)
-            .await?;
-        Ok(raw.and_then(|raw| self.parse(key, &raw)))
-    }
-
-    async fn remove_if(
-        &self,
-        key: &str,
-        remove: impl Fn(&V) -> bool + Send,
-    ) -> Result<Option<V>, StoreError> {
-        self.remove_indexed_if(key, remove, &[]).await
     }
 
     async fn update<R: Send>(
@@ -295,7 +260,7 @@ where
             };
             let answer = f(&mut value);
             let unchanged = serde_json::to_string(&value).is_ok_and(|new| new == raw);
-            if unchanged || self.swap(key, &raw, Some(&value), &[]).await? {
+            if unchanged || self.swap(key, &raw, Some(&value)).await? {
                 return Ok(Some(answer));
             }
         }

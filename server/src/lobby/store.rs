@@ -26,14 +26,12 @@ pub enum StoreError {
     Contended,
 }
 
-/// A map from string keys to values, shared by every request of a service.
+/// A map from string keys to values, shared by every request of a service: how values are read
+/// and changed. New values enter through each store's own insert, which also lists them where
+/// the store lists values ([`MemoryStore::put`], [`RedisStore::insert_indexed`]).
 pub trait Store<V>: Send + Sync + std::fmt::Debug {
-    /// Inserts or replaces a value.
-    fn insert(&self, key: String, value: V) -> impl Future<Output = Result<(), StoreError>> + Send;
     /// A copy of one value.
     fn get(&self, key: &str) -> impl Future<Output = Result<Option<V>, StoreError>> + Send;
-    /// Removes and returns one value.
-    fn remove(&self, key: &str) -> impl Future<Output = Result<Option<V>, StoreError>> + Send;
     /// Removes and returns one value if `remove` accepts it, atomically with respect to other
     /// changes of the same key.
     fn remove_if(
@@ -101,30 +99,11 @@ impl<V: Clone> MemoryStore<V> {
             .map(|e| e.value().clone())
             .collect()
     }
-
-    /// How many values are stored.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether nothing is stored.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 impl<V: Clone + Send + Sync + std::fmt::Debug> Store<V> for MemoryStore<V> {
-    async fn insert(&self, key: String, value: V) -> Result<(), StoreError> {
-        self.put(key, value);
-        Ok(())
-    }
-
     async fn get(&self, key: &str) -> Result<Option<V>, StoreError> {
         Ok(self.read(key))
-    }
-
-    async fn remove(&self, key: &str) -> Result<Option<V>, StoreError> {
-        Ok(self.take(key))
     }
 
     async fn remove_if(
@@ -173,24 +152,10 @@ impl<V> Store<V> for Backend<V>
 where
     V: Clone + Send + Sync + std::fmt::Debug + serde::Serialize + serde::de::DeserializeOwned,
 {
-    async fn insert(&self, key: String, value: V) -> Result<(), StoreError> {
-        match self {
-            Self::Memory(m) => Store::insert(m, key, value).await,
-            Self::Shared(r) => r.insert(key, value).await,
-        }
-    }
-
     async fn get(&self, key: &str) -> Result<Option<V>, StoreError> {
         match self {
             Self::Memory(m) => Ok(m.read(key)),
             Self::Shared(r) => r.get(key).await,
-        }
-    }
-
-    async fn remove(&self, key: &str) -> Result<Option<V>, StoreError> {
-        match self {
-            Self::Memory(m) => Ok(m.take(key)),
-            Self::Shared(r) => r.remove(key).await,
         }
     }
 
@@ -290,16 +255,16 @@ mod tests {
     #[tokio::test]
     async fn update_and_remove_if_change_values_atomically() {
         let s: Backend<u32> = Backend::default();
-        s.insert("a".into(), 1).await.ok();
-        s.insert("b".into(), 2).await.ok();
+        let m = s.memory().expect("in memory");
+        m.put("a".into(), 1);
+        m.put("b".into(), 2);
         assert_eq!(s.update("a", |v| *v += 10).await, Ok(Some(())));
         assert_eq!(s.update("zz", |v| *v += 10).await, Ok(None));
         assert_eq!(s.remove_if("b", |v| *v > 5).await, Ok(None));
-        let m = s.memory().expect("in memory");
         m.retain(|_, v| *v > 5);
         assert_eq!(s.get("a").await, Ok(Some(11)));
         assert_eq!(s.get("b").await, Ok(None));
-        assert_eq!(m.len(), 1);
+        assert_eq!(m.collect(|_| true), [11]);
     }
 
     #[test]
