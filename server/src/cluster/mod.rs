@@ -1,9 +1,11 @@
-//! Several nodes sharing join-or-create and the room directory through Redis (`--redis`).
+//! Several nodes sharing matchmaking and the room directory through Redis (`--redis`).
 //!
 //! # Design
 //! A room lives on one node, and that node alone takes and gives back its seats, with the same
-//! atomic counters as a node serving alone: no room can go over capacity, and a seat token is
-//! redeemed once, on the node that booked it (its `ws_url` names that node). What Redis shares:
+//! atomic counters as a node serving alone: no room can go over capacity. A seat is recorded in
+//! Redis when issued and redeemed there by one atomic script before the room's node admits the
+//! player ([`seats`]), so a token enters once across the cluster (its `ws_url` names the room's
+//! node). What Redis shares:
 //! - the node registry and the room directory ([`keys`]): each node renews a lease holding its
 //!   public URL and lists its rooms under a key with the same TTL, so a dead node's rooms
 //!   leave every listing when its lease lapses, without a cleanup pass;
@@ -11,8 +13,9 @@
 //!   another node (or opens a room on the least-loaded node) asks that node over pub/sub to book
 //!   the seat, and relays the seat;
 //! - room ids: each node leases blocks of ids ([`crate::room::ids`]), unique across the cluster;
-//! - lobbies ([`store`]), with the caps on them ([`caps`]): any node answers any lobby call, and
-//!   a lobby outlives the node that created it.
+//! - lobbies and quick-match tickets ([`store`]), with the caps on them ([`caps`]): any node
+//!   answers any lobby or ticket call, they outlive the node that created them, and the node
+//!   holding the matcher lease matches the cluster's tickets.
 //!
 //! [`lease::run`] keeps the lease (and notices a stall longer than the lease: the node then
 //! closes its rooms with 4009 and registers as a new node); [`rpc::serve`] answers the other
