@@ -1,6 +1,6 @@
-//! Several nodes sharing join-or-create and the room directory through a real `redis-server`
-//! (`--redis`): seats name the node of their room, a seat is redeemed once across the cluster,
-//! room ids are unique, no room goes over capacity.
+//! Several nodes sharing one real `redis-server` (`--redis`): seats name the node of their room
+//! and are redeemed once across the cluster, room ids are unique, no room goes over capacity,
+//! any node answers every lobby and ticket call, and a dead or stalled node leaves no listing.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{HashMap, HashSet};
@@ -116,6 +116,41 @@ async fn a_seat_from_any_node_names_the_node_of_its_room() {
 }
 
 #[tokio::test]
+async fn listings_and_redirects_read_the_directory_once_per_renewal_not_per_request() {
+    let redis = RedisServer::start();
+    let a = start(node(&redis)).await;
+    let b = start(node(&redis)).await;
+    let seat = a.seat("ann", "default").await;
+    wait_listed(&b, seat.room_id, 1).await;
+    let direct = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let requests = 100;
+    let scripts_before = redis.calls("evalsha") + redis.calls("eval");
+    for _ in 0..requests {
+        let list = direct.get(b.url("/api/v1/rooms")).send().await.unwrap();
+        assert_eq!(list.status(), 200);
+        let redirect = direct
+            .get(b.url(&format!("/spectate/{}", seat.room_id)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(redirect.status(), 307);
+    }
+    let scripts = redis.calls("evalsha") + redis.calls("eval") - scripts_before;
+    // Each node runs its renewal scripts and one directory read per renewal period, however
+    // many requests it answers; one script per request would be 200 here.
+    assert!(
+        scripts < requests,
+        "{scripts} scripts for {} requests",
+        2 * requests
+    );
+    b.stop().await;
+    a.stop().await;
+}
+
+#[tokio::test]
 async fn one_seat_token_raced_on_two_nodes_is_redeemed_once() {
     let redis = RedisServer::start();
     let a = start(node(&redis)).await;
@@ -144,6 +179,39 @@ async fn one_seat_token_raced_on_two_nodes_is_redeemed_once() {
         assert!(!entered[1], "the node without the room refuses its token");
     }
     b.stop().await;
+    a.stop().await;
+}
+
+#[tokio::test]
+async fn a_seat_is_recorded_in_redis_and_redeemed_there_once() {
+    let redis = RedisServer::start();
+    let a = start(node(&redis)).await;
+    let seat = a.seat("ann", "default").await;
+    let key = format!("seat:{}", seat.seat_token);
+    assert_eq!(redis.cli(&["GET", &key]), seat.room_id.to_string());
+    let ttl: u64 = redis.cli(&["PTTL", &key]).parse().unwrap();
+    assert!(
+        (1..=seat.expires_in_ms).contains(&ttl),
+        "the record lives as long as the seat: {ttl} ms"
+    );
+    let mut ann = GameClient::join(&seat.ws_url, &seat.seat_token)
+        .await
+        .unwrap();
+    tests::next_frame(&mut ann).await;
+    assert_eq!(
+        redis.cli(&["EXISTS", &key]),
+        "0",
+        "redeemed: the record is gone"
+    );
+
+    // A seat the cluster no longer records (redeemed elsewhere, or lost) does not enter.
+    let other = a.seat("bob", "default").await;
+    redis.cli(&["DEL", &format!("seat:{}", other.seat_token)]);
+    assert!(
+        GameClient::join(&other.ws_url, &other.seat_token)
+            .await
+            .is_err()
+    );
     a.stop().await;
 }
 
@@ -327,18 +395,28 @@ async fn without_redis_the_api_answers_503_and_rooms_play_on_then_come_back() {
     for (path, post) in [
         ("/api/v1/rooms", false),
         ("/api/v1/matchmaking/join-or-create", true),
+        ("/api/v1/lobbies", false),
+        ("/api/v1/matchmaking/tickets/any", false),
     ] {
         let http = reqwest::Client::new();
-        let request = if post {
-            http.post(b.url(path))
-                .json(&serde_json::json!({"player_name": "late", "mode": "default"}))
-        } else {
-            http.get(b.url(path))
+        // A listing is at most one renewal period (500 ms here) old.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        let answer = loop {
+            let request = if post {
+                http.post(b.url(path))
+                    .json(&serde_json::json!({"player_name": "late", "mode": "default"}))
+            } else {
+                http.get(b.url(path))
+            };
+            let answer = tokio::time::timeout(Duration::from_secs(5), request.send())
+                .await
+                .expect("an answer, not a hang")
+                .unwrap();
+            if answer.status() == 503 || tokio::time::Instant::now() > deadline {
+                break answer;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         };
-        let answer = tokio::time::timeout(Duration::from_secs(5), request.send())
-            .await
-            .expect("an answer, not a hang")
-            .unwrap();
         assert_eq!(answer.status(), 503, "{path}");
         assert!(answer.headers().contains_key("retry-after"), "{path}");
         let body: serde_json::Value = answer.json().await.unwrap();
@@ -436,90 +514,273 @@ async fn three_hundred_bots_on_three_nodes_survive_a_node_killed_under_them() {
         report.rematches > 0,
         "the victim's bots matchmade again: {report:?}"
     );
+    // A bot on the dead node learns it from a failed send or a failed read, whichever comes
+    // first; its resume there is refused too.
     assert!(
-        report.error_kinds.keys().all(|k| k.starts_with("resume_")),
-        "no failure but the refused resumes on the dead node: {report:?}"
+        report
+            .error_kinds
+            .keys()
+            .all(|k| k.starts_with("resume_") || k.starts_with("send_")),
+        "no failure but the dead node's lost sends and refused resumes: {report:?}"
     );
     b.stop().await;
     a.stop().await;
 }
 
-#[tokio::test]
-async fn a_lobby_opened_on_one_node_is_listed_joined_and_started_through_another() {
-    let redis = RedisServer::start();
-    let a = start(node(&redis)).await;
-    let b = start(node(&redis)).await;
-    let http = reqwest::Client::new();
-    let created: serde_json::Value = http
-        .post(a.url("/api/v1/lobbies"))
+/// An HTTP client that follows no redirect: a 307 stays a 307.
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Creates a public lobby of mode `default` for two players through `base`; returns its id and
+/// the owner's membership.
+async fn open_lobby(http: &reqwest::Client, base: &str) -> (String, serde_json::Value) {
+    let created = http
+        .post(format!("{base}/api/v1/lobbies"))
         .json(&serde_json::json!({"name": "shared", "mode": "default", "max_players": 2, "player_name": "owner"}))
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
         .unwrap();
+    assert_eq!(created.status(), 201);
+    let created: serde_json::Value = created.json().await.unwrap();
     let id = created["lobby"]["lobby_id"].as_str().unwrap().to_owned();
+    (id, created)
+}
+
+/// Answers `request` with its status (asserted, no redirect) and JSON body (null if none).
+async fn answered(request: reqwest::RequestBuilder, status: u16) -> serde_json::Value {
+    let answer = request.send().await.unwrap();
+    let got = answer.status().as_u16();
+    let body = answer.json().await.unwrap_or(serde_json::Value::Null);
+    assert_eq!(got, status, "{body}");
+    body
+}
+
+#[tokio::test]
+async fn a_lobby_opened_on_one_node_is_answered_by_every_node_without_a_redirect() {
+    let redis = RedisServer::start();
+    let a = start(node(&redis)).await;
+    let b = start(node(&redis)).await;
+    let c = start(node(&redis)).await;
+    let http = no_redirects();
+    let (id, created) = open_lobby(&http, &a.base).await;
     let owner_key = created["owner_key"].as_str().unwrap().to_owned();
 
-    // Listed on B (within a renewal), then joined and started through B.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let page: serde_json::Value = http
-            .get(b.url("/api/v1/lobbies?mode=default"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if page["lobbies"][0]["lobby_id"] == id.as_str() {
-            assert_eq!(page["total"], 1, "{page}");
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "B does not list the lobby: {page}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let joined = http
-        .post(b.url(&format!("/api/v1/lobbies/{id}/join")))
-        .json(&serde_json::json!({"player_name": "guest"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(joined.status(), 200, "the join follows the redirect to A");
-    let joined: serde_json::Value = joined.json().await.unwrap();
-    let started = http
-        .post(b.url(&format!("/api/v1/lobbies/{id}/start")))
-        .header("x-owner-key", &owner_key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(started.status(), 200);
-    let guest: serde_json::Value = http
-        .get(b.url(&format!("/api/v1/lobbies/{id}")))
-        .header("x-member-key", joined["member_key"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = answered(http.get(b.url("/api/v1/lobbies?mode=default")), 200).await;
+    assert_eq!(page["lobbies"][0]["lobby_id"], id.as_str(), "{page}");
+    assert_eq!(page["total"], 1, "{page}");
+    let page = answered(http.get(c.url("/api/v1/lobbies?mode=other")), 200).await;
+    assert_eq!(page["total"], 0, "{page}");
+    let fetched = answered(http.get(c.url(&format!("/api/v1/lobbies/{id}"))), 200).await;
+    assert_eq!(fetched["members"], serde_json::json!(["owner"]));
+
+    let lobby = |node: &TestServer, op: &str| node.url(&format!("/api/v1/lobbies/{id}/{op}"));
+    let leaver = answered(
+        http.post(lobby(&b, "join"))
+            .json(&serde_json::json!({"player_name": "leaver"})),
+        200,
+    )
+    .await;
+    answered(
+        http.post(lobby(&c, "join"))
+            .json(&serde_json::json!({"player_name": "late"})),
+        409,
+    )
+    .await;
+    answered(
+        http.post(lobby(&c, "leave"))
+            .header("x-member-key", leaver["member_key"].as_str().unwrap()),
+        204,
+    )
+    .await;
+    let guest = answered(
+        http.post(lobby(&c, "join"))
+            .json(&serde_json::json!({"player_name": "guest"})),
+        200,
+    )
+    .await;
+    answered(
+        http.post(lobby(&b, "start"))
+            .header("x-owner-key", "not-the-key"),
+        403,
+    )
+    .await;
+    let started = answered(
+        http.post(lobby(&b, "start"))
+            .header("x-owner-key", &owner_key),
+        200,
+    )
+    .await;
+    assert_eq!(started["state"], "started", "{started}");
+    answered(
+        http.post(lobby(&c, "start"))
+            .header("x-owner-key", &owner_key),
+        409,
+    )
+    .await;
+
+    let guest = answered(
+        http.get(c.url(&format!("/api/v1/lobbies/{id}")))
+            .header("x-member-key", guest["member_key"].as_str().unwrap()),
+        200,
+    )
+    .await;
     let seat: SeatGrant = serde_json::from_value(guest["seat"].clone()).unwrap();
-    assert!(seat.ws_url.starts_with(&a.ws_url()), "{seat:?}");
+    assert!(
+        seat.ws_url.starts_with(&b.ws_url()),
+        "B opened the room: {seat:?}"
+    );
     let mut player = GameClient::join(&seat.ws_url, &seat.seat_token)
         .await
         .unwrap();
     tests::next_frame(&mut player).await;
 
-    let missing = http
-        .get(b.url("/api/v1/lobbies/n999-000000000000"))
-        .send()
+    answered(http.get(b.url("/api/v1/lobbies/000000000000")), 404).await;
+    for node in [c, b, a] {
+        node.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_lobby_outlives_the_node_that_created_it() {
+    let redis = RedisServer::start();
+    let a = start(node(&redis)).await;
+    let mut creator = NodeProcess::start(&redis.url(), &[]).await;
+    let http = no_redirects();
+    let (id, created) = open_lobby(&http, &creator.base).await;
+    creator.kill9();
+
+    let lobby = |op: &str| a.url(&format!("/api/v1/lobbies/{id}/{op}"));
+    answered(http.get(a.url(&format!("/api/v1/lobbies/{id}"))), 200).await;
+    answered(
+        http.post(lobby("join"))
+            .json(&serde_json::json!({"player_name": "guest"})),
+        200,
+    )
+    .await;
+    let started = answered(
+        http.post(lobby("start"))
+            .header("x-owner-key", created["owner_key"].as_str().unwrap()),
+        200,
+    )
+    .await;
+    let seat: SeatGrant = serde_json::from_value(started["seat"].clone()).unwrap();
+    assert!(seat.ws_url.starts_with(&a.ws_url()), "{seat:?}");
+    let mut owner = GameClient::join(&seat.ws_url, &seat.seat_token)
         .await
         .unwrap();
-    assert_eq!(missing.status(), 404, "a lobby of a node that is not live");
+    tests::next_frame(&mut owner).await;
+    a.stop().await;
+}
+
+#[tokio::test]
+async fn the_last_seat_of_a_lobby_joined_through_two_nodes_at_once_goes_to_one() {
+    let redis = RedisServer::start();
+    let a = start(node(&redis)).await;
+    let b = start(node(&redis)).await;
+    let http = no_redirects();
+    for round in 0..10 {
+        let (id, _) = open_lobby(&http, &a.base).await;
+        let join = |node: &TestServer, name: String| {
+            http.post(node.url(&format!("/api/v1/lobbies/{id}/join")))
+                .json(&serde_json::json!({ "player_name": name }))
+                .send()
+        };
+        let (x, y) = tokio::join!(join(&a, format!("x{round}")), join(&b, format!("y{round}")));
+        let mut statuses = [x.unwrap().status().as_u16(), y.unwrap().status().as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(
+            statuses,
+            [200, 409],
+            "round {round}: one join takes the last seat"
+        );
+        let lobby = answered(http.get(b.url(&format!("/api/v1/lobbies/{id}"))), 200).await;
+        assert_eq!(lobby["members"].as_array().unwrap().len(), 2, "{lobby}");
+    }
+    b.stop().await;
+    a.stop().await;
+}
+
+#[tokio::test]
+async fn a_ticket_created_on_one_node_is_polled_and_cancelled_on_another() {
+    let redis = RedisServer::start();
+    let a = start(node(&redis)).await;
+    let b = start(node(&redis)).await;
+    let http = no_redirects();
+    // A mode of its own and a long wait: nothing matches the lone ticket meanwhile.
+    let created = answered(
+        http.post(a.url("/api/v1/matchmaking/tickets"))
+            .json(&serde_json::json!({"player_name": "solo", "mode": "lonely", "region": "eu"})),
+        202,
+    )
+    .await;
+    let id = created["ticket_id"].as_str().unwrap();
+    let ticket = |node: &TestServer| node.url(&format!("/api/v1/matchmaking/tickets/{id}"));
+    let polled = answered(http.get(ticket(&b)), 200).await;
+    assert_eq!(polled["status"], "searching", "{polled}");
+    let cancelled = answered(http.delete(ticket(&b)), 200).await;
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+    let polled = answered(http.get(ticket(&a)), 200).await;
+    assert_eq!(
+        polled["status"], "cancelled",
+        "A reads what B did: {polled}"
+    );
+    answered(http.get(a.url("/api/v1/matchmaking/tickets/nope")), 404).await;
+    b.stop().await;
+    a.stop().await;
+}
+
+#[tokio::test]
+async fn open_lobbies_and_searching_tickets_per_address_are_counted_across_the_cluster() {
+    let redis = RedisServer::start();
+    let capped = || Config {
+        lobbies_per_addr: 1,
+        tickets_per_addr: 1,
+        ..node(&redis)
+    };
+    let a = start(capped()).await;
+    let b = start(capped()).await;
+    let http = no_redirects();
+    let (id, created) = open_lobby(&http, &a.base).await;
+    let lobby = serde_json::json!({"name": "more", "mode": "default", "max_players": 2, "player_name": "owner"});
+    let refused = answered(http.post(b.url("/api/v1/lobbies")).json(&lobby), 429).await;
+    assert_eq!(refused["error"]["code"], "limit_reached", "{refused}");
+    answered(
+        http.post(b.url(&format!("/api/v1/lobbies/{id}/leave")))
+            .header("x-member-key", created["member_key"].as_str().unwrap()),
+        204,
+    )
+    .await;
+    answered(http.post(b.url("/api/v1/lobbies")).json(&lobby), 201).await;
+
+    let ticket = serde_json::json!({"player_name": "solo", "mode": "lonely", "region": "eu"});
+    let first = answered(
+        http.post(a.url("/api/v1/matchmaking/tickets"))
+            .json(&ticket),
+        202,
+    )
+    .await;
+    answered(
+        http.post(b.url("/api/v1/matchmaking/tickets"))
+            .json(&ticket),
+        429,
+    )
+    .await;
+    let id = first["ticket_id"].as_str().unwrap();
+    answered(
+        http.delete(b.url(&format!("/api/v1/matchmaking/tickets/{id}"))),
+        200,
+    )
+    .await;
+    answered(
+        http.post(b.url("/api/v1/matchmaking/tickets"))
+            .json(&ticket),
+        202,
+    )
+    .await;
     b.stop().await;
     a.stop().await;
 }

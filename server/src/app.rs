@@ -7,15 +7,19 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::cluster::Cluster;
+use crate::cluster::caps::RedisCaps;
+use crate::cluster::keys;
+use crate::cluster::seats::SharedSeats;
+use crate::cluster::store::RedisStore;
 use crate::config::Config;
 use crate::game::GameCatalog;
 use crate::http::limit::AddrLimiter;
-use crate::lobby::home::Home;
-use crate::lobby::lobbies::{Lobbies, LobbyLimits};
+use crate::lobby::caps::{Caps, Slots};
+use crate::lobby::lobbies::{Lobbies, Lobby, LobbyLimits};
 use crate::lobby::modes::ModeSet;
 use crate::lobby::seats::SeatBook;
-use crate::lobby::store::MemoryStore;
-use crate::lobby::tickets::{MatchRules, Matchmaker};
+use crate::lobby::store::{Backend, MemoryStore};
+use crate::lobby::tickets::{MatchRules, Matchmaker, Ticket};
 use crate::metrics::{Gauges, Metrics};
 use crate::room::RoomRegistry;
 
@@ -79,10 +83,11 @@ impl App {
         )?);
         let ws_base = base_url.replacen("http", "ws", 1);
         let seats = Arc::new(SeatBook::new(
-            Arc::new(MemoryStore::default()),
+            MemoryStore::default(),
             config.seat_ttl,
             ws_base,
             registry.clone(),
+            cluster.clone().map(SharedSeats::new),
         ));
         let rules = MatchRules {
             skill_window: config.skill_window,
@@ -94,32 +99,26 @@ impl App {
             max_tickets: config.max_tickets,
             modes: ModeSet::from_config(&config),
         };
-        let mut matchmaker = Matchmaker::new(
-            Arc::new(MemoryStore::default()),
+        let matchmaker = Arc::new(Matchmaker::new(
+            ticket_store(cluster.as_ref(), rules.ticket_ttl),
+            ticket_caps(cluster.as_ref(), &rules),
             seats.clone(),
             registry.clone(),
             rules,
-        );
-        if let Some(cluster) = &cluster {
-            matchmaker = matchmaker.at(Home::node(cluster.node_watch()));
-        }
-        let matchmaker = Arc::new(matchmaker);
+        ));
         let limits = LobbyLimits {
             per_addr: config.lobbies_per_addr,
             max_lobbies: config.max_lobbies,
             modes: ModeSet::from_config(&config),
             idle: config.lobby_idle_secs,
         };
-        let mut lobbies = Lobbies::new(
-            Arc::new(MemoryStore::default()),
+        let lobbies = Arc::new(Lobbies::new(
+            lobby_store(cluster.as_ref(), limits.idle),
+            lobby_caps(cluster.as_ref(), &limits),
             seats.clone(),
             registry.clone(),
             limits,
-        );
-        if let Some(cluster) = &cluster {
-            lobbies = lobbies.at(Home::node(cluster.node_watch()));
-        }
-        let lobbies = Arc::new(lobbies);
+        ));
         let api_limiter = AddrLimiter::new(config.api_rate, config.api_burst);
         Ok(Arc::new(Self {
             config,
@@ -155,5 +154,59 @@ impl App {
                 .sum(),
             spectators: self.spectators.load(Ordering::Relaxed) as u64,
         }
+    }
+}
+
+/// Where lobbies live: in the cluster's Redis, or here.
+fn lobby_store(cluster: Option<&Arc<Cluster>>, idle: std::time::Duration) -> Backend<Lobby> {
+    match cluster {
+        Some(cluster) => Backend::Shared(RedisStore::new(
+            cluster.clone(),
+            keys::LOBBY,
+            Arc::new(move |l: &Lobby| l.ttl(idle)),
+        )),
+        None => Backend::default(),
+    }
+}
+
+/// The caps on open lobbies: across the cluster, or here.
+fn lobby_caps(cluster: Option<&Arc<Cluster>>, limits: &LobbyLimits) -> Slots {
+    const WHAT: &str = "open lobbies";
+    match cluster {
+        Some(cluster) => Slots::Cluster(RedisCaps::new(
+            cluster.clone(),
+            WHAT,
+            limits.max_lobbies,
+            limits.per_addr,
+            limits.idle,
+        )),
+        None => Slots::Here(Caps::new(WHAT, limits.max_lobbies, limits.per_addr)),
+    }
+}
+
+/// Where tickets live: in the cluster's Redis, or here.
+fn ticket_store(cluster: Option<&Arc<Cluster>>, search: std::time::Duration) -> Backend<Ticket> {
+    match cluster {
+        Some(cluster) => Backend::Shared(RedisStore::new(
+            cluster.clone(),
+            keys::TICKET,
+            Arc::new(move |t: &Ticket| t.ttl(search)),
+        )),
+        None => Backend::default(),
+    }
+}
+
+/// The caps on searching tickets: across the cluster, or here.
+fn ticket_caps(cluster: Option<&Arc<Cluster>>, rules: &MatchRules) -> Slots {
+    const WHAT: &str = "searching tickets";
+    match cluster {
+        Some(cluster) => Slots::Cluster(RedisCaps::new(
+            cluster.clone(),
+            WHAT,
+            rules.max_tickets,
+            rules.per_addr,
+            rules.ticket_ttl,
+        )),
+        None => Slots::Here(Caps::new(WHAT, rules.max_tickets, rules.per_addr)),
     }
 }

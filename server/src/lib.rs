@@ -254,9 +254,15 @@ async fn housekeeping(app: Arc<App>) {
         tokio::select! {
             _ = app.shutdown.cancelled() => break,
             _ = matcher.tick() => {
+                // One matcher in a cluster: the node that holds the matcher lease.
+                if app.cluster.as_ref().is_some_and(|c| !c.runs_matcher()) {
+                    continue;
+                }
                 // A pass over tens of thousands of tickets must not hold an async worker.
                 let matchmaker = app.matchmaker.clone();
-                let _ = tokio::task::spawn_blocking(move || matchmaker.run_pass()).await;
+                let runtime = tokio::runtime::Handle::current();
+                let _ = tokio::task::spawn_blocking(move || runtime.block_on(matchmaker.run_pass()))
+                    .await;
             }
         }
     }

@@ -1,10 +1,10 @@
 //! The room directory: what each live node publishes about itself and its rooms, and the
 //! cluster-wide view read back in one atomic script.
 
-use protocol::api::{LobbyView, RoomView};
+use protocol::api::RoomView;
 use serde::{Deserialize, Serialize};
 
-use crate::lobby::lobbies::ListedLobby;
+use crate::room::RoomHandle;
 
 /// A node's lease value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +35,39 @@ pub struct RoomEntry {
     pub tick: u32,
 }
 
+impl RoomEntry {
+    /// The room as listed now. A seat reserved since the room's last tick already counts in
+    /// `players`; the bot it displaces leaves at the next tick, so `bots` counts only the seats
+    /// left to bots.
+    pub fn of(room: &RoomHandle) -> Self {
+        let players = room.occupancy();
+        Self {
+            room_id: room.id,
+            mode: room.mode.clone(),
+            players,
+            bots: room.bots().min(room.capacity.saturating_sub(players)),
+            capacity: room.capacity,
+            tick: room.tick(),
+        }
+    }
+
+    /// The API view of the room, its pages under `base`; `node_url` is its node's public URL in a
+    /// cluster.
+    pub fn view(&self, base: &str, node_url: Option<&str>) -> RoomView {
+        RoomView {
+            room_id: self.room_id,
+            mode: self.mode.clone(),
+            players: self.players + self.bots,
+            bots: self.bots,
+            capacity: self.capacity,
+            tick: self.tick,
+            spectate_url: format!("{base}/spectate/{}", self.room_id),
+            events_url: format!("{base}/api/v1/rooms/{}/events", self.room_id),
+            node_url: node_url.map(str::to_owned),
+        }
+    }
+}
+
 /// One live node and its rooms.
 #[derive(Debug, Clone)]
 pub struct LiveNode {
@@ -42,8 +75,6 @@ pub struct LiveNode {
     pub info: NodeInfo,
     /// Its rooms as of its last renewal.
     pub rooms: Vec<RoomEntry>,
-    /// Its public lobbies as of its last renewal.
-    pub lobbies: Vec<ListedLobby>,
 }
 
 impl LiveNode {
@@ -61,24 +92,18 @@ pub struct Directory {
 }
 
 impl Directory {
-    /// Builds the view from the script's answer: lease, room list and lobby list of each node.
-    /// A value that does not parse (written by a node of another version) leaves that node
-    /// out, with a warning.
-    pub fn from_triples(values: Vec<String>) -> Self {
+    /// Builds the view from the script's answer: lease and room list of each node. A value that
+    /// does not parse (written by a node of another version) leaves that node out, with a
+    /// warning.
+    pub fn from_pairs(values: Vec<String>) -> Self {
         let mut nodes: Vec<LiveNode> = values
-            .chunks_exact(3)
+            .chunks_exact(2)
             .filter_map(|node| {
-                let parsed = (
+                match (
                     serde_json::from_str(&node[0]),
                     serde_json::from_str(&node[1]),
-                    serde_json::from_str(&node[2]),
-                );
-                match parsed {
-                    (Ok(info), Ok(rooms), Ok(lobbies)) => Some(LiveNode {
-                        info,
-                        rooms,
-                        lobbies,
-                    }),
+                ) {
+                    (Ok(info), Ok(rooms)) => Some(LiveNode { info, rooms }),
                     _ => {
                         tracing::warn!("a node's directory entry does not parse; skipped");
                         None
@@ -88,25 +113,6 @@ impl Directory {
             .collect();
         nodes.sort_by_key(|n| n.info.id);
         Self { nodes }
-    }
-
-    /// The live node `id`.
-    pub fn node(&self, id: u64) -> Option<&LiveNode> {
-        self.nodes.iter().find(|n| n.info.id == id)
-    }
-
-    /// Every public lobby of the cluster of `mode` (any mode without one), oldest first.
-    pub fn lobbies(&self, mode: Option<&str>) -> Vec<LobbyView> {
-        let mut listed: Vec<&ListedLobby> = self
-            .nodes
-            .iter()
-            .flat_map(|n| &n.lobbies)
-            .filter(|l| mode.is_none_or(|m| l.view.mode == m))
-            .collect();
-        listed.sort_by(|a, b| {
-            (a.created_ms, &a.view.lobby_id).cmp(&(b.created_ms, &b.view.lobby_id))
-        });
-        listed.into_iter().map(|l| l.view.clone()).collect()
     }
 
     /// The room with id `room_id` and the node that runs it.
@@ -143,25 +149,14 @@ impl Directory {
         let mut views: Vec<RoomView> = self
             .nodes
             .iter()
-            .flat_map(|n| n.rooms.iter().map(move |r| view(&n.info.url, r)))
+            .flat_map(|n| {
+                n.rooms
+                    .iter()
+                    .map(move |r| r.view(&n.info.url, Some(&n.info.url)))
+            })
             .collect();
         views.sort_by_key(|v| v.room_id);
         views
-    }
-}
-
-/// The API view of a room listed by the node at `base`.
-pub fn view(base: &str, r: &RoomEntry) -> RoomView {
-    RoomView {
-        room_id: r.room_id,
-        mode: r.mode.clone(),
-        players: r.players + r.bots,
-        bots: r.bots,
-        capacity: r.capacity,
-        tick: r.tick,
-        spectate_url: format!("{base}/spectate/{}", r.room_id),
-        events_url: format!("{base}/api/v1/rooms/{}/events", r.room_id),
-        node_url: Some(base.to_owned()),
     }
 }
 
@@ -187,7 +182,6 @@ mod tests {
                     tick: 0,
                 })
                 .collect(),
-            lobbies: Vec::new(),
         }
     }
 

@@ -26,7 +26,7 @@ pub async fn join_or_create(
 ) -> Result<SeatGrant, ApiError> {
     app.matchmaker.check_join(req)?;
     let me = cluster.node_id().ok_or(ClusterError::NotRegistered)?;
-    let directory = cluster.directory().await?;
+    let directory = cluster.listing().await?;
     let join = |room| RemoteJoin {
         mode: req.mode.clone(),
         player_name: req.player_name.clone(),
@@ -59,36 +59,14 @@ async fn seat_on(
     join: RemoteJoin,
 ) -> Result<Result<SeatGrant, Refusal>, ClusterError> {
     if node == me {
-        return Ok(rpc::book(app, &join).map_err(rpc::refusal));
+        return Ok(rpc::book(app, &join).await.map_err(rpc::refusal));
     }
     cluster.ask(node, join).await
 }
 
 /// The client's answer to a refusal.
 fn refused(refusal: Refusal) -> ApiError {
-    match refusal {
-        Refusal::Full => {
-            LobbyError::Unavailable("no room of this mode can take a player now".into()).into()
-        }
-        Refusal::Refused { status, message } => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-            let code = match status {
-                StatusCode::TOO_MANY_REQUESTS => "limit_reached",
-                StatusCode::BAD_REQUEST => "invalid_field",
-                StatusCode::CONFLICT => "full",
-                _ => "unavailable",
-            };
-            let retry_after = matches!(
-                status,
-                StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
-            )
-            .then_some(5);
-            ApiError {
-                retry_after,
-                ..ApiError::new(status, code, message)
-            }
-        }
-    }
+    LobbyError::from(refusal).into()
 }
 
 impl From<ClusterError> for ApiError {
@@ -101,5 +79,31 @@ impl From<ClusterError> for ApiError {
                 e.to_string(),
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::rpc::refusal;
+
+    #[test]
+    fn a_refusal_from_another_node_answers_as_the_same_refusal_here() {
+        for e in [
+            LobbyError::Limit("2 rooms per address".into()),
+            LobbyError::Unavailable("the server holds 10 rooms".into()),
+        ] {
+            assert_eq!(refused(refusal(e.clone())), ApiError::from(e));
+        }
+        let full = refused(refusal(LobbyError::Full("the room")));
+        assert_eq!(
+            (full.status, full.code),
+            (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        );
+        let odd = refused(refusal(LobbyError::Conflict("a clash")));
+        assert_eq!(
+            odd.code, "unavailable",
+            "the node's trouble, not the client's"
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! finds it lost its lease.
 //!
 //! - Renewal runs every third of `--node-lease` (at most every 500 ms) and republishes the
-//!   node's rooms and lobbies with the lease, in one script; then it takes or renews the
+//!   node's rooms with the lease, in one script; then it takes or renews the
 //!   matcher lease.
 //! - A renewal loop that did not run for longer than the lease (the process was stopped, e.g.
 //!   SIGSTOP, or starved) means the cluster has already dropped this node's rooms and its players
@@ -27,7 +27,7 @@ const RENEWALS_PER_LEASE: u32 = 3;
 /// Longest time between renewals (the room list is republished as often).
 const MAX_PERIOD: Duration = Duration::from_millis(500);
 
-/// Lists every live node: lease, rooms and lobbies in triples; forgets registered ids whose lease is gone.
+/// Lists every live node: lease and rooms in pairs; forgets registered ids whose lease is gone.
 pub static DIRECTORY: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
@@ -37,7 +37,6 @@ for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   if info then
     table.insert(out, info)
     table.insert(out, redis.call('GET', 'node:' .. id .. ':rooms') or '[]')
-    table.insert(out, redis.call('GET', 'node:' .. id .. ':lobbies') or '[]')
   else
     redis.call('SREM', KEYS[1], id)
   end
@@ -47,7 +46,7 @@ return out
     )
 });
 
-/// Renews (or writes back) a lease and its room and lobby lists, unless another registration holds the
+/// Renews (or writes back) a lease and its room list, unless another registration holds the
 /// id; keeps the id counters above what this node holds (after Redis lost its data).
 /// Returns 1 if the lease was held, 0 if it was written back, -1 if another holds it.
 static RENEW: LazyLock<Script> = LazyLock::new(|| {
@@ -59,7 +58,6 @@ if current and not string.find(current, ARGV[6], 1, true) then
 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
-redis.call('SET', KEYS[6], ARGV[7], 'PX', ARGV[3])
 redis.call('SADD', KEYS[3], ARGV[4])
 if tonumber(redis.call('GET', KEYS[4]) or '0') < tonumber(ARGV[4]) then
   redis.call('SET', KEYS[4], ARGV[4])
@@ -101,9 +99,15 @@ enum Renewal {
     Taken,
 }
 
-/// Keeps this node registered until shutdown; removes its lease and room list at shutdown.
+/// The time between renewals of a lease of time to live `lease`.
+pub fn period(lease: Duration) -> Duration {
+    (lease / RENEWALS_PER_LEASE).min(MAX_PERIOD)
+}
+
+/// Keeps this node registered until shutdown, and the directory it lists read once per
+/// renewal; removes its lease and room list at shutdown.
 pub async fn run(app: Arc<App>, cluster: Arc<Cluster>) {
-    let period = (cluster.lease / RENEWALS_PER_LEASE).min(MAX_PERIOD);
+    let period = period(cluster.lease);
     let mut ticker = tokio::time::interval(period);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut incarnation = random_token();
@@ -151,6 +155,9 @@ pub async fn run(app: Arc<App>, cluster: Arc<Cluster>) {
             tracing::info!(node = cluster.node_id(), "the cluster store answers again");
             failing = false;
         }
+        if let Err(e) = cluster.refresh().await {
+            tracing::debug!(error = %e, "cannot read the cluster's directory");
+        }
     }
     deregister(&cluster).await;
 }
@@ -189,18 +196,10 @@ async fn step(app: &App, cluster: &Cluster, incarnation: &str) -> Result<Renewal
         .list()
         .iter()
         .filter(|r| !r.is_closed() && !r.is_evicted())
-        .map(|r| RoomEntry {
-            room_id: r.id,
-            mode: r.mode.clone(),
-            players: r.occupancy(),
-            bots: r.bots().min(r.capacity.saturating_sub(r.occupancy())),
-            capacity: r.capacity,
-            tick: r.tick(),
-        })
+        .map(|r| RoomEntry::of(r))
         .collect();
     let info = serde_json::to_string(&info).unwrap_or_default();
     let rooms = serde_json::to_string(&rooms).unwrap_or_default();
-    let lobbies = serde_json::to_string(&app.lobbies.listed()).unwrap_or_default();
     let ttl = cluster.lease.as_millis() as u64;
     let block = app.registry.ids().highest_block();
     let answer: i64 = cluster
@@ -211,14 +210,12 @@ async fn step(app: &App, cluster: &Cluster, incarnation: &str) -> Result<Renewal
                 .key(keys::NODES)
                 .key(keys::NODE_IDS)
                 .key(keys::ROOM_ID_BLOCKS)
-                .key(keys::lobbies(id))
                 .arg(&info)
                 .arg(&rooms)
                 .arg(ttl)
                 .arg(id)
                 .arg(block)
                 .arg(incarnation)
-                .arg(&lobbies)
                 .invoke_async(&mut c)
                 .await
         })
@@ -260,7 +257,7 @@ pub async fn register(cluster: &Cluster) -> Result<u64, ClusterError> {
     Ok(id)
 }
 
-/// Removes this node's lease and lists, so its rooms and lobbies leave the listings at once.
+/// Removes this node's lease and room list, so its rooms leave the listings at once.
 async fn deregister(cluster: &Cluster) {
     let Some(id) = cluster.node_id() else { return };
     let removed = cluster
@@ -268,7 +265,6 @@ async fn deregister(cluster: &Cluster) {
             redis::cmd("DEL")
                 .arg(keys::lease(id))
                 .arg(keys::rooms(id))
-                .arg(keys::lobbies(id))
                 .query_async::<()>(&mut c)
                 .await
         })

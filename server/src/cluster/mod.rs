@@ -1,29 +1,38 @@
-//! Several nodes sharing join-or-create and the room directory through Redis (`--redis`).
+//! Several nodes sharing matchmaking and the room directory through Redis (`--redis`).
 //!
 //! # Design
 //! A room lives on one node, and that node alone takes and gives back its seats, with the same
-//! atomic counters as a node serving alone: no room can go over capacity, and a seat token is
-//! redeemed once, on the node that booked it (its `ws_url` names that node). What Redis shares:
+//! atomic counters as a node serving alone: no room can go over capacity. A seat is recorded in
+//! Redis when issued and redeemed there by one atomic script before the room's node admits the
+//! player ([`seats`]), so a token enters once across the cluster (its `ws_url` names the room's
+//! node). What Redis shares:
 //! - the node registry and the room directory ([`keys`]): each node renews a lease holding its
 //!   public URL and lists its rooms under a key with the same TTL, so a dead node's rooms
 //!   leave every listing when its lease lapses, without a cleanup pass;
 //! - requests between nodes ([`rpc`]): a node that answers a join-or-create for a room on
 //!   another node (or opens a room on the least-loaded node) asks that node over pub/sub to book
 //!   the seat, and relays the seat;
-//! - room ids: each node leases blocks of ids ([`crate::room::ids`]), unique across the cluster.
+//! - room ids: each node leases blocks of ids ([`crate::room::ids`]), unique across the cluster;
+//! - lobbies and quick-match tickets ([`store`]), with the caps on them ([`caps`]): any node
+//!   answers any lobby or ticket call, they outlive the node that created them, and the node
+//!   holding the matcher lease matches the cluster's tickets.
 //!
 //! [`lease::run`] keeps the lease (and notices a stall longer than the lease: the node then
 //! closes its rooms with 4009 and registers as a new node); [`rpc::serve`] answers the other
 //! nodes; [`join`] is join-or-create across the cluster.
 
+pub mod caps;
 pub mod directory;
 pub mod join;
 pub mod keys;
 pub mod lease;
 pub mod rpc;
+pub mod seats;
+pub mod store;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -68,6 +77,9 @@ pub struct Cluster {
     matcher: AtomicU64,
     pending: DashMap<u64, oneshot::Sender<rpc::Reply>>,
     next_request: AtomicU64,
+    /// The last directory read and when it was read: listings and join-or-create's choice of
+    /// room use it for one renewal period ([`lease::period`]); the lease loop refreshes it.
+    listing: RwLock<Option<(Instant, Arc<Directory>)>>,
 }
 
 impl std::fmt::Debug for Cluster {
@@ -108,6 +120,7 @@ impl Cluster {
             matcher: AtomicU64::new(0),
             pending: DashMap::new(),
             next_request: AtomicU64::new(1),
+            listing: RwLock::new(None),
         })
     }
 
@@ -121,9 +134,11 @@ impl Cluster {
         self.node.subscribe()
     }
 
-    /// The node that runs the cluster's matcher (quick-match tickets), if known.
-    pub fn matcher(&self) -> Option<u64> {
-        Some(self.matcher.load(Ordering::Relaxed)).filter(|&id| id != 0)
+    /// Whether this node holds the lease of the cluster's matcher (quick-match tickets), as of
+    /// its last renewal.
+    pub fn runs_matcher(&self) -> bool {
+        self.node_id()
+            .is_some_and(|id| self.matcher.load(Ordering::Relaxed) == id)
     }
 
     /// This node's public base URL.
@@ -132,7 +147,7 @@ impl Cluster {
     }
 
     /// Runs one Redis call within [`COMMAND_TIMEOUT`].
-    async fn call<T>(
+    pub(crate) async fn call<T>(
         &self,
         f: impl AsyncFnOnce(ConnectionManager) -> redis::RedisResult<T>,
     ) -> Result<T, ClusterError> {
@@ -143,9 +158,36 @@ impl Cluster {
         }
     }
 
-    /// Every live node with its rooms and lobbies, read in one atomic script that also forgets registered
+    /// Every live node with its rooms as read at most one renewal period ago
+    /// ([`lease::period`]); read again (see [`Self::refresh`]) when older.
+    pub async fn listing(&self) -> Result<Arc<Directory>, ClusterError> {
+        let cached = self
+            .listing
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() < lease::period(self.lease))
+            .map(|(_, directory)| directory.clone());
+        match cached {
+            Some(directory) => Ok(directory),
+            None => self.refresh().await,
+        }
+    }
+
+    /// Reads the directory and keeps it for [`Self::listing`]; a failed read forgets the kept
+    /// one, so listings answer 503 while Redis is away.
+    pub async fn refresh(&self) -> Result<Arc<Directory>, ClusterError> {
+        let read = self.directory().await.map(Arc::new);
+        *self.listing.write().unwrap_or_else(PoisonError::into_inner) = read
+            .as_ref()
+            .ok()
+            .map(|directory| (Instant::now(), directory.clone()));
+        read
+    }
+
+    /// Every live node with its rooms, read in one atomic script that also forgets registered
     /// nodes whose lease is gone.
-    pub async fn directory(&self) -> Result<Directory, ClusterError> {
+    async fn directory(&self) -> Result<Directory, ClusterError> {
         let pairs: Vec<String> = self
             .call(async |mut conn| {
                 lease::DIRECTORY
@@ -154,6 +196,6 @@ impl Cluster {
                     .await
             })
             .await?;
-        Ok(Directory::from_triples(pairs))
+        Ok(Directory::from_pairs(pairs))
     }
 }

@@ -56,13 +56,23 @@ pub struct RemoteJoin {
 pub enum Refusal {
     /// The room is full or gone: try another.
     Full,
-    /// Any other refusal, as the asker should answer its client.
-    Refused {
-        /// HTTP status of the refusal.
-        status: u16,
-        /// Its message.
-        message: String,
-    },
+    /// A per-address or per-server limit was reached there ([`LobbyError::Limit`]).
+    Limit(String),
+    /// The node cannot seat the player now ([`LobbyError::Unavailable`]), or refused the
+    /// request for a reason that is the node's, not the client's (e.g. a mode it does not serve).
+    Unavailable(String),
+}
+
+impl From<Refusal> for LobbyError {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Full => {
+                LobbyError::Unavailable("no room of this mode can take a player now".into())
+            }
+            Refusal::Limit(message) => LobbyError::Limit(message),
+            Refusal::Unavailable(message) => LobbyError::Unavailable(message),
+        }
+    }
 }
 
 /// The answer to a [`Request`].
@@ -212,7 +222,7 @@ fn dispatch(app: &Arc<App>, cluster: &Arc<Cluster>, channel: &str, payload: &[u8
 
 /// Books the seat asked for and publishes the answer.
 async fn answer(app: Arc<App>, cluster: Arc<Cluster>, request: Request) {
-    let result = book(&app, &request.join).map_err(refusal);
+    let result = book(&app, &request.join).await.map_err(refusal);
     let reply = Reply {
         id: request.id,
         result,
@@ -236,31 +246,32 @@ async fn answer(app: Arc<App>, cluster: Arc<Cluster>, request: Request) {
 pub fn refusal(e: LobbyError) -> Refusal {
     match e {
         LobbyError::Full(_) | LobbyError::NotFound(_) => Refusal::Full,
-        e => Refusal::Refused {
-            status: crate::http::error::ApiError::from(e.clone())
-                .status
-                .as_u16(),
-            message: e.to_string(),
-        },
+        LobbyError::Limit(message) => Refusal::Limit(message),
+        LobbyError::Unavailable(message) => Refusal::Unavailable(message),
+        e => Refusal::Unavailable(e.to_string()),
     }
 }
 
 /// Books a seat on this node.
-pub fn book(app: &App, join: &RemoteJoin) -> Result<SeatGrant, LobbyError> {
+pub async fn book(app: &App, join: &RemoteJoin) -> Result<SeatGrant, LobbyError> {
     match join.room {
         Some(id) => {
             let room = app.registry.get(id).ok_or(LobbyError::NotFound("room"))?;
             if room.mode != join.mode {
                 return Err(LobbyError::NotFound("room"));
             }
-            app.seats.reserve(&room, &join.player_name)
+            app.seats.reserve(&room, &join.player_name).await
         }
-        None => app.matchmaker.join_or_create(
-            &JoinOrCreate {
-                player_name: join.player_name.clone(),
-                mode: join.mode.clone(),
-            },
-            join.creator,
-        ),
+        None => {
+            app.matchmaker
+                .join_or_create(
+                    &JoinOrCreate {
+                        player_name: join.player_name.clone(),
+                        mode: join.mode.clone(),
+                    },
+                    join.creator,
+                )
+                .await
+        }
     }
 }

@@ -104,6 +104,14 @@ impl From<LobbyError> for ApiError {
                 retry_after: Some(5),
                 ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
             },
+            LobbyError::Store(_) => Self {
+                retry_after: Some(1),
+                ..Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "cluster_unavailable",
+                    message,
+                )
+            },
         }
     }
 }

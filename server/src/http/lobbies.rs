@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, OriginalUri, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse as _, Response};
 use protocol::api::{
@@ -12,9 +12,7 @@ use protocol::api::{
 };
 
 use super::error::{ApiError, ApiJson, ApiPath, ApiQuery};
-use super::route::elsewhere;
 use crate::app::App;
-use crate::lobby::lobbies::{check_query, page};
 
 /// Header that carries a member key.
 pub const MEMBER_KEY: &str = "x-member-key";
@@ -38,7 +36,7 @@ fn required<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a str, A
 
 /// Creates a lobby; the caller is its owner and first member.
 #[utoipa::path(post, path = "/api/v1/lobbies", tag = "lobbies", operation_id = "create_lobby", request_body = CreateLobby,
-    responses((status = 201, body = LobbyMembership), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 201, body = LobbyMembership), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody), (status = 503, description = "the cluster store is unavailable", body = ErrorBody)))]
 pub async fn create(
     State(app): State<Arc<App>>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
@@ -46,7 +44,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<LobbyMembership>), ApiError> {
     Ok((
         StatusCode::CREATED,
-        Json(app.lobbies.create(req, addr.ip())?),
+        Json(app.lobbies.create(req, addr.ip()).await?),
     ))
 }
 
@@ -57,62 +55,47 @@ pub async fn list(
     State(app): State<Arc<App>>,
     ApiQuery(q): ApiQuery<LobbyQuery>,
 ) -> Result<Json<LobbyPage>, ApiError> {
-    let Some(cluster) = &app.cluster else {
-        return Ok(Json(app.lobbies.list(&q)?));
-    };
-    check_query(&q)?;
-    let lobbies = cluster.directory().await?.lobbies(q.mode.as_deref());
-    Ok(Json(page(lobbies.into_iter(), &q)))
+    Ok(Json(app.lobbies.list(&q).await?))
 }
 
 /// One lobby; with a member's `X-Member-Key` also its join code and the member's seat.
 #[utoipa::path(get, path = "/api/v1/lobbies/{id}", tag = "lobbies", operation_id = "get_lobby",
     params(("id" = String, Path, description = "lobby id"), ("x-member-key" = Option<String>, Header, description = "a member key")),
-    responses((status = 200, body = LobbyView), (status = 307, description = "the lobby is on another node of the cluster"), (status = 404, body = ErrorBody), (status = 503, description = "the cluster store is unavailable", body = ErrorBody)))]
+    responses((status = 200, body = LobbyView), (status = 404, body = ErrorBody), (status = 503, description = "the cluster store is unavailable", body = ErrorBody)))]
 pub async fn get(
     State(app): State<Arc<App>>,
-    uri: OriginalUri,
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if let Some(redirect) = elsewhere(&app, &id, app.lobbies.contains(&id), &uri, "lobby").await? {
-        return Ok(redirect);
-    }
-    let view = app.lobbies.get(&id, header(&headers, MEMBER_KEY))?;
+    let view = app.lobbies.get(&id, header(&headers, MEMBER_KEY)).await?;
     Ok(Json(seat_url_for_this_request(&app, view)).into_response())
 }
 
 /// Joins a lobby (a private one needs `join_code`).
 #[utoipa::path(post, path = "/api/v1/lobbies/{id}/join", tag = "lobbies", operation_id = "join_lobby", request_body = JoinLobby,
     params(("id" = String, Path, description = "lobby id")),
-    responses((status = 200, body = LobbyMembership), (status = 307, description = "the lobby is on another node of the cluster"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "full, started or name taken", body = ErrorBody), (status = 503, description = "the cluster store is unavailable", body = ErrorBody)))]
+    responses((status = 200, body = LobbyMembership), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, description = "full, started or name taken", body = ErrorBody), (status = 503, description = "the cluster store is unavailable", body = ErrorBody)))]
 pub async fn join(
     State(app): State<Arc<App>>,
-    uri: OriginalUri,
     ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<JoinLobby>,
 ) -> Result<Response, ApiError> {
-    if let Some(redirect) = elsewhere(&app, &id, app.lobbies.contains(&id), &uri, "lobby").await? {
-        return Ok(redirect);
-    }
-    Ok(Json(app.lobbies.join(&id, req)?).into_response())
+    Ok(Json(app.lobbies.join(&id, req).await?).into_response())
 }
 
 /// Leaves a lobby; when the owner leaves, the next member becomes the owner (their member key
 /// then serves as `X-Owner-Key`), and the last member leaving closes the lobby.
 #[utoipa::path(post, path = "/api/v1/lobbies/{id}/leave", tag = "lobbies", operation_id = "leave_lobby",
     params(("id" = String, Path, description = "lobby id"), ("x-member-key" = String, Header, description = "the member key")),
-    responses((status = 204), (status = 307, description = "the lobby is on another node of the cluster"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, description = "the cluster store is unavailable", body = ErrorBody)))]
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, description = "the cluster store is unavailable", body = ErrorBody)))]
 pub async fn leave(
     State(app): State<Arc<App>>,
-    uri: OriginalUri,
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if let Some(redirect) = elsewhere(&app, &id, app.lobbies.contains(&id), &uri, "lobby").await? {
-        return Ok(redirect);
-    }
-    app.lobbies.leave(&id, required(&headers, MEMBER_KEY)?)?;
+    app.lobbies
+        .leave(&id, required(&headers, MEMBER_KEY)?)
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -121,19 +104,15 @@ pub async fn leave(
 /// member key.
 #[utoipa::path(post, path = "/api/v1/lobbies/{id}/start", tag = "lobbies", operation_id = "start_lobby",
     params(("id" = String, Path, description = "lobby id"), ("x-owner-key" = String, Header, description = "the owner key")),
-    responses((status = 200, body = LobbyView), (status = 307, description = "the lobby is on another node of the cluster"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
+    responses((status = 200, body = LobbyView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn start(
     State(app): State<Arc<App>>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    uri: OriginalUri,
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if let Some(redirect) = elsewhere(&app, &id, app.lobbies.contains(&id), &uri, "lobby").await? {
-        return Ok(redirect);
-    }
     let owner_key = required(&headers, OWNER_KEY)?;
-    let view = app.lobbies.start(&id, owner_key, addr.ip())?;
+    let view = app.lobbies.start(&id, owner_key, addr.ip()).await?;
     Ok(Json(seat_url_for_this_request(&app, view)).into_response())
 }
 

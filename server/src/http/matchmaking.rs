@@ -4,13 +4,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{ConnectInfo, OriginalUri, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse as _, Response};
 use protocol::api::{CreateTicket, ErrorBody, JoinOrCreate, SeatGrant, TicketView};
 
 use super::error::{ApiError, ApiJson, ApiPath};
-use super::route::{elsewhere, to_node};
 use crate::app::App;
 
 /// Starts searching for a match.
@@ -19,61 +18,45 @@ use crate::app::App;
         (status = 202, description = "searching", body = TicketView),
         (status = 400, description = "a field breaks its rule", body = ErrorBody),
         (status = 422, description = "the body is not a ticket request", body = ErrorBody),
-        (status = 307, description = "another node of the cluster runs the matcher: create it there"),
         (status = 429, description = "too many requests or tickets", body = ErrorBody),
         (status = 503, description = "the cluster store is unavailable", body = ErrorBody),
     ))]
 pub async fn create_ticket(
     State(app): State<Arc<App>>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
-    uri: OriginalUri,
     ApiJson(req): ApiJson<CreateTicket>,
 ) -> Result<Response, ApiError> {
-    // One matcher for the cluster: tickets live on the node that holds the matcher lease.
-    if let Some(cluster) = &app.cluster
-        && let Some(matcher) = cluster.matcher().filter(|&m| Some(m) != cluster.node_id())
-    {
-        return to_node(&app, matcher, &uri, "matcher").await;
-    }
-    let ticket = app.matchmaker.create(req, addr.ip())?;
+    let ticket = app.matchmaker.create(req, addr.ip()).await?;
     Ok((StatusCode::ACCEPTED, Json(ticket)).into_response())
 }
 
 /// Reads a ticket; once matched it holds the seats.
 #[utoipa::path(get, path = "/api/v1/matchmaking/tickets/{id}", tag = "matchmaking",
     params(("id" = String, Path, description = "ticket id")),
-    responses((status = 200, body = TicketView), (status = 307, description = "the ticket is on another node of the cluster"), (status = 404, body = ErrorBody), (status = 503, description = "the cluster store is unavailable", body = ErrorBody)))]
+    responses((status = 200, body = TicketView), (status = 404, body = ErrorBody), (status = 503, description = "the cluster store is unavailable", body = ErrorBody)))]
 pub async fn get_ticket(
     State(app): State<Arc<App>>,
-    uri: OriginalUri,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    if let Some(redirect) =
-        elsewhere(&app, &id, app.matchmaker.contains(&id), &uri, "ticket").await?
-    {
-        return Ok(redirect);
-    }
-    Ok(Json(seat_urls_for_this_request(&app, app.matchmaker.get(&id)?)).into_response())
+    Ok(Json(seat_urls_for_this_request(
+        &app,
+        app.matchmaker.get(&id).await?,
+    ))
+    .into_response())
 }
 
 /// Cancels a searching ticket. The ticket stays readable, with status `cancelled`, for a while
 /// after (as matched and expired ones do), so a client polling it learns what happened.
 #[utoipa::path(delete, path = "/api/v1/matchmaking/tickets/{id}", tag = "matchmaking",
     params(("id" = String, Path, description = "ticket id")),
-    responses((status = 200, body = TicketView), (status = 307, description = "the ticket is on another node of the cluster"), (status = 404, body = ErrorBody), (status = 409, description = "already matched", body = ErrorBody), (status = 503, description = "the cluster store is unavailable", body = ErrorBody)))]
+    responses((status = 200, body = TicketView), (status = 404, body = ErrorBody), (status = 409, description = "already matched", body = ErrorBody), (status = 503, description = "the cluster store is unavailable", body = ErrorBody)))]
 pub async fn cancel_ticket(
     State(app): State<Arc<App>>,
-    uri: OriginalUri,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    if let Some(redirect) =
-        elsewhere(&app, &id, app.matchmaker.contains(&id), &uri, "ticket").await?
-    {
-        return Ok(redirect);
-    }
     Ok(Json(seat_urls_for_this_request(
         &app,
-        app.matchmaker.cancel(&id)?,
+        app.matchmaker.cancel(&id).await?,
     ))
     .into_response())
 }
@@ -104,7 +87,7 @@ pub async fn join_or_create(
         Some(cluster) => {
             crate::cluster::join::join_or_create(&app, cluster, &req, addr.ip()).await?
         }
-        None => app.matchmaker.join_or_create(&req, addr.ip())?,
+        None => app.matchmaker.join_or_create(&req, addr.ip()).await?,
     };
     Ok(Json(seat))
 }

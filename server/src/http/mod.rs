@@ -24,7 +24,6 @@ pub mod pages;
 pub mod public;
 pub mod refuse;
 pub mod rooms;
-pub mod route;
 pub mod sdk;
 pub mod serve;
 pub mod socket;

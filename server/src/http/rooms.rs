@@ -8,26 +8,13 @@ use protocol::api::{ErrorBody, RoomList, RoomView};
 
 use super::error::{ApiError, ApiPath};
 use crate::app::App;
+use crate::cluster::directory::RoomEntry;
 use crate::room::RoomHandle;
 
-/// The API view of a room.
+/// The API view of a room of this node, its pages on the base this request reached.
 pub fn view(app: &App, room: &RoomHandle) -> RoomView {
     let base = super::public::request_base().unwrap_or_else(|| app.base_url.clone());
-    let humans = room.occupancy();
-    // A seat reserved since the room's last tick already counts; the bot it displaces leaves
-    // at the next tick.
-    let bots = room.bots().min(room.capacity.saturating_sub(humans));
-    RoomView {
-        room_id: room.id,
-        mode: room.mode.clone(),
-        players: humans + bots,
-        bots,
-        capacity: room.capacity,
-        tick: room.tick(),
-        spectate_url: format!("{base}/spectate/{}", room.id),
-        events_url: format!("{base}/api/v1/rooms/{}/events", room.id),
-        node_url: app.cluster.as_ref().map(|c| c.url().to_owned()),
-    }
+    RoomEntry::of(room).view(&base, app.cluster.as_ref().map(|c| c.url()))
 }
 
 /// Every live room, by id; in a cluster, the rooms of every live node.
@@ -35,7 +22,7 @@ pub fn view(app: &App, room: &RoomHandle) -> RoomView {
     responses((status = 200, body = RoomList), (status = 503, description = "the cluster store is unavailable", body = ErrorBody)))]
 pub async fn list(State(app): State<Arc<App>>) -> Result<Json<RoomList>, ApiError> {
     let rooms = match &app.cluster {
-        Some(cluster) => cluster.directory().await?.views(),
+        Some(cluster) => cluster.listing().await?.views(),
         None => app.registry.list().iter().map(|r| view(&app, r)).collect(),
     };
     Ok(Json(RoomList { rooms }))
@@ -62,7 +49,7 @@ pub async fn remote(app: &App, id: u32) -> Result<(String, RoomView), ApiError> 
         .cluster
         .as_ref()
         .ok_or_else(|| ApiError::not_found("room"))?;
-    let directory = cluster.directory().await?;
+    let directory = cluster.listing().await?;
     // A room this node's last renewal still lists, but that closed here, is gone: no
     // redirect back to this node.
     let (node, room) = directory
@@ -70,6 +57,6 @@ pub async fn remote(app: &App, id: u32) -> Result<(String, RoomView), ApiError> 
         .filter(|(node, _)| node.info.url != cluster.url())
         .ok_or_else(|| ApiError::not_found("room"))?;
     let base = node.info.url.clone();
-    let view = crate::cluster::directory::view(&base, room);
+    let view = room.view(&base, Some(&base));
     Ok((base, view))
 }

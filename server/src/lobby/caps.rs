@@ -4,8 +4,48 @@
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use std::time::Duration;
+
 use super::LobbyError;
 use crate::client_addr::ClientCounts;
+use crate::cluster::caps::RedisCaps;
+
+/// The caps on one kind of thing: counted in this process (a node alone), or across the
+/// cluster in Redis.
+#[derive(Debug)]
+pub enum Slots {
+    /// Counted here.
+    Here(Caps),
+    /// Counted across the cluster.
+    Cluster(RedisCaps),
+}
+
+impl Slots {
+    /// Takes a slot for `id`, created by `addr`, which counts for `life` unless renewed or
+    /// released (across the cluster; here until released); or refuses with the limit reached.
+    pub async fn acquire(&self, addr: IpAddr, id: &str, life: Duration) -> Result<(), LobbyError> {
+        match self {
+            Self::Here(caps) => caps.acquire(addr),
+            Self::Cluster(caps) => caps.acquire(addr, id, life).await,
+        }
+    }
+
+    /// Counts the slot of `id` for `life` from now (across the cluster; here it counts until
+    /// released).
+    pub async fn renew(&self, addr: IpAddr, id: &str, life: Duration) {
+        if let Self::Cluster(caps) = self {
+            caps.renew(addr, id, life).await;
+        }
+    }
+
+    /// Gives back the slot of `id`; call once for each successful [`Slots::acquire`].
+    pub async fn release(&self, addr: IpAddr, id: &str) {
+        match self {
+            Self::Here(caps) => caps.release(addr),
+            Self::Cluster(caps) => caps.release(addr, id).await,
+        }
+    }
+}
 
 /// Counts of open things against two limits; an address counts as its client (IPv6: its /64,
 /// see [`crate::client_addr::client_key`]).

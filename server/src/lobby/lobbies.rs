@@ -11,12 +11,12 @@ use protocol::api::{
     SeatGrant,
 };
 
-use super::caps::Caps;
-use super::home::Home;
+use super::caps::Slots;
 use super::modes::ModeSet;
 use super::seats::SeatBook;
-use super::store::Store;
+use super::store::{Backend, Store, unix_time};
 use super::{LobbyError, validate};
+use crate::cluster::keys;
 use crate::room::{RoomRegistry, random_token};
 
 /// How long a started lobby stays readable, so members can fetch their seats.
@@ -51,7 +51,7 @@ fn new_join_code() -> String {
 }
 
 /// One member.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Member {
     /// The member's name.
     pub name: String,
@@ -62,7 +62,7 @@ pub struct Member {
 }
 
 /// One lobby.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Lobby {
     /// Its id.
     pub id: String,
@@ -86,14 +86,26 @@ pub struct Lobby {
     /// The room once started.
     pub room_id: Option<u32>,
     /// When it was created.
+    #[serde(with = "unix_time")]
     pub created: Instant,
     /// Its last join, leave or member read.
+    #[serde(with = "unix_time")]
     pub last_active: Instant,
     /// When it started.
+    #[serde(with = "unix_time::option")]
     pub started: Option<Instant>,
 }
 
 impl Lobby {
+    /// How long the cluster's store keeps the lobby after its last change: an open lobby until
+    /// it has been idle for `idle`, a started one for as long as its members may fetch seats.
+    pub fn ttl(&self, idle: Duration) -> Duration {
+        match self.state {
+            LobbyState::Open => idle,
+            LobbyState::Started => STARTED_LOBBY_TTL,
+        }
+    }
+
     /// The lobby as `viewer` (a member key, if any) may see it.
     pub fn view(&self, viewer: Option<&str>) -> LobbyView {
         let me = viewer.and_then(|key| self.members.iter().find(|m| m.key == key));
@@ -128,27 +140,16 @@ pub struct LobbyLimits {
 /// Every lobby.
 #[derive(Debug)]
 pub struct Lobbies {
-    store: Arc<dyn Store<Lobby>>,
+    store: Backend<Lobby>,
     seats: Arc<SeatBook>,
     registry: Arc<RoomRegistry>,
     limits: LobbyLimits,
     /// Open lobbies, counted against their creators' addresses.
-    open: Caps,
-    /// Where new lobby ids say they live.
-    home: Home,
-}
-
-/// A public lobby as its node lists it for the other nodes of a cluster.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ListedLobby {
-    /// Unix milliseconds of its creation (the list's order).
-    pub created_ms: u64,
-    /// What anyone may see of it.
-    pub view: LobbyView,
+    open: Slots,
 }
 
 /// Checks a list query's mode and page size.
-pub fn check_query(q: &LobbyQuery) -> Result<(), LobbyError> {
+fn check_query(q: &LobbyQuery) -> Result<(), LobbyError> {
     if let Some(mode) = &q.mode {
         validate::tag("mode", mode)?;
     }
@@ -161,62 +162,56 @@ pub fn check_query(q: &LobbyQuery) -> Result<(), LobbyError> {
     Ok(())
 }
 
-/// The page `q` asks for of `lobbies` (public, of its mode, in list order).
-pub fn page(lobbies: impl ExactSizeIterator<Item = LobbyView>, q: &LobbyQuery) -> LobbyPage {
+/// The page `q` asks for of `lobbies` (public, of its mode, in list order); only the lobbies
+/// on the page are turned into views by `view`.
+fn page<T>(
+    lobbies: impl ExactSizeIterator<Item = T>,
+    q: &LobbyQuery,
+    view: impl FnMut(T) -> LobbyView,
+) -> LobbyPage {
     let (offset, limit) = (q.offset.unwrap_or(0), q.limit.unwrap_or(DEFAULT_PAGE));
     let total = lobbies.len();
-    let page: Vec<LobbyView> = lobbies.skip(offset).take(limit).collect();
-    let next_offset = (offset + page.len() < total).then_some(offset + page.len());
+    paged(
+        lobbies.skip(offset).take(limit).map(view).collect(),
+        total,
+        offset,
+    )
+}
+
+/// A page of `total` lobbies that starts at `offset`.
+fn paged(lobbies: Vec<LobbyView>, total: usize, offset: usize) -> LobbyPage {
+    let next_offset = (offset + lobbies.len() < total).then_some(offset + lobbies.len());
     LobbyPage {
-        lobbies: page,
+        lobbies,
         total,
         next_offset,
     }
 }
 
 impl Lobbies {
-    /// Lobbies kept in `store`.
+    /// Lobbies kept in `store`, their open lobbies counted by `open`.
     pub fn new(
-        store: Arc<dyn Store<Lobby>>,
+        store: Backend<Lobby>,
+        open: Slots,
         seats: Arc<SeatBook>,
         registry: Arc<RoomRegistry>,
         limits: LobbyLimits,
     ) -> Self {
         Self {
-            open: Caps::new("open lobbies", limits.max_lobbies, limits.per_addr),
             store,
+            open,
             seats,
             registry,
             limits,
-            home: Home::default(),
         }
     }
 
-    /// These lobbies with ids that name `home`.
-    pub fn at(self, home: Home) -> Self {
-        Self { home, ..self }
-    }
-
-    /// Whether lobby `id` is held here.
-    pub fn contains(&self, id: &str) -> bool {
-        self.store.get(id).is_some()
-    }
-
-    /// Every public lobby held here, for the cluster's list.
-    pub fn listed(&self) -> Vec<ListedLobby> {
-        let now_ms = protocol::clock::unix_micros() / 1000;
-        self.store
-            .collect(&mut |l| l.join_code.is_none())
-            .iter()
-            .map(|l| ListedLobby {
-                created_ms: now_ms.saturating_sub(l.created.elapsed().as_millis() as u64),
-                view: l.view(None),
-            })
-            .collect()
-    }
-
     /// Creates a lobby whose first member is its owner.
-    pub fn create(&self, req: CreateLobby, addr: IpAddr) -> Result<LobbyMembership, LobbyError> {
+    pub async fn create(
+        &self,
+        req: CreateLobby,
+        addr: IpAddr,
+    ) -> Result<LobbyMembership, LobbyError> {
         validate::lobby_name(&req.name)?;
         self.limits.modes.check(&req.mode)?;
         validate::player_name("player_name", &req.player_name)?;
@@ -227,8 +222,8 @@ impl Lobbies {
                 message: format!("must be 1-{capacity} for mode `{}`", req.mode),
             });
         }
-        let id = self.home.id(&random_token()[..12])?;
-        self.open.acquire(addr)?;
+        let id = random_token()[..12].to_owned();
+        self.open.acquire(addr, &id, self.limits.idle).await?;
         let owner = Member {
             name: req.player_name,
             key: random_token(),
@@ -255,98 +250,139 @@ impl Lobbies {
             member_key,
             owner_key: Some(lobby.owner_key.clone()),
         };
-        self.store.insert(lobby.id.clone(), lobby);
+        let id = lobby.id.clone();
+        if let Err(e) = self.store_new(lobby).await {
+            self.open.release(addr, &id).await;
+            return Err(e);
+        }
         Ok(membership)
     }
 
-    /// A page of public lobbies, oldest first.
-    pub fn list(&self, q: &LobbyQuery) -> Result<LobbyPage, LobbyError> {
-        check_query(q)?;
-        let mut lobbies = self.store.collect(&mut |l| {
-            l.join_code.is_none() && q.mode.as_ref().is_none_or(|m| *m == l.mode)
-        });
-        lobbies.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
-        Ok(page(lobbies.iter().map(|l| l.view(None)), q))
-    }
-
-    /// One lobby, with the join code and seat when `member_key` is a member's (which counts
-    /// as activity).
-    pub fn get(&self, id: &str, member_key: Option<&str>) -> Result<LobbyView, LobbyError> {
-        let mut view = None;
-        self.store.update(id, &mut |l| {
-            if member_key.is_some_and(|key| l.members.iter().any(|m| m.key == key)) {
-                l.last_active = Instant::now();
-            }
-            view = Some(l.view(member_key));
-        });
-        view.ok_or(LobbyError::NotFound("lobby"))
-    }
-
-    /// Adds a member.
-    pub fn join(&self, id: &str, req: JoinLobby) -> Result<LobbyMembership, LobbyError> {
-        validate::player_name("player_name", &req.player_name)?;
-        let mut result = Err(LobbyError::NotFound("lobby"));
-        self.store.update(id, &mut |l| {
-            result = (|| {
-                if let Some(code) = &l.join_code
-                    && !req
-                        .join_code
-                        .as_deref()
-                        .is_some_and(|given| same_code(given, code))
-                {
-                    return Err(LobbyError::Forbidden("a private lobby needs its join code"));
-                }
-                if l.state == LobbyState::Started {
-                    return Err(LobbyError::Started);
-                }
-                if l.members.is_empty() {
-                    // Its last member just left; it is closing.
-                    return Err(LobbyError::NotFound("lobby"));
-                }
-                if l.members.len() >= l.max_players as usize {
-                    return Err(LobbyError::Full("the lobby"));
-                }
-                if l.members.iter().any(|m| m.name == req.player_name) {
-                    return Err(LobbyError::Conflict(
-                        "a member of this lobby already has that name",
-                    ));
-                }
-                let member = Member {
-                    name: req.player_name.clone(),
-                    key: random_token(),
-                    seat: None,
+    /// Stores a new lobby; in the cluster's store a public one is also listed under its mode.
+    async fn store_new(&self, lobby: Lobby) -> Result<(), LobbyError> {
+        match &self.store {
+            Backend::Memory(m) => m.put(lobby.id.clone(), lobby),
+            Backend::Shared(r) => {
+                let lists = if lobby.join_code.is_none() {
+                    vec![
+                        keys::PUBLIC_LOBBIES.to_owned(),
+                        keys::public_lobbies(&lobby.mode),
+                    ]
+                } else {
+                    Vec::new()
                 };
-                let member_key = member.key.clone();
-                l.members.push(member);
-                l.last_active = Instant::now();
-                Ok(LobbyMembership {
-                    lobby: l.view(Some(&member_key)),
-                    member_key,
-                    owner_key: None,
-                })
-            })();
-        });
-        result
-    }
-
-    /// Removes a member. When the owner leaves, the longest-standing member becomes the owner
-    /// (their member key now starts the lobby); the last member leaving closes it.
-    pub fn leave(&self, id: &str, member_key: &str) -> Result<(), LobbyError> {
-        let mut result = Err(LobbyError::NotFound("lobby"));
-        self.store
-            .update(id, &mut |l| result = remove_member(l, member_key));
-        // Only an open lobby still holds its slot of the open-lobby cap (start gave it back).
-        let closing = |l: &Lobby| l.members.is_empty() && l.state == LobbyState::Open;
-        if result? && let Some(closed) = self.store.remove_if(id, &mut |l| closing(l)) {
-            self.open.release(closed.owner_addr);
+                let created = unix_time::to_unix(lobby.created) as f64;
+                r.insert_indexed(&lobby.id, &lobby, &lists, created).await?;
+            }
         }
         Ok(())
     }
 
-    /// Starts the game: opens a room (counted against `addr`, the caller's address) and
-    /// reserves a seat for every member.
-    pub fn start(&self, id: &str, owner_key: &str, addr: IpAddr) -> Result<LobbyView, LobbyError> {
-        let lobby = self.store.get(id).ok_or(LobbyError::NotFound("lobby"))?;
+    /// A page of public lobbies, oldest first.
+    pub async fn list(&self, q: &LobbyQuery) -> Result<LobbyPage, LobbyError> {
+        check_query(q)?;
+        let offset = q.offset.unwrap_or(0);
+        match &self.store {
+            Backend::Memory(m) => {
+                let mut lobbies = m.collect(|l| {
+                    l.join_code.is_none() && q.mode.as_ref().is_none_or(|m| *m == l.mode)
+                });
+                lobbies.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)));
+                Ok(page(lobbies.iter(), q, |l| l.view(None)))
+            }
+            Backend::Shared(r) => {
+                let list = q
+                    .mode
+                    .as_deref()
+                    .map_or_else(|| keys::PUBLIC_LOBBIES.to_owned(), keys::public_lobbies);
+                let limit = q.limit.unwrap_or(DEFAULT_PAGE);
+                let (total, lobbies) = r.page(&list, offset, limit).await?;
+                let views = lobbies.iter().map(|l| l.view(None)).collect();
+                Ok(paged(views, total, offset))
+            }
+        }
+    }
+
+    /// One lobby, with the join code and seat when `member_key` is a member's (which counts
+    /// as activity).
+    pub async fn get(&self, id: &str, member_key: Option<&str>) -> Result<LobbyView, LobbyError> {
+        let Some(key) = member_key else {
+            let lobby = self.store.get(id).await?;
+            return lobby
+                .map(|l| l.view(None))
+                .ok_or(LobbyError::NotFound("lobby"));
+        };
+        let read = self
+            .store
+            .update(id, |l| {
+                let member = l.members.iter().any(|m| m.key == key);
+                if member {
+                    l.last_active = Instant::now();
+                }
+                (member.then_some(l.owner_addr), l.view(Some(key)))
+            })
+            .await?;
+        let (active, view) = read.ok_or(LobbyError::NotFound("lobby"))?;
+        if let Some(owner) = active
+            && view.state == LobbyState::Open
+        {
+            self.open.renew(owner, id, self.limits.idle).await;
+        }
+        Ok(view)
+    }
+
+    /// Adds a member.
+    pub async fn join(&self, id: &str, req: JoinLobby) -> Result<LobbyMembership, LobbyError> {
+        validate::player_name("player_name", &req.player_name)?;
+        let key = random_token();
+        let joined = self
+            .store
+            .update(id, |l| {
+                add_member(l, &req, &key).map(|membership| (membership, l.owner_addr))
+            })
+            .await?
+            .ok_or(LobbyError::NotFound("lobby"))?;
+        let (membership, owner) = joined?;
+        self.open.renew(owner, id, self.limits.idle).await;
+        Ok(membership)
+    }
+
+    /// Removes a member. When the owner leaves, the longest-standing member becomes the owner
+    /// (their member key now starts the lobby); the last member leaving closes it.
+    pub async fn leave(&self, id: &str, member_key: &str) -> Result<(), LobbyError> {
+        let left = self
+            .store
+            .update(id, |l| {
+                remove_member(l, member_key).map(|empty| (empty, l.owner_addr))
+            })
+            .await?
+            .ok_or(LobbyError::NotFound("lobby"))?;
+        let (empty, owner) = left?;
+        if !empty {
+            self.open.renew(owner, id, self.limits.idle).await;
+            return Ok(());
+        }
+        // Only an open lobby still holds its slot of the open-lobby cap (start gave it back).
+        let closing = |l: &Lobby| l.members.is_empty() && l.state == LobbyState::Open;
+        if let Some(closed) = self.store.remove_if(id, closing).await? {
+            self.open.release(closed.owner_addr, id).await;
+        }
+        Ok(())
+    }
+
+    /// Starts the game: opens a room on this node (counted against `addr`, the caller's
+    /// address) and reserves a seat for every member.
+    pub async fn start(
+        &self,
+        id: &str,
+        owner_key: &str,
+        addr: IpAddr,
+    ) -> Result<LobbyView, LobbyError> {
+        let lobby = self
+            .store
+            .get(id)
+            .await?
+            .ok_or(LobbyError::NotFound("lobby"))?;
         if lobby.owner_key != owner_key {
             return Err(LobbyError::Forbidden(
                 "only the owner key can start the lobby",
@@ -356,53 +392,129 @@ impl Lobbies {
             return Err(LobbyError::Started);
         }
         let room = self.registry.create(&lobby.mode, addr)?;
-        let mut result = Err(LobbyError::NotFound("lobby"));
-        self.store.update(id, &mut |l| {
-            if l.state == LobbyState::Started {
-                result = Err(LobbyError::Started);
-                return;
+        let mut seats = Vec::with_capacity(lobby.members.len());
+        for m in &lobby.members {
+            match self.seats.reserve(&room, &m.name).await {
+                Ok(seat) => seats.push((m.key.clone(), seat)),
+                Err(e) => tracing::error!(error = %e, room = room.id, "a new room had no seat"),
             }
-            if l.members.is_empty() {
-                // Its last member just left; it is closing (and gives its cap slot back).
-                return;
-            }
-            for m in &mut l.members {
-                match self.seats.reserve(&room, &m.name) {
-                    Ok(seat) => m.seat = Some(seat),
-                    Err(e) => tracing::error!(error = %e, room = room.id, "a new room had no seat"),
-                }
-            }
-            l.state = LobbyState::Started;
-            self.open.release(l.owner_addr);
-            l.room_id = Some(room.id);
-            l.started = Some(Instant::now());
-            let owner = l.members.first().map(|m| m.key.clone());
-            result = Ok(l.view(owner.as_deref()));
-        });
-        if result.is_err() {
-            // Started or closed meanwhile: nobody holds a seat of the new room.
-            self.registry.close_if_abandoned(room.id);
-        } else {
-            tracing::info!(lobby = id, room = room.id, "lobby started");
         }
-        result
+        let started = self
+            .store
+            .update(id, |l| seat_members(l, &seats, room.id))
+            .await;
+        let started = match started {
+            Ok(Some(Ok(view))) => view,
+            other => {
+                // Started, changed or closed meanwhile, or unreachable: nobody keeps a seat.
+                for (_, seat) in &seats {
+                    self.seats.cancel(&seat.seat_token);
+                }
+                self.registry.close_if_abandoned(room.id);
+                return match other {
+                    Ok(Some(Err(e))) => Err(e),
+                    Err(e) => Err(e.into()),
+                    _ => Err(LobbyError::NotFound("lobby")),
+                };
+            }
+        };
+        self.open.release(lobby.owner_addr, id).await;
+        tracing::info!(lobby = id, room = room.id, "lobby started");
+        Ok(started)
     }
 
     /// Drops lobbies that started long ago and open lobbies idle for longer than the limit.
+    /// Only lobbies kept in memory: Redis forgets the cluster's lobbies by their TTL.
     pub fn sweep(&self) {
+        let (Some(store), Slots::Here(open)) = (self.store.memory(), &self.open) else {
+            return;
+        };
         let now = Instant::now();
         let idle = self.limits.idle;
-        self.store.retain(&mut |_, l| match l.started {
+        store.retain(|_, l| match l.started {
             Some(s) => now.duration_since(s) < STARTED_LOBBY_TTL,
             None => {
                 let keep = now.duration_since(l.last_active) < idle;
                 if !keep {
-                    self.open.release(l.owner_addr);
+                    open.release(l.owner_addr);
                 }
                 keep
             }
         });
     }
+}
+
+/// Adds a member with key `key` to an open lobby, if `req` may join it.
+fn add_member(l: &mut Lobby, req: &JoinLobby, key: &str) -> Result<LobbyMembership, LobbyError> {
+    if let Some(code) = &l.join_code
+        && !req
+            .join_code
+            .as_deref()
+            .is_some_and(|given| same_code(given, code))
+    {
+        return Err(LobbyError::Forbidden("a private lobby needs its join code"));
+    }
+    if l.state == LobbyState::Started {
+        return Err(LobbyError::Started);
+    }
+    if l.members.is_empty() {
+        // Its last member just left; it is closing.
+        return Err(LobbyError::NotFound("lobby"));
+    }
+    if l.members.len() >= l.max_players as usize {
+        return Err(LobbyError::Full("the lobby"));
+    }
+    if l.members.iter().any(|m| m.name == req.player_name) {
+        return Err(LobbyError::Conflict(
+            "a member of this lobby already has that name",
+        ));
+    }
+    l.members.push(Member {
+        name: req.player_name.clone(),
+        key: key.to_owned(),
+        seat: None,
+    });
+    l.last_active = Instant::now();
+    Ok(LobbyMembership {
+        lobby: l.view(Some(key)),
+        member_key: key.to_owned(),
+        owner_key: None,
+    })
+}
+
+/// Starts an open lobby in room `room_id`, giving each member the seat booked for its key in
+/// `seats`; refused when the lobby started, is closing, or its members changed since the seats
+/// were booked.
+fn seat_members(
+    l: &mut Lobby,
+    seats: &[(String, SeatGrant)],
+    room_id: u32,
+) -> Result<LobbyView, LobbyError> {
+    if l.state == LobbyState::Started {
+        return Err(LobbyError::Started);
+    }
+    if l.members.is_empty() {
+        // Its last member just left; it is closing (and gives its cap slot back).
+        return Err(LobbyError::NotFound("lobby"));
+    }
+    let same = l.members.len() == seats.len()
+        && l.members
+            .iter()
+            .zip(seats)
+            .all(|(m, (key, _))| m.key == *key);
+    if !same {
+        return Err(LobbyError::Conflict(
+            "the lobby's members changed while it started; start it again",
+        ));
+    }
+    for (m, (_, seat)) in l.members.iter_mut().zip(seats) {
+        m.seat = Some(seat.clone());
+    }
+    l.state = LobbyState::Started;
+    l.room_id = Some(room_id);
+    l.started = Some(Instant::now());
+    let owner = l.members.first().map(|m| m.key.clone());
+    Ok(l.view(owner.as_deref()))
 }
 
 /// Removes the member with `member_key` from an open lobby, handing ownership to the next

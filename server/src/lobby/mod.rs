@@ -6,10 +6,10 @@
 //!   matcher pass that groups them ([`matcher`]) into rooms.
 //! - [`lobbies::Lobbies`]: player-made lobbies whose owner starts the game.
 //!
-//! State lives behind [`store::Store`], in memory by default.
+//! Lobbies and tickets live behind [`store::Store`]: in memory by default, in Redis on a node of
+//! a cluster (`--redis`).
 
 pub mod caps;
-pub mod home;
 pub mod lobbies;
 pub mod matcher;
 pub mod modes;
@@ -21,6 +21,7 @@ pub mod validate;
 use thiserror::Error;
 
 use crate::room::RegistryError;
+use store::StoreError;
 
 /// Why a lobby or matchmaking request failed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -54,6 +55,9 @@ pub enum LobbyError {
     /// The server cannot open another room now.
     #[error("{0}")]
     Unavailable(String),
+    /// The cluster's store (Redis) failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 impl From<RegistryError> for LobbyError {

@@ -9,7 +9,8 @@
 //! oldest ticket has waited `--match-wait`, or with bots in the missing seats once it has
 //! waited `--fill-with-bots-after`. A party is one ticket and always lands whole. The
 //! caps on searching tickets (`--max-tickets`, `--tickets-per-addr`) are taken atomically at
-//! creation.
+//! creation. On a cluster node (`--redis`) the tickets live in Redis and only the node holding
+//! the matcher lease runs passes, over the cluster's queue (see [`Matchmaker`]).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
@@ -18,22 +19,22 @@ use std::time::{Duration, Instant};
 
 use protocol::api::{CreateTicket, JoinOrCreate, SeatGrant, TicketStatus, TicketView};
 
-use super::caps::Caps;
-use super::home::Home;
+use super::caps::Slots;
 use super::matcher::{self, Grouping, Waiting};
 use super::modes::ModeSet;
 use super::seats::SeatBook;
-use super::store::Store;
+use super::store::{Backend, Store, StoreError, unix_time};
 use super::{LobbyError, validate};
+use crate::cluster::keys;
 use crate::room::{RegistryError, RoomHandle, RoomRegistry, random_token};
 
 /// How long a finished ticket stays readable.
-const FINISHED_TICKET_TTL: Duration = Duration::from_secs(60);
+pub const FINISHED_TICKET_TTL: Duration = Duration::from_secs(60);
 /// The skill of a ticket that gives none: the middle of the range.
 const DEFAULT_SKILL: f64 = 1_000.0;
 
 /// One ticket.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Ticket {
     /// Its id.
     pub id: String,
@@ -48,16 +49,46 @@ pub struct Ticket {
     /// Skill rating (the mid-range 1,000 when not given).
     pub skill: f64,
     /// When it was created.
+    #[serde(with = "unix_time")]
     pub created: Instant,
     /// Where it stands.
     pub status: TicketStatus,
     /// When it left `searching`.
+    #[serde(with = "unix_time::option")]
     pub finished: Option<Instant>,
     /// Seats once matched, in `players` order.
     pub seats: Vec<SeatGrant>,
 }
 
 impl Ticket {
+    /// How long the cluster's store keeps the ticket after its last change: while searching,
+    /// its search (`search`) and then as long as a finished ticket stays readable.
+    pub fn ttl(&self, search: Duration) -> Duration {
+        match self.status {
+            TicketStatus::Searching => search + FINISHED_TICKET_TTL,
+            _ => FINISHED_TICKET_TTL,
+        }
+    }
+
+    /// The ticket as the matcher sees it.
+    fn waiting(&self) -> Waiting {
+        Waiting {
+            id: self.id.clone(),
+            owner_addr: self.owner_addr,
+            skill: self.skill,
+            created: self.created,
+            players: self.players.len(),
+        }
+    }
+
+    /// Moves a searching ticket to `status`; returns when it finished.
+    fn finish(&mut self, status: TicketStatus) -> Instant {
+        let now = Instant::now();
+        self.status = status;
+        self.finished = Some(now);
+        now
+    }
+
     /// The API view of the ticket.
     pub fn view(&self) -> TicketView {
         let until = self.finished.unwrap_or_else(Instant::now);
@@ -120,33 +151,39 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Tickets and the matcher.
+///
+/// In memory, the matcher's queues are kept here as tickets come and go. In the cluster's
+/// store, every node adds its new tickets to one sorted set ([`keys::TICKET_QUEUE`]) that the
+/// node holding the matcher lease reads at each pass; a ticket changes state only through
+/// [`Store::update`], so a pass that overlaps a cancel, or another node's pass, never seats a
+/// ticket twice.
 #[derive(Debug)]
 pub struct Matchmaker {
-    tickets: Arc<dyn Store<Ticket>>,
+    tickets: Backend<Ticket>,
     seats: Arc<SeatBook>,
     registry: Arc<RoomRegistry>,
     rules: MatchRules,
-    caps: Caps,
-    /// Searching tickets by mode and region, as the matcher sees them.
+    caps: Slots,
+    /// In memory: searching tickets by mode and region, as the matcher sees them.
     queues: Mutex<HashMap<QueueKey, Vec<Waiting>>>,
-    /// Tickets cancelled since the last pass.
+    /// In memory: tickets cancelled since the last pass.
     cancelled: Mutex<Vec<String>>,
-    /// Tickets that left `searching`, oldest first, to forget after [`FINISHED_TICKET_TTL`].
+    /// In memory: tickets that left `searching`, oldest first, to forget after
+    /// [`FINISHED_TICKET_TTL`] (Redis forgets them by their TTL).
     finished: Mutex<VecDeque<(Instant, String)>>,
-    /// Where new ticket ids say they live.
-    home: Home,
 }
 
 impl Matchmaker {
-    /// A matchmaker over `tickets`.
+    /// A matchmaker over `tickets`, its searching tickets counted by `caps`.
     pub fn new(
-        tickets: Arc<dyn Store<Ticket>>,
+        tickets: Backend<Ticket>,
+        caps: Slots,
         seats: Arc<SeatBook>,
         registry: Arc<RoomRegistry>,
         rules: MatchRules,
     ) -> Self {
         Self {
-            caps: Caps::new("searching tickets", rules.max_tickets, rules.per_addr),
+            caps,
             tickets,
             seats,
             registry,
@@ -154,20 +191,14 @@ impl Matchmaker {
             queues: Mutex::default(),
             cancelled: Mutex::default(),
             finished: Mutex::default(),
-            home: Home::default(),
         }
     }
 
-    /// This matchmaker with ticket ids that name `home`.
-    pub fn at(self, home: Home) -> Self {
-        Self { home, ..self }
-    }
-
     /// Validates and queues a new searching ticket.
-    pub fn create(&self, req: CreateTicket, addr: IpAddr) -> Result<TicketView, LobbyError> {
+    pub async fn create(&self, req: CreateTicket, addr: IpAddr) -> Result<TicketView, LobbyError> {
         self.validate(&req)?;
-        let id = self.home.id(&random_token())?;
-        self.caps.acquire(addr)?;
+        let id = random_token();
+        self.caps.acquire(addr, &id, self.rules.ticket_ttl).await?;
         let skill = req.skill.unwrap_or(DEFAULT_SKILL);
         let ticket = Ticket {
             id,
@@ -182,16 +213,24 @@ impl Matchmaker {
             seats: Vec::new(),
         };
         let view = ticket.view();
-        let waiting = Waiting {
-            id: ticket.id.clone(),
-            owner_addr: addr,
-            skill,
-            created: ticket.created,
-            players: ticket.players.len(),
-        };
-        let key = (ticket.mode.clone(), ticket.region.clone());
-        self.tickets.insert(ticket.id.clone(), ticket);
-        lock(&self.queues).entry(key).or_default().push(waiting);
+        match &self.tickets {
+            Backend::Memory(m) => {
+                let (waiting, key) = (
+                    ticket.waiting(),
+                    (ticket.mode.clone(), ticket.region.clone()),
+                );
+                m.put(ticket.id.clone(), ticket);
+                lock(&self.queues).entry(key).or_default().push(waiting);
+            }
+            Backend::Shared(r) => {
+                let queue = [keys::TICKET_QUEUE.to_owned()];
+                let created = unix_time::to_unix(ticket.created) as f64;
+                if let Err(e) = r.insert_indexed(&ticket.id, &ticket, &queue, created).await {
+                    self.caps.release(addr, &ticket.id).await;
+                    return Err(e.into());
+                }
+            }
+        }
         Ok(view)
     }
 
@@ -228,81 +267,85 @@ impl Matchmaker {
     }
 
     /// A seat right now: in an open room of the mode, or in a new room opened for `addr`.
-    pub fn join_or_create(
+    pub async fn join_or_create(
         &self,
         req: &JoinOrCreate,
         addr: IpAddr,
     ) -> Result<SeatGrant, LobbyError> {
         self.check_join(req)?;
         let (room, player_id) = self.registry.seat_in_any(&req.mode, addr)?;
-        Ok(self.seats.book(&room, player_id, &req.player_name))
-    }
-
-    /// Whether ticket `id` is held here.
-    pub fn contains(&self, id: &str) -> bool {
-        self.tickets.get(id).is_some()
+        self.seats.book(&room, player_id, &req.player_name).await
     }
 
     /// One ticket.
-    pub fn get(&self, id: &str) -> Result<TicketView, LobbyError> {
+    pub async fn get(&self, id: &str) -> Result<TicketView, LobbyError> {
         self.tickets
             .get(id)
+            .await?
             .map(|t| t.view())
             .ok_or(LobbyError::NotFound("ticket"))
     }
 
     /// Cancels a searching ticket; a matched one cannot be cancelled.
-    pub fn cancel(&self, id: &str) -> Result<TicketView, LobbyError> {
-        let mut result = Err(LobbyError::NotFound("ticket"));
-        let mut finished_at = None;
-        self.tickets.update(id, &mut |t| {
-            result = match t.status {
+    pub async fn cancel(&self, id: &str) -> Result<TicketView, LobbyError> {
+        let cancelled = self
+            .tickets
+            .update(id, |t| match t.status {
                 TicketStatus::Searching => {
-                    finished_at = Some(self.finish(t, TicketStatus::Cancelled));
-                    Ok(t.view())
+                    let at = t.finish(TicketStatus::Cancelled);
+                    Ok((t.view(), Some((t.owner_addr, at))))
                 }
                 TicketStatus::Matched => Err(LobbyError::Conflict("the ticket is already matched")),
-                _ => Ok(t.view()),
-            };
-        });
+                _ => Ok((t.view(), None)),
+            })
+            .await?
+            .ok_or(LobbyError::NotFound("ticket"))?;
+        let (view, finished) = cancelled?;
         // Only a ticket this call cancelled: repeated cancels must not grow the list.
-        if let Some(at) = finished_at {
-            self.record_finished(id, at);
-            lock(&self.cancelled).push(id.to_owned());
+        if let Some((owner, at)) = finished {
+            self.caps.release(owner, id).await;
+            if self.record_finished(id, at) {
+                lock(&self.cancelled).push(id.to_owned());
+            }
         }
-        result
+        Ok(view)
     }
 
-    /// Moves a searching ticket to `status` and gives back its cap slot; returns when it
-    /// finished. Runs under the store's lock, so the caller records the ticket with
-    /// [`Self::record_finished`] after the update returns, never inside it.
-    fn finish(&self, t: &mut Ticket, status: TicketStatus) -> Instant {
-        let now = Instant::now();
-        t.status = status;
-        t.finished = Some(now);
-        self.caps.release(t.owner_addr);
-        now
-    }
-
-    /// Queues a finished ticket to be forgotten after [`FINISHED_TICKET_TTL`]. Must not be
-    /// called with a store lock held: [`Self::forget_finished`] takes the two the other way.
-    fn record_finished(&self, id: &str, at: Instant) {
-        lock(&self.finished).push_back((at, id.to_owned()));
+    /// In memory, queues a finished ticket to be forgotten after [`FINISHED_TICKET_TTL`];
+    /// returns whether it did. Must not be called with a store lock held:
+    /// [`Self::forget_finished`] takes the two the other way.
+    fn record_finished(&self, id: &str, at: Instant) -> bool {
+        let here = self.tickets.memory().is_some();
+        if here {
+            lock(&self.finished).push_back((at, id.to_owned()));
+        }
+        here
     }
 
     /// One matcher pass: forget long-finished tickets, drop cancelled and expired ones from
-    /// the queues, form matches. Blocking work: run it off the async workers.
-    pub fn run_pass(&self) {
+    /// the queues, form matches. In memory its futures never wait (its work is blocking: run it
+    /// off the async workers); in the cluster's store it waits on Redis.
+    pub async fn run_pass(&self) {
         let now = Instant::now();
-        self.forget_finished(now);
-        let mut queues = std::mem::take(&mut *lock(&self.queues));
-        let cancelled: HashSet<String> = std::mem::take(&mut *lock(&self.cancelled))
-            .into_iter()
-            .collect();
+        let mut queues = match self.queued(now).await {
+            Ok(queues) => queues,
+            Err(e) => {
+                tracing::warn!(error = %e, "the matcher cannot read the queue; it tries again");
+                return;
+            }
+        };
         for ((mode, _), queue) in &mut queues {
+            let mut expired = Vec::new();
             queue.retain(|w| {
-                (cancelled.is_empty() || !cancelled.contains(&w.id)) && !self.expire(w, now)
+                let searching = now.saturating_duration_since(w.created) < self.rules.ticket_ttl;
+                if !searching {
+                    expired.push(w.clone());
+                }
+                searching
             });
+            for w in &expired {
+                self.expire(w).await;
+            }
             let grouping = self
                 .rules
                 .grouping(self.registry.capacity_for(mode) as usize);
@@ -314,7 +357,7 @@ impl Matchmaker {
                     .first()
                     .map_or(Duration::ZERO, |w| now.saturating_duration_since(w.created));
                 let bots = players < grouping.capacity && grouping.fills_with_bots(waited);
-                let left = self.seat_group(mode, &members, bots);
+                let left = self.seat_group(mode, &members, bots).await;
                 for (i, gone) in group.into_iter().zip(left) {
                     leaving[i] = gone;
                 }
@@ -322,7 +365,48 @@ impl Matchmaker {
             let mut index = 0..;
             queue.retain(|_| index.next().is_some_and(|i| !leaving[i]));
         }
-        // Put the rest back ahead of the tickets queued during the pass.
+        if self.tickets.memory().is_some() {
+            self.requeue(queues);
+        }
+    }
+
+    /// The searching tickets by mode and region, oldest first: in memory, the queues (less the
+    /// tickets cancelled since the last pass, after forgetting long-finished ones); in the
+    /// cluster's store, read from the shared queue, whose tickets no longer searching are
+    /// dropped from it.
+    async fn queued(&self, now: Instant) -> Result<HashMap<QueueKey, Vec<Waiting>>, StoreError> {
+        let Backend::Shared(r) = &self.tickets else {
+            self.forget_finished(now);
+            let mut queues = std::mem::take(&mut *lock(&self.queues));
+            let cancelled: HashSet<String> = std::mem::take(&mut *lock(&self.cancelled))
+                .into_iter()
+                .collect();
+            if !cancelled.is_empty() {
+                for queue in queues.values_mut() {
+                    queue.retain(|w| !cancelled.contains(&w.id));
+                }
+            }
+            return Ok(queues);
+        };
+        let (_, tickets) = r.page(keys::TICKET_QUEUE, 0, usize::MAX).await?;
+        let mut queues: HashMap<QueueKey, Vec<Waiting>> = HashMap::new();
+        let mut done = Vec::new();
+        for t in tickets {
+            if t.status == TicketStatus::Searching {
+                let key = (t.mode.clone(), t.region.clone());
+                queues.entry(key).or_default().push(t.waiting());
+            } else {
+                done.push(t.id);
+            }
+        }
+        if !done.is_empty() {
+            r.unindex_all(keys::TICKET_QUEUE, &done).await?;
+        }
+        Ok(queues)
+    }
+
+    /// In memory, puts the tickets still searching back ahead of those queued during the pass.
+    fn requeue(&self, queues: HashMap<QueueKey, Vec<Waiting>>) {
         let mut live = lock(&self.queues);
         for (key, mut queue) in queues {
             if let Some(newer) = live.remove(&key) {
@@ -334,21 +418,23 @@ impl Matchmaker {
         }
     }
 
-    /// Expires a ticket that has searched for its whole lifetime; returns whether it did.
-    fn expire(&self, w: &Waiting, now: Instant) -> bool {
-        if now.saturating_duration_since(w.created) < self.rules.ticket_ttl {
-            return false;
-        }
-        let mut finished_at = None;
-        self.tickets.update(&w.id, &mut |t| {
-            if t.status == TicketStatus::Searching {
-                finished_at = Some(self.finish(t, TicketStatus::Expired));
+    /// Expires a ticket that has searched for its whole lifetime.
+    async fn expire(&self, w: &Waiting) {
+        let expired = self
+            .tickets
+            .update(&w.id, |t| {
+                (t.status == TicketStatus::Searching)
+                    .then(|| (t.owner_addr, t.finish(TicketStatus::Expired)))
+            })
+            .await;
+        match expired {
+            Ok(Some(Some((owner, at)))) => {
+                self.caps.release(owner, &w.id).await;
+                self.record_finished(&w.id, at);
             }
-        });
-        if let Some(at) = finished_at {
-            self.record_finished(&w.id, at);
+            Ok(_) => {}
+            Err(e) => tracing::debug!(error = %e, "cannot expire a ticket now"),
         }
-        true
     }
 
     /// Removes tickets finished longer than [`FINISHED_TICKET_TTL`] ago. The ids are taken
@@ -364,8 +450,10 @@ impl Matchmaker {
                 old.extend(finished.pop_front().map(|(_, id)| id));
             }
         }
-        for id in old {
-            self.tickets.remove(&id);
+        if let Some(tickets) = self.tickets.memory() {
+            for id in old {
+                tickets.take(&id);
+            }
         }
     }
 
@@ -375,7 +463,7 @@ impl Matchmaker {
     /// searching and queued. Seats a ticket cannot take are given back only once the whole
     /// group is seated, so the room never looks abandoned halfway; a room in which no ticket
     /// was matched is closed at once. With `bots`, bots fill the room's missing seats.
-    fn seat_group(&self, mode: &str, group: &[&Waiting], bots: bool) -> Vec<bool> {
+    async fn seat_group(&self, mode: &str, group: &[&Waiting], bots: bool) -> Vec<bool> {
         let Some(anchor) = group.first() else {
             return Vec::new();
         };
@@ -394,10 +482,10 @@ impl Matchmaker {
             room.fill_with_bots(room.capacity);
         }
         let mut give_back = Vec::new();
-        let seated: Vec<Seating> = group
-            .iter()
-            .map(|waiting| self.seat_ticket(&room, waiting, &mut give_back))
-            .collect();
+        let mut seated = Vec::with_capacity(group.len());
+        for waiting in group {
+            seated.push(self.seat_ticket(&room, waiting, &mut give_back).await);
+        }
         for seat in give_back {
             self.seats.cancel(&seat.seat_token);
         }
@@ -419,24 +507,23 @@ impl Matchmaker {
     /// Reserves a seat in `room` for every player of one searching ticket and marks it
     /// matched. Seats it cannot keep (too few for its players, or the ticket was cancelled
     /// meanwhile) go to `give_back`.
-    fn seat_ticket(
+    async fn seat_ticket(
         &self,
         room: &RoomHandle,
         waiting: &Waiting,
         give_back: &mut Vec<SeatGrant>,
     ) -> Seating {
-        let mut players = Vec::new();
-        self.tickets.update(&waiting.id, &mut |t| {
-            if t.status == TicketStatus::Searching {
-                players.clone_from(&t.players);
+        let players = match self.tickets.get(&waiting.id).await {
+            Ok(Some(t)) if t.status == TicketStatus::Searching => t.players,
+            Ok(_) => return Seating::Gone,
+            Err(e) => {
+                tracing::debug!(error = %e, "cannot read a ticket now; it keeps searching");
+                return Seating::Searching;
             }
-        });
-        if players.is_empty() {
-            return Seating::Gone;
-        }
+        };
         let mut seats = Vec::with_capacity(players.len());
         for name in &players {
-            match self.seats.reserve(room, name) {
+            match self.seats.reserve(room, name).await {
                 Ok(seat) => seats.push(seat),
                 Err(e) => {
                     tracing::error!(error = %e, room = room.id, "a matched room had no seat");
@@ -445,22 +532,31 @@ impl Matchmaker {
                 }
             }
         }
-        let mut seats = Some(seats);
-        let mut finished_at = None;
-        self.tickets.update(&waiting.id, &mut |t| {
-            if t.status == TicketStatus::Searching {
-                finished_at = Some(self.finish(t, TicketStatus::Matched));
-                t.seats = seats.take().unwrap_or_default();
-            }
-        });
-        // Cancelled or gone since it was read: its seats go back.
-        give_back.extend(seats.into_iter().flatten());
-        match finished_at {
-            Some(at) => {
+        let matched = self
+            .tickets
+            .update(&waiting.id, |t| {
+                (t.status == TicketStatus::Searching).then(|| {
+                    t.seats.clone_from(&seats);
+                    (t.owner_addr, t.finish(TicketStatus::Matched))
+                })
+            })
+            .await;
+        match matched {
+            Ok(Some(Some((owner, at)))) => {
+                self.caps.release(owner, &waiting.id).await;
                 self.record_finished(&waiting.id, at);
                 Seating::Matched
             }
-            None => Seating::Gone,
+            // Cancelled or gone since it was read: its seats go back.
+            Ok(_) => {
+                give_back.extend(seats);
+                Seating::Gone
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "cannot mark a ticket matched now; it keeps searching");
+                give_back.extend(seats);
+                Seating::Searching
+            }
         }
     }
 }
@@ -482,8 +578,15 @@ mod tests {
     use std::sync::mpsc;
     use std::thread;
 
+    use futures_util::FutureExt as _;
+
     use super::*;
     use crate::{App, Config};
+
+    /// The answer of a future of the in-memory store, which is ready at its first poll.
+    fn now<F: std::future::Future>(f: F) -> F::Output {
+        f.now_or_never().expect("in memory, an answer at once")
+    }
 
     fn app() -> (Arc<App>, tokio_util::sync::CancellationToken) {
         let shutdown = tokio_util::sync::CancellationToken::new();
@@ -520,8 +623,7 @@ mod tests {
     fn open_lone_tickets(app: &App, n: usize) -> Vec<String> {
         (0..n)
             .map(|i| {
-                app.matchmaker
-                    .create(ticket(i, 0), ADDR)
+                now(app.matchmaker.create(ticket(i, 0), ADDR))
                     .expect("created")
                     .ticket_id
             })
@@ -547,7 +649,7 @@ mod tests {
             let app = app.clone();
             thread::spawn(move || {
                 for id in &ids {
-                    let _ = app.matchmaker.cancel(id);
+                    let _ = now(app.matchmaker.cancel(id));
                 }
                 let _ = done.send(());
             })
@@ -564,13 +666,11 @@ mod tests {
     #[test]
     fn repeated_cancels_queue_the_ticket_once() {
         let (app, shutdown) = app();
-        let id = app
-            .matchmaker
-            .create(ticket(0, 0), ADDR)
+        let id = now(app.matchmaker.create(ticket(0, 0), ADDR))
             .expect("created")
             .ticket_id;
         for _ in 0..3 {
-            let view = app.matchmaker.cancel(&id).expect("cancel answers");
+            let view = now(app.matchmaker.cancel(&id)).expect("cancel answers");
             assert_eq!(view.status, TicketStatus::Cancelled);
         }
         assert_eq!(*lock(&app.matchmaker.cancelled), [id]);
@@ -578,14 +678,8 @@ mod tests {
     }
 
     fn waiting_for(app: &App, id: &str) -> Waiting {
-        let t = app.matchmaker.tickets.get(id).expect("stored");
-        Waiting {
-            id: t.id,
-            owner_addr: t.owner_addr,
-            skill: t.skill,
-            created: t.created,
-            players: t.players.len(),
-        }
+        let tickets = app.matchmaker.tickets.memory().expect("in memory");
+        tickets.read(id).expect("stored").waiting()
     }
 
     #[test]
@@ -594,11 +688,11 @@ mod tests {
         let ids = open_lone_tickets(&app, 2);
         let group: Vec<Waiting> = ids.iter().map(|id| waiting_for(&app, id)).collect();
         for id in &ids {
-            app.matchmaker.cancel(id).expect("cancelled");
+            now(app.matchmaker.cancel(id)).expect("cancelled");
         }
-        let left = app
+        let left = now(app
             .matchmaker
-            .seat_group("test", &group.iter().collect::<Vec<_>>(), false);
+            .seat_group("test", &group.iter().collect::<Vec<_>>(), false));
         assert_eq!(left, [true, true], "cancelled tickets leave the queue");
         assert_eq!(app.registry.len(), 0, "the room without a seat is closed");
         shutdown.cancel();
@@ -608,22 +702,19 @@ mod tests {
     fn a_ticket_short_of_seats_keeps_searching_and_its_room_closes() {
         let (app, shutdown) = app();
         let capacity = app.registry.capacity_for("test") as usize;
-        let id = app
-            .matchmaker
-            .create(ticket(0, capacity - 1), ADDR)
+        let id = now(app.matchmaker.create(ticket(0, capacity - 1), ADDR))
             .expect("created")
             .ticket_id;
         // One player more than a room holds (validation refuses this; a room that fills or
         // closes under the matcher does the same).
-        app.matchmaker.tickets.update(&id, &mut |t| {
-            t.players.push("late".into());
-        });
+        let tickets = app.matchmaker.tickets.memory().expect("in memory");
+        tickets.change(&id, |t| t.players.push("late".into()));
         let group = [waiting_for(&app, &id)];
-        let left = app
+        let left = now(app
             .matchmaker
-            .seat_group("test", &group.iter().collect::<Vec<_>>(), false);
+            .seat_group("test", &group.iter().collect::<Vec<_>>(), false));
         assert_eq!(left, [false], "it stays queued");
-        let view = app.matchmaker.get(&id).expect("readable");
+        let view = now(app.matchmaker.get(&id)).expect("readable");
         assert_eq!(view.status, TicketStatus::Searching);
         assert!(view.seats.is_empty());
         assert_eq!(

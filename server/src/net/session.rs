@@ -141,7 +141,9 @@ impl Session {
     async fn join(&mut self, room_hint: Option<u32>) -> Option<(Arc<RoomHandle>, u32)> {
         let (seat_token, resume_token) = self.read_join().await?;
         let (reply, answer) = oneshot::channel();
-        let (room, cmd, seat) = self.resolve(seat_token, resume_token, room_hint, reply)?;
+        let (room, cmd, seat) = self
+            .resolve(seat_token, resume_token, room_hint, reply)
+            .await?;
         self.hand_to_room(room, cmd, seat.as_ref(), answer).await
     }
 
@@ -182,8 +184,8 @@ impl Session {
 
     /// Finds the room of a resume token, or redeems the seat token; returns the room, the
     /// command that asks it to admit this connection, and the redeemed seat (if any).
-    fn resolve(
-        &self,
+    async fn resolve(
+        &mut self,
         seat_token: String,
         resume_token: Option<String>,
         room_hint: Option<u32>,
@@ -201,7 +203,7 @@ impl Session {
             let conn = self.conn.clone();
             return Some((room, RoomCommand::Resume { token, conn, reply }, None));
         }
-        let seat = match self.app.seats.redeem(&seat_token, room_hint) {
+        let seat = match self.app.seats.redeem(&seat_token, room_hint).await {
             Ok(seat) => seat,
             Err(e) => return self.refuse(CloseCode::BadToken, e.to_string()),
         };
