@@ -114,14 +114,26 @@ pub struct EntityView {
     pub id: NetId,
     /// Its kind (index into the schema's `kinds`).
     pub kind: u32,
-    /// Its components by ascending index.
+    /// Its position (component 0), kept inline: every move of every frame updates it.
+    pos: Option<HeldPos>,
+    /// Its other components by ascending index.
     held: Vec<Held>,
+}
+
+/// Component 0 of a mirrored entity: its one `pos` value and its checksum hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct HeldPos {
+    values: [Value; 1],
+    hash: u64,
 }
 
 impl EntityView {
     /// The field values of component `index`, if the entity has it (owner-only components only
     /// on entities this client owns).
     pub fn component(&self, index: usize) -> Option<&[Value]> {
+        if index == 0 {
+            return self.pos.as_ref().map(|p| &p.values[..]);
+        }
         self.find(index)
             .ok()
             .map(|i| self.held[i].values.as_slice())
@@ -129,26 +141,27 @@ impl EntityView {
 
     /// Its position, if it has one (component 0).
     pub fn position(&self) -> Option<QPos> {
-        self.component(0)?.first()?.as_pos()
+        self.pos.as_ref()?.values[0].as_pos()
     }
 
     /// Every component it has, by ascending index, with its field values.
     pub fn components(&self) -> impl Iterator<Item = (usize, &[Value])> {
-        self.held.iter().map(|h| (h.index, h.values.as_slice()))
+        let pos = self.pos.iter().map(|p| (0, &p.values[..]));
+        pos.chain(self.held.iter().map(|h| (h.index, h.values.as_slice())))
     }
 
-    /// Where component `index` is held, or where it would be inserted.
+    /// Where component `index` (not 0) is held, or where it would be inserted.
     fn find(&self, index: usize) -> Result<usize, usize> {
         self.held.binary_search_by_key(&index, |h| h.index)
     }
 
     /// The sum of its hashes: its existence and every component.
     fn hash(&self) -> u64 {
+        let base =
+            entity_hash(self.id, self.kind).wrapping_add(self.pos.as_ref().map_or(0, |p| p.hash));
         self.held
             .iter()
-            .fold(entity_hash(self.id, self.kind), |sum, h| {
-                sum.wrapping_add(h.hash)
-            })
+            .fold(base, |sum, h| sum.wrapping_add(h.hash))
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 
-use super::{Desync, EntityView, Held};
+use super::{Desync, EntityView, Held, HeldPos};
 use crate::checksum::{component_seed, entity_hash, mix64};
 use crate::frame::{EventValue, NetId};
 use crate::walk::{Header, List, Sink};
@@ -99,16 +99,21 @@ impl Sink for Apply<'_> {
     }
 
     fn moved(&mut self, id: NetId, dx: i32, dy: i32) {
-        if self.not_held_in_piece(id) {
+        // One lookup: this runs for every move of every frame.
+        if self.desync.is_some() {
             return;
         }
-        let Some(e) = self.live_entity(id) else {
+        let area = self.header.is_some_and(|h| h.area);
+        let Some(e) = self.entities.get_mut(&id) else {
+            if !area {
+                self.fail(Desync::UnknownEntity(id));
+            }
             return;
         };
-        let Some(held) = e.find(0).ok().map(|i| &mut e.held[i]) else {
+        let Some(held) = e.pos.as_mut() else {
             return self.fail(Desync::MissingComponent { id, component: 0 });
         };
-        let Some(Value::Pos(p)) = held.values.first_mut() else {
+        let Value::Pos(p) = &mut held.values[0] else {
             return self.fail(Desync::MissingComponent { id, component: 0 });
         };
         p.x = p.x.wrapping_add(dx);
@@ -130,8 +135,13 @@ impl Sink for Apply<'_> {
         match self.entities.entry(id) {
             Entry::Occupied(_) => self.fail(Desync::DuplicateEntity(id)),
             Entry::Vacant(slot) => {
-                let held = Vec::new();
-                slot.insert(EntityView { id, kind, held });
+                let (pos, held) = (None, Vec::new());
+                slot.insert(EntityView {
+                    id,
+                    kind,
+                    pos,
+                    held,
+                });
                 self.mirror.sum = self.mirror.sum.wrapping_add(entity_hash(id, kind));
             }
         }
@@ -151,6 +161,19 @@ impl Sink for Apply<'_> {
         let Some(e) = self.live_entity(id) else {
             return;
         };
+        if index == 0 {
+            // The schema's component 0 is one `pos` field (checked with the schema).
+            let Some(value) = values.pop() else {
+                return self.fail(Desync::MissingComponent { id, component: 0 });
+            };
+            let old = e.pos.replace(HeldPos {
+                values: [value],
+                hash,
+            });
+            let old = old.map_or(0, |p| p.hash);
+            self.mirror.sum = self.mirror.sum.wrapping_sub(old).wrapping_add(hash);
+            return;
+        }
         let old = match e.find(index) {
             Ok(i) => {
                 std::mem::swap(&mut e.held[i].values, values);
