@@ -7,6 +7,7 @@ use std::ops::Range;
 use bevy_ecs::prelude::*;
 use bevy_ecs::system::SystemState;
 use bytes::Bytes;
+use protocol::Replica;
 use protocol::codec::MAX_SERVER_MSG;
 use protocol::replica::{EventBatch, ReplicaFrame};
 use protocol::{CloseCode, NetId};
@@ -152,6 +153,20 @@ pub fn fan_out(
     mut common: Local<CommonFrames>,
 ) {
     let clients = &mut players.0.clients.0;
+    if replication.0.replica.interest().is_some() {
+        let mut links: Vec<(NetId, &mut ClientLink)> = clients
+            .iter_mut()
+            .filter(|(_, l)| !l.kicked)
+            .map(|(&player, link)| (player, link))
+            .collect();
+        let replica = &replication.0.replica;
+        on_two_threads(&mut links, |part| {
+            area_part(part, replica, &events, &config)
+        })
+        .record(&config);
+        events.clear();
+        return;
+    }
     let mut arena = Vec::with_capacity(*size_hint);
     common.0.clear();
     frames.clear();
@@ -164,11 +179,7 @@ pub fn fan_out(
             }),
             None => {
                 let start = arena.len();
-                if replication.0.replica.interest().is_some() {
-                    write_area_frame(&replication.0, link, player, ack, &mut arena);
-                } else {
-                    write_frame(&mut replication.0, link, player, ack, &mut arena);
-                }
+                write_frame(&mut replication.0, link, player, ack, &mut arena);
                 start..arena.len()
             }
         };
@@ -186,30 +197,30 @@ pub fn fan_out(
             (link, player, ack, arena.slice(range))
         })
         .collect();
-    send_all(&mut sends, &config).record(&config);
+    on_two_threads(&mut sends, |part| send_all(part, &config)).record(&config);
 }
 
 /// One client's frame of the tick: its link, player id, ack and bytes.
 type Send<'a> = (&'a mut ClientLink, NetId, u32, Bytes);
 
-/// Most clients whose frames one thread writes in a tick: a room with more writes the other
-/// half on a second thread, so that one room of thousands is not held to one core by its
-/// sockets' system calls.
+/// Most clients whose frames one thread writes in a tick: a room with more assembles and writes
+/// the other half on a second thread, so that one room of thousands is not held to one core by
+/// its sockets' system calls.
 const MAX_SENDS_ON_ONE_THREAD: usize = 512;
 
-/// Writes every frame of `sends`, splitting a large tick over two threads.
-fn send_all(sends: &mut [Send<'_>], config: &RoomConfig) -> Sent {
-    if sends.len() <= MAX_SENDS_ON_ONE_THREAD {
-        let mut sent = Sent::default();
-        for (link, player, ack, frame) in sends.iter_mut() {
-            sent.send(link, *player, *ack, std::mem::take(frame), config);
-        }
-        return sent;
+/// Runs `work` over `items`: on this thread, or, past [`MAX_SENDS_ON_ONE_THREAD`] items, over
+/// each half on a thread of its own (this one and a scoped second one).
+fn on_two_threads<T: std::marker::Send>(
+    items: &mut [T],
+    work: impl Fn(&mut [T]) -> Sent + Sync,
+) -> Sent {
+    if items.len() <= MAX_SENDS_ON_ONE_THREAD {
+        return work(items);
     }
-    let (first, second) = sends.split_at_mut(sends.len() / 2);
+    let (first, second) = items.split_at_mut(items.len() / 2);
     std::thread::scope(|s| {
-        let other = s.spawn(|| send_all(second, config));
-        let mut sent = send_all(first, config);
+        let other = s.spawn(|| work(second));
+        let mut sent = work(first);
         // A panic on the other thread is this tick's panic, as if it had happened here.
         match other.join() {
             Ok(more) => sent.add(&more),
@@ -217,6 +228,41 @@ fn send_all(sends: &mut [Send<'_>], config: &RoomConfig) -> Sent {
         }
         sent
     })
+}
+
+/// Writes every frame of `sends`.
+fn send_all(sends: &mut [Send<'_>], config: &RoomConfig) -> Sent {
+    let mut sent = Sent::default();
+    for (link, player, ack, frame) in sends.iter_mut() {
+        sent.send(link, *player, *ack, std::mem::take(frame), config);
+    }
+    sent
+}
+
+/// Assembles and sends the frames of some clients of a room with an interest radius: each
+/// client's area delta (or snapshot) from the tick's pieces, into one buffer for them all.
+fn area_part(
+    links: &mut [(NetId, &mut ClientLink)],
+    replica: &Replica,
+    events: &GameEvents,
+    config: &RoomConfig,
+) -> Sent {
+    let mut arena = Vec::new();
+    let mut ranges = Vec::with_capacity(links.len());
+    for (player, link) in links.iter_mut() {
+        queue_events(events, *player, &mut link.pending_events);
+        let start = arena.len();
+        let ack = link.ack;
+        write_area_frame(replica, link, *player, ack, &mut arena);
+        ranges.push(start..arena.len());
+    }
+    let arena = Bytes::from(arena);
+    let mut sent = Sent::default();
+    for ((player, link), range) in links.iter_mut().zip(ranges) {
+        let ack = link.ack;
+        sent.send(link, *player, ack, arena.slice(range), config);
+    }
+    sent
 }
 
 /// The frames of one tick that several clients share, by ack advance (a tick usually has one or
@@ -229,7 +275,6 @@ impl CommonFrames {
     /// other client's with that advance: a delta, no events, no owner-only data.
     fn key(&self, state: &ReplicationState, link: &ClientLink, player: NetId) -> Option<u32> {
         let common = !link.needs_snapshot
-            && state.replica.interest().is_none()
             && link.pending_events.count == 0
             && state.replica.own_delta_is_common(player);
         common.then(|| link.ack.wrapping_sub(link.sent_ack))
@@ -285,7 +330,7 @@ fn write_frame(
 /// Appends `link`'s frame of this tick in a room with an interest radius: a snapshot or an area
 /// delta of what the client sees, assembled from the pieces encoded once per cell.
 fn write_area_frame(
-    state: &ReplicationState,
+    replica: &Replica,
     link: &mut ClientLink,
     player: NetId,
     ack: u32,
@@ -295,7 +340,6 @@ fn write_area_frame(
         count: link.pending_events.count,
         bytes: &link.pending_events.bytes,
     };
-    let replica = &state.replica;
     if link.needs_snapshot {
         replica.write_area_snapshot(&mut link.view, player, ack, batch, out);
     } else {

@@ -1019,21 +1019,28 @@ mod interest {
 }
 
 /// A room with more clients than one thread writes per tick sends every frame, split over two
-/// threads.
+/// threads; with an interest radius too, each client's frame its own (its checksum verified by
+/// `drain`).
 #[test]
 fn a_room_of_hundreds_sends_every_client_its_frame() {
-    let mut s = stepper(Config {
-        room_capacity: 600,
-        ..Config::default()
-    });
-    let mut clients: Vec<TestClient> = (0..600).map(|_| s.join(1024)).collect();
-    for c in &mut clients {
-        c.drain();
-    }
-    s.tick(2);
-    for c in &mut clients {
-        let frames = c.drain();
-        assert_eq!(frames.len(), 2, "player {} got both frames", c.player_id);
-        assert_eq!(c.world().len(), 600, "and holds every player");
+    for radius in [0.0, 10.0] {
+        let mut s = stepper(Config {
+            room_capacity: 600,
+            interest_radius: radius,
+            ..Config::default()
+        });
+        let mut clients: Vec<TestClient> = (0..600).map(|_| s.join(1024)).collect();
+        for c in &mut clients {
+            c.drain();
+        }
+        s.tick(2);
+        for c in &mut clients {
+            let frames = c.drain();
+            assert_eq!(frames.len(), 2, "player {} got both frames", c.player_id);
+            assert!(c.has(c.player_id), "and holds itself");
+            if radius == 0.0 {
+                assert_eq!(c.world().len(), 600, "and every player");
+            }
+        }
     }
 }
