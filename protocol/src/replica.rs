@@ -18,7 +18,7 @@ mod area_write;
 mod entity;
 mod write;
 
-pub use area::{Interest, View};
+pub use area::{Interest, MAX_CELLS_PER_SIDE, View};
 use entity::{Entity, Fate, Stored, Touch, pos_hash};
 
 /// The replicated world at the last finished tick.

@@ -2,7 +2,7 @@
 //! seat's TTL, written when a node issues a seat and deleted by the one redemption that wins.
 //!
 //! Only the node that runs the room admits its players (it alone holds the seat's player id
-//! and the room); before admitting, it redeems the token here with [`REDEEM`], which reads and
+//! and the room); before admitting, it redeems the token here with `REDEEM`, which reads and
 //! deletes in one step, so a token is redeemed once across the cluster however many nodes try
 //! it at the same moment. A seat withdrawn or expired on its node keeps its record until the
 //! record's TTL ends; no node holds the seat any more, so it admits no one.

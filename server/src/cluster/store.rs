@@ -2,11 +2,11 @@
 //! by every node of the cluster.
 //!
 //! A change reads the value, applies the caller's closure, and writes the result back with the
-//! [`SWAP`] script only if the value is still the one read (compare-and-set); otherwise it reads
+//! `SWAP` script only if the value is still the one read (compare-and-set); otherwise it reads
 //! again and retries. The closure holds the rules (lobby join, leave and start; ticket match,
 //! cancel and expiry), the same code the in-memory store runs, and the script makes each
 //! read-modify-write atomic across nodes. Lists (public lobbies, the matcher's queue) are
-//! sorted sets of ids, read with [`PAGE`], which drops ids whose value has expired.
+//! sorted sets of ids, read with `PAGE`, which drops ids whose value has expired.
 
 use std::marker::PhantomData;
 use std::sync::{Arc, LazyLock};

@@ -4,8 +4,8 @@
 //! `end` when the room closes. A spectator that falls behind skips to a fresh snapshot; the room
 //! never waits for it. One that stops reading is cut off by the connection's write deadline
 //! (`--write-timeout`), which frees its slot. Streams are capped per room, per client address
-//! and on the whole server. With `?x=&y=&w=&h=` ([`query`]) the stream shows only that
-//! rectangle of the world, at the full spectator rate ([`view_feed`]).
+//! and on the whole server. With `?x=&y=&w=&h=` (`query`) the stream shows only that
+//! rectangle of the world, at the full spectator rate (`view_feed`).
 
 mod query;
 mod view_feed;
