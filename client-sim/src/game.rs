@@ -28,26 +28,30 @@ fn ws_config() -> WebSocketConfig {
         .max_frame_size(Some(protocol::codec::MAX_SERVER_MSG))
 }
 
-/// Opens the WebSocket of `ws_url`, from `source` when given (plain `ws://` only: a chosen
-/// source address is for load tests against a server on this machine).
+/// Opens the WebSocket of `ws_url`, from `source` when given and the URL is a plain `ws://`
+/// one on a loopback address (a chosen source address is for load tests against a server on
+/// this machine); otherwise from the system's choice.
 async fn open(
     ws_url: &str,
     source: Option<IpAddr>,
 ) -> Result<WebSocketStream<MaybeTlsStream<TcpStream>>, ClientError> {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
-    let Some(source) = source else {
+    let request = ws_url.into_client_request()?;
+    let uri = request.uri();
+    let (host, port) = (uri.host().unwrap_or_default(), uri.port_u16().unwrap_or(80));
+    let target = match source {
+        Some(source) if uri.scheme_str() == Some("ws") => tokio::net::lookup_host((host, port))
+            .await
+            .map_err(tokio_tungstenite::tungstenite::Error::Io)?
+            .find(|a| a.is_ipv4() == source.is_ipv4() && a.ip().is_loopback())
+            .map(|a| (source, a)),
+        _ => None,
+    };
+    let Some((source, target)) = target else {
         let (ws, _) =
             tokio_tungstenite::connect_async_with_config(ws_url, Some(ws_config()), true).await?;
         return Ok(ws);
     };
-    let request = ws_url.into_client_request()?;
-    let uri = request.uri();
-    let (host, port) = (uri.host().unwrap_or_default(), uri.port_u16().unwrap_or(80));
-    let target = tokio::net::lookup_host((host, port))
-        .await
-        .map_err(tokio_tungstenite::tungstenite::Error::Io)?
-        .find(|a| a.is_ipv4() == source.is_ipv4())
-        .ok_or_else(|| ClientError::Protocol(format!("{host} has no address like {source}")))?;
     let socket = match source {
         IpAddr::V4(_) => tokio::net::TcpSocket::new_v4(),
         IpAddr::V6(_) => tokio::net::TcpSocket::new_v6(),

@@ -20,10 +20,17 @@ pub struct Sources {
 impl Sources {
     /// Spreads bots `per_addr` to an address when every one of `urls` names an IPv4 loopback
     /// host (`127.x.y.z` or `localhost`); otherwise (or with `per_addr` 0) does nothing.
+    /// Spreading is off too where this system cannot bind 127.0.0.2 (some systems route only
+    /// 127.0.0.1).
     pub fn plan(urls: &[String], per_addr: usize) -> Self {
         let loopback = !urls.is_empty() && urls.iter().all(|u| is_ipv4_loopback(u));
+        let bindable = || std::net::UdpSocket::bind((Ipv4Addr::from(FIRST), 0)).is_ok();
         Self {
-            per_addr: if loopback { per_addr } else { 0 },
+            per_addr: if per_addr > 0 && loopback && bindable() {
+                per_addr
+            } else {
+                0
+            },
         }
     }
 

@@ -181,11 +181,7 @@ impl Area {
                 cell(c);
                 let members = &self.members[self.starts[c] as usize..self.starts[c + 1] as usize];
                 for m in members {
-                    let (mx, my) = (
-                        i64::from(m.pos.x) - i64::from(centre.x),
-                        i64::from(m.pos.y) - i64::from(centre.y),
-                    );
-                    if mx * mx + my * my <= r * r {
+                    if within(m.pos, centre, r) {
                         member(m);
                     }
                 }
@@ -216,6 +212,14 @@ impl Area {
             0
         }
     }
+}
+
+/// Whether `p` lies within `r` quanta of `centre`, exactly (an edge cell holds positions far
+/// past the bounds, whose squared distance does not fit 64 bits).
+fn within(p: QPos, centre: QPos, r: i64) -> bool {
+    let dx = i128::from(p.x) - i128::from(centre.x);
+    let dy = i128::from(p.y) - i128::from(centre.y);
+    dx * dx + dy * dy <= i128::from(r) * i128::from(r)
 }
 
 /// What one client of a room with an interest radius holds: the entities it was last sent, and
@@ -285,9 +289,14 @@ mod tests {
         };
         let mut area = Area::new(Interest::new(100, bounds));
         let outside = QPos::new(-50, 1_040);
-        area.rebuild([(1, Some(outside), 7)].into_iter());
+        let far = QPos::new(i32::MIN, i32::MAX);
+        area.rebuild([(1, Some(outside), 7), (2, Some(far), 8)].into_iter());
         let mut seen = Vec::new();
         area.around(QPos::new(0, 990), |_| {}, |m| seen.push(m.id));
-        assert_eq!(seen, [1]);
+        assert_eq!(
+            seen,
+            [1],
+            "the far one shares an edge cell, without overflow"
+        );
     }
 }

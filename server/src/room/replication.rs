@@ -218,13 +218,25 @@ fn on_two_threads<T: std::marker::Send>(
         return work(items);
     }
     let (first, second) = items.split_at_mut(items.len() / 2);
+    // Whichever thread takes the second half works it: the helper, or this one when no helper
+    // could be started (the system's thread limit).
+    let second = std::sync::Mutex::new(Some(second));
+    let take = || second.lock().ok().and_then(|mut half| half.take());
     std::thread::scope(|s| {
-        let other = s.spawn(|| work(second));
+        let helper = std::thread::Builder::new()
+            .name("room-send".into())
+            .spawn_scoped(s, || take().map(&work).unwrap_or_default());
         let mut sent = work(first);
-        // A panic on the other thread is this tick's panic, as if it had happened here.
-        match other.join() {
-            Ok(more) => sent.add(&more),
-            Err(panic) => std::panic::resume_unwind(panic),
+        match helper {
+            Ok(other) => match other.join() {
+                Ok(more) => sent.add(&more),
+                // A panic on the other thread is this tick's panic, as if it happened here.
+                Err(panic) => std::panic::resume_unwind(panic),
+            },
+            Err(e) => {
+                tracing::warn!(error = %e, "no second send thread; sending on one");
+                sent.add(&take().map(&work).unwrap_or_default());
+            }
         }
         sent
     })
