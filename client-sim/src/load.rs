@@ -47,7 +47,7 @@ pub async fn run(plan: LoadPlan, interrupt: CancellationToken) -> Result<Report,
     let sources = Sources::plan(&plan.urls, plan.bots_per_source);
     let apis = (0..sources.groups(plan.bots))
         .map(|group| {
-            let client = LobbyClient::from_source(base, sources.addr(group))?;
+            let client = first.with_source(sources.addr(group))?;
             Ok(plan.urls.iter().map(|url| client.at(url)).collect())
         })
         .collect::<Result<Vec<Arc<[LobbyClient]>>, ClientError>>()?

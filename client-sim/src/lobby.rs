@@ -20,6 +20,15 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// How many times a rate-limited or unavailable request is retried.
 const RETRIES: u32 = 20;
 
+/// An HTTP client with the lobby's timeout and pool, connecting from `source` if given.
+fn http_client(source: Option<std::net::IpAddr>) -> Result<reqwest::Client, ClientError> {
+    Ok(reqwest::Client::builder()
+        .timeout(REQUEST_TIMEOUT)
+        .pool_max_idle_per_host(64)
+        .local_address(source)
+        .build()?)
+}
+
 /// A client of the lobby API at one server. Clones share its connection pool and its
 /// [`Throttling`] counts.
 #[derive(Debug, Clone)]
@@ -32,21 +41,19 @@ pub struct LobbyClient {
 impl LobbyClient {
     /// A client for the server at `base` (e.g. `http://127.0.0.1:8080`).
     pub fn new(base: &str) -> Result<Self, ClientError> {
-        Self::from_source(base, None)
-    }
-
-    /// A client for the server at `base` whose connections leave from `source` (the system's
-    /// choice when `None`).
-    pub fn from_source(base: &str, source: Option<std::net::IpAddr>) -> Result<Self, ClientError> {
-        let http = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .pool_max_idle_per_host(64)
-            .local_address(source)
-            .build()?;
         Ok(Self {
-            http,
+            http: http_client(None)?,
             base: base.trim_end_matches('/').to_owned(),
             throttle: Arc::default(),
+        })
+    }
+
+    /// A client of the same server whose connections leave from `source` (the system's choice
+    /// when `None`), with its own connection pool; it shares this one's [`Throttling`] counts.
+    pub fn with_source(&self, source: Option<std::net::IpAddr>) -> Result<Self, ClientError> {
+        Ok(Self {
+            http: http_client(source)?,
+            ..self.clone()
         })
     }
 
