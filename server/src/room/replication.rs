@@ -154,16 +154,7 @@ pub fn fan_out(
 ) {
     let clients = &mut players.0.clients.0;
     if replication.0.replica.interest().is_some() {
-        let mut links: Vec<(NetId, &mut ClientLink)> = clients
-            .iter_mut()
-            .filter(|(_, l)| !l.kicked)
-            .map(|(&player, link)| (player, link))
-            .collect();
-        let replica = &replication.0.replica;
-        on_two_threads(&mut links, |part| {
-            area_part(part, replica, &events, &config)
-        })
-        .record(&config);
+        fan_out_area(clients, &replication.0.replica, &events, &config);
         events.clear();
         return;
     }
@@ -190,6 +181,27 @@ pub fn fan_out(
     let arena = Bytes::from(arena);
     // The same clients in the same order as above (nothing changed the map in between).
     let links = clients.iter_mut().filter(|(_, l)| !l.kicked);
+    if frames.len() > MAX_SENDS_ON_ONE_THREAD {
+        return send_on_two_threads(links, &mut frames, &arena, &config);
+    }
+    // A small room (most of them) sends on this thread, without gathering its sends.
+    let mut sent = Sent::default();
+    for ((&player, link), (id, ack, range)) in links.zip(frames.drain(..)) {
+        debug_assert_eq!(player, id, "clients walked in the same order twice");
+        sent.send(link, player, ack, arena.slice(range), &config);
+    }
+    sent.record(&config);
+}
+
+/// Sends the frames of a room of many clients (`frames`, in the order of `links`) over two
+/// threads. Kept out of [`fan_out`], whose small rooms never come here.
+#[inline(never)]
+fn send_on_two_threads<'a>(
+    links: impl Iterator<Item = (&'a NetId, &'a mut ClientLink)>,
+    frames: &mut Vec<(NetId, u32, Range<usize>)>,
+    arena: &Bytes,
+    config: &RoomConfig,
+) {
     let mut sends: Vec<Send<'_>> = links
         .zip(frames.drain(..))
         .map(|((&player, link), (id, ack, range))| {
@@ -197,7 +209,24 @@ pub fn fan_out(
             (link, player, ack, arena.slice(range))
         })
         .collect();
-    on_two_threads(&mut sends, |part| send_all(part, &config)).record(&config);
+    on_two_threads(&mut sends, |part| send_all(part, config)).record(config);
+}
+
+/// The send phase of a room with an interest radius: every client's area frame, over two
+/// threads past [`MAX_SENDS_ON_ONE_THREAD`] clients.
+#[inline(never)]
+fn fan_out_area(
+    clients: &mut std::collections::HashMap<NetId, ClientLink>,
+    replica: &Replica,
+    events: &GameEvents,
+    config: &RoomConfig,
+) {
+    let mut links: Vec<(NetId, &mut ClientLink)> = clients
+        .iter_mut()
+        .filter(|(_, l)| !l.kicked)
+        .map(|(&player, link)| (player, link))
+        .collect();
+    on_two_threads(&mut links, |part| area_part(part, replica, events, config)).record(config);
 }
 
 /// One client's frame of the tick: its link, player id, ack and bytes.
@@ -383,6 +412,7 @@ struct Sent {
 
 impl Sent {
     /// Sends one client's frame, or skips the client when too many of its frames wait.
+    #[inline(always)]
     fn send(
         &mut self,
         link: &mut ClientLink,
