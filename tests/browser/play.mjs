@@ -18,7 +18,7 @@
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { createInterface } from "node:readline";
-import { chromium } from "playwright-core";
+import { collectErrors, launchChromium } from "./chromium.mjs";
 
 const [scenario, pageBase, apiBase, screenshot] = process.argv.slice(2);
 if (!scenario || !pageBase || !apiBase || !screenshot) {
@@ -37,10 +37,7 @@ const at = (what) => { step = what; };
 // A new page whose errors (by `name`) fail the check.
 async function open(browser, name, options = {}) {
   const page = await browser.newPage({ viewport: { width: 1200, height: 900 }, ...options });
-  page.on("pageerror", (e) => errors.push(`${name}: ${e.message}`));
-  page.on("console", (m) => {
-    if (m.type() === "error" && !m.location().url.endsWith("/favicon.ico")) errors.push(`${name}: ${m.text()}`);
-  });
+  collectErrors(page, errors, `${name}: `);
   return page;
 }
 
@@ -273,13 +270,7 @@ async function snippetScenario(browser) {
   }
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  ],
-});
+const browser = await launchChromium();
 let failed = null;
 try {
   const run = { play: playScenario, latency: latencyScenario, snippet: snippetScenario }[scenario];

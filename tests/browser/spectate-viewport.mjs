@@ -5,31 +5,20 @@
 // fails it. It prints a JSON report on stdout for the Rust test to check.
 //
 // usage: node spectate-viewport.mjs BASE_URL ROOM_ID SCREENSHOT_PATH
-import { chromium } from "playwright-core";
+import { collectErrors, launchChromium } from "./chromium.mjs";
 
 const [base, room, screenshot] = process.argv.slice(2);
 if (!base || !room || !screenshot) {
   console.error("usage: node spectate-viewport.mjs BASE_URL ROOM_ID SCREENSHOT_PATH");
   process.exit(2);
 }
-const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
-
-const browser = await chromium.launch({
-  executablePath,
-  args: [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  ],
-});
+const browser = await launchChromium();
 let failed = null;
 try {
   const context = await browser.newContext({ viewport: { width: 900, height: 900 }, hasTouch: true });
   const page = await context.newPage();
   const errors = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  page.on("console", (m) => {
-    if (m.type() === "error" && !m.location().url.endsWith("/favicon.ico")) errors.push(m.text());
-  });
+  collectErrors(page, errors);
   // Every feed the page opens, by query ("" for the whole room).
   const feeds = [];
   page.on("request", (r) => {

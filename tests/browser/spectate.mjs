@@ -5,32 +5,19 @@
 // fails it. It prints a JSON report on stdout for the Rust test to check.
 //
 // usage: node spectate.mjs BASE_URL ROOM_ID SCREENSHOT_PATH
-import { chromium } from "playwright-core";
+import { collectErrors, launchChromium } from "./chromium.mjs";
 
 const [base, room, screenshot] = process.argv.slice(2);
 if (!base || !room || !screenshot) {
   console.error("usage: node spectate.mjs BASE_URL ROOM_ID SCREENSHOT_PATH");
   process.exit(2);
 }
-const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
-
-const browser = await chromium.launch({
-  executablePath,
-  args: [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-  ],
-});
+const browser = await launchChromium();
 let failed = null;
 try {
   const page = await browser.newPage({ viewport: { width: 900, height: 900 } });
   const errors = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  // A resource the Content-Security-Policy blocks shows up as a console error.
-  // (The favicon is not served: its 404 is expected.)
-  page.on("console", (m) => {
-    if (m.type() === "error" && !m.location().url.endsWith("/favicon.ico")) errors.push(m.text());
-  });
+  collectErrors(page, errors);
   await page.goto(`${base}/spectate/${room}`);
   await page.waitForFunction(() => document.getElementById("status").textContent === "live", null, { timeout: 10000 });
   await page.waitForFunction(() => Number(document.getElementById("entities").textContent) > 0, null, { timeout: 10000 });

@@ -74,8 +74,9 @@ pub(super) struct Area {
     /// Ids spawned or replaced by the last frame, ascending: a client that held one takes it
     /// again whole.
     pub fresh: Vec<NetId>,
-    /// Reused while sorting entities into cells.
+    /// Reused while sorting entities into cells: the entities, and each cell's next slot.
     scratch: Vec<(u32, Member)>,
+    next: Vec<u32>,
 }
 
 impl Area {
@@ -100,6 +101,7 @@ impl Area {
             bytes: Vec::new(),
             fresh: Vec::new(),
             scratch: Vec::new(),
+            next: Vec::new(),
         }
     }
 
@@ -137,7 +139,9 @@ impl Area {
         for c in 1..self.starts.len() {
             self.starts[c] += self.starts[c - 1];
         }
-        let mut next: Vec<u32> = self.starts[..self.starts.len() - 1].to_vec();
+        let mut next = std::mem::take(&mut self.next);
+        next.clear();
+        next.extend_from_slice(&self.starts[..self.starts.len() - 1]);
         let filler = Member {
             id: 0,
             pos: QPos::new(0, 0),
@@ -151,6 +155,7 @@ impl Area {
             *slot += 1;
         }
         self.scratch = scratch;
+        self.next = next;
     }
 
     /// Calls `cell` for every cell that the circle of the radius around `centre` meets, and
@@ -227,13 +232,16 @@ fn within(p: QPos, centre: QPos, r: i64) -> bool {
 #[derive(Debug, Default)]
 pub struct View {
     /// The entities the client holds, ascending.
-    held: Vec<NetId>,
+    pub(super) held: Vec<NetId>,
     /// Where the client looks from: its avatar's last known position.
     centre: Option<QPos>,
     /// What it sees now (id, hash), ascending: computed for the frame being written.
     pub(super) visible: Vec<(NetId, u64)>,
     /// The pieces of the frame being written.
     pub(super) cells: Vec<usize>,
+    /// What the frame being written removes and adds, ascending.
+    pub(super) left: Vec<NetId>,
+    pub(super) entered: Vec<NetId>,
 }
 
 impl View {

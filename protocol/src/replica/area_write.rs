@@ -131,15 +131,8 @@ impl Replica {
         out: &mut Vec<u8>,
     ) {
         self.look(view, player);
-        out.push(tag::SNAPSHOT);
-        put_varint(out, u64::from(self.tick.unwrap_or(0)));
-        put_varint(out, self.server_time_us);
-        put_varint(out, view.visible.len() as u64);
-        let mut gaps = GapWriter::default();
-        for &(id, _) in &view.visible {
-            gaps.put(out, id);
-            self.write_spawn(id, out);
-        }
+        self.write_snapshot_header(out);
+        self.write_spawns(view.visible.iter().map(|&(id, _)| id), out);
         let checksum = self.view_checksum(view, player);
         self.own_snapshot(player, ack, events, checksum, out);
         view.commit();
@@ -164,15 +157,10 @@ impl Replica {
         put_varint(out, u64::from(self.tick.unwrap_or(0)));
         put_varint(out, u64::from(self.baseline));
         put_varint(out, self.server_time_us);
-        let (left, entered) = self.changes_of_view(view);
-        write_ids(&left, out);
+        self.changes_of_view(view);
+        write_ids(&view.left, out);
         self.write_view_pieces(view, out);
-        put_varint(out, entered.len() as u64);
-        let mut gaps = GapWriter::default();
-        for &id in &entered {
-            gaps.put(out, id);
-            self.write_spawn(id, out);
-        }
+        self.write_spawns(view.entered.iter().copied(), out);
         let checksum = self.view_checksum(view, player);
         self.own_delta(
             player,
@@ -184,12 +172,20 @@ impl Replica {
         view.commit();
     }
 
-    /// The entities `view` stops holding and the ones it starts holding, ascending: those that
-    /// left or entered its sight, and those spawned again in the last frame (in both).
-    fn changes_of_view(&self, view: &View) -> (Vec<NetId>, Vec<NetId>) {
+    /// Puts into `view.left` and `view.entered` the entities it stops holding and the ones it
+    /// starts holding, ascending: those that left or entered its sight, and those spawned again
+    /// in the last frame (in both).
+    fn changes_of_view(&self, view: &mut View) {
         let fresh = self.area.as_ref().map_or(&[][..], |a| &a.fresh[..]);
-        let (held, visible) = (view.held(), &view.visible);
-        let (mut left, mut entered) = (Vec::new(), Vec::new());
+        let View {
+            held,
+            visible,
+            left,
+            entered,
+            ..
+        } = view;
+        left.clear();
+        entered.clear();
         let (mut i, mut j) = (0, 0);
         while i < held.len() || j < visible.len() {
             let h = held.get(i).copied();
@@ -218,7 +214,6 @@ impl Replica {
                 (None, None) => break,
             }
         }
-        (left, entered)
     }
 
     /// Appends the list of the pieces `view`'s frame takes (the empty ones left out).

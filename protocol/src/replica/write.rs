@@ -162,12 +162,27 @@ impl Replica {
     /// Appends the shared part of a snapshot of the last finished tick: tag, tick, time and every
     /// entity with its shared components (tick 0 before any finished tick).
     pub fn write_snapshot_shared(&self, out: &mut Vec<u8>) {
+        self.write_snapshot_header(out);
+        self.write_spawns(self.sorted_ids().into_iter(), out);
+    }
+
+    /// Appends a snapshot's tag, tick and time (tick 0 before any finished tick).
+    pub(super) fn write_snapshot_header(&self, out: &mut Vec<u8>) {
         out.push(tag::SNAPSHOT);
         put_varint(out, u64::from(self.tick.unwrap_or(0)));
         put_varint(out, self.server_time_us);
-        put_varint(out, self.entities.len() as u64);
+    }
+
+    /// Appends a list of spawn entries: the count of `ids` (ascending), then each one's gap and
+    /// [`Replica::write_spawn`].
+    pub(super) fn write_spawns(
+        &self,
+        ids: impl ExactSizeIterator<Item = NetId>,
+        out: &mut Vec<u8>,
+    ) {
+        put_varint(out, ids.len() as u64);
         let mut gaps = GapWriter::default();
-        for id in self.sorted_ids() {
+        for id in ids {
             gaps.put(out, id);
             self.write_spawn(id, out);
         }
