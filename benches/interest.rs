@@ -2,15 +2,20 @@
 //! world, each tick's pieces encoded once and every client's area delta assembled from them,
 //! against the same room with everyone seeing everything (one shared delta, each client's own
 //! part appended). Prints the bytes per client per tick of both.
+//!
+//! `interest/client_apply_radius_10_2000_players` times the other end: every client's mirror
+//! ([`WorldView`]) applying its area delta, 2,000 mirrors per tick as a machine running the
+//! room's bots does.
 #![allow(missing_docs)]
 // A benchmark builds the built-in games, which the server checks at every start.
 #![allow(clippy::expect_used)]
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use protocol::replica::{EventBatch, Interest, View};
-use protocol::{Bounds, QPos, Replica};
+use protocol::{Bounds, QPos, Replica, WorldView};
 use rand::rngs::StdRng;
 use rand::{RngExt as _, SeedableRng as _};
 
@@ -22,6 +27,12 @@ const SPEED: i32 = 50;
 
 struct Room {
     replica: Replica,
+    /// Every client's mirror of the room.
+    mirrors: Vec<WorldView>,
+    /// Where each client's frame of the last tick ends in `arena`.
+    ends: Vec<usize>,
+    /// The frames of the last tick, one after another.
+    arena: Vec<u8>,
     views: Vec<View>,
     pos: Vec<QPos>,
     heading: Vec<(i32, i32)>,
@@ -36,6 +47,9 @@ fn room(radius: bool) -> Room {
         width: WORLD,
         height: WORLD,
     };
+    let mirrors = (1..=PLAYERS)
+        .map(|player| WorldView::new(Arc::new(schema.clone()), player))
+        .collect();
     let replica = if radius {
         Replica::with_interest(&schema, Interest::new(RADIUS, bounds))
     } else {
@@ -48,6 +62,9 @@ fn room(radius: bool) -> Room {
     let heading = (0..PLAYERS).map(|_| random_heading(&mut rng)).collect();
     let mut room = Room {
         replica,
+        mirrors,
+        ends: Vec::new(),
+        arena: Vec::new(),
         views: (0..PLAYERS).map(|_| View::new()).collect(),
         pos,
         heading,
@@ -89,7 +106,9 @@ impl Room {
     /// Every client's frame of the last tick; returns the bytes of all of them.
     fn send(&mut self, snapshot: bool) -> usize {
         let shared = std::mem::take(&mut self.out);
-        let mut arena = Vec::with_capacity(shared.len() * PLAYERS as usize);
+        let mut arena = std::mem::take(&mut self.arena);
+        arena.clear();
+        self.ends.clear();
         let radius = self.replica.interest().is_some();
         for (i, view) in self.views.iter_mut().enumerate() {
             let player = i as u32 + 1;
@@ -107,9 +126,35 @@ impl Room {
                         .write_own_delta(player, 0, 0, events, &mut arena);
                 }
             }
+            self.ends.push(arena.len());
         }
         self.out = shared;
-        arena.len()
+        self.arena = arena;
+        self.arena.len()
+    }
+
+    /// Applies every client's frame of the last tick to its mirror.
+    fn apply(&mut self) {
+        let mut start = 0;
+        for (mirror, &end) in self.mirrors.iter_mut().zip(&self.ends) {
+            mirror
+                .apply(&self.arena[start..end])
+                .expect("a well-formed frame");
+            start = end;
+        }
+    }
+
+    /// Times `iters` ticks of every client applying its frame (recorded and assembled untimed).
+    fn time_apply(&mut self, iters: u64) -> Duration {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            self.step();
+            self.send(false);
+            let t = Instant::now();
+            self.apply();
+            total += t.elapsed();
+        }
+        total
     }
 
     /// Times `iters` ticks: recording them untimed, encoding and assembling every frame timed.
@@ -141,6 +186,16 @@ fn bench(c: &mut Criterion) {
             took.as_secs_f64() * 1e6 / 20.0 / f64::from(PLAYERS)
         );
     }
+    let mut r = room(true);
+    r.apply();
+    group.bench_function("client_apply_radius_10_2000_players", |bencher| {
+        bencher.iter_custom(|iters| r.time_apply(iters));
+    });
+    let took = r.time_apply(20);
+    println!(
+        "interest/client_apply_radius_10_2000_players: {:.2} µs per client per tick",
+        took.as_secs_f64() * 1e6 / 20.0 / f64::from(PLAYERS)
+    );
     group.finish();
 }
 

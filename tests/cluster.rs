@@ -449,6 +449,7 @@ async fn three_hundred_bots_on_three_nodes_survive_a_node_killed_under_them() {
         urls: vec![a.base.clone(), b.base.clone(), victim.base.clone()],
         bots,
         duration: Duration::from_secs(9),
+        settle: Duration::ZERO,
         ramp_per_sec: 0.0,
         bot: BotConfig {
             seat_mode: SeatMode::JoinOrCreate,

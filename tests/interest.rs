@@ -28,6 +28,7 @@ async fn two_hundred_bots_walk_across_cells_for_a_minute_without_a_desync() {
         urls: vec![server.base.clone()],
         bots,
         duration: Duration::from_secs(60),
+        settle: Duration::ZERO,
         ramp_per_sec: 0.0,
         bots_per_source: 0,
         bot: BotConfig {

@@ -38,13 +38,23 @@ impl NodeProcess {
     /// Starts a node of the cluster at `redis` with test settings (no REST rate limit, any
     /// mode, one tick thread) and `extra` flags; waits until it answers `/healthz`.
     pub async fn start(redis: &str, extra: &[&str]) -> Self {
+        Self::spawn(&[&["--redis", redis], extra].concat()).await
+    }
+
+    /// Starts a server alone (no Redis) with the same test settings and `extra` flags; waits
+    /// until it answers `/healthz`.
+    pub async fn alone(extra: &[&str]) -> Self {
+        Self::spawn(extra).await
+    }
+
+    async fn spawn(extra: &[&str]) -> Self {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
         let bind = format!("127.0.0.1:{port}");
         let child = Command::new(binary())
-            .args(["--bind", &bind, "--redis", redis, "--api-rate", "0"])
+            .args(["--bind", &bind, "--api-rate", "0"])
             .args(["--tick-threads", "1", "--modes", "*"])
             .args(["--max-connections-per-addr", "0"])
             .args(extra)
@@ -68,6 +78,11 @@ impl NodeProcess {
             assert!(Instant::now() < deadline, "{} did not come up", node.base);
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Sends `signal` (`KILL`, `STOP`, `CONT`) to the process.

@@ -117,3 +117,51 @@ fn admin_bind_and_public_metrics_exclude_each_other() {
     ]);
     assert!(parsed.is_err(), "the two flags conflict");
 }
+
+/// The nice value of each thread of process `pid`, by thread name.
+fn nice_by_thread(pid: u32) -> Vec<(String, i32)> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("/proc lists the threads");
+    tasks
+        .map(|task| {
+            let dir = task.expect("a thread").path();
+            let name = std::fs::read_to_string(dir.join("comm")).expect("its name");
+            let stat = std::fs::read_to_string(dir.join("stat")).expect("its stat");
+            // Fields after the name, which is in parentheses: state is field 3, nice field 19.
+            let after_name = &stat[stat.rfind(')').expect("a stat line") + 2..];
+            let nice = after_name.split(' ').nth(16).expect("a nice field");
+            (name.trim().to_owned(), nice.parse().expect("a number"))
+        })
+        .collect()
+}
+
+/// The nice values of the threads whose names start with `name`.
+fn nice_of(threads: &[(String, i32)], name: &str) -> Vec<i32> {
+    threads
+        .iter()
+        .filter(|(n, _)| n.starts_with(name))
+        .map(|&(_, nice)| nice)
+        .collect()
+}
+
+#[tokio::test]
+async fn network_threads_run_net_nice_steps_below_the_tick_threads() {
+    for (flags, steps) in [
+        (&[][..], 5),
+        (&["--net-nice", "0"][..], 0),
+        (&["--net-nice", "3"][..], 3),
+    ] {
+        let node = tests::node_process::NodeProcess::alone(flags).await;
+        let threads = nice_by_thread(node.pid());
+        let (net, tick) = (nice_of(&threads, "net"), nice_of(&threads, "tick-"));
+        assert!(
+            !net.is_empty() && !tick.is_empty(),
+            "{flags:?}: {threads:?}"
+        );
+        let base = tick[0];
+        assert!(tick.iter().all(|&n| n == base), "{flags:?}: {threads:?}");
+        assert!(
+            net.iter().all(|&n| n == (base + steps).min(19)),
+            "{flags:?}: every network thread at nice {base} + {steps}: {threads:?}"
+        );
+    }
+}

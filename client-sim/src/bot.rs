@@ -384,11 +384,16 @@ async fn play(
                 ..
             }) => {
                 let now = Instant::now();
-                tick_to_client.push(
-                    unix_micros().saturating_sub(server_time_us),
-                    &lat.tick_to_client,
-                );
-                if let Some(prev) = last_arrival.replace(now) {
+                let recording = lat.recording.load(Relaxed);
+                if recording {
+                    tick_to_client.push(
+                        unix_micros().saturating_sub(server_time_us),
+                        &lat.tick_to_client,
+                    );
+                }
+                if let Some(prev) = last_arrival.replace(now)
+                    && recording
+                {
                     let interval = now.duration_since(prev).as_micros() as i64;
                     jitter.push((interval - tick_us).unsigned_abs(), &lat.frame_jitter);
                 }
@@ -407,7 +412,9 @@ async fn play(
                 }
                 let acked = client.acked_seq();
                 while pending.front().is_some_and(|(s, _)| *s <= acked) {
-                    if let Some((_, sent)) = pending.pop_front() {
+                    if let Some((_, sent)) = pending.pop_front()
+                        && recording
+                    {
                         input_ack.push(now.duration_since(sent).as_micros() as u64, &lat.input_ack);
                     }
                 }

@@ -26,6 +26,9 @@ pub struct LoadPlan {
     pub bots: usize,
     /// How long to play after the last bot started.
     pub duration: Duration,
+    /// How long after the last bot started frame latencies begin to be recorded (at most half
+    /// of `duration`), so that they describe the full load rather than the joins.
+    pub settle: Duration,
     /// Bots started per second (0: all at once); at least one a day.
     pub ramp_per_sec: f64,
     /// Bots per source address against a server on IPv4 loopback (see [`Sources`]); 0: off.
@@ -93,16 +96,24 @@ pub async fn run(plan: LoadPlan, interrupt: CancellationToken) -> Result<Report,
             status.update(i + 1);
         }
     }
-    let end = tokio::time::Instant::now() + plan.duration;
+    let all_started = tokio::time::Instant::now();
+    let end = all_started + plan.duration;
+    let settled = all_started + plan.settle.min(plan.duration / 2);
+    let mut recording_since = None;
     let mut ticker = tokio::time::interval(Duration::from_millis(250));
     while !interrupted && tokio::time::Instant::now() < end {
         tokio::select! {
             _ = interrupt.cancelled() => interrupted = true,
             _ = tokio::time::sleep_until(end) => {}
+            _ = tokio::time::sleep_until(settled), if recording_since.is_none() => {
+                shared.latencies.recording.store(true, Relaxed);
+                recording_since = Some(tokio::time::Instant::now());
+            }
             _ = ticker.tick() => status.update(plan.bots),
         }
     }
     stop.cancel();
+    let window = recording_since.map_or(Duration::ZERO, |t| t.elapsed());
     bar.set_message("stopping bots…");
     let mut results: Vec<BotStats> = Vec::with_capacity(plan.bots);
     let collect = async {
@@ -133,7 +144,7 @@ pub async fn run(plan: LoadPlan, interrupt: CancellationToken) -> Result<Report,
         &results,
         &shared.latencies,
         first.throttling(),
-        started.elapsed(),
+        (started.elapsed(), window),
         interrupted,
     ))
 }

@@ -30,6 +30,12 @@ struct Args {
     /// run then stops by itself.
     #[arg(long, default_value = "10s", value_parser = args::duration)]
     duration: Duration,
+    /// Seconds after the last bot started before frame latencies (tick to client, input to
+    /// ack, jitter) are recorded, at most half of `--duration`: the ramp-up's joins and
+    /// snapshots are left out, so that the figures describe the full load, as the bare client
+    /// of the load benchmark measures too (matchmaking and connect times cover every bot).
+    #[arg(long, default_value = "2s", value_parser = args::duration)]
+    settle: Duration,
     /// How bots get a seat.
     #[arg(long, value_enum, default_value_t = SeatMode::JoinOrCreate)]
     mode: SeatMode,
@@ -120,6 +126,7 @@ fn run() -> anyhow::Result<ExitCode> {
         urls: args.url.clone(),
         bots: args.bots as usize,
         duration: args.duration,
+        settle: args.settle,
         ramp_per_sec: args.ramp,
         bots_per_source: args.bots_per_source,
         bot: BotConfig {

@@ -1,6 +1,7 @@
 //! What bots measure, and the report merged from all of them.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -72,6 +73,10 @@ const BATCH: usize = 64;
 /// megabytes and cache misses at thousands of bots).
 #[derive(Debug, Default)]
 pub struct FrameLatencies {
+    /// Whether samples are recorded yet: from the end of the settle period after the last bot
+    /// started (see [`LoadPlan::settle`](crate::load::LoadPlan::settle)); until then bots drop
+    /// them.
+    pub recording: AtomicBool,
     /// Frame server time → arrival.
     pub tick_to_client: Mutex<Latency>,
     /// Input sent → first frame acknowledging it.
@@ -198,6 +203,10 @@ pub struct Report {
     pub connected: usize,
     /// Wall time of the run.
     pub duration_s: f64,
+    /// Seconds over which the frame latencies (tick to client, input to ack, jitter) were
+    /// recorded: from the end of the settle period after the last bot started to the end of the
+    /// run.
+    pub frame_latency_window_s: f64,
     /// Tick-to-client latency (server timestamp → arrival; same machine clock).
     pub tick_to_client_ms: Percentiles,
     /// Input-to-acknowledgement latency.
@@ -239,13 +248,13 @@ pub struct Report {
 }
 
 impl Report {
-    /// Merges every bot's numbers with the shared frame latencies and the rate limiting the
-    /// bots met.
+    /// Merges every bot's numbers with the shared frame latencies (recorded over `window`) and
+    /// the rate limiting the bots met.
     pub fn from_bots(
         bots: &[BotStats],
         latencies: &FrameLatencies,
         throttling: Throttling,
-        duration: Duration,
+        (duration, window): (Duration, Duration),
         interrupted: bool,
     ) -> Self {
         let (mut matchmaking, mut connect) = (Latency::default(), Latency::default());
@@ -277,6 +286,7 @@ impl Report {
             bots: bots.len(),
             connected: bots.iter().filter(|b| b.connected).count(),
             duration_s: duration.as_secs_f64(),
+            frame_latency_window_s: window.as_secs_f64(),
             tick_to_client_ms: summary(&latencies.tick_to_client),
             input_ack_ms: summary(&latencies.input_ack),
             frame_jitter_ms: summary(&latencies.frame_jitter),
@@ -318,6 +328,10 @@ impl Report {
             } else {
                 ""
             }
+        ));
+        s.push_str(&format!(
+            "frame latencies over the last {:.1} s (after ramp-up and settling)\n",
+            self.frame_latency_window_s
         ));
         s.push_str(&format!(
             "{:<22} {:>9} {:>9} {:>9} {:>10}\n",
@@ -414,7 +428,7 @@ mod tests {
             &[a, b, BotStats::default()],
             &latencies,
             throttling,
-            Duration::from_secs(2),
+            (Duration::from_secs(2), Duration::from_secs(1)),
             false,
         );
         assert_eq!(
@@ -424,6 +438,7 @@ mod tests {
         assert_eq!(r.frames_per_client_per_s, 30.0);
         assert_eq!(r.bytes_per_client_per_s, 2000.0);
         assert_eq!(r.tick_to_client_ms.count, 2);
+        assert!(r.table().contains("over the last 1.0 s"), "{}", r.table());
         // Only events that arrived are listed.
         assert_eq!(r.events, BTreeMap::from([("CoinTaken".to_owned(), 4)]));
         assert!(r.table().contains("game events received: CoinTaken 4"));

@@ -109,6 +109,15 @@ async fn ten_bots_connect_stay_in_sync_and_measure_plausible_numbers() {
         "a few hundred bytes to a few KB per second: {bps}"
     );
     assert!(r["duration_s"].as_f64().unwrap() >= 3.0);
+    // Frame latencies cover the last half of the 3 s (the settle period, 2 s by default, is
+    // capped at half the duration): about 10 bots × 30 Hz × 1.5 s samples, not the whole run's.
+    let window = r["frame_latency_window_s"].as_f64().unwrap();
+    assert!((1.3..=1.8).contains(&window), "{r}");
+    let samples = f("tick_to_client_ms", "count");
+    assert!(
+        samples <= 10.0 * 30.0 * (window + 0.2) && samples >= 10.0 * 30.0 * (window - 0.5),
+        "{samples} samples in {window} s: {r}"
+    );
     shutdown.cancel();
     handle.await.unwrap().unwrap();
 }

@@ -28,6 +28,7 @@ pub mod lobby;
 pub mod logging;
 pub mod metrics;
 pub mod net;
+pub mod priority;
 pub mod rate;
 pub mod room;
 pub mod shutdown;

@@ -14,9 +14,11 @@ fn main() -> anyhow::Result<()> {
             tracing::warn!(error = %e, "cannot raise the open-file limit; connections may be refused")
         }
     }
+    let net = server::priority::NetPriority::below_this_thread(config.net_nice);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("net")
+        .on_thread_start(move || net.apply_to_this_thread())
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
