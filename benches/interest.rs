@@ -27,7 +27,7 @@ const SPEED: i32 = 50;
 
 struct Room {
     replica: Replica,
-    /// Every client's mirror of the room.
+    /// Every client's mirror of the room (only in the room that times them).
     mirrors: Vec<WorldView>,
     /// Where each client's frame of the last tick ends in `arena`.
     ends: Vec<usize>,
@@ -47,9 +47,6 @@ fn room(radius: bool) -> Room {
         width: WORLD,
         height: WORLD,
     };
-    let mirrors = (1..=PLAYERS)
-        .map(|player| WorldView::new(Arc::new(schema.clone()), player))
-        .collect();
     let replica = if radius {
         Replica::with_interest(&schema, Interest::new(RADIUS, bounds))
     } else {
@@ -62,7 +59,7 @@ fn room(radius: bool) -> Room {
     let heading = (0..PLAYERS).map(|_| random_heading(&mut rng)).collect();
     let mut room = Room {
         replica,
-        mirrors,
+        mirrors: Vec::new(),
         ends: Vec::new(),
         arena: Vec::new(),
         views: (0..PLAYERS).map(|_| View::new()).collect(),
@@ -106,8 +103,8 @@ impl Room {
     /// Every client's frame of the last tick; returns the bytes of all of them.
     fn send(&mut self, snapshot: bool) -> usize {
         let shared = std::mem::take(&mut self.out);
-        let mut arena = std::mem::take(&mut self.arena);
-        arena.clear();
+        // A fresh buffer each tick, as the server's send phase allocates one.
+        let mut arena = Vec::with_capacity(shared.len() * PLAYERS as usize);
         self.ends.clear();
         let radius = self.replica.interest().is_some();
         for (i, view) in self.views.iter_mut().enumerate() {
@@ -187,6 +184,11 @@ fn bench(c: &mut Criterion) {
         );
     }
     let mut r = room(true);
+    let schema =
+        Arc::new(server::game::check(&server::games::movement::Movement).expect("it builds"));
+    r.mirrors = (1..=PLAYERS)
+        .map(|player| WorldView::new(schema.clone(), player))
+        .collect();
     r.apply();
     group.bench_function("client_apply_radius_10_2000_players", |bencher| {
         bencher.iter_custom(|iters| r.time_apply(iters));

@@ -118,23 +118,26 @@ fn admin_bind_and_public_metrics_exclude_each_other() {
     assert!(parsed.is_err(), "the two flags conflict");
 }
 
-/// The nice value of each thread of process `pid`, by thread name.
+/// The nice value of each thread of process `pid`, by thread name (threads that end while they
+/// are read are left out).
+#[cfg(target_os = "linux")]
 fn nice_by_thread(pid: u32) -> Vec<(String, i32)> {
     let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).expect("/proc lists the threads");
     tasks
-        .map(|task| {
-            let dir = task.expect("a thread").path();
-            let name = std::fs::read_to_string(dir.join("comm")).expect("its name");
-            let stat = std::fs::read_to_string(dir.join("stat")).expect("its stat");
+        .filter_map(|task| {
+            let dir = task.ok()?.path();
+            let name = std::fs::read_to_string(dir.join("comm")).ok()?;
+            let stat = std::fs::read_to_string(dir.join("stat")).ok()?;
             // Fields after the name, which is in parentheses: state is field 3, nice field 19.
-            let after_name = &stat[stat.rfind(')').expect("a stat line") + 2..];
-            let nice = after_name.split(' ').nth(16).expect("a nice field");
-            (name.trim().to_owned(), nice.parse().expect("a number"))
+            let after_name = &stat[stat.rfind(')')? + 2..];
+            let nice = after_name.split(' ').nth(16)?.parse().ok()?;
+            Some((name.trim().to_owned(), nice))
         })
         .collect()
 }
 
 /// The nice values of the threads whose names start with `name`.
+#[cfg(target_os = "linux")]
 fn nice_of(threads: &[(String, i32)], name: &str) -> Vec<i32> {
     threads
         .iter()
@@ -143,6 +146,7 @@ fn nice_of(threads: &[(String, i32)], name: &str) -> Vec<i32> {
         .collect()
 }
 
+#[cfg(target_os = "linux")]
 #[tokio::test]
 async fn network_threads_run_net_nice_steps_below_the_tick_threads() {
     for (flags, steps) in [
@@ -151,16 +155,32 @@ async fn network_threads_run_net_nice_steps_below_the_tick_threads() {
         (&["--net-nice", "3"][..], 3),
     ] {
         let node = tests::node_process::NodeProcess::alone(flags).await;
-        let threads = nice_by_thread(node.pid());
-        let (net, tick) = (nice_of(&threads, "net"), nice_of(&threads, "tick-"));
+        // A thread the runtime just started may not have set its priority yet: look again.
+        let mut tries = 0;
+        let (threads, base) = loop {
+            let threads = nice_by_thread(node.pid());
+            let (net, tick) = (nice_of(&threads, "net"), nice_of(&threads, "tick-"));
+            assert!(
+                !net.is_empty() && !tick.is_empty(),
+                "{flags:?}: {threads:?}"
+            );
+            let base = tick[0];
+            assert!(tick.iter().all(|&n| n == base), "{flags:?}: {threads:?}");
+            tries += 1;
+            if net.iter().all(|&n| n == base + steps) || tries == 20 {
+                break (threads, base);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        if base + steps > 19 {
+            eprintln!(
+                "skipped {flags:?}: the test runs at nice {base}, too low to go {steps} lower"
+            );
+            continue;
+        }
+        let net = nice_of(&threads, "net");
         assert!(
-            !net.is_empty() && !tick.is_empty(),
-            "{flags:?}: {threads:?}"
-        );
-        let base = tick[0];
-        assert!(tick.iter().all(|&n| n == base), "{flags:?}: {threads:?}");
-        assert!(
-            net.iter().all(|&n| n == (base + steps).min(19)),
+            net.iter().all(|&n| n == base + steps),
             "{flags:?}: every network thread at nice {base} + {steps}: {threads:?}"
         );
     }

@@ -28,6 +28,14 @@ pub fn duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// Parses a period that may be zero: `0`, or a duration as [`duration`] takes it.
+pub fn duration_or_zero(s: &str) -> Result<Duration, String> {
+    match s.trim().parse::<f64>() {
+        Ok(0.0) => Ok(Duration::ZERO),
+        _ => duration(s),
+    }
+}
+
 /// A parser for a finite number in `range`.
 pub fn number_in(range: RangeInclusive<f64>) -> impl Fn(&str) -> Result<f64, String> + Clone {
     move |s| {
@@ -49,6 +57,13 @@ pub fn number_in(range: RangeInclusive<f64>) -> impl Fn(&str) -> Result<f64, Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_settle_period_may_be_zero() {
+        assert_eq!(duration_or_zero("0"), Ok(Duration::ZERO));
+        assert_eq!(duration_or_zero("1.5"), Ok(Duration::from_millis(1_500)));
+        assert!(duration_or_zero("-1").is_err() && duration_or_zero("2d").is_err());
+    }
 
     #[test]
     fn durations_are_seconds_or_units_within_a_day() {

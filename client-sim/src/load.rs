@@ -13,7 +13,7 @@ use crate::bot::{self, BotConfig, BotShared, Live, LobbyBoard};
 use crate::error::ClientError;
 use crate::lobby::LobbyClient;
 use crate::source::Sources;
-use crate::stats::{BotStats, Report};
+use crate::stats::{BotStats, FrameLatencies, Report};
 use crate::throttle;
 
 /// A load run.
@@ -96,24 +96,13 @@ pub async fn run(plan: LoadPlan, interrupt: CancellationToken) -> Result<Report,
             status.update(i + 1);
         }
     }
-    let all_started = tokio::time::Instant::now();
-    let end = all_started + plan.duration;
-    let settled = all_started + plan.settle.min(plan.duration / 2);
-    let mut recording_since = None;
-    let mut ticker = tokio::time::interval(Duration::from_millis(250));
-    while !interrupted && tokio::time::Instant::now() < end {
-        tokio::select! {
-            _ = interrupt.cancelled() => interrupted = true,
-            _ = tokio::time::sleep_until(end) => {}
-            _ = tokio::time::sleep_until(settled), if recording_since.is_none() => {
-                shared.latencies.recording.store(true, Relaxed);
-                recording_since = Some(tokio::time::Instant::now());
-            }
-            _ = ticker.tick() => status.update(plan.bots),
-        }
-    }
+    let window = if interrupted {
+        Duration::ZERO
+    } else {
+        play_until_end(&plan, &shared.latencies, &interrupt, &mut status).await
+    };
+    let interrupted = interrupt.is_cancelled();
     stop.cancel();
-    let window = recording_since.map_or(Duration::ZERO, |t| t.elapsed());
     bar.set_message("stopping bots…");
     let mut results: Vec<BotStats> = Vec::with_capacity(plan.bots);
     let collect = async {
@@ -144,7 +133,8 @@ pub async fn run(plan: LoadPlan, interrupt: CancellationToken) -> Result<Report,
         &results,
         &shared.latencies,
         first.throttling(),
-        (started.elapsed(), window),
+        started.elapsed(),
+        window,
         interrupted,
     ))
 }
@@ -165,6 +155,33 @@ fn progress_bar(plan: &LoadPlan) -> ProgressBar {
 }
 
 /// The live line, and the one-time throttling hint.
+/// Lets every bot play for the plan's duration (or until `interrupt` fires), recording frame
+/// latencies from the end of the settle period; returns how long they were recorded.
+async fn play_until_end(
+    plan: &LoadPlan,
+    latencies: &FrameLatencies,
+    interrupt: &CancellationToken,
+    status: &mut Status<'_>,
+) -> Duration {
+    let all_started = tokio::time::Instant::now();
+    let end = all_started + plan.duration;
+    let settled = all_started + plan.settle.min(plan.duration / 2);
+    let mut recording_since = None;
+    let mut ticker = tokio::time::interval(Duration::from_millis(250));
+    while tokio::time::Instant::now() < end {
+        tokio::select! {
+            _ = interrupt.cancelled() => break,
+            _ = tokio::time::sleep_until(end) => {}
+            _ = tokio::time::sleep_until(settled), if recording_since.is_none() => {
+                latencies.recording.store(true, Relaxed);
+                recording_since = Some(tokio::time::Instant::now());
+            }
+            _ = ticker.tick() => status.update(plan.bots),
+        }
+    }
+    recording_since.map_or(Duration::ZERO, |t| t.elapsed())
+}
+
 struct Status<'a> {
     bar: &'a ProgressBar,
     live: &'a Live,

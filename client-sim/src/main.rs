@@ -31,10 +31,11 @@ struct Args {
     #[arg(long, default_value = "10s", value_parser = args::duration)]
     duration: Duration,
     /// Seconds after the last bot started before frame latencies (tick to client, input to
-    /// ack, jitter) are recorded, at most half of `--duration`: the ramp-up's joins and
-    /// snapshots are left out, so that the figures describe the full load, as the bare client
-    /// of the load benchmark measures too (matchmaking and connect times cover every bot).
-    #[arg(long, default_value = "2s", value_parser = args::duration)]
+    /// ack, jitter) are recorded, at most half of `--duration` (0: from then on): the ramp-up's
+    /// joins and snapshots are left out, so that the figures describe the full load, as the
+    /// load benchmark's bare client also starts 2 s after its ramp-up (matchmaking and connect
+    /// times cover every bot).
+    #[arg(long, default_value = "2s", value_parser = args::duration_or_zero)]
     settle: Duration,
     /// How bots get a seat.
     #[arg(long, value_enum, default_value_t = SeatMode::JoinOrCreate)]
@@ -162,7 +163,9 @@ fn run() -> anyhow::Result<ExitCode> {
     }
     if let Some(limit) = args.max_p99_ms {
         let mut failed = Vec::new();
-        if report.tick_to_client_ms.p99 > limit {
+        if report.tick_to_client_ms.count == 0 {
+            failed.push("no frame latency was recorded".to_owned());
+        } else if report.tick_to_client_ms.p99 > limit {
             failed.push(format!(
                 "p99 tick-to-client {:.2} ms > {limit} ms",
                 report.tick_to_client_ms.p99

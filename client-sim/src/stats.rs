@@ -254,7 +254,8 @@ impl Report {
         bots: &[BotStats],
         latencies: &FrameLatencies,
         throttling: Throttling,
-        (duration, window): (Duration, Duration),
+        duration: Duration,
+        window: Duration,
         interrupted: bool,
     ) -> Self {
         let (mut matchmaking, mut connect) = (Latency::default(), Latency::default());
@@ -329,17 +330,26 @@ impl Report {
                 ""
             }
         ));
-        s.push_str(&format!(
-            "frame latencies over the last {:.1} s (after ramp-up and settling)\n",
-            self.frame_latency_window_s
-        ));
-        s.push_str(&format!(
-            "{:<22} {:>9} {:>9} {:>9} {:>10}\n",
-            "latency (ms)", "p50", "p99", "max", "samples"
-        ));
-        s.push_str(&row("tick to client", &self.tick_to_client_ms));
-        s.push_str(&row("input to ack", &self.input_ack_ms));
-        s.push_str(&row("frame jitter", &self.frame_jitter_ms));
+        let header = |title: &str| {
+            format!(
+                "{title:<22} {:>9} {:>9} {:>9} {:>10}\n",
+                "p50", "p99", "max", "samples"
+            )
+        };
+        if self.tick_to_client_ms.count == 0 {
+            s.push_str("no frame latencies: the run ended before the settle period did\n");
+        } else {
+            s.push_str(&format!(
+                "frame latencies (ms) over the last {:.1} s, after ramp-up and settling\n",
+                self.frame_latency_window_s
+            ));
+            s.push_str(&header("latency (ms)"));
+            s.push_str(&row("tick to client", &self.tick_to_client_ms));
+            s.push_str(&row("input to ack", &self.input_ack_ms));
+            s.push_str(&row("frame jitter", &self.frame_jitter_ms));
+        }
+        s.push_str("\nevery bot's seat (ms)\n");
+        s.push_str(&header("latency (ms)"));
         s.push_str(&row("matchmaking", &self.matchmaking_ms));
         s.push_str(&row("connect", &self.connect_ms));
         s.push_str(&format!(
@@ -428,7 +438,8 @@ mod tests {
             &[a, b, BotStats::default()],
             &latencies,
             throttling,
-            (Duration::from_secs(2), Duration::from_secs(1)),
+            Duration::from_secs(2),
+            Duration::from_secs(1),
             false,
         );
         assert_eq!(

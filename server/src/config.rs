@@ -58,9 +58,10 @@ pub struct Config {
     #[arg(long, env = "GAME_TICK_THREADS", default_value_t = 0, value_parser = RangedU64ValueParser::<usize>::new().range(0..=1024))]
     pub tick_threads: usize,
 
-    /// How many nice steps below the tick threads the network threads run (0–19; 0: the same).
-    /// Under CPU contention the tick threads, which write every client's frame, then go first;
-    /// an input read a little later still reaches the room's next tick. Linux only.
+    /// How many nice steps below the tick threads the network threads run (0–19, at most down
+    /// to nice 19; 0: the same). Under CPU contention the tick threads, which write the frames
+    /// their sockets take at once, then go first; an input read a little later still reaches
+    /// the room's next tick. Linux only; `game-server` applies it to the runtime it builds.
     #[arg(long, env = "GAME_NET_NICE", default_value_t = 5, value_parser = clap::value_parser!(u8).range(0..=19))]
     pub net_nice: u8,
 

@@ -14,6 +14,7 @@ fn main() -> anyhow::Result<()> {
             tracing::warn!(error = %e, "cannot raise the open-file limit; connections may be refused")
         }
     }
+    // Read on the main thread, which starts the tick threads (in `server::run`): they keep it.
     let net = server::priority::NetPriority::below_this_thread(config.net_nice);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
