@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use protocol::replica::{EventBatch, Interest, View};
-use protocol::{Bounds, QPos, Replica, WorldView};
+use protocol::{Bounds, QPos, Replica, Schema, WorldView};
 use rand::rngs::StdRng;
 use rand::{RngExt as _, SeedableRng as _};
 
@@ -26,6 +26,7 @@ const RADIUS: i32 = 1_000;
 const SPEED: i32 = 50;
 
 struct Room {
+    schema: Arc<Schema>,
     replica: Replica,
     /// Every client's mirror of the room (only in the room that times them).
     mirrors: Vec<WorldView>,
@@ -42,7 +43,8 @@ struct Room {
 }
 
 fn room(radius: bool) -> Room {
-    let schema = server::game::check(&server::games::movement::Movement).expect("it builds");
+    let schema =
+        Arc::new(server::game::check(&server::games::movement::Movement).expect("it builds"));
     let bounds = Bounds {
         width: WORLD,
         height: WORLD,
@@ -58,6 +60,7 @@ fn room(radius: bool) -> Room {
         .collect();
     let heading = (0..PLAYERS).map(|_| random_heading(&mut rng)).collect();
     let mut room = Room {
+        schema,
         replica,
         mirrors: Vec::new(),
         ends: Vec::new(),
@@ -103,8 +106,8 @@ impl Room {
     /// Every client's frame of the last tick; returns the bytes of all of them.
     fn send(&mut self, snapshot: bool) -> usize {
         let shared = std::mem::take(&mut self.out);
-        // A fresh buffer each tick, as the server's send phase allocates one.
-        let mut arena = Vec::with_capacity(shared.len() * PLAYERS as usize);
+        // A fresh buffer each tick, sized by the last, as the server's send phase does.
+        let mut arena = Vec::with_capacity(self.arena.len());
         self.ends.clear();
         let radius = self.replica.interest().is_some();
         for (i, view) in self.views.iter_mut().enumerate() {
@@ -184,10 +187,8 @@ fn bench(c: &mut Criterion) {
         );
     }
     let mut r = room(true);
-    let schema =
-        Arc::new(server::game::check(&server::games::movement::Movement).expect("it builds"));
     r.mirrors = (1..=PLAYERS)
-        .map(|player| WorldView::new(schema.clone(), player))
+        .map(|player| WorldView::new(r.schema.clone(), player))
         .collect();
     r.apply();
     group.bench_function("client_apply_radius_10_2000_players", |bencher| {

@@ -17,23 +17,20 @@ async fn run_script(script: &str, server: &TestServer, room: u32, shot: &str) ->
     let chromium = tests::browser_tools();
     let shot = root.join("../target").join(shot);
     let _ = std::fs::remove_file(&shot);
-    let (base, shot_arg) = (server.base.clone(), shot.clone());
-    let out = tokio::time::timeout(
-        Duration::from_secs(60),
-        tokio::task::spawn_blocking(move || {
-            std::process::Command::new("node")
-                .arg(script)
-                .arg(base)
-                .arg(room.to_string())
-                .arg(shot_arg)
-                .env("CHROMIUM", chromium)
-                .output()
-        }),
-    )
-    .await
-    .expect("the browser check finishes within a minute")
-    .unwrap()
-    .expect("node runs");
+    let _one = tests::BROWSER.lock().await;
+    // Killed with its browser if the check overruns.
+    let run = tokio::process::Command::new("node")
+        .arg(script)
+        .arg(&server.base)
+        .arg(room.to_string())
+        .arg(&shot)
+        .env("CHROMIUM", chromium)
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("the browser check finishes within a minute")
+        .expect("node runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -149,6 +146,8 @@ async fn the_spectator_page_of_a_radius_room_drags_its_viewport() {
         viewports[2], viewports[1],
         "a finger drag moves the viewport: {report}"
     );
+    assert_eq!(report["shown"], viewports[0], "{report}");
+    assert_eq!(report["afterMouse"], viewports[1], "{report}");
     assert_eq!(report["afterTouch"], viewports[2], "{report}");
     assert!(
         report["entities"]

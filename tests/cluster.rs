@@ -122,10 +122,7 @@ async fn listings_and_redirects_read_the_directory_once_per_renewal_not_per_requ
     let b = start(node(&redis)).await;
     let seat = a.seat("ann", "default").await;
     wait_listed(&b, seat.room_id, 1).await;
-    let direct = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let direct = no_redirects();
     let requests = 100;
     let scripts_before = redis.calls("evalsha") + redis.calls("eval");
     for _ in 0..requests {
@@ -731,6 +728,34 @@ async fn a_ticket_created_on_one_node_is_polled_and_cancelled_on_another() {
     );
     answered(http.get(a.url("/api/v1/matchmaking/tickets/nope")), 404).await;
     b.stop().await;
+    a.stop().await;
+}
+
+#[tokio::test]
+async fn a_lobby_kept_active_past_its_idle_time_still_counts_against_its_creator() {
+    let redis = RedisServer::start();
+    let a = start(Config {
+        lobbies_per_addr: 1,
+        lobby_idle_secs: Duration::from_secs(1),
+        ..node(&redis)
+    })
+    .await;
+    let http = no_redirects();
+    let (id, created) = open_lobby(&http, &a.base).await;
+    let key = created["member_key"].as_str().unwrap().to_owned();
+    // A member's reads keep the lobby open for three idle times.
+    for _ in 0..12 {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        answered(
+            http.get(a.url(&format!("/api/v1/lobbies/{id}")))
+                .header("x-member-key", &key),
+            200,
+        )
+        .await;
+    }
+    let lobby = serde_json::json!({"name": "more", "mode": "default", "max_players": 2, "player_name": "owner"});
+    let refused = answered(http.post(a.url("/api/v1/lobbies")).json(&lobby), 429).await;
+    assert_eq!(refused["error"]["code"], "limit_reached", "{refused}");
     a.stop().await;
 }
 

@@ -297,6 +297,10 @@ pub fn metric(text: &str, name: &str) -> f64 {
         .unwrap_or_else(|| panic!("metric {name} missing"))
 }
 
+/// One browser at a time: the tests of a file run in parallel, and Chromiums in parallel starve
+/// a busy two-core machine. Hold it while a browser check runs.
+pub static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The Chromium the browser tests drive (`CHROMIUM`, else Debian's), after checking that it
 /// and `tests/browser`'s playwright-core are installed (`tests/run.sh` installs both).
 pub fn browser_tools() -> String {

@@ -30,10 +30,6 @@ async fn proxied(config: server::Config, delay: Duration) -> (TestServer, DelayP
     (server, proxy)
 }
 
-/// One browser at a time: the tests of this file run in parallel, and Chromiums in parallel
-/// starve a busy two-core machine.
-static BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 /// Runs `tests/browser/play.mjs SCENARIO` against the page behind `proxy`, cutting the proxy's
 /// connections whenever the script asks (it prints `CUT`, then waits for a line); returns its
 /// JSON report.
@@ -45,7 +41,7 @@ async fn run_page(
 ) -> Value {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let chromium = tests::browser_tools();
-    let _one = BROWSER.lock().await;
+    let _one = tests::BROWSER.lock().await;
     let shot = match scenario {
         "play" => root.join("../target/play.png"),
         other => root.join(format!("../target/play-{other}.png")),

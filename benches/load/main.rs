@@ -495,7 +495,7 @@ fn game_server(bin: &Path, bind: &str, level: &Level, extra: &[String]) -> Comma
             "100000",
             "--public-metrics",
         ])
-        // Every bot connects from 127.0.0.1.
+        // Bots come from a few loopback addresses (client-sim) or one (the bare client).
         .args(["--max-connections-per-addr", "0"])
         .args(&level.server_flags)
         .args(extra);

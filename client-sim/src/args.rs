@@ -30,9 +30,14 @@ pub fn duration(s: &str) -> Result<Duration, String> {
 
 /// Parses a period that may be zero: `0`, or a duration as [`duration`] takes it.
 pub fn duration_or_zero(s: &str) -> Result<Duration, String> {
-    match s.trim().parse::<f64>() {
-        Ok(0.0) => Ok(Duration::ZERO),
-        _ => duration(s),
+    let zero = match s.trim().parse::<f64>() {
+        Ok(secs) => secs == 0.0,
+        Err(_) => humantime::parse_duration(s.trim()).is_ok_and(|d| d.is_zero()),
+    };
+    if zero {
+        Ok(Duration::ZERO)
+    } else {
+        duration(s)
     }
 }
 
@@ -61,6 +66,7 @@ mod tests {
     #[test]
     fn a_settle_period_may_be_zero() {
         assert_eq!(duration_or_zero("0"), Ok(Duration::ZERO));
+        assert_eq!(duration_or_zero("0s"), Ok(Duration::ZERO));
         assert_eq!(duration_or_zero("1.5"), Ok(Duration::from_millis(1_500)));
         assert!(duration_or_zero("-1").is_err() && duration_or_zero("2d").is_err());
     }

@@ -170,10 +170,12 @@ impl GameClient {
         join: ClientMsg,
         source: Option<IpAddr>,
     ) -> Result<Self, ClientError> {
-        let mut ws = open(ws_url, source).await?;
-        ws.send(Message::Binary(protocol::encode_client(&join)?.into()))
-            .await?;
-        let (welcome, schema) = tokio::time::timeout(JOIN_TIMEOUT, async {
+        let join = protocol::encode_client(&join)?;
+        // Connecting, the upgrade, the join and the answer: a server that takes the connection
+        // and never answers must not hold the bot.
+        let (ws, welcome, schema) = tokio::time::timeout(JOIN_TIMEOUT, async {
+            let mut ws = open(ws_url, source).await?;
+            ws.send(Message::Binary(join.into())).await?;
             let welcome = match next_message(&mut ws).await? {
                 ServerMsg::Welcome(w) => w,
                 other => return Err(unexpected("a welcome", &other)),
@@ -185,7 +187,7 @@ impl GameClient {
             schema
                 .check()
                 .map_err(|e| ClientError::Protocol(format!("the server's schema: {e}")))?;
-            Ok((welcome, schema))
+            Ok((ws, welcome, schema))
         })
         .await
         .map_err(|_| ClientError::Timeout("the welcome"))??;

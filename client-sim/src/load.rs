@@ -82,12 +82,11 @@ pub async fn run(plan: LoadPlan, interrupt: CancellationToken) -> Result<Report,
         Duration::ZERO
     };
     let mut next_start = tokio::time::Instant::now();
-    let mut interrupted = false;
     for i in 0..plan.bots {
         if !gap.is_zero() {
             next_start += gap;
             tokio::select! {
-                _ = interrupt.cancelled() => { interrupted = true; break; }
+                _ = interrupt.cancelled() => break,
                 _ = tokio::time::sleep_until(next_start) => {}
             }
         }
@@ -96,7 +95,7 @@ pub async fn run(plan: LoadPlan, interrupt: CancellationToken) -> Result<Report,
             status.update(i + 1);
         }
     }
-    let window = if interrupted {
+    let window = if interrupt.is_cancelled() {
         Duration::ZERO
     } else {
         play_until_end(&plan, &shared.latencies, &interrupt, &mut status).await
@@ -154,7 +153,6 @@ fn progress_bar(plan: &LoadPlan) -> ProgressBar {
     bar
 }
 
-/// The live line, and the one-time throttling hint.
 /// Lets every bot play for the plan's duration (or until `interrupt` fires), recording frame
 /// latencies from the end of the settle period; returns how long they were recorded.
 async fn play_until_end(
@@ -182,6 +180,7 @@ async fn play_until_end(
     recording_since.map_or(Duration::ZERO, |t| t.elapsed())
 }
 
+/// The live line, and the one-time throttling hint.
 struct Status<'a> {
     bar: &'a ProgressBar,
     live: &'a Live,

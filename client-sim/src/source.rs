@@ -34,11 +34,6 @@ impl Sources {
         }
     }
 
-    /// Every bot from the system's choice of address.
-    pub fn none() -> Self {
-        Self { per_addr: 0 }
-    }
-
     /// How many groups `bots` bots fall into (1 when spreading is off).
     pub fn groups(&self, bots: usize) -> usize {
         match self.per_addr {

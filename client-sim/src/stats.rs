@@ -337,7 +337,7 @@ impl Report {
             )
         };
         if self.tick_to_client_ms.count == 0 {
-            s.push_str("no frame latencies: the run ended before the settle period did\n");
+            s.push_str("no frame latencies: interrupted before the settle period ended, or no bot got a frame\n");
         } else {
             s.push_str(&format!(
                 "frame latencies (ms) over the last {:.1} s, after ramp-up and settling\n",

@@ -43,6 +43,17 @@ pub fn quantize(units: f32) -> i32 {
     (units * QUANTA_PER_UNIT as f32).round() as i32
 }
 
+/// Quanta of a length or coordinate given in world units, rounded, saturating at the `i32`
+/// range.
+pub fn quanta_of(units: f64) -> i32 {
+    (units * f64::from(QUANTA_PER_UNIT)).round() as i32
+}
+
+/// World units of `quanta`.
+pub fn units_of(quanta: i32) -> f64 {
+    f64::from(quanta) / f64::from(QUANTA_PER_UNIT)
+}
+
 /// The playable rectangle, from `(0, 0)` to `(width, height)` inclusive, in quanta.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Bounds {

@@ -99,9 +99,17 @@ impl App {
             max_tickets: config.max_tickets,
             modes: ModeSet::from_config(&config),
         };
+        let search = rules.ticket_ttl;
         let matchmaker = Arc::new(Matchmaker::new(
-            ticket_store(cluster.as_ref(), rules.ticket_ttl),
-            ticket_caps(cluster.as_ref(), &rules),
+            store(cluster.as_ref(), keys::TICKET, move |t: &Ticket| {
+                t.ttl(search)
+            }),
+            caps(
+                cluster.as_ref(),
+                "searching tickets",
+                (rules.max_tickets, rules.per_addr),
+                rules.ticket_ttl,
+            ),
             seats.clone(),
             registry.clone(),
             rules,
@@ -112,9 +120,15 @@ impl App {
             modes: ModeSet::from_config(&config),
             idle: config.lobby_idle_secs,
         };
+        let idle = limits.idle;
         let lobbies = Arc::new(Lobbies::new(
-            lobby_store(cluster.as_ref(), limits.idle),
-            lobby_caps(cluster.as_ref(), &limits),
+            store(cluster.as_ref(), keys::LOBBY, move |l: &Lobby| l.ttl(idle)),
+            caps(
+                cluster.as_ref(),
+                "open lobbies",
+                (limits.max_lobbies, limits.per_addr),
+                idle,
+            ),
             seats.clone(),
             registry.clone(),
             limits,
@@ -157,56 +171,35 @@ impl App {
     }
 }
 
-/// Where lobbies live: in the cluster's Redis, or here.
-fn lobby_store(cluster: Option<&Arc<Cluster>>, idle: std::time::Duration) -> Backend<Lobby> {
+/// Where values under `prefix` live: in the cluster's Redis (each kept for its `ttl` after a
+/// write), or here.
+fn store<V: serde::Serialize + serde::de::DeserializeOwned>(
+    cluster: Option<&Arc<Cluster>>,
+    prefix: &'static str,
+    ttl: impl Fn(&V) -> std::time::Duration + Send + Sync + 'static,
+) -> Backend<V> {
     match cluster {
-        Some(cluster) => Backend::Shared(RedisStore::new(
-            cluster.clone(),
-            keys::LOBBY,
-            Arc::new(move |l: &Lobby| l.ttl(idle)),
-        )),
+        Some(cluster) => Backend::Shared(RedisStore::new(cluster.clone(), prefix, Arc::new(ttl))),
         None => Backend::default(),
     }
 }
 
-/// The caps on open lobbies: across the cluster, or here.
-fn lobby_caps(cluster: Option<&Arc<Cluster>>, limits: &LobbyLimits) -> Slots {
-    const WHAT: &str = "open lobbies";
+/// The caps on open `what`: across the cluster (each counting for `life` unless renewed), or
+/// here.
+fn caps(
+    cluster: Option<&Arc<Cluster>>,
+    what: &'static str,
+    (max_total, per_addr): (usize, usize),
+    life: std::time::Duration,
+) -> Slots {
     match cluster {
         Some(cluster) => Slots::Cluster(RedisCaps::new(
             cluster.clone(),
-            WHAT,
-            limits.max_lobbies,
-            limits.per_addr,
-            limits.idle,
+            what,
+            max_total,
+            per_addr,
+            life,
         )),
-        None => Slots::Here(Caps::new(WHAT, limits.max_lobbies, limits.per_addr)),
-    }
-}
-
-/// Where tickets live: in the cluster's Redis, or here.
-fn ticket_store(cluster: Option<&Arc<Cluster>>, search: std::time::Duration) -> Backend<Ticket> {
-    match cluster {
-        Some(cluster) => Backend::Shared(RedisStore::new(
-            cluster.clone(),
-            keys::TICKET,
-            Arc::new(move |t: &Ticket| t.ttl(search)),
-        )),
-        None => Backend::default(),
-    }
-}
-
-/// The caps on searching tickets: across the cluster, or here.
-fn ticket_caps(cluster: Option<&Arc<Cluster>>, rules: &MatchRules) -> Slots {
-    const WHAT: &str = "searching tickets";
-    match cluster {
-        Some(cluster) => Slots::Cluster(RedisCaps::new(
-            cluster.clone(),
-            WHAT,
-            rules.max_tickets,
-            rules.per_addr,
-            rules.ticket_ttl,
-        )),
-        None => Slots::Here(Caps::new(WHAT, rules.max_tickets, rules.per_addr)),
+        None => Slots::Here(Caps::new(what, max_total, per_addr)),
     }
 }

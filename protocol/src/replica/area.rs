@@ -7,6 +7,7 @@ use std::ops::Range;
 
 use crate::frame::NetId;
 use crate::quant::{Bounds, QPos};
+use crate::replica::entity::Fate;
 
 /// How far a client sees, and the grid that finds what it sees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +78,11 @@ pub(super) struct Area {
     /// Reused while sorting entities into cells: the entities, and each cell's next slot.
     scratch: Vec<(u32, Member)>,
     next: Vec<u32>,
+    /// Reused while encoding the pieces: this tick's moves and changes by cell, one cell's of
+    /// them, and the cells whose pieces are not empty.
+    pub changes_by_cell: Vec<(usize, (NetId, Fate, u64))>,
+    pub cell_changes: Vec<(NetId, Fate, u64)>,
+    pub written: Vec<usize>,
 }
 
 impl Area {
@@ -102,6 +108,9 @@ impl Area {
             fresh: Vec::new(),
             scratch: Vec::new(),
             next: Vec::new(),
+            changes_by_cell: Vec::new(),
+            cell_changes: Vec::new(),
+            written: Vec::new(),
         }
     }
 

@@ -35,10 +35,7 @@ impl Replica {
         server_time_us: u64,
         out: &mut Vec<u8>,
     ) {
-        out.push(tag::DELTA);
-        put_varint(out, u64::from(tick));
-        put_varint(out, u64::from(self.baseline));
-        put_varint(out, server_time_us);
+        self.write_delta_header(tag::DELTA, tick, server_time_us, out);
         self.write_list(fates, out, |f| f.despawned, |_, _, _, _| {});
         self.write_moved(fates, out);
         self.write_changed(fates, out);
@@ -173,6 +170,20 @@ impl Replica {
         put_varint(out, self.server_time_us);
     }
 
+    /// Appends a delta's header: `tag` (a delta or an area delta), tick, baseline and time.
+    pub(super) fn write_delta_header(
+        &self,
+        tag: u8,
+        tick: u32,
+        server_time_us: u64,
+        out: &mut Vec<u8>,
+    ) {
+        out.push(tag);
+        put_varint(out, u64::from(tick));
+        put_varint(out, u64::from(self.baseline));
+        put_varint(out, server_time_us);
+    }
+
     /// Appends a list of spawn entries: the count of `ids` (ascending), then each one's gap and
     /// [`Replica::write_spawn`].
     pub(super) fn write_spawns(
@@ -180,12 +191,7 @@ impl Replica {
         ids: impl ExactSizeIterator<Item = NetId>,
         out: &mut Vec<u8>,
     ) {
-        put_varint(out, ids.len() as u64);
-        let mut gaps = GapWriter::default();
-        for id in ids {
-            gaps.put(out, id);
-            self.write_spawn(id, out);
-        }
+        write_id_list(ids, out, |id, out| self.write_spawn(id, out));
     }
 
     /// Appends player `player`'s own part of a snapshot: `ack`, the owner-only components of
@@ -301,4 +307,19 @@ fn own_tail(events: EventBatch<'_>, checksum: u64, out: &mut Vec<u8>) {
     put_varint(out, events.count as u64);
     out.extend_from_slice(events.bytes);
     put_varint(out, checksum);
+}
+
+/// Appends a list of ids: the count of `ids` (ascending), then each one's gap followed by what
+/// `each` writes of it.
+pub(super) fn write_id_list(
+    ids: impl ExactSizeIterator<Item = NetId>,
+    out: &mut Vec<u8>,
+    mut each: impl FnMut(NetId, &mut Vec<u8>),
+) {
+    put_varint(out, ids.len() as u64);
+    let mut gaps = GapWriter::default();
+    for id in ids {
+        gaps.put(out, id);
+        each(id, out);
+    }
 }

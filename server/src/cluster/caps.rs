@@ -40,6 +40,8 @@ return 0
 pub struct RedisCaps {
     cluster: Arc<Cluster>,
     what: &'static str,
+    /// `caps:{what}`, with dashes for spaces: the cluster's set, and its clients' sets' prefix.
+    total_key: String,
     max_total: usize,
     max_per_addr: usize,
     /// The longest a thing counts without renewal.
@@ -63,6 +65,7 @@ impl RedisCaps {
         Self {
             cluster,
             what,
+            total_key: format!("caps:{}", what.replace(' ', "-")),
             max_total,
             max_per_addr,
             life,
@@ -70,15 +73,20 @@ impl RedisCaps {
     }
 
     fn keys(&self, addr: IpAddr) -> [String; 2] {
-        let kind = self.what.replace(' ', "-");
         [
-            format!("caps:{kind}"),
-            format!("caps:{kind}:{}", client_key(addr)),
+            self.total_key.clone(),
+            format!("{}:{}", self.total_key, client_key(addr)),
         ]
     }
 
-    /// Counts `id`, created by `addr`, for `life` from now; refuses with the limit reached.
-    pub async fn acquire(&self, addr: IpAddr, id: &str, life: Duration) -> Result<(), LobbyError> {
+    /// The Unix milliseconds until which a thing taken or renewed now counts.
+    fn deadline(&self) -> u64 {
+        now_ms() + self.life.as_millis() as u64
+    }
+
+    /// Counts `id`, created by `addr`, for the caps' life from now; refuses with the limit
+    /// reached.
+    pub async fn acquire(&self, addr: IpAddr, id: &str) -> Result<(), LobbyError> {
         let [total, mine] = self.keys(addr);
         let now = now_ms();
         let refused: i64 = self
@@ -87,7 +95,7 @@ impl RedisCaps {
                 TAKE.key(&total)
                     .key(&mine)
                     .arg(now)
-                    .arg(now + life.as_millis() as u64)
+                    .arg(self.deadline())
                     .arg(self.max_total)
                     .arg(self.max_per_addr)
                     .arg(id)
@@ -110,9 +118,10 @@ impl RedisCaps {
         }
     }
 
-    /// Counts `id` (still held) for `life` from now.
-    pub async fn renew(&self, addr: IpAddr, id: &str, life: Duration) {
-        let deadline = now_ms() + life.as_millis() as u64;
+    /// Counts `id` (still held) for the caps' life from now, and keeps its sets that long.
+    pub async fn renew(&self, addr: IpAddr, id: &str) {
+        let deadline = self.deadline();
+        let life_ms = self.life.as_millis() as u64;
         let keys = self.keys(addr);
         let renewed = self
             .cluster
@@ -125,6 +134,7 @@ impl RedisCaps {
                         .arg(deadline)
                         .arg(id)
                         .ignore();
+                    pipe.cmd("PEXPIRE").arg(key).arg(life_ms).ignore();
                 }
                 pipe.query_async::<()>(&mut c).await
             })

@@ -5,7 +5,6 @@
 
 use std::net::IpAddr;
 
-use axum::http::StatusCode;
 use protocol::api::{JoinOrCreate, SeatGrant};
 
 use super::rpc::{self, Refusal, RemoteJoin};
@@ -71,19 +70,14 @@ fn refused(refusal: Refusal) -> ApiError {
 
 impl From<ClusterError> for ApiError {
     fn from(e: ClusterError) -> Self {
-        ApiError {
-            retry_after: Some(1),
-            ..ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "cluster_unavailable",
-                e.to_string(),
-            )
-        }
+        LobbyError::Store(e.into()).into()
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use axum::http::StatusCode;
+
     use super::*;
     use crate::cluster::rpc::refusal;
 

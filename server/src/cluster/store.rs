@@ -121,22 +121,28 @@ impl<V: Serialize + DeserializeOwned> RedisStore<V> {
             .await?)
     }
 
-    /// Writes `value` if `key` still holds `old`, or deletes it when `value` is none; returns
-    /// whether it did.
-    async fn swap(&self, key: &str, old: &str, value: Option<&V>) -> Result<bool, StoreError> {
-        let new = value
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(|e| StoreError::Unavailable(e.to_string()))?
-            .unwrap_or_default();
-        let ttl = value.map_or(1, |v| self.ttl_ms(v));
+    /// The JSON of `value`.
+    fn encode(value: &V) -> Result<String, StoreError> {
+        serde_json::to_string(value).map_err(|e| StoreError::Unavailable(e.to_string()))
+    }
+
+    /// Writes `new` (the JSON of `value`) if `key` still holds `old`, or deletes it when `new`
+    /// is none; returns whether it did.
+    async fn swap(
+        &self,
+        key: &str,
+        old: &str,
+        new: Option<(&str, &V)>,
+    ) -> Result<bool, StoreError> {
+        let ttl = new.map_or(1, |(_, v)| self.ttl_ms(v));
+        let new = new.map_or("", |(json, _)| json);
         let full = self.key(key);
         let swapped: i64 = self
             .cluster
             .call(async |mut c| {
                 SWAP.key(&full)
                     .arg(old)
-                    .arg(&new)
+                    .arg(new)
                     .arg(ttl)
                     .invoke_async(&mut c)
                     .await
@@ -154,8 +160,7 @@ impl<V: Serialize + DeserializeOwned> RedisStore<V> {
         indexes: &[String],
         score: f64,
     ) -> Result<(), StoreError> {
-        let json =
-            serde_json::to_string(value).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let json = Self::encode(value)?;
         let (full, ttl) = (self.key(key), self.ttl_ms(value));
         self.cluster
             .call(async |mut c| {
@@ -259,8 +264,8 @@ where
                 return Ok(None);
             };
             let answer = f(&mut value);
-            let unchanged = serde_json::to_string(&value).is_ok_and(|new| new == raw);
-            if unchanged || self.swap(key, &raw, Some(&value)).await? {
+            let new = Self::encode(&value)?;
+            if new == raw || self.swap(key, &raw, Some((&new, &value))).await? {
                 return Ok(Some(answer));
             }
         }

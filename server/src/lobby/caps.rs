@@ -4,8 +4,6 @@
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use std::time::Duration;
-
 use super::LobbyError;
 use crate::client_addr::ClientCounts;
 use crate::cluster::caps::RedisCaps;
@@ -21,20 +19,20 @@ pub enum Slots {
 }
 
 impl Slots {
-    /// Takes a slot for `id`, created by `addr`, which counts for `life` unless renewed or
-    /// released (across the cluster; here until released); or refuses with the limit reached.
-    pub async fn acquire(&self, addr: IpAddr, id: &str, life: Duration) -> Result<(), LobbyError> {
+    /// Takes a slot for `id`, created by `addr`, which counts until released (across the
+    /// cluster: for the caps' life unless renewed); or refuses with the limit reached.
+    pub async fn acquire(&self, addr: IpAddr, id: &str) -> Result<(), LobbyError> {
         match self {
             Self::Here(caps) => caps.acquire(addr),
-            Self::Cluster(caps) => caps.acquire(addr, id, life).await,
+            Self::Cluster(caps) => caps.acquire(addr, id).await,
         }
     }
 
-    /// Counts the slot of `id` for `life` from now (across the cluster; here it counts until
-    /// released).
-    pub async fn renew(&self, addr: IpAddr, id: &str, life: Duration) {
+    /// Counts the slot of `id` for the caps' life from now (across the cluster; here it counts
+    /// until released).
+    pub async fn renew(&self, addr: IpAddr, id: &str) {
         if let Self::Cluster(caps) = self {
-            caps.renew(addr, id, life).await;
+            caps.renew(addr, id).await;
         }
     }
 

@@ -223,7 +223,7 @@ impl Lobbies {
             });
         }
         let id = random_token()[..12].to_owned();
-        self.open.acquire(addr, &id, self.limits.idle).await?;
+        self.open.acquire(addr, &id).await?;
         let owner = Member {
             name: req.player_name,
             key: random_token(),
@@ -263,14 +263,7 @@ impl Lobbies {
         match &self.store {
             Backend::Memory(m) => m.put(lobby.id.clone(), lobby),
             Backend::Shared(r) => {
-                let lists = if lobby.join_code.is_none() {
-                    vec![
-                        keys::PUBLIC_LOBBIES.to_owned(),
-                        keys::public_lobbies(&lobby.mode),
-                    ]
-                } else {
-                    Vec::new()
-                };
+                let lists = public_lists(&lobby);
                 let created = unix_time::to_unix(lobby.created) as f64;
                 r.insert_indexed(&lobby.id, &lobby, &lists, created).await?;
             }
@@ -316,7 +309,8 @@ impl Lobbies {
             .store
             .update(id, |l| {
                 let member = l.members.iter().any(|m| m.key == key);
-                if member {
+                // A started lobby stays as long as its seats do, however often it is read.
+                if member && l.state == LobbyState::Open {
                     l.last_active = Instant::now();
                 }
                 (member.then_some(l.owner_addr), l.view(Some(key)))
@@ -326,7 +320,7 @@ impl Lobbies {
         if let Some(owner) = active
             && view.state == LobbyState::Open
         {
-            self.open.renew(owner, id, self.limits.idle).await;
+            self.open.renew(owner, id).await;
         }
         Ok(view)
     }
@@ -343,7 +337,7 @@ impl Lobbies {
             .await?
             .ok_or(LobbyError::NotFound("lobby"))?;
         let (membership, owner) = joined?;
-        self.open.renew(owner, id, self.limits.idle).await;
+        self.open.renew(owner, id).await;
         Ok(membership)
     }
 
@@ -359,13 +353,19 @@ impl Lobbies {
             .ok_or(LobbyError::NotFound("lobby"))?;
         let (empty, owner) = left?;
         if !empty {
-            self.open.renew(owner, id, self.limits.idle).await;
+            self.open.renew(owner, id).await;
             return Ok(());
         }
         // Only an open lobby still holds its slot of the open-lobby cap (start gave it back).
         let closing = |l: &Lobby| l.members.is_empty() && l.state == LobbyState::Open;
         if let Some(closed) = self.store.remove_if(id, closing).await? {
             self.open.release(closed.owner_addr, id).await;
+            if let Backend::Shared(r) = &self.store {
+                for list in public_lists(&closed) {
+                    r.unindex_all(&list, std::slice::from_ref(&closed.id))
+                        .await?;
+                }
+            }
         }
         Ok(())
     }
@@ -442,6 +442,18 @@ impl Lobbies {
             }
         });
     }
+}
+
+/// The cluster's lists that name `lobby`: the public ones, of all modes and of its own; none
+/// for a private lobby.
+fn public_lists(lobby: &Lobby) -> Vec<String> {
+    if lobby.join_code.is_some() {
+        return Vec::new();
+    }
+    vec![
+        keys::PUBLIC_LOBBIES.to_owned(),
+        keys::public_lobbies(&lobby.mode),
+    ]
 }
 
 /// Adds a member with key `key` to an open lobby, if `req` may join it.

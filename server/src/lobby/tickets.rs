@@ -198,7 +198,7 @@ impl Matchmaker {
     pub async fn create(&self, req: CreateTicket, addr: IpAddr) -> Result<TicketView, LobbyError> {
         self.validate(&req)?;
         let id = random_token();
-        self.caps.acquire(addr, &id, self.rules.ticket_ttl).await?;
+        self.caps.acquire(addr, &id).await?;
         let skill = req.skill.unwrap_or(DEFAULT_SKILL);
         let ticket = Ticket {
             id,

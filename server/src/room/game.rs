@@ -80,7 +80,7 @@ impl RoomSettings {
             .max(1.0) as u32,
             spectator_delay_ms: c.spectator_delay_ms,
             bots_per_room: c.bots_per_room,
-            interest_radius: units_to_quanta(c.interest_radius),
+            interest_radius: protocol::quant::quanta_of(c.interest_radius),
             bots_asked: c.bots_per_room > 0 || c.fill_with_bots_after.is_some() || c.demo,
         }
     }
@@ -108,11 +108,6 @@ impl RoomSettings {
             }
         }
     }
-}
-
-/// World units as quanta, saturating.
-pub fn units_to_quanta(units: f64) -> i32 {
-    (units * f64::from(protocol::quant::QUANTA_PER_UNIT)).round() as i32
 }
 
 /// One room: its world and schedule.

@@ -212,7 +212,7 @@ impl RoomRegistry {
             .get(mode)
             .copied()
             .or_else(|| self.games.game_for(mode).interest_radius())
-            .map_or(self.settings.interest_radius, super::game::units_to_quanta)
+            .map_or(self.settings.interest_radius, protocol::quant::quanta_of)
             .max(0)
     }
 

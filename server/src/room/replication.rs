@@ -154,7 +154,13 @@ pub fn fan_out(
 ) {
     let clients = &mut players.0.clients.0;
     if replication.0.replica.interest().is_some() {
-        fan_out_area(clients, &replication.0.replica, &events, &config);
+        fan_out_area(
+            clients,
+            &replication.0.replica,
+            &events,
+            &config,
+            &mut size_hint,
+        );
         events.clear();
         return;
     }
@@ -213,20 +219,27 @@ fn send_on_two_threads<'a>(
 }
 
 /// The send phase of a room with an interest radius: every client's area frame, over two
-/// threads past [`MAX_SENDS_ON_ONE_THREAD`] clients.
+/// threads past [`MAX_SENDS_ON_ONE_THREAD`] clients. `bytes_per_client` is the last tick's
+/// average frame, to size this tick's buffers by.
 #[inline(never)]
 fn fan_out_area(
     clients: &mut std::collections::HashMap<NetId, ClientLink>,
     replica: &Replica,
     events: &GameEvents,
     config: &RoomConfig,
+    bytes_per_client: &mut usize,
 ) {
     let mut links: Vec<(NetId, &mut ClientLink)> = clients
         .iter_mut()
         .filter(|(_, l)| !l.kicked)
         .map(|(&player, link)| (player, link))
         .collect();
-    on_two_threads(&mut links, |part| area_part(part, replica, events, config)).record(config);
+    let each = *bytes_per_client;
+    let sent = on_two_threads(&mut links, |part| {
+        area_part(part, replica, events, config, each)
+    });
+    *bytes_per_client = (sent.bytes / sent.frames.max(1)) as usize;
+    sent.record(config);
 }
 
 /// One client's frame of the tick: its link, player id, ack and bytes.
@@ -281,14 +294,16 @@ fn send_all(sends: &mut [Send<'_>], config: &RoomConfig) -> Sent {
 }
 
 /// Assembles and sends the frames of some clients of a room with an interest radius: each
-/// client's area delta (or snapshot) from the tick's pieces, into one buffer for them all.
+/// client's area delta (or snapshot) from the tick's pieces, into one buffer for them all
+/// (sized for `bytes_per_client` each).
 fn area_part(
     links: &mut [(NetId, &mut ClientLink)],
     replica: &Replica,
     events: &GameEvents,
     config: &RoomConfig,
+    bytes_per_client: usize,
 ) -> Sent {
-    let mut arena = Vec::new();
+    let mut arena = Vec::with_capacity(bytes_per_client * links.len());
     let mut ranges = Vec::with_capacity(links.len());
     for (player, link) in links.iter_mut() {
         queue_events(events, *player, &mut link.pending_events);

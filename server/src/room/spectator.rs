@@ -154,7 +154,7 @@ fn capture_and_send(
             update_hz: settings.whole_room_hz(),
             width: settings.bounds.width,
             height: settings.bounds.height,
-            interest_radius: quanta_to_units(settings.interest_radius),
+            interest_radius: protocol::quant::units_of(settings.interest_radius),
             viewport: None,
             entities: c.entities,
         });
@@ -189,9 +189,4 @@ fn publish_whole_room(feed: &SpectatorFeed, snapshot: Arc<SpectatorSnapshot>) {
         }
     }
     feed.latest.send_replace(Some(snapshot));
-}
-
-/// Quanta as world units.
-fn quanta_to_units(quanta: i32) -> f64 {
-    f64::from(quanta) / f64::from(protocol::quant::QUANTA_PER_UNIT)
 }

@@ -928,6 +928,23 @@ mod interest {
             .collect()
     }
 
+    /// Reads every client's frames, then checks that each one holds exactly the entities
+    /// within the radius of its avatar in `all`, the server's positions (`when` names the
+    /// moment in a failure).
+    fn drain_and_check(clients: &mut [TestClient], all: &BTreeMap<u32, QPos>, when: &str) {
+        for c in clients.iter_mut() {
+            c.drain();
+        }
+        for c in clients.iter() {
+            assert_eq!(
+                mirror(c),
+                in_radius(all, c.player_id),
+                "{when}, player {}",
+                c.player_id
+            );
+        }
+    }
+
     fn mirror(c: &TestClient) -> BTreeMap<u32, QPos> {
         c.world()
             .entities()
@@ -959,18 +976,7 @@ mod interest {
             let d = 970 + (t - 30).abs() * 2;
             s.place(ids[1], QPos::new(5_000 + d, 5_000 + (t % 2)));
             s.tick(1);
-            let all = s.positions();
-            for c in &mut clients {
-                c.drain();
-            }
-            for c in &clients {
-                assert_eq!(
-                    mirror(c),
-                    in_radius(&all, c.player_id),
-                    "tick {t}, player {}",
-                    c.player_id
-                );
-            }
+            drain_and_check(&mut clients, &s.positions(), &format!("tick {t}"));
             let is_in = clients[0].has(ids[1]);
             crossings += usize::from(was_in.is_some_and(|w| w != is_in));
             was_in = Some(is_in);
@@ -999,22 +1005,11 @@ mod interest {
         assert_eq!(mirror(&clients[0]).into_keys().collect::<Vec<_>>(), near);
         s.place(ids[0], QPos::new(8_200, 8_100));
         s.tick(1);
-        let all = s.positions();
-        for c in &mut clients {
-            c.drain();
-        }
+        drain_and_check(&mut clients, &s.positions(), "after the teleport");
         let far: Vec<u32> = std::iter::once(ids[0])
             .chain(ids.iter().copied().skip(1).step_by(2))
             .collect();
         assert_eq!(mirror(&clients[0]).into_keys().collect::<Vec<_>>(), far);
-        for c in &clients {
-            assert_eq!(
-                mirror(c),
-                in_radius(&all, c.player_id),
-                "player {}",
-                c.player_id
-            );
-        }
     }
 }
 

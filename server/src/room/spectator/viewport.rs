@@ -7,7 +7,6 @@
 use protocol::api::{
     MAX_VIEWPORT_UNITS, SpectatorDelta, SpectatorEntity, SpectatorSnapshot, SpectatorViewport,
 };
-use protocol::quant::QUANTA_PER_UNIT;
 
 use super::diff::diff_entities;
 use crate::room::handle::LiveState;
@@ -62,7 +61,7 @@ impl Viewport {
                 return Err(ViewportError::BadSize { field });
             }
         }
-        let quanta = |v: f64| (v * f64::from(QUANTA_PER_UNIT)).round() as i64;
+        let quanta = |v: f64| i64::from(protocol::quant::quanta_of(v));
         let (x0, y0) = (quanta(units.x), quanta(units.y));
         Ok(Self {
             units,
